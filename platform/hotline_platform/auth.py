@@ -1,0 +1,40 @@
+"""Per-tenant API credentials: who is calling, and may they touch this tenant?"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import grpc
+
+from hotline_platform.tenancy import TenancyConfig
+
+
+class AuthError(Exception):
+    def __init__(self, code: grpc.StatusCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def bearer(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
+    for key, value in metadata or ():
+        if key.lower() == "authorization":
+            text = value.decode() if isinstance(value, bytes) else value
+            if text.lower().startswith("bearer "):
+                return text[7:].strip()
+    return ""
+
+
+def authorize(config: TenancyConfig, metadata: Sequence[tuple[str, str | bytes]] | None,
+              tenant_id: str) -> None:
+    """Raise AuthError unless the caller's credential belongs to `tenant_id`."""
+    token = bearer(metadata)
+    if not token:
+        raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer' metadata")
+    tenant = config.tenant_for_credential(token)
+    if tenant is None:
+        raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "unknown credential")
+    if tenant.id != tenant_id:
+        raise AuthError(
+            grpc.StatusCode.PERMISSION_DENIED,
+            f"credential of tenant {tenant.id!r} may not act on tenant {tenant_id!r}",
+        )

@@ -1,0 +1,169 @@
+"""The declarative tenancy config: tenants, sites, queues, agents, entry points, credentials.
+
+Pure (YAML in, frozen dataclasses out). Every service reads the same file; a later issue
+moves it behind an admin API. Errors name the offending entry.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class SkillLevel:
+    name: str
+    level: int = 1
+
+
+@dataclass(frozen=True)
+class Queue:
+    id: str
+    tenant_id: str
+    required_skills: tuple[SkillLevel, ...] = ()
+    language: str = ""
+    priority: int = 0
+    service_level_threshold_s: int = 20
+    service_level_target: float = 0.8
+    ring_timeout_s: float = 15.0
+    wrap_up_timeout_s: float = 120.0
+
+
+@dataclass(frozen=True)
+class Agent:
+    id: str
+    tenant_id: str
+    name: str
+    site_id: str
+    skills: tuple[SkillLevel, ...]
+    languages: tuple[str, ...]
+    phone: str  # SIP URI of the agent's phone (static registration)
+
+
+@dataclass(frozen=True)
+class EntryPoint:
+    address: str  # the dialled number / user part of the Request-URI
+    tenant_id: str
+    queue_id: str = ""  # empty for kind "announcement"
+    kind: str = "queue"  # "queue": route to an agent; "announcement": platform answers alone
+    site_id: str = ""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    id: str
+    name: str
+    credential: str
+    queues: dict[str, Queue] = field(default_factory=dict)
+    agents: dict[str, Agent] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TenancyConfig:
+    sites: tuple[str, ...]
+    tenants: dict[str, Tenant]
+    entry_points: dict[str, EntryPoint]
+
+    def tenant_for_credential(self, credential: str) -> Tenant | None:
+        for tenant in self.tenants.values():
+            if credential and tenant.credential == credential:
+                return tenant
+        return None
+
+    def queue(self, tenant_id: str, queue_id: str) -> Queue | None:
+        tenant = self.tenants.get(tenant_id)
+        return tenant.queues.get(queue_id) if tenant else None
+
+
+def _skills(raw: list[Any] | None, where: str) -> tuple[SkillLevel, ...]:
+    out = []
+    for item in raw or []:
+        if isinstance(item, str):
+            out.append(SkillLevel(item))
+        elif isinstance(item, dict) and "name" in item:
+            out.append(SkillLevel(str(item["name"]), int(item.get("level", 1))))
+        else:
+            raise ConfigError(f"{where}: a skill is a name or {{name, level}}, got {item!r}")
+    return tuple(out)
+
+
+def _require(raw: dict[str, Any], key: str, where: str) -> Any:
+    if key not in raw or raw[key] in (None, ""):
+        raise ConfigError(f"{where}: missing '{key}'")
+    return raw[key]
+
+
+def parse(raw: dict[str, Any]) -> TenancyConfig:
+    if not isinstance(raw, dict):
+        raise ConfigError("config: the top level must be a mapping")
+    sites = tuple(str(_require(s, "id", "sites[]")) for s in raw.get("sites", []))
+    tenants: dict[str, Tenant] = {}
+    entry_points: dict[str, EntryPoint] = {}
+    for t in raw.get("tenants", []):
+        tid = str(_require(t, "id", "tenants[]"))
+        where = f"tenant {tid}"
+        if tid in tenants:
+            raise ConfigError(f"{where}: defined twice")
+        queues: dict[str, Queue] = {}
+        for q in t.get("queues", []):
+            qid = str(_require(q, "id", f"{where} queues[]"))
+            sl = q.get("service_level", {}) or {}
+            queues[qid] = Queue(
+                id=qid,
+                tenant_id=tid,
+                required_skills=_skills(q.get("required_skills"), f"queue {qid}"),
+                language=str(q.get("language", "")),
+                priority=int(q.get("priority", 0)),
+                service_level_threshold_s=int(sl.get("threshold_s", 20)),
+                service_level_target=float(sl.get("target", 0.8)),
+                ring_timeout_s=float(q.get("ring_timeout_s", 15)),
+                wrap_up_timeout_s=float(q.get("wrap_up_timeout_s", 120)),
+            )
+        agents: dict[str, Agent] = {}
+        for a in t.get("agents", []):
+            aid = str(_require(a, "id", f"{where} agents[]"))
+            site = str(a.get("site", sites[0] if sites else ""))
+            if sites and site not in sites:
+                raise ConfigError(f"agent {aid}: unknown site {site!r}")
+            agents[aid] = Agent(
+                id=aid,
+                tenant_id=tid,
+                name=str(a.get("name", aid)),
+                site_id=site,
+                skills=_skills(a.get("skills"), f"agent {aid}"),
+                languages=tuple(str(x) for x in a.get("languages", [])),
+                phone=str(_require(a, "phone", f"agent {aid}")),
+            )
+        for e in t.get("entry_points", []):
+            address = str(_require(e, "address", f"{where} entry_points[]"))
+            kind = str(e.get("kind", "queue"))
+            queue_id = str(e.get("queue", ""))
+            if kind not in ("queue", "announcement"):
+                raise ConfigError(f"entry point {address}: unknown kind {kind!r}")
+            if kind == "queue" and queue_id not in queues:
+                raise ConfigError(f"entry point {address}: unknown queue {queue_id!r}")
+            if address in entry_points:
+                raise ConfigError(f"entry point {address}: defined twice")
+            entry_points[address] = EntryPoint(
+                address, tid, queue_id, kind, str(e.get("site", sites[0] if sites else ""))
+            )
+        credential = str(_require(t, "credential", where))
+        if any(other.credential == credential for other in tenants.values()):
+            raise ConfigError(f"{where}: credential shared with another tenant")
+        tenants[tid] = Tenant(tid, str(t.get("name", tid)), credential, queues, agents)
+    return TenancyConfig(sites, tenants, entry_points)
+
+
+def load(path: str | Path) -> TenancyConfig:
+    try:
+        raw = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(f"cannot read tenancy config {path}: {exc}") from exc
+    return parse(raw)

@@ -1,0 +1,76 @@
+"""Every Kafka topic of the contract, declared once: value type, key, partitions, single writer.
+
+All event topics are keyed by tenant id and partitioned with `partition_for`, so all events
+of one tenant (hence of one interaction) are in one partition, in order, and the partition
+number of a tenant is the same on every topic. A router instance that owns partition P of
+its input topics therefore owns every tenant hashing to P (see services/router/README.md).
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass
+
+from google.protobuf.message import Message
+from hotline.agent.v1.events_pb2 import AgentEvent
+from hotline.interaction.v1.events_pb2 import InteractionEvent
+
+EVENT_PARTITIONS = 12
+DAY_MS = 24 * 3600 * 1000
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    value_type: type[Message] | None  # None: raw bytes (dead letters)
+    writer: str
+    partitions: int = EVENT_PARTITIONS
+    key: str = "tenant_id"
+    retention_ms: int = -1  # -1: keep forever (event store of record)
+    description: str = ""
+
+
+VOICE_INTERACTIONS = Topic(
+    "hotline.voice.interactions.v1",
+    InteractionEvent,
+    writer="ingress-sip",
+    description="What ingress-sip observes on the wire: arrivals, answers, rejections, "
+    "time-outs, hang-ups of voice interactions.",
+)
+ROUTING_INTERACTIONS = Topic(
+    "hotline.routing.interactions.v1",
+    InteractionEvent,
+    writer="router",
+    description="The router's decisions about interactions: queued, offered, wrap-up.",
+)
+AGENTS = Topic(
+    "hotline.agents.v1",
+    AgentEvent,
+    writer="router",
+    description="Agent sessions and states, derived from desktop API calls and contacts.",
+)
+
+
+def dead_letter_topic(service: str) -> Topic:
+    return Topic(
+        f"hotline.deadletter.{service}.v1",
+        None,
+        writer=service,
+        partitions=1,
+        key="source topic",
+        retention_ms=30 * DAY_MS,
+        description=f"Messages {service} could not decode or that broke the contract, with "
+        "the reason in headers.",
+    )
+
+
+CONSUMERS = ("ingress-sip", "router", "analytics-sink")
+EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)
+DEAD_LETTER_TOPICS: tuple[Topic, ...] = tuple(dead_letter_topic(s) for s in CONSUMERS)
+ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + DEAD_LETTER_TOPICS
+BY_NAME = {t.name: t for t in ALL_TOPICS}
+
+
+def partition_for(key: str, partitions: int = EVENT_PARTITIONS) -> int:
+    """Stable partition of a key, independent of the Kafka client's own partitioner."""
+    return zlib.crc32(key.encode()) % partitions
