@@ -1,0 +1,399 @@
+"""`hotline demo`: a slice of a BPO day on the embedded stack.
+
+Two tenants, three queues with skills and languages, a few dozen simulated agents (each a
+desktop client on the router's gRPC API plus a sipp phone), and callers placed by sipp at a
+steady rate, some of whom give up while waiting. Prints progress, then the KPI report of the
+run, checks it against the calls sipp placed, and stops the stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import grpc
+import yaml
+from hotline.agent.v1 import events_pb2 as agent_pb2
+from hotline.interaction.v1 import events_pb2 as interaction_pb2
+from hotline.router.v1 import router_pb2, router_pb2_grpc
+
+from hotline_cli import embedded, stack
+from hotline_cli.sipp import SippRun, caller_command, phone_command
+
+SITES = ("lisbon", "manila")
+
+
+@dataclass(frozen=True)
+class DemoOptions:
+    duration_s: float = 120.0
+    seed: int = 7
+    kill_router_at_s: float | None = None
+    json_path: str | None = None
+
+
+@dataclass(frozen=True)
+class CallerClass:
+    entry_point: str
+    queue_id: str
+    tenant_id: str
+    calls_per_s: float
+    patience_s: float
+    talk_s: float
+
+
+@dataclass
+class DemoPlan:
+    config: dict[str, Any]
+    callers: list[CallerClass]
+    phones: dict[str, int] = field(default_factory=dict)  # agent id -> UDP port
+    no_answer_agents: set[str] = field(default_factory=set)
+
+
+def build_plan(options: DemoOptions) -> DemoPlan:
+    rng = random.Random(options.seed)
+    port = embedded.find_free_port()
+    phones: dict[str, int] = {}
+
+    def agents(tenant: str, count: int, site: str, skills: list[Any], langs: list[str]) -> list[Any]:
+        out = []
+        for i in range(1, count + 1):
+            agent_id = f"{tenant}-{site[:3]}-{i:02d}"
+            phone_port = embedded.find_free_port()
+            phones[agent_id] = phone_port
+            levels = [{"name": s, "level": rng.randint(1, 9)} for s in skills]
+            out.append({
+                "id": agent_id, "name": f"Agent {agent_id}", "site": site, "skills": levels,
+                "languages": langs, "phone": f"sip:{agent_id}@127.0.0.1:{phone_port}",
+            })
+        return out
+
+    del port
+    acme_en = agents("acme", 10, "lisbon", ["support", "english"], ["en"])
+    acme_bi = agents("acme", 4, "manila", ["support", "english", "spanish"], ["en", "es"])
+    haier = agents("haier", 8, "lisbon", ["appliances", "german"], ["de"])
+    config = {
+        "sites": [{"id": s} for s in SITES],
+        "tenants": [
+            {
+                "id": "acme", "name": "ACME Telecom", "credential": "acme-demo-credential",
+                "queues": [
+                    {"id": "support-en", "language": "en",
+                     "required_skills": [{"name": "support"}, {"name": "english"}],
+                     "service_level": {"threshold_s": 20, "target": 0.8},
+                     "ring_timeout_s": 8, "wrap_up_timeout_s": 30},
+                    {"id": "support-es", "language": "es",
+                     "required_skills": [{"name": "support"}, {"name": "spanish"}],
+                     "service_level": {"threshold_s": 20, "target": 0.8},
+                     "ring_timeout_s": 8, "wrap_up_timeout_s": 30},
+                ],
+                "entry_points": [
+                    {"address": "+35121000001", "queue": "support-en", "site": "lisbon"},
+                    {"address": "+34910000001", "queue": "support-es", "site": "manila"},
+                ],
+                "agents": acme_en + acme_bi,
+            },
+            {
+                "id": "haier", "name": "Haier Europe", "credential": "haier-demo-credential",
+                "queues": [
+                    {"id": "service-de", "language": "de",
+                     "required_skills": [{"name": "appliances"}, {"name": "german"}],
+                     "service_level": {"threshold_s": 15, "target": 0.9},
+                     "ring_timeout_s": 8, "wrap_up_timeout_s": 30},
+                ],
+                "entry_points": [
+                    {"address": "+4930000001", "queue": "service-de", "site": "lisbon"},
+                ],
+                "agents": haier,
+            },
+        ],
+    }
+    callers = [
+        CallerClass("+35121000001", "support-en", "acme", 0.40, 90, 14),
+        CallerClass("+35121000001", "support-en", "acme", 0.12, 9, 14),
+        CallerClass("+34910000001", "support-es", "acme", 0.10, 60, 12),
+        CallerClass("+4930000001", "service-de", "haier", 0.25, 90, 12),
+        CallerClass("+4930000001", "service-de", "haier", 0.08, 10, 12),
+    ]
+    # One phone that never answers: its offers time out and go to the next agent.
+    no_answer = {haier[0]["id"]}
+    return DemoPlan(config, callers, phones, no_answer)
+
+
+class Desktop:
+    """A simulated agent desktop: logs in, goes ready, wraps up after each call."""
+
+    def __init__(self, router: str, tenant: str, credential: str, agent_id: str,
+                 rng: random.Random) -> None:
+        self.router = router
+        self.tenant = tenant
+        self.agent_id = agent_id
+        self.metadata = (("authorization", f"Bearer {credential}"),)
+        self.rng = rng
+        self.calls_wrapped = 0
+
+    async def run(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            try:
+                await self._session(stop)
+            except grpc.aio.AioRpcError:
+                await asyncio.sleep(0.5)  # router restarting: reconnect
+
+    async def _session(self, stop: asyncio.Event) -> None:
+        async with grpc.aio.insecure_channel(self.router) as channel:
+            agents = router_pb2_grpc.AgentServiceStub(channel)
+            ids = {"tenant_id": self.tenant, "agent_id": self.agent_id}
+            view = await agents.GetAgent(router_pb2.GetAgentRequest(**ids), metadata=self.metadata)
+            if view.state in (agent_pb2.AGENT_STATE_LOGGED_OUT, agent_pb2.AGENT_STATE_UNSPECIFIED):
+                await agents.LogIn(router_pb2.LogInRequest(**ids), metadata=self.metadata)
+                await agents.SetReady(router_pb2.SetReadyRequest(**ids), metadata=self.metadata)
+            watch = agents.WatchAgent(router_pb2.GetAgentRequest(**ids), metadata=self.metadata)
+            stopper = asyncio.ensure_future(stop.wait())
+            try:
+                while not stop.is_set():
+                    next_view = asyncio.ensure_future(watch.read())
+                    done, _ = await asyncio.wait({next_view, stopper},
+                                                 return_when=asyncio.FIRST_COMPLETED)
+                    if stopper in done:
+                        next_view.cancel()
+                        return
+                    view = next_view.result()
+                    if view is grpc.aio.EOF:
+                        return
+                    await self._react(agents, view)
+            finally:
+                watch.cancel()
+                stopper.cancel()
+
+    async def _react(self, agents: router_pb2_grpc.AgentServiceStub, view: Any) -> None:
+        ids = {"tenant_id": self.tenant, "agent_id": self.agent_id}
+        if view.state == agent_pb2.AGENT_STATE_WRAP_UP:
+            await asyncio.sleep(self.rng.uniform(2, 5))
+            disposition = interaction_pb2.Disposition(
+                code=self.rng.choice(["resolved", "info-given", "escalated"]),
+                resolved=self.rng.random() < 0.75,
+            )
+            try:
+                await agents.FinishWrapUp(
+                    router_pb2.FinishWrapUpRequest(
+                        **ids, interaction_id=view.interaction_id, disposition=disposition
+                    ),
+                    metadata=self.metadata,
+                )
+                self.calls_wrapped += 1
+            except grpc.aio.AioRpcError as exc:
+                if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                    raise
+        elif view.state == agent_pb2.AGENT_STATE_NOT_READY:
+            await asyncio.sleep(self.rng.uniform(3, 6))  # the agent notices the missed call
+            await agents.SetReady(router_pb2.SetReadyRequest(**ids), metadata=self.metadata)
+
+
+def _say(text: str) -> None:
+    print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", flush=True)
+
+
+async def _progress(state: stack.StackState, plan: DemoPlan, runs: list[SippRun],
+                    started: float, stop: asyncio.Event) -> None:
+    router = f"127.0.0.1:{state.service('router').grpc_port}"
+    while not stop.is_set():
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=10)
+            return
+        except TimeoutError:
+            pass
+        placed = sum(r.calls_created() for r in runs if r.kind == "caller")
+        parts = [f"t={time.monotonic() - started:5.0f}s placed={placed}"]
+        try:
+            async with grpc.aio.insecure_channel(router) as channel:
+                queues = router_pb2_grpc.QueueServiceStub(channel)
+                for tenant in plan.config["tenants"]:
+                    reply = await queues.ListQueues(
+                        router_pb2.ListQueuesRequest(tenant_id=tenant["id"]),
+                        metadata=(("authorization", f"Bearer {tenant['credential']}"),),
+                        timeout=2,
+                    )
+                    for q in reply.queues:
+                        parts.append(
+                            f"{tenant['id']}/{q.queue_id}: waiting={q.waiting} "
+                            f"oldest={q.longest_wait_ms / 1000:.0f}s ready={q.agents_ready}"
+                            f"/{q.agents_logged_in}"
+                        )
+        except grpc.aio.AioRpcError:
+            parts.append("router unavailable")
+        _say("  ".join(parts))
+
+
+async def _kill_router_later(settings: stack.StackSettings, state: stack.StackState,
+                             after_s: float, stop: asyncio.Event) -> None:
+    try:
+        await asyncio.wait_for(stop.wait(), timeout=after_s)
+        return
+    except TimeoutError:
+        pass
+    svc = state.service("router")
+    _say(f"chaos: SIGKILL router (pid {svc.pid})")
+    os.kill(svc.pid, signal.SIGKILL)
+    await asyncio.sleep(1.0)
+    await asyncio.to_thread(stack.restart_service, settings, state, "router")
+    _say(f"chaos: router restarted (pid {svc.pid}); it rebuilt its state from the events")
+
+
+async def _simulate(settings: stack.StackSettings, state: stack.StackState, plan: DemoPlan,
+                    options: DemoOptions, sipp_dir: Path) -> dict[str, Any]:
+    rng = random.Random(options.seed)
+    sip_host, sip_port = state.sip.split(":")[1:]
+    router = f"127.0.0.1:{state.service('router').grpc_port}"
+    runs: list[SippRun] = []
+    tenants = {t["id"]: t for t in plan.config["tenants"]}
+    for tenant in plan.config["tenants"]:
+        for agent in tenant["agents"]:
+            runs.append(phone_command(
+                sipp_dir, agent["id"], plan.phones[agent["id"]],
+                answer=agent["id"] not in plan.no_answer_agents,
+                ring_ms=rng.randint(1000, 2500),
+            ))
+    for run in runs:
+        run.start()
+    stop = asyncio.Event()
+    desktops = [
+        Desktop(router, t["id"], t["credential"], a["id"], random.Random(rng.random()))
+        for t in plan.config["tenants"] for a in t["agents"]
+    ]
+    desktop_tasks = [asyncio.ensure_future(d.run(stop)) for d in desktops]
+    await asyncio.sleep(2.0)  # agents log in and go ready before the first caller
+    started_at = datetime.now(UTC)
+    started = time.monotonic()
+    callers = []
+    for i, cls in enumerate(plan.callers):
+        count = max(1, round(cls.calls_per_s * options.duration_s))
+        callers.append(caller_command(
+            sipp_dir, f"caller-{i}", sip_host, int(sip_port), cls.entry_point,
+            calls_per_s=cls.calls_per_s, count=count, patience_s=cls.patience_s,
+            talk_s=cls.talk_s,
+        ))
+    for run in callers:
+        run.start()
+    runs.extend(callers)
+    _say(f"placing calls for {options.duration_s:.0f}s: "
+         + ", ".join(f"{c.entry_point} {c.calls_per_s}/s patience {c.patience_s:.0f}s"
+                     for c in plan.callers))
+    background = [asyncio.ensure_future(_progress(state, plan, runs, started, stop))]
+    if options.kill_router_at_s is not None:
+        background.append(asyncio.ensure_future(
+            _kill_router_later(settings, state, options.kill_router_at_s, stop)))
+    # Callers end when their last call ended (answered and hung up, or gave up).
+    longest = max(c.patience_s + c.talk_s for c in plan.callers)
+    deadline = time.monotonic() + options.duration_s + longest + 60
+    while any(r.running() for r in callers) and time.monotonic() < deadline:
+        await asyncio.sleep(1)
+    for run in callers:
+        run.stop()
+    await asyncio.sleep(6)  # last wrap-ups
+    stop.set()
+    await asyncio.gather(*desktop_tasks, *background, return_exceptions=True)
+    for run in runs:
+        run.stop()
+    ended_at = datetime.now(UTC)
+    placed: dict[str, int] = {}
+    for cls, run in zip(plan.callers, callers, strict=True):
+        key = f"{cls.tenant_id}/{cls.queue_id}"
+        placed[key] = placed.get(key, 0) + run.calls_created()
+    return {"started_at": started_at, "ended_at": ended_at, "placed": placed,
+            "tenants": tenants}
+
+
+def _reports(state: stack.StackState, run: dict[str, Any]) -> dict[str, Any]:
+    from hotline_cli.reporting import kpi_report_from_state
+
+    return {
+        tenant: kpi_report_from_state(state, tenant, run["started_at"], run["ended_at"])
+        for tenant in run["tenants"]
+    }
+
+
+def check_against_placed(reports: dict[str, Any], placed: dict[str, int]) -> list[str]:
+    """Problems found comparing the KPI report with what sipp placed (empty: all agree)."""
+    from hotline_cli.reporting import queue_rows
+
+    problems = []
+    seen: dict[str, dict[str, Any]] = {}
+    for tenant, report in reports.items():
+        for row in queue_rows(report):
+            seen[f"{tenant}/{row['queue_id']}"] = row
+    for key, count in sorted(placed.items()):
+        row = seen.get(key)
+        if row is None:
+            problems.append(f"{key}: {count} calls placed, none reported")
+            continue
+        if row["queued"] != count:
+            problems.append(f"{key}: {count} calls placed, {row['queued']} queued")
+        if row["answered"] + row["abandoned"] != row["offered"]:
+            problems.append(
+                f"{key}: answered {row['answered']} + abandoned {row['abandoned']} "
+                f"!= offered {row['offered']}"
+            )
+    return problems
+
+
+def run_demo(options: DemoOptions) -> int:
+    settings = stack.StackSettings()
+    state_dir = settings.state_dir.resolve()
+    demo_dir = state_dir / "demo"
+    demo_dir.mkdir(parents=True, exist_ok=True)
+    plan = build_plan(options)
+    config_path = demo_dir / "tenancy.yaml"
+    config_path.write_text(yaml.safe_dump(plan.config, sort_keys=False))
+    settings.config_path = config_path
+    _say(f"starting the embedded stack (config {config_path})")
+    try:
+        state = stack.up(settings, say=_say)
+    except stack.StackError as exc:
+        print(f"hotline demo: {exc}", file=sys.stderr)
+        return 1
+    print(stack.describe(state), flush=True)
+    try:
+        agents = sum(len(t["agents"]) for t in plan.config["tenants"])
+        _say(f"{len(plan.config['tenants'])} tenants, {agents} agents with sipp phones")
+        run = asyncio.run(_simulate(settings, state, plan, options, demo_dir / "sipp"))
+        _say("waiting for the analytics sink to store the last events")
+        reports, problems = _settle(state, run)
+    finally:
+        stack.down(settings, say=_say)
+    from hotline_cli.reporting import format_report
+
+    for report in reports.values():
+        print()
+        print(format_report(report))
+    print()
+    print("calls placed by sipp: " + ", ".join(f"{k}={v}" for k, v in sorted(run["placed"].items())))
+    if problems:
+        print("CHECK FAILED:\n  " + "\n  ".join(problems))
+    else:
+        print("check: every queue's report matches the calls placed "
+              "(queued = placed; answered + abandoned = offered)")
+    if options.json_path:
+        Path(options.json_path).write_text(json.dumps(
+            {"placed": run["placed"], "reports": reports, "problems": problems,
+             "started_at": run["started_at"], "ended_at": run["ended_at"]},
+            indent=2, default=str))
+    return 1 if problems else 0
+
+
+def _settle(state: stack.StackState, run: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    deadline = time.monotonic() + 45
+    while True:
+        reports = _reports(state, run)
+        problems = check_against_placed(reports, run["placed"])
+        if not problems or time.monotonic() > deadline:
+            return reports, problems
+        time.sleep(1.0)

