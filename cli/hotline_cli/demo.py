@@ -13,7 +13,6 @@ import json
 import os
 import random
 import signal
-import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -23,10 +22,10 @@ from typing import Any
 
 import grpc
 import yaml
+
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
-
 from hotline_cli import embedded, stack
 from hotline_cli.sipp import SippRun, caller_command, phone_command
 
@@ -64,17 +63,25 @@ def build_plan(options: DemoOptions) -> DemoPlan:
     port = embedded.find_free_port()
     phones: dict[str, int] = {}
 
-    def agents(tenant: str, count: int, site: str, skills: list[Any], langs: list[str]) -> list[Any]:
+    def agents(
+        tenant: str, count: int, site: str, skills: list[Any], langs: list[str]
+    ) -> list[Any]:
         out = []
         for i in range(1, count + 1):
             agent_id = f"{tenant}-{site[:3]}-{i:02d}"
             phone_port = embedded.find_free_port()
             phones[agent_id] = phone_port
             levels = [{"name": s, "level": rng.randint(1, 9)} for s in skills]
-            out.append({
-                "id": agent_id, "name": f"Agent {agent_id}", "site": site, "skills": levels,
-                "languages": langs, "phone": f"sip:{agent_id}@127.0.0.1:{phone_port}",
-            })
+            out.append(
+                {
+                    "id": agent_id,
+                    "name": f"Agent {agent_id}",
+                    "site": site,
+                    "skills": levels,
+                    "languages": langs,
+                    "phone": f"sip:{agent_id}@127.0.0.1:{phone_port}",
+                }
+            )
         return out
 
     del port
@@ -85,16 +92,26 @@ def build_plan(options: DemoOptions) -> DemoPlan:
         "sites": [{"id": s} for s in SITES],
         "tenants": [
             {
-                "id": "acme", "name": "ACME Telecom", "credential": "acme-demo-credential",
+                "id": "acme",
+                "name": "ACME Telecom",
+                "credential": "acme-demo-credential",
                 "queues": [
-                    {"id": "support-en", "language": "en",
-                     "required_skills": [{"name": "support"}, {"name": "english"}],
-                     "service_level": {"threshold_s": 20, "target": 0.8},
-                     "ring_timeout_s": 8, "wrap_up_timeout_s": 30},
-                    {"id": "support-es", "language": "es",
-                     "required_skills": [{"name": "support"}, {"name": "spanish"}],
-                     "service_level": {"threshold_s": 20, "target": 0.8},
-                     "ring_timeout_s": 8, "wrap_up_timeout_s": 30},
+                    {
+                        "id": "support-en",
+                        "language": "en",
+                        "required_skills": [{"name": "support"}, {"name": "english"}],
+                        "service_level": {"threshold_s": 20, "target": 0.8},
+                        "ring_timeout_s": 8,
+                        "wrap_up_timeout_s": 30,
+                    },
+                    {
+                        "id": "support-es",
+                        "language": "es",
+                        "required_skills": [{"name": "support"}, {"name": "spanish"}],
+                        "service_level": {"threshold_s": 20, "target": 0.8},
+                        "ring_timeout_s": 8,
+                        "wrap_up_timeout_s": 30,
+                    },
                 ],
                 "entry_points": [
                     {"address": "+35121000001", "queue": "support-en", "site": "lisbon"},
@@ -103,12 +120,18 @@ def build_plan(options: DemoOptions) -> DemoPlan:
                 "agents": acme_en + acme_bi,
             },
             {
-                "id": "haier", "name": "Haier Europe", "credential": "haier-demo-credential",
+                "id": "haier",
+                "name": "Haier Europe",
+                "credential": "haier-demo-credential",
                 "queues": [
-                    {"id": "service-de", "language": "de",
-                     "required_skills": [{"name": "appliances"}, {"name": "german"}],
-                     "service_level": {"threshold_s": 15, "target": 0.9},
-                     "ring_timeout_s": 8, "wrap_up_timeout_s": 30},
+                    {
+                        "id": "service-de",
+                        "language": "de",
+                        "required_skills": [{"name": "appliances"}, {"name": "german"}],
+                        "service_level": {"threshold_s": 15, "target": 0.9},
+                        "ring_timeout_s": 8,
+                        "wrap_up_timeout_s": 30,
+                    },
                 ],
                 "entry_points": [
                     {"address": "+4930000001", "queue": "service-de", "site": "lisbon"},
@@ -132,8 +155,9 @@ def build_plan(options: DemoOptions) -> DemoPlan:
 class Desktop:
     """A simulated agent desktop: logs in, goes ready, wraps up after each call."""
 
-    def __init__(self, router: str, tenant: str, credential: str, agent_id: str,
-                 rng: random.Random) -> None:
+    def __init__(
+        self, router: str, tenant: str, credential: str, agent_id: str, rng: random.Random
+    ) -> None:
         self.router = router
         self.tenant = tenant
         self.agent_id = agent_id
@@ -161,8 +185,9 @@ class Desktop:
             try:
                 while not stop.is_set():
                     next_view = asyncio.ensure_future(watch.read())
-                    done, _ = await asyncio.wait({next_view, stopper},
-                                                 return_when=asyncio.FIRST_COMPLETED)
+                    done, _ = await asyncio.wait(
+                        {next_view, stopper}, return_when=asyncio.FIRST_COMPLETED
+                    )
                     if stopper in done:
                         next_view.cancel()
                         return
@@ -202,8 +227,13 @@ def _say(text: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", flush=True)
 
 
-async def _progress(state: stack.StackState, plan: DemoPlan, runs: list[SippRun],
-                    started: float, stop: asyncio.Event) -> None:
+async def _progress(
+    state: stack.StackState,
+    plan: DemoPlan,
+    runs: list[SippRun],
+    started: float,
+    stop: asyncio.Event,
+) -> None:
     router = f"127.0.0.1:{state.service('router').grpc_port}"
     while not stop.is_set():
         try:
@@ -233,8 +263,9 @@ async def _progress(state: stack.StackState, plan: DemoPlan, runs: list[SippRun]
         _say("  ".join(parts))
 
 
-async def _kill_router_later(settings: stack.StackSettings, state: stack.StackState,
-                             after_s: float, stop: asyncio.Event) -> None:
+async def _kill_router_later(
+    settings: stack.StackSettings, state: stack.StackState, after_s: float, stop: asyncio.Event
+) -> None:
     try:
         await asyncio.wait_for(stop.wait(), timeout=after_s)
         return
@@ -248,8 +279,13 @@ async def _kill_router_later(settings: stack.StackSettings, state: stack.StackSt
     _say(f"chaos: router restarted (pid {svc.pid}); it rebuilt its state from the events")
 
 
-async def _simulate(settings: stack.StackSettings, state: stack.StackState, plan: DemoPlan,
-                    options: DemoOptions, sipp_dir: Path) -> dict[str, Any]:
+async def _simulate(
+    settings: stack.StackSettings,
+    state: stack.StackState,
+    plan: DemoPlan,
+    options: DemoOptions,
+    sipp_dir: Path,
+) -> dict[str, Any]:
     rng = random.Random(options.seed)
     sip_host, sip_port = state.sip.split(":")[1:]
     router = f"127.0.0.1:{state.service('router').grpc_port}"
@@ -257,17 +293,22 @@ async def _simulate(settings: stack.StackSettings, state: stack.StackState, plan
     tenants = {t["id"]: t for t in plan.config["tenants"]}
     for tenant in plan.config["tenants"]:
         for agent in tenant["agents"]:
-            runs.append(phone_command(
-                sipp_dir, agent["id"], plan.phones[agent["id"]],
-                answer=agent["id"] not in plan.no_answer_agents,
-                ring_ms=rng.randint(1000, 2500),
-            ))
+            runs.append(
+                phone_command(
+                    sipp_dir,
+                    agent["id"],
+                    plan.phones[agent["id"]],
+                    answer=agent["id"] not in plan.no_answer_agents,
+                    ring_ms=rng.randint(1000, 2500),
+                )
+            )
     for run in runs:
         run.start()
     stop = asyncio.Event()
     desktops = [
         Desktop(router, t["id"], t["credential"], a["id"], random.Random(rng.random()))
-        for t in plan.config["tenants"] for a in t["agents"]
+        for t in plan.config["tenants"]
+        for a in t["agents"]
     ]
     desktop_tasks = [asyncio.ensure_future(d.run(stop)) for d in desktops]
     await asyncio.sleep(2.0)  # agents log in and go ready before the first caller
@@ -276,21 +317,35 @@ async def _simulate(settings: stack.StackSettings, state: stack.StackState, plan
     callers = []
     for i, cls in enumerate(plan.callers):
         count = max(1, round(cls.calls_per_s * options.duration_s))
-        callers.append(caller_command(
-            sipp_dir, f"caller-{i}", sip_host, int(sip_port), cls.entry_point,
-            calls_per_s=cls.calls_per_s, count=count, patience_s=cls.patience_s,
-            talk_s=cls.talk_s,
-        ))
+        callers.append(
+            caller_command(
+                sipp_dir,
+                f"caller-{i}",
+                sip_host,
+                int(sip_port),
+                cls.entry_point,
+                calls_per_s=cls.calls_per_s,
+                count=count,
+                patience_s=cls.patience_s,
+                talk_s=cls.talk_s,
+            )
+        )
     for run in callers:
         run.start()
     runs.extend(callers)
-    _say(f"placing calls for {options.duration_s:.0f}s: "
-         + ", ".join(f"{c.entry_point} {c.calls_per_s}/s patience {c.patience_s:.0f}s"
-                     for c in plan.callers))
+    _say(
+        f"placing calls for {options.duration_s:.0f}s: "
+        + ", ".join(
+            f"{c.entry_point} {c.calls_per_s}/s patience {c.patience_s:.0f}s" for c in plan.callers
+        )
+    )
     background = [asyncio.ensure_future(_progress(state, plan, runs, started, stop))]
     if options.kill_router_at_s is not None:
-        background.append(asyncio.ensure_future(
-            _kill_router_later(settings, state, options.kill_router_at_s, stop)))
+        background.append(
+            asyncio.ensure_future(
+                _kill_router_later(settings, state, options.kill_router_at_s, stop)
+            )
+        )
     # Callers end when their last call ended (answered and hung up, or gave up).
     longest = max(c.patience_s + c.talk_s for c in plan.callers)
     deadline = time.monotonic() + options.duration_s + longest + 60
@@ -308,8 +363,7 @@ async def _simulate(settings: stack.StackSettings, state: stack.StackState, plan
     for cls, run in zip(plan.callers, callers, strict=True):
         key = f"{cls.tenant_id}/{cls.queue_id}"
         placed[key] = placed.get(key, 0) + run.calls_created()
-    return {"started_at": started_at, "ended_at": ended_at, "placed": placed,
-            "tenants": tenants}
+    return {"started_at": started_at, "ended_at": ended_at, "placed": placed, "tenants": tenants}
 
 
 def _reports(state: stack.StackState, run: dict[str, Any]) -> dict[str, Any]:
@@ -375,17 +429,30 @@ def run_demo(options: DemoOptions) -> int:
         print()
         print(format_report(report))
     print()
-    print("calls placed by sipp: " + ", ".join(f"{k}={v}" for k, v in sorted(run["placed"].items())))
+    print(
+        "calls placed by sipp: " + ", ".join(f"{k}={v}" for k, v in sorted(run["placed"].items()))
+    )
     if problems:
         print("CHECK FAILED:\n  " + "\n  ".join(problems))
     else:
-        print("check: every queue's report matches the calls placed "
-              "(queued = placed; answered + abandoned = offered)")
+        print(
+            "check: every queue's report matches the calls placed "
+            "(queued = placed; answered + abandoned = offered)"
+        )
     if options.json_path:
-        Path(options.json_path).write_text(json.dumps(
-            {"placed": run["placed"], "reports": reports, "problems": problems,
-             "started_at": run["started_at"], "ended_at": run["ended_at"]},
-            indent=2, default=str))
+        Path(options.json_path).write_text(
+            json.dumps(
+                {
+                    "placed": run["placed"],
+                    "reports": reports,
+                    "problems": problems,
+                    "started_at": run["started_at"],
+                    "ended_at": run["ended_at"],
+                },
+                indent=2,
+                default=str,
+            )
+        )
     return 1 if problems else 0
 
 

@@ -25,11 +25,13 @@ import stat
 import subprocess
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 __all__ = [
     "CLICKHOUSE_SERVER_CANDIDATES",
+    "ClickHouseEndpoint",
     "InfraError",
     "clickhouse_server_binary",
     "find_free_port",
@@ -59,6 +61,23 @@ _TANSU_ENV_VARS: tuple[str, ...] = (
     "SCHEMA_REGISTRY",
     "OTEL_EXPORTER_OTLP_ENDPOINT",
 )
+
+
+@dataclass(frozen=True)
+class ClickHouseEndpoint:
+    """Where a ClickHouse server started here listens (the ``clickhouse`` test fixture)."""
+
+    host: str
+    tcp_port: int
+    http_port: int
+    state_dir: Path
+    log_dir: Path
+    pid: int
+
+    @property
+    def http_url(self) -> str:
+        return f"http://{self.host}:{self.http_port}/"
+
 
 _INSTALL_HINT = "run `bash scripts/install-system-deps.sh` (or `make install`)"
 
@@ -148,7 +167,7 @@ def _wait_until(
         try:
             probe(max(0.2, min(remaining, 2.0)))
             return
-        except Exception as exc:  # noqa: BLE001 - any failure means "not ready yet"
+        except Exception as exc:  # any failure means "not ready yet"
             last_exc = exc
         time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
         delay = min(delay * 2, 0.25)
@@ -234,6 +253,7 @@ def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
         "memory://tansu/",
     ]
     env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
+    env["NO_COLOR"] = "1"  # its log goes to a file: no ANSI colour codes
     return _spawn(argv, Path(log_path), env=env)
 
 

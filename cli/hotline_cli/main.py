@@ -173,18 +173,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="KPI report per queue from ClickHouse")
     report.add_argument("--tenant", required=True)
-    report.add_argument("--from", dest="start", default="-24h",
-                        help="start (ISO-8601, UTC by default, or -2h); default -24h")
+    report.add_argument(
+        "--from",
+        dest="start",
+        default="-24h",
+        help="start (ISO-8601, UTC by default, or -2h); default -24h",
+    )
     report.add_argument("--to", dest="end", default="now", help="end (exclusive); default now")
     report.add_argument("--json", action="store_true", help="print JSON")
     report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="run a simulated BPO slice on the embedded stack")
-    demo.add_argument("--duration", type=float, default=120.0,
-                      help="seconds during which callers are placed (default 120)")
+    demo.add_argument(
+        "--duration",
+        type=float,
+        default=120.0,
+        help="seconds during which callers are placed (default 120)",
+    )
     demo.add_argument("--seed", type=int, default=7)
-    demo.add_argument("--kill-router-at", type=float, default=None,
-                      help="SIGKILL the router this many seconds in, then restart it")
+    demo.add_argument(
+        "--kill-router-at",
+        type=float,
+        default=None,
+        help="SIGKILL the router this many seconds in, then restart it",
+    )
     demo.add_argument("--json", help="also write the demo's result (report + checks) here")
     demo.set_defaults(func=cmd_demo)
     return parser

@@ -39,8 +39,19 @@ class SippRun:
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = open(self.workdir / f"{self.name}.log", "wb")  # noqa: SIM115 (child keeps it)
         self.proc = subprocess.Popen(
-            [sipp_binary(), *self.args, "-nostdin", "-trace_stat", "-stf", str(self.stat_file),
-             "-fd", "1", "-trace_err", "-error_file", str(self.workdir / f"{self.name}.err")],
+            [
+                sipp_binary(),
+                *self.args,
+                "-nostdin",
+                "-trace_stat",
+                "-stf",
+                str(self.stat_file),
+                "-fd",
+                "1",
+                "-trace_err",
+                "-error_file",
+                str(self.workdir / f"{self.name}.err"),
+            ],
             cwd=self.workdir,
             stdout=log,
             stderr=subprocess.STDOUT,

@@ -112,8 +112,9 @@ def _port_free(port: int, kind: int = socket.SOCK_STREAM) -> bool:
     return True
 
 
-def _pick_port(wanted: int, what: str, say: Callable[[str], None],
-               kind: int = socket.SOCK_STREAM) -> int:
+def _pick_port(
+    wanted: int, what: str, say: Callable[[str], None], kind: int = socket.SOCK_STREAM
+) -> int:
     """The configured port, or a free one when it is taken (e.g. in TIME_WAIT after a restart)."""
     if _port_free(wanted, kind):
         return wanted
@@ -160,7 +161,9 @@ def wait_healthy(state: StackState, svc: ServiceProcess, timeout: float) -> None
         if is_serving(f"127.0.0.1:{svc.grpc_port}", timeout=1.0):
             return
         time.sleep(0.2)
-    raise StackError(f"{svc.name} not healthy after {timeout:.0f}s; see {svc.log}:\n{_tail(svc.log)}")
+    raise StackError(
+        f"{svc.name} not healthy after {timeout:.0f}s; see {svc.log}:\n{_tail(svc.log)}"
+    )
 
 
 def _tail(path: str, size: int = 3000) -> str:
@@ -202,12 +205,27 @@ def up(settings: StackSettings, say: Callable[[str], None] = print) -> StackStat
         ensure_topics(bootstrap)
 
         specs = [
-            ("ingress-sip", "hotline_ingress_sip", settings.ingress_sip_grpc_port,
-             settings.ingress_sip_metrics_port, {"HOTLINE_SIP_PORT": str(sip_port)}),
-            ("router", "hotline_router", settings.router_grpc_port,
-             settings.router_metrics_port, {}),
-            ("analytics-sink", "hotline_analytics", settings.analytics_grpc_port,
-             settings.analytics_metrics_port, {}),
+            (
+                "ingress-sip",
+                "hotline_ingress_sip",
+                settings.ingress_sip_grpc_port,
+                settings.ingress_sip_metrics_port,
+                {"HOTLINE_SIP_PORT": str(sip_port)},
+            ),
+            (
+                "router",
+                "hotline_router",
+                settings.router_grpc_port,
+                settings.router_metrics_port,
+                {},
+            ),
+            (
+                "analytics-sink",
+                "hotline_analytics",
+                settings.analytics_grpc_port,
+                settings.analytics_metrics_port,
+                {},
+            ),
         ]
         services = []
         for name, module, grpc_port, metrics_port, extra in specs:

@@ -24,8 +24,9 @@ def bearer(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
     return ""
 
 
-def authorize(config: TenancyConfig, metadata: Sequence[tuple[str, str | bytes]] | None,
-              tenant_id: str) -> None:
+def authorize(
+    config: TenancyConfig, metadata: Sequence[tuple[str, str | bytes]] | None, tenant_id: str
+) -> None:
     """Raise AuthError unless the caller's credential belongs to `tenant_id`."""
     token = bearer(metadata)
     if not token:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
@@ -27,7 +26,9 @@ log = logging.getLogger(__name__)
 SESSION_TIMEOUT_MS = 6000
 
 
-def ensure_topics(bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS, timeout: float = 15) -> None:
+def ensure_topics(
+    bootstrap: str, topics: Iterable[Topic] = ALL_TOPICS, timeout: float = 15
+) -> None:
     """Create missing topics with their declared partition counts (never rely on auto-create)."""
     admin = AdminClient({"bootstrap.servers": bootstrap})
     existing = admin.list_topics(timeout=timeout).topics
@@ -84,7 +85,9 @@ class EventPublisher:
 
     def publish(self, topic: Topic, event: ProtoMessage) -> None:
         tenant = event.envelope.tenant_id  # type: ignore[attr-defined]
-        self.publish_raw(topic, tenant.encode(), encode(event), partition_for(tenant, topic.partitions))
+        self.publish_raw(
+            topic, tenant.encode(), encode(event), partition_for(tenant, topic.partitions)
+        )
 
     def publish_raw(
         self,
@@ -138,7 +141,10 @@ class DeadLetters:
         self.count += 1
         log.warning(
             "dead-lettered topic=%s partition=%s offset=%s reason=%s",
-            msg.topic(), msg.partition(), msg.offset(), reason,
+            msg.topic(),
+            msg.partition(),
+            msg.offset(),
+            reason,
         )
         headers = [
             ("hotline-reason", reason.encode()),
@@ -170,12 +176,16 @@ def new_consumer(bootstrap: str, group_id: str, **extra: object) -> Consumer:
         "session.timeout.ms": SESSION_TIMEOUT_MS,
         "heartbeat.interval.ms": 1000,
         "fetch.wait.max.ms": 50,
+        # End-of-partition reports mark the end of a replay (see replay_then_follow).
+        "enable.partition.eof": True,
     }
     config.update(extra)
     return Consumer(config)
 
 
-def assign_from_start(consumer: Consumer, topics: Iterable[Topic], partitions: Iterable[int] | None = None) -> None:
+def assign_from_start(
+    consumer: Consumer, topics: Iterable[Topic], partitions: Iterable[int] | None = None
+) -> None:
     """Assign partitions explicitly (no group rebalancing) starting at the first offset."""
     wanted = list(partitions) if partitions is not None else None
     consumer.assign(
@@ -192,39 +202,31 @@ def replay_then_follow(
     consumer: Consumer,
     dead_letters: DeadLetters,
     *,
-    quiet_ms: int = 700,
     stop: threading.Event,
 ) -> Iterator[Received | None]:
     """Yield every event of the assigned partitions; yield None once, when replay is done.
 
-    "Done" means every partition's position reached the high-water mark AND nothing arrived
-    for `quiet_ms`. The second condition is there because Tansu's ListOffsets under-reports
-    the high-water mark when a batch held several records (shared/INFRA.md): trusting it alone
-    would go live one batch early. Real Kafka reports it correctly and only the quiet period
-    is added to start-up.
+    "Done" means every assigned partition reported end-of-partition (the consumer is made by
+    `new_consumer`, which enables those reports). The end is taken from fetch responses, not
+    from ListOffsets: Tansu's ListOffsets under-reports the high-water mark when a batch held
+    several records (shared/INFRA.md), while its fetch responses are right.
     """
-    highs: dict[tuple[str, int], int] = {}
-    for tp in consumer.assignment():
-        _low, high = consumer.get_watermark_offsets(tp, timeout=10)
-        highs[(tp.topic, tp.partition)] = high
-    positions: dict[tuple[str, int], int] = {k: 0 for k in highs}
-    replaying = True
-    last_message = time.monotonic()
+    pending = {(tp.topic, tp.partition) for tp in consumer.assignment()}
+    if not pending:
+        yield None
     while not stop.is_set():
         msg = consumer.poll(0.05)
         if msg is None:
-            if replaying and (time.monotonic() - last_message) * 1000 >= quiet_ms and all(
-                positions[k] >= highs[k] for k in highs
-            ):
-                replaying = False
-                yield None
             continue
         if msg.error():
-            if msg.error().code() != KafkaError._PARTITION_EOF:
+            if msg.error().code() == KafkaError._PARTITION_EOF:
+                if pending:
+                    pending.discard((msg.topic(), msg.partition()))
+                    if not pending:
+                        yield None
+            else:
                 log.error("consume error: %s", msg.error())
             continue
-        last_message = time.monotonic()
-        positions[(msg.topic(), msg.partition())] = msg.offset() + 1
         received = decode_or_dead_letter(msg, dead_letters)
         if received is not None:
             yield received

@@ -26,9 +26,7 @@ def decode(topic: Topic | str, payload: bytes | None, key: bytes | None = None) 
     try:
         event.ParseFromString(payload)
     except DecodeError as exc:
-        raise ContractViolation(
-            f"not a {declared.value_type.DESCRIPTOR.full_name}: {exc}"
-        ) from exc
+        raise ContractViolation(f"not a {declared.value_type.DESCRIPTOR.full_name}: {exc}") from exc
     check_envelope(event)  # type: ignore[arg-type]
     tenant = event.envelope.tenant_id  # type: ignore[attr-defined]
     if key is not None and key.decode(errors="replace") != tenant:

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, start_http_server
 
-EVENTS_CONSUMED = Counter(
-    "hotline_events_consumed_total", "Events consumed", ["service", "topic"]
-)
+EVENTS_CONSUMED = Counter("hotline_events_consumed_total", "Events consumed", ["service", "topic"])
 EVENTS_PUBLISHED = Counter(
     "hotline_events_published_total", "Events published", ["service", "topic"]
 )

@@ -12,6 +12,7 @@ import zlib
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
+
 from hotline.agent.v1.events_pb2 import AgentEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 

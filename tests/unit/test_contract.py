@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 from hotline.interaction.v1.events_pb2 import InteractionEvent
-
 from hotline_platform import topics
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -48,10 +47,25 @@ def test_topics_have_one_writer_and_unique_names() -> None:
 
 def test_interaction_event_covers_the_lifecycle() -> None:
     facts = {f.name for f in InteractionEvent.DESCRIPTOR.oneofs_by_name["event"].fields}
-    for needed in ("arrived", "self_service_finished", "queued", "offered", "offer_accepted",
-                   "offer_rejected", "offer_timed_out", "held", "resumed", "transferred",
-                   "message_received", "message_sent", "wrap_up_started", "wrap_up_ended",
-                   "completed", "abandoned", "callback_requested"):
+    for needed in (
+        "arrived",
+        "self_service_finished",
+        "queued",
+        "offered",
+        "offer_accepted",
+        "offer_rejected",
+        "offer_timed_out",
+        "held",
+        "resumed",
+        "transferred",
+        "message_received",
+        "message_sent",
+        "wrap_up_started",
+        "wrap_up_ended",
+        "completed",
+        "abandoned",
+        "callback_requested",
+    ):
         assert needed in facts
 
 

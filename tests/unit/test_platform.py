@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import grpc
 import pytest
-from hotline.interaction.v1.events_pb2 import InteractionEvent
 
+from hotline.interaction.v1.events_pb2 import InteractionEvent
 from hotline_platform import auth, codec, tenancy, topics
 from hotline_platform.envelope import ContractViolation, new_envelope, occurred_at_ms
 
@@ -49,9 +49,13 @@ def test_event_without_body_is_rejected() -> None:
 CONFIG = {
     "sites": [{"id": "lisbon"}],
     "tenants": [
-        {"id": "a", "credential": "ca", "queues": [{"id": "q"}],
-         "entry_points": [{"address": "100", "queue": "q"}],
-         "agents": [{"id": "a1", "phone": "sip:a1@127.0.0.1:5070", "skills": ["x"]}]},
+        {
+            "id": "a",
+            "credential": "ca",
+            "queues": [{"id": "q"}],
+            "entry_points": [{"address": "100", "queue": "q"}],
+            "agents": [{"id": "a1", "phone": "sip:a1@127.0.0.1:5070", "skills": ["x"]}],
+        },
         {"id": "b", "credential": "cb"},
     ],
 }
@@ -61,8 +65,11 @@ def test_tenancy_parse_and_errors() -> None:
     config = tenancy.parse(CONFIG)
     assert config.entry_points["100"].tenant_id == "a"
     assert config.tenants["a"].agents["a1"].skills == (tenancy.SkillLevel("x", 1),)
-    bad = {"tenants": [{"id": "a", "credential": "c", "entry_points": [{"address": "1",
-                                                                       "queue": "nope"}]}]}
+    bad = {
+        "tenants": [
+            {"id": "a", "credential": "c", "entry_points": [{"address": "1", "queue": "nope"}]}
+        ]
+    }
     with pytest.raises(tenancy.ConfigError, match="unknown queue 'nope'"):
         tenancy.parse(bad)
     with pytest.raises(tenancy.ConfigError, match="credential shared"):
