@@ -1,0 +1,1 @@
+"""Hotline router: the event-sourced, skills-based ACD (see services/router/README.md)."""

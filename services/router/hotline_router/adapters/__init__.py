@@ -1,0 +1,1 @@
+"""Adapters: protobuf mapping, Kafka (replay/follow, publishing), gRPC API, config."""

@@ -1,0 +1,212 @@
+"""gRPC servicers for AgentService and QueueService: auth per tenant, domain -> AgentView."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Callable
+from typing import NoReturn, TypeVar
+
+import grpc
+
+from hotline.router.v1 import router_pb2, router_pb2_grpc
+from hotline_platform.auth import AuthError, authorize
+from hotline_platform.tenancy import TenancyConfig
+from hotline_router.adapters.mapping import AGENT_STATES, skills_to_proto
+from hotline_router.application.service import NotLive, RouterService, UnknownAgent
+from hotline_router.domain.commands import CommandRefused
+from hotline_router.domain.facts import Disposition
+from hotline_router.domain.views import AgentSnapshot
+
+T = TypeVar("T")
+
+
+class _Api:
+    def __init__(
+        self, service: RouterService, tenancy: TenancyConfig, owns_tenant: Callable[[str], bool],
+        describe_ownership: Callable[[str], str],
+    ) -> None:
+        self._service = service
+        self._tenancy = tenancy
+        self._owns = owns_tenant
+        self._describe = describe_ownership
+
+    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
+        """Authenticate, authorise for the tenant, and check this instance owns it."""
+        try:
+            authorize(self._tenancy, tuple(context.invocation_metadata() or ()), tenant_id)
+        except AuthError as exc:
+            await context.abort(exc.code, str(exc))
+        if tenant_id not in self._tenancy.tenants:
+            await context.abort(grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
+        if not self._owns(tenant_id):
+            await context.abort(grpc.StatusCode.FAILED_PRECONDITION, self._describe(tenant_id))
+
+    async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
+        """Run a use case off the event loop (it takes the state lock and may flush)."""
+        try:
+            return await asyncio.to_thread(call)
+        except UnknownAgent as exc:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+        except CommandRefused as exc:
+            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+        except NotLive as exc:
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, str(exc))
+        except RuntimeError as exc:  # event delivery failed: the command is not durable
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"not recorded: {exc}")
+
+    def _view(self, tenant_id: str, snap: AgentSnapshot) -> router_pb2.AgentView:
+        tenant = self._tenancy.tenants.get(tenant_id)
+        agent = tenant.agents.get(snap.agent_id) if tenant else None
+        return router_pb2.AgentView(
+            tenant_id=tenant_id,
+            agent_id=snap.agent_id,
+            display_name=agent.name if agent else "",
+            site_id=agent.site_id if agent else "",
+            state=AGENT_STATES[snap.state],
+            reason_code=snap.reason_code,
+            interaction_id=snap.interaction_id,
+            skills=skills_to_proto(snap.skills),
+            in_state_ms=snap.in_state_ms,
+        )
+
+
+async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
+    await context.abort(code, text)
+    raise AssertionError("unreachable")  # pragma: no cover - abort raises
+
+
+class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
+    async def _agent_call(
+        self, request: object, context: grpc.aio.ServicerContext,
+        call: Callable[[str, str], AgentSnapshot],
+    ) -> router_pb2.AgentView:
+        tenant_id: str = request.tenant_id  # type: ignore[attr-defined]
+        agent_id: str = request.agent_id  # type: ignore[attr-defined]
+        await self._guard(context, tenant_id)
+        if not agent_id:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "agent_id is required")
+        snap = await self._run(context, lambda: call(tenant_id, agent_id))
+        return self._view(tenant_id, snap)
+
+    async def LogIn(  # noqa: N802 (gRPC method names)
+        self, request: router_pb2.LogInRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AgentView:
+        return await self._agent_call(request, context, self._service.log_in)
+
+    async def LogOut(  # noqa: N802
+        self, request: router_pb2.LogOutRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AgentView:
+        return await self._agent_call(
+            request, context, lambda t, a: self._service.log_out(t, a, request.reason)
+        )
+
+    async def SetReady(  # noqa: N802
+        self, request: router_pb2.SetReadyRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AgentView:
+        return await self._agent_call(request, context, self._service.set_ready)
+
+    async def SetNotReady(  # noqa: N802
+        self, request: router_pb2.SetNotReadyRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AgentView:
+        return await self._agent_call(
+            request, context,
+            lambda t, a: self._service.set_not_ready(t, a, request.reason_code or "not_ready"),
+        )
+
+    async def FinishWrapUp(  # noqa: N802
+        self, request: router_pb2.FinishWrapUpRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AgentView:
+        disposition = (
+            Disposition(
+                request.disposition.code, request.disposition.resolved,
+                request.disposition.notes_ref,
+            )
+            if request.HasField("disposition")
+            else None
+        )
+        return await self._agent_call(
+            request, context,
+            lambda t, a: self._service.finish_wrap_up(t, a, request.interaction_id, disposition),
+        )
+
+    async def GetAgent(  # noqa: N802
+        self, request: router_pb2.GetAgentRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.AgentView:
+        return await self._agent_call(request, context, self._service.agent)
+
+    async def ListAgents(  # noqa: N802
+        self, request: router_pb2.ListAgentsRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.ListAgentsResponse:
+        await self._guard(context, request.tenant_id)
+        snaps = await self._run(context, lambda: self._service.agents(request.tenant_id))
+        return router_pb2.ListAgentsResponse(
+            agents=[self._view(request.tenant_id, s) for s in snaps]
+        )
+
+    async def WatchAgent(  # noqa: N802
+        self, request: router_pb2.GetAgentRequest, context: grpc.aio.ServicerContext
+    ) -> AsyncIterator[router_pb2.AgentView]:
+        tenant_id, agent_id = request.tenant_id, request.agent_id
+        await self._guard(context, tenant_id)
+        loop = asyncio.get_running_loop()
+        changes: asyncio.Queue[AgentSnapshot] = asyncio.Queue()
+
+        def notify(snap: AgentSnapshot) -> None:  # under the service lock, from any thread
+            with contextlib.suppress(RuntimeError):  # the loop closed (server stopping)
+                loop.call_soon_threadsafe(changes.put_nowait, snap)
+
+        # The first view and the subscription are taken atomically: no change falls between.
+        snap, unsubscribe = await self._run(
+            context, lambda: self._service.watch(tenant_id, agent_id, notify)
+        )
+        try:
+            last: tuple[object, ...] | None = None
+            while True:
+                key = (snap.state, snap.reason_code, snap.interaction_id, snap.since_ms)
+                if key != last:  # e.g. logged_in, then its state change: one view
+                    last = key
+                    yield self._view(tenant_id, snap)
+                snap = await changes.get()
+        finally:
+            unsubscribe()
+
+
+class QueueApi(_Api, router_pb2_grpc.QueueServiceServicer):
+    async def ListQueues(  # noqa: N802
+        self, request: router_pb2.ListQueuesRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.ListQueuesResponse:
+        tenant_id = request.tenant_id
+        await self._guard(context, tenant_id)
+        snaps = await self._run(context, lambda: self._service.queues(tenant_id))
+        return router_pb2.ListQueuesResponse(
+            queues=[
+                router_pb2.QueueView(
+                    tenant_id=tenant_id,
+                    queue_id=q.queue_id,
+                    waiting=q.waiting,
+                    longest_wait_ms=q.longest_wait_ms,
+                    agents_ready=q.agents_ready,
+                    agents_logged_in=q.agents_logged_in,
+                )
+                for q in snaps
+            ]
+        )
+
+
+SERVICE_NAMES = (
+    router_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name,
+    router_pb2.DESCRIPTOR.services_by_name["QueueService"].full_name,
+)
+
+
+def register(
+    server: grpc.aio.Server, service: RouterService, tenancy: TenancyConfig,
+    owns_tenant: Callable[[str], bool], describe_ownership: Callable[[str], str],
+) -> None:
+    router_pb2_grpc.add_AgentServiceServicer_to_server(
+        AgentApi(service, tenancy, owns_tenant, describe_ownership), server
+    )
+    router_pb2_grpc.add_QueueServiceServicer_to_server(
+        QueueApi(service, tenancy, owns_tenant, describe_ownership), server
+    )

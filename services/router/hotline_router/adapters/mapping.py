@@ -1,0 +1,303 @@
+"""Protobuf events <-> domain facts. The only place that knows both."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from google.protobuf.message import Message
+
+from hotline.agent.v1 import events_pb2 as agent_pb2
+from hotline.common.v1 import envelope_pb2 as common_pb2
+from hotline.interaction.v1 import events_pb2 as interaction_pb2
+from hotline_platform import topics
+from hotline_platform.envelope import new_envelope, occurred_at_ms
+from hotline_router.domain import facts as f
+from hotline_router.domain.model import AgentState, Skill
+
+CHANNELS = {
+    common_pb2.CHANNEL_UNSPECIFIED: "",
+    common_pb2.CHANNEL_VOICE: "voice",
+    common_pb2.CHANNEL_CHAT: "chat",
+    common_pb2.CHANNEL_EMAIL: "email",
+    common_pb2.CHANNEL_FAX: "fax",
+}
+CHANNELS_BACK = {v: k for k, v in CHANNELS.items()}
+
+AGENT_STATES = {
+    AgentState.LOGGED_OUT: agent_pb2.AGENT_STATE_LOGGED_OUT,
+    AgentState.READY: agent_pb2.AGENT_STATE_READY,
+    AgentState.NOT_READY: agent_pb2.AGENT_STATE_NOT_READY,
+    AgentState.RESERVED: agent_pb2.AGENT_STATE_RESERVED,
+    AgentState.BUSY: agent_pb2.AGENT_STATE_BUSY,
+    AgentState.WRAP_UP: agent_pb2.AGENT_STATE_WRAP_UP,
+}
+AGENT_STATES_BACK = {v: k for k, v in AGENT_STATES.items()}
+
+_SS = interaction_pb2.SelfServiceFinished
+SELF_SERVICE_OUTCOMES = {
+    _SS.OUTCOME_UNSPECIFIED: "",
+    _SS.OUTCOME_ROUTE_TO_QUEUE: "route_to_queue",
+    _SS.OUTCOME_CONTAINED: "contained",
+    _SS.OUTCOME_CUSTOMER_LEFT: "customer_left",
+}
+_AB = interaction_pb2.InteractionAbandoned
+ABANDON_STAGES = {
+    _AB.STAGE_UNSPECIFIED: "",
+    _AB.STAGE_BEFORE_QUEUE: "before_queue",
+    _AB.STAGE_IN_QUEUE: "in_queue",
+    _AB.STAGE_WHILE_OFFERED: "while_offered",
+}
+_CO = interaction_pb2.InteractionCompleted
+ENDED_BY = {
+    _CO.ENDED_BY_UNSPECIFIED: "",
+    _CO.ENDED_BY_CUSTOMER: "customer",
+    _CO.ENDED_BY_AGENT: "agent",
+    _CO.ENDED_BY_SYSTEM: "system",
+}
+
+
+def skills_from_proto(skills: Iterable[common_pb2.Skill]) -> tuple[Skill, ...]:
+    return tuple(Skill(s.name, s.level) for s in skills)
+
+
+def skills_to_proto(skills: Iterable[Skill]) -> list[common_pb2.Skill]:
+    return [common_pb2.Skill(name=s.name, level=s.level) for s in skills]
+
+
+# --------------------------------------------------------------------------- proto -> domain
+
+
+def to_fact(event: Message) -> f.Fact | None:
+    """The domain fact of a decoded event, or None for facts the router does not use."""
+    if isinstance(event, interaction_pb2.InteractionEvent):
+        return _interaction_fact(event)
+    if isinstance(event, agent_pb2.AgentEvent):
+        return _agent_fact(event)
+    return None
+
+
+def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
+    env = ev.envelope
+    if not env.interaction_id:
+        return None
+    base = {
+        "event_id": env.event_id,
+        "tenant_id": env.tenant_id,
+        "at_ms": occurred_at_ms(env),
+        "causation_id": env.causation_id,
+        "interaction_id": env.interaction_id,
+    }
+    kind = ev.WhichOneof("event")
+    if kind == "arrived":
+        a = ev.arrived
+        return f.Arrived(
+            **base, entry_point_id=a.entry_point_id, language=a.language,
+            channel=CHANNELS.get(a.channel, ""),
+        )
+    if kind == "self_service_finished":
+        s = ev.self_service_finished
+        return f.SelfServiceFinished(
+            **base, outcome=SELF_SERVICE_OUTCOMES.get(s.outcome, ""), queue_id=s.queue_id,
+            language=s.language, required_skills=skills_from_proto(s.required_skills),
+        )
+    if kind == "queued":
+        q = ev.queued
+        return f.Queued(
+            **base, queue_id=q.queue_id, priority=q.priority,
+            required_skills=skills_from_proto(q.required_skills), language=q.language,
+            channel=CHANNELS.get(q.channel, ""),
+            service_level_threshold_s=q.service_level_threshold_s,
+        )
+    if kind == "offered":
+        o = ev.offered
+        return f.Offered(
+            **base, offer_id=o.offer_id, agent_id=o.agent_id, queue_id=o.queue_id,
+            endpoint=o.agent_endpoint, ring_timeout_ms=o.ring_timeout_ms, attempt=o.attempt,
+            channel=CHANNELS.get(o.channel, ""),
+        )
+    if kind == "offer_accepted":
+        acc = ev.offer_accepted
+        return f.OfferAccepted(
+            **base, offer_id=acc.offer_id, agent_id=acc.agent_id, queue_id=acc.queue_id,
+            since_arrival_ms=acc.since_arrival_ms,
+        )
+    if kind == "offer_rejected":
+        r = ev.offer_rejected
+        return f.OfferRejected(
+            **base, offer_id=r.offer_id, agent_id=r.agent_id, queue_id=r.queue_id,
+            reason=r.reason,
+        )
+    if kind == "offer_timed_out":
+        t = ev.offer_timed_out
+        return f.OfferTimedOut(
+            **base, offer_id=t.offer_id, agent_id=t.agent_id, queue_id=t.queue_id,
+            rang_ms=t.rang_ms,
+        )
+    if kind == "abandoned":
+        ab = ev.abandoned
+        return f.Abandoned(
+            **base, stage=ABANDON_STAGES.get(ab.stage, ""), waited_ms=ab.waited_ms,
+            reason=ab.reason,
+        )
+    if kind == "completed":
+        c = ev.completed
+        return f.Completed(
+            **base, agent_id=c.agent_id, ended_by=ENDED_BY.get(c.ended_by, ""),
+            talk_ms=c.talk_ms, hold_ms=c.hold_ms,
+        )
+    if kind == "wrap_up_started":
+        return f.WrapUpStarted(**base, agent_id=ev.wrap_up_started.agent_id)
+    if kind == "wrap_up_ended":
+        w = ev.wrap_up_ended
+        disposition = (
+            f.Disposition(w.disposition.code, w.disposition.resolved, w.disposition.notes_ref)
+            if w.HasField("disposition")
+            else None
+        )
+        return f.WrapUpEnded(
+            **base, agent_id=w.agent_id, wrap_up_ms=w.wrap_up_ms, timed_out=w.timed_out,
+            disposition=disposition,
+        )
+    return None  # held, resumed, messages, transfers ...: not routing facts (yet)
+
+
+def _agent_fact(ev: agent_pb2.AgentEvent) -> f.Fact | None:
+    env = ev.envelope
+    if not env.agent_id:
+        return None
+    base = {
+        "event_id": env.event_id,
+        "tenant_id": env.tenant_id,
+        "at_ms": occurred_at_ms(env),
+        "causation_id": env.causation_id,
+        "agent_id": env.agent_id,
+    }
+    kind = ev.WhichOneof("event")
+    if kind == "logged_in":
+        li = ev.logged_in
+        return f.AgentLoggedIn(
+            **base, site_id=li.site_id, skills=skills_from_proto(li.skills),
+            endpoint=li.voice_endpoint, languages=tuple(li.languages),
+        )
+    if kind == "logged_out":
+        lo = ev.logged_out
+        return f.AgentLoggedOut(**base, reason=lo.reason, session_ms=lo.session_ms)
+    if kind == "state_changed":
+        sc = ev.state_changed
+        state = AGENT_STATES_BACK.get(sc.state)
+        if state is None:
+            return None
+        return f.AgentStateChanged(
+            **base, state=state,
+            previous_state=AGENT_STATES_BACK.get(sc.previous_state, AgentState.LOGGED_OUT),
+            reason_code=sc.reason_code, previous_state_ms=sc.previous_state_ms,
+            interaction_id=sc.interaction_id,
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- domain -> proto
+
+
+def to_event(fact: f.Fact, producer: str, site_id: str = "") -> tuple[topics.Topic, Message]:
+    """The topic and protobuf event of a fact the router publishes."""
+    if isinstance(fact, f.InteractionFact):
+        return topics.ROUTING_INTERACTIONS, _interaction_event(fact, producer, site_id)
+    if isinstance(fact, f.AgentFact):
+        return topics.AGENTS, _agent_event(fact, producer, site_id)
+    raise TypeError(f"the router does not publish {type(fact).__name__}")
+
+
+def _interaction_event(
+    fact: f.InteractionFact, producer: str, site_id: str
+) -> interaction_pb2.InteractionEvent:
+    agent_id = getattr(fact, "agent_id", "")
+    env = new_envelope(
+        tenant_id=fact.tenant_id, producer=producer, interaction_id=fact.interaction_id,
+        agent_id=agent_id, occurred_at_ms=fact.at_ms, causation_id=fact.causation_id,
+        site_id=site_id,
+    )
+    env.event_id = fact.event_id
+    ev = interaction_pb2.InteractionEvent(envelope=env)
+    match fact:
+        case f.Queued():
+            ev.queued.CopyFrom(
+                interaction_pb2.InteractionQueued(
+                    queue_id=fact.queue_id, priority=fact.priority,
+                    required_skills=skills_to_proto(fact.required_skills),
+                    language=fact.language, channel=CHANNELS_BACK.get(fact.channel, 0),
+                    service_level_threshold_s=fact.service_level_threshold_s,
+                )
+            )
+        case f.Offered():
+            ev.offered.CopyFrom(
+                interaction_pb2.InteractionOffered(
+                    offer_id=fact.offer_id, agent_id=fact.agent_id, queue_id=fact.queue_id,
+                    agent_endpoint=fact.endpoint, ring_timeout_ms=fact.ring_timeout_ms,
+                    attempt=fact.attempt, channel=CHANNELS_BACK.get(fact.channel, 0),
+                )
+            )
+        case f.OfferTimedOut():
+            ev.offer_timed_out.CopyFrom(
+                interaction_pb2.OfferTimedOut(
+                    offer_id=fact.offer_id, agent_id=fact.agent_id, queue_id=fact.queue_id,
+                    rang_ms=fact.rang_ms,
+                )
+            )
+        case f.WrapUpStarted():
+            ev.wrap_up_started.agent_id = fact.agent_id
+        case f.WrapUpEnded():
+            w = ev.wrap_up_ended
+            w.agent_id = fact.agent_id
+            w.wrap_up_ms = fact.wrap_up_ms
+            w.timed_out = fact.timed_out
+            if fact.disposition is not None:
+                w.disposition.CopyFrom(
+                    interaction_pb2.Disposition(
+                        code=fact.disposition.code, resolved=fact.disposition.resolved,
+                        notes_ref=fact.disposition.notes_ref,
+                    )
+                )
+        case _:
+            raise TypeError(f"the router does not publish {type(fact).__name__}")
+    return ev
+
+
+def _agent_event(fact: f.AgentFact, producer: str, site_id: str) -> agent_pb2.AgentEvent:
+    env = new_envelope(
+        tenant_id=fact.tenant_id, producer=producer, agent_id=fact.agent_id,
+        interaction_id=getattr(fact, "interaction_id", ""), occurred_at_ms=fact.at_ms,
+        causation_id=fact.causation_id, site_id=site_id,
+        correlation_id=getattr(fact, "interaction_id", "") or fact.agent_id,
+    )
+    env.event_id = fact.event_id
+    ev = agent_pb2.AgentEvent(envelope=env)
+    match fact:
+        case f.AgentLoggedIn():
+            ev.logged_in.CopyFrom(
+                agent_pb2.AgentLoggedIn(
+                    site_id=fact.site_id, skills=skills_to_proto(fact.skills),
+                    voice_endpoint=fact.endpoint, languages=list(fact.languages),
+                    capacities=[
+                        agent_pb2.ChannelCapacity(
+                            channel=common_pb2.CHANNEL_VOICE, max_concurrent=1
+                        )
+                    ],
+                )
+            )
+        case f.AgentLoggedOut():
+            ev.logged_out.CopyFrom(
+                agent_pb2.AgentLoggedOut(reason=fact.reason, session_ms=fact.session_ms)
+            )
+        case f.AgentStateChanged():
+            ev.state_changed.CopyFrom(
+                agent_pb2.AgentStateChanged(
+                    state=AGENT_STATES[fact.state],
+                    previous_state=AGENT_STATES[fact.previous_state],
+                    reason_code=fact.reason_code, previous_state_ms=fact.previous_state_ms,
+                    interaction_id=fact.interaction_id,
+                )
+            )
+        case _:
+            raise TypeError(f"the router does not publish {type(fact).__name__}")
+    return ev

@@ -1,0 +1,1 @@
+"""Use cases over ports: ingress facts, agent commands, timers, reconcile after replay."""

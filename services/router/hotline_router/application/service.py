@@ -1,0 +1,290 @@
+"""The router's use cases. One lock serialises every change of state: ingress facts (consumer
+thread), timers (tick thread) and agent commands (gRPC, via worker threads)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from hotline_router.application.ports import Clock, FactPublisher, IdGenerator
+from hotline_router.domain import commands
+from hotline_router.domain.decisions import decide, realize
+from hotline_router.domain.facts import AgentFact, Disposition, Fact
+from hotline_router.domain.fold import apply, compact
+from hotline_router.domain.model import AgentProfile, RouterState, RoutingConfig
+from hotline_router.domain.views import (
+    AgentSnapshot,
+    QueueSnapshot,
+    agent_snapshot,
+    queue_snapshot,
+)
+
+log = logging.getLogger(__name__)
+
+# decide() converges in a handful of passes; more means a bug (log it, do not spin).
+MAX_PASSES = 1000
+
+Listener = Callable[[AgentSnapshot], None]
+
+
+class NotLive(Exception):
+    """The router is still replaying its events (UNAVAILABLE)."""
+
+
+class UnknownAgent(Exception):
+    """No such agent in the tenant's configuration (NOT_FOUND)."""
+
+
+@dataclass
+class Stats:
+    replayed: int = 0
+    ingress_facts: int = 0
+    published: int = 0
+    late_own_facts: int = 0
+    non_converging: int = 0
+
+
+class RouterService:
+    def __init__(
+        self,
+        config: RoutingConfig,
+        publisher: FactPublisher,
+        clock: Clock,
+        new_id: IdGenerator,
+        owns_tenant: Callable[[str], bool] = lambda _tenant: True,
+    ) -> None:
+        self.config = config
+        self._publisher = publisher
+        self._clock = clock
+        self._new_id = new_id
+        self._owns = owns_tenant
+        self._state = RouterState()
+        self._lock = threading.RLock()
+        self._live = False
+        # Ids of facts this process published and has not read back yet (they are applied
+        # when published; reading them back must not apply them twice).
+        self._in_flight: set[str] = set()
+        self._watchers: dict[tuple[str, str], list[Listener]] = {}
+        self.stats = Stats()
+
+    # ------------------------------------------------------------------ event input
+
+    @property
+    def live(self) -> bool:
+        return self._live
+
+    def on_fact(self, fact: Fact, *, own_topic: bool) -> None:
+        """A fact read from a topic. During replay: fold only. Live: fold and decide."""
+        if fact.tenant_id not in self.config.tenants:
+            return  # not a configured tenant (or a tenant removed from the config)
+        if not self._owns(fact.tenant_id):
+            log.warning("fact for tenant %s outside this instance's partitions", fact.tenant_id)
+            return
+        with self._lock:
+            if own_topic and fact.event_id in self._in_flight:
+                self._in_flight.discard(fact.event_id)
+                return
+            if not self._live:
+                apply(self._state, fact)
+                self.stats.replayed += 1
+                return
+            if own_topic:
+                # Written by an earlier incarnation but read after replay ended: fold it
+                # anyway (it is the truth), then let decide() reconcile.
+                self.stats.late_own_facts += 1
+                log.warning("late own fact %s folded after replay", fact.event_id)
+            else:
+                self.stats.ingress_facts += 1
+            apply(self._state, fact)
+            self._notify(fact)
+            self._settle(fact.tenant_id)
+
+    def go_live(self) -> None:
+        """Replay is complete: reconcile every tenant, then decide on every new fact."""
+        with self._lock:
+            self._live = True
+            for tenant_id in sorted(set(self._state.tenants) | set(self.config.tenants)):
+                if self._owns(tenant_id):
+                    self._settle(tenant_id)
+            waiting = sum(
+                1
+                for t in self._state.tenants.values()
+                for it in t.interactions.values()
+                if it.waiting
+            )
+            log.info(
+                "live: replayed %d facts, %d contacts waiting, %d facts published in reconcile",
+                self.stats.replayed, waiting, self.stats.published,
+            )
+
+    def tick(self) -> None:
+        """Time-driven decisions: router-side offer time-outs, wrap-up time-outs."""
+        with self._lock:
+            if not self._live:
+                return
+            for tenant_id in list(self._state.tenants):
+                if tenant_id in self.config.tenants:
+                    self._settle(tenant_id)
+
+    # ------------------------------------------------------------------ agent commands
+
+    def log_in(self, tenant_id: str, agent_id: str) -> AgentSnapshot:
+        profile = self._profile(tenant_id, agent_id)
+        return self._command(
+            tenant_id, agent_id,
+            lambda now: commands.log_in(self._state, tenant_id, profile, now, self._new_id),
+        )
+
+    def log_out(self, tenant_id: str, agent_id: str, reason: str) -> AgentSnapshot:
+        self._profile(tenant_id, agent_id)
+        return self._command(
+            tenant_id, agent_id,
+            lambda now: commands.log_out(
+                self._state, tenant_id, agent_id, reason, now, self._new_id
+            ),
+        )
+
+    def set_ready(self, tenant_id: str, agent_id: str) -> AgentSnapshot:
+        self._profile(tenant_id, agent_id)
+        return self._command(
+            tenant_id, agent_id,
+            lambda now: commands.set_ready(self._state, tenant_id, agent_id, now, self._new_id),
+        )
+
+    def set_not_ready(self, tenant_id: str, agent_id: str, reason_code: str) -> AgentSnapshot:
+        self._profile(tenant_id, agent_id)
+        return self._command(
+            tenant_id, agent_id,
+            lambda now: commands.set_not_ready(
+                self._state, tenant_id, agent_id, reason_code, now, self._new_id
+            ),
+        )
+
+    def finish_wrap_up(
+        self, tenant_id: str, agent_id: str, interaction_id: str, disposition: Disposition | None
+    ) -> AgentSnapshot:
+        self._profile(tenant_id, agent_id)
+        return self._command(
+            tenant_id, agent_id,
+            lambda now: commands.finish_wrap_up(
+                self._state, tenant_id, agent_id, interaction_id, disposition, now, self._new_id
+            ),
+        )
+
+    # ------------------------------------------------------------------ queries
+
+    def agent(self, tenant_id: str, agent_id: str) -> AgentSnapshot:
+        profile = self._profile(tenant_id, agent_id)
+        with self._lock:
+            return agent_snapshot(
+                self._state.tenants.get(tenant_id), agent_id, self._clock.now_ms(), profile.skills
+            )
+
+    def agents(self, tenant_id: str) -> list[AgentSnapshot]:
+        tenant_config = self.config.tenants.get(tenant_id)
+        if tenant_config is None:
+            return []
+        with self._lock:
+            now = self._clock.now_ms()
+            tenant = self._state.tenants.get(tenant_id)
+            return [
+                agent_snapshot(tenant, aid, now, profile.skills)
+                for aid, profile in sorted(tenant_config.agents.items())
+            ]
+
+    def queues(self, tenant_id: str) -> list[QueueSnapshot]:
+        tenant_config = self.config.tenants.get(tenant_id)
+        if tenant_config is None:
+            return []
+        with self._lock:
+            now = self._clock.now_ms()
+            tenant = self._state.tenants.get(tenant_id)
+            return [queue_snapshot(tenant, q, now) for _, q in sorted(tenant_config.queues.items())]
+
+    def watch(
+        self, tenant_id: str, agent_id: str, listener: Listener
+    ) -> tuple[AgentSnapshot, Callable[[], None]]:
+        """The agent's view now, and a subscription: `listener` gets the view after each
+        change (called from the thread making the change, under the state lock: it must not
+        block). Returns the current view and the function that unsubscribes."""
+        key = (tenant_id, agent_id)
+        with self._lock:
+            current = self.agent(tenant_id, agent_id)  # UnknownAgent: nothing subscribed
+            self._watchers.setdefault(key, []).append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                listeners = self._watchers.get(key, [])
+                if listener in listeners:
+                    listeners.remove(listener)
+                if not listeners:
+                    self._watchers.pop(key, None)
+
+        return current, unsubscribe
+
+    # ------------------------------------------------------------------ internals
+
+    def _profile(self, tenant_id: str, agent_id: str) -> AgentProfile:
+        tenant_config = self.config.tenants.get(tenant_id)
+        profile = tenant_config.agents.get(agent_id) if tenant_config else None
+        if profile is None:
+            raise UnknownAgent(f"no agent {agent_id!r} in tenant {tenant_id!r}")
+        return profile
+
+    def _command(
+        self, tenant_id: str, agent_id: str, run: Callable[[int], list[Fact]]
+    ) -> AgentSnapshot:
+        with self._lock:
+            if not self._live:
+                raise NotLive("the router is replaying its events; retry shortly")
+            now = self._clock.now_ms()
+            self._emit(run(now))  # CommandRefused propagates with no fact emitted
+            self._settle(tenant_id)
+            snapshot = self.agent(tenant_id, agent_id)
+        # Acknowledge only durable commands (outside the lock: flushing waits on the broker).
+        self._publisher.flush()
+        return snapshot
+
+    def _settle(self, tenant_id: str) -> None:
+        """Decide and act until nothing is left to decide."""
+        for _ in range(MAX_PASSES):
+            now = self._clock.now_ms()
+            decisions = decide(self._state, self.config, tenant_id, now)
+            if not decisions:
+                break
+            for decision in decisions:
+                self._emit(realize(decision, self._state, now, self._new_id))
+        else:
+            self.stats.non_converging += 1
+            log.error("decisions for tenant %s did not converge", tenant_id)
+        tenant = self._state.tenants.get(tenant_id)
+        if tenant is not None:
+            compact(tenant)
+
+    def _emit(self, facts: Iterable[Fact]) -> None:
+        for fact in facts:
+            apply(self._state, fact)
+            self._in_flight.add(fact.event_id)
+            self._publisher.publish(fact)
+            self.stats.published += 1
+            self._notify(fact)
+
+    def _notify(self, fact: Fact) -> None:
+        if not isinstance(fact, AgentFact):
+            return
+        listeners = self._watchers.get((fact.tenant_id, fact.agent_id))
+        if not listeners:
+            return
+        profile = self.config.tenants[fact.tenant_id].agents.get(fact.agent_id)
+        snapshot = agent_snapshot(
+            self._state.tenants.get(fact.tenant_id), fact.agent_id, self._clock.now_ms(),
+            profile.skills if profile else (),
+        )
+        for listener in list(listeners):
+            listener(snapshot)
+
+    # For tests and diagnostics.
+    def state_for_tests(self) -> RouterState:
+        return self._state

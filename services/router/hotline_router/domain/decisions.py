@@ -1,0 +1,460 @@
+"""Decisions: what the router must do, given its state and the time. Level-triggered: every
+decision is derived from state alone (never from "the event that just arrived"), so the same
+code serves live traffic and the reconcile after a replay, and re-running it is harmless.
+
+`decide` returns one consistent batch; the application realises it into facts (`realize`),
+applies and publishes them, and calls `decide` again until it returns nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from hotline_router.domain.facts import (
+    AgentStateChanged,
+    Disposition,
+    Fact,
+    Offered,
+    OfferTimedOut,
+    Queued,
+    WrapUpEnded,
+    WrapUpStarted,
+)
+from hotline_router.domain.model import (
+    MISSED_OFFER,
+    OFFER_WITHDRAWN,
+    Agent,
+    AgentState,
+    Interaction,
+    OfferOutcome,
+    Placement,
+    QueueConfig,
+    RouterState,
+    RoutingConfig,
+    Skill,
+    TenantConfig,
+    TenantState,
+    satisfies,
+)
+
+IdFactory = Callable[[], str]
+
+
+@dataclass(frozen=True)
+class QueueContact:
+    tenant_id: str
+    interaction_id: str
+    queue: QueueConfig
+    language: str
+    required_skills: tuple[Skill, ...]
+    channel: str
+    causation_id: str
+
+
+@dataclass(frozen=True)
+class OfferContact:
+    tenant_id: str
+    interaction_id: str
+    agent_id: str
+    queue_id: str
+    endpoint: str
+    ring_timeout_ms: int
+    attempt: int
+    channel: str
+    causation_id: str
+
+
+@dataclass(frozen=True)
+class ReserveAgent:
+    """Repair: an offer is ringing but the agent's RESERVED state was never recorded."""
+
+    tenant_id: str
+    agent_id: str
+    interaction_id: str
+    offer_event_id: str
+
+
+@dataclass(frozen=True)
+class ExpireOffer:
+    """The router's own offer time-out (ring time-out + grace passed without an answer)."""
+
+    tenant_id: str
+    interaction_id: str
+    offer_id: str
+    agent_id: str
+    queue_id: str
+    rang_ms: int
+
+
+@dataclass(frozen=True)
+class ChangeAgentState:
+    tenant_id: str
+    agent_id: str
+    state: AgentState
+    reason_code: str = ""
+    interaction_id: str = ""
+    causation_id: str = ""
+
+
+@dataclass(frozen=True)
+class StartWrapUp:
+    tenant_id: str
+    agent_id: str
+    interaction_id: str
+    record_fact: bool  # publish wrap_up_started (False when it is already recorded)
+    change_state: bool  # move the agent to WRAP_UP (False when it already is)
+    causation_id: str = ""
+
+
+@dataclass(frozen=True)
+class EndWrapUp:
+    tenant_id: str
+    agent_id: str
+    interaction_id: str
+    timed_out: bool
+    disposition: Disposition | None = None
+    record_fact: bool = True  # publish wrap_up_ended (False when it is already recorded)
+    causation_id: str = ""
+
+
+Decision = (
+    QueueContact
+    | OfferContact
+    | ReserveAgent
+    | ExpireOffer
+    | ChangeAgentState
+    | StartWrapUp
+    | EndWrapUp
+)
+
+
+# --------------------------------------------------------------------------- deciding
+
+
+def decide(
+    state: RouterState, config: RoutingConfig, tenant_id: str, now_ms: int
+) -> list[Decision]:
+    tenant = state.tenants.get(tenant_id)
+    tenant_config = config.tenants.get(tenant_id)
+    if tenant is None or tenant_config is None:
+        return []
+    # Agent repairs first, alone: routing must see the agents' settled states.
+    repairs = reconcile_agents(tenant_id, tenant, tenant_config, config, now_ms)
+    if repairs:
+        return repairs
+    return [
+        *expire_offers(tenant_id, tenant, config, now_ms),
+        *queue_arrivals(tenant_id, tenant, tenant_config),
+        *next_offers(tenant_id, tenant, tenant_config, config, now_ms),
+    ]
+
+
+def _wrap_up_timeout_ms(it: Interaction | None, tc: TenantConfig, config: RoutingConfig) -> int:
+    if it is not None and it.placement is not None:
+        queue = tc.queues.get(it.placement.queue_id)
+        if queue is not None:
+            return queue.wrap_up_timeout_ms
+    return config.default_wrap_up_timeout_ms
+
+
+def reconcile_agents(
+    tenant_id: str, tenant: TenantState, tc: TenantConfig, config: RoutingConfig, now_ms: int
+) -> list[Decision]:
+    """Bring each agent's state in line with what happened to its contact."""
+    out: list[Decision] = []
+    touched: set[str] = set()
+    for agent in sorted(tenant.agents.values(), key=lambda a: a.agent_id):
+        it = tenant.interactions.get(agent.interaction_id) if agent.interaction_id else None
+        decision = _reconcile_agent(tenant_id, agent, it, tc, config, now_ms)
+        if decision is not None:
+            out.append(decision)
+            touched.add(agent.agent_id)
+
+    for iid in sorted(tenant.interactions):
+        it = tenant.interactions[iid]
+        # A ringing offer whose reservation was never recorded (crash between the two writes).
+        offer = it.open_offer()
+        if offer is not None and offer.agent_id not in touched:
+            offered_to = tenant.agents.get(offer.agent_id)
+            if offered_to is not None and offered_to.state is AgentState.READY:
+                out.append(ReserveAgent(tenant_id, offered_to.agent_id, iid, offer.event_id))
+                touched.add(agent.agent_id)
+        # Accepted (possibly after the router timed the offer out) but the agent is not BUSY.
+        connected = it.connected_agent
+        if connected and not it.ended and connected not in touched:
+            talking = tenant.agents.get(connected)
+            if talking is not None and talking.state in (AgentState.READY, AgentState.NOT_READY):
+                res = max(
+                    (r for r in it.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED),
+                    key=lambda r: r.rank(),
+                )
+                out.append(
+                    ChangeAgentState(tenant_id, connected, AgentState.BUSY, "", iid, res.event_id)
+                )
+                touched.add(connected)
+    return out
+
+
+def _reconcile_agent(
+    tenant_id: str,
+    agent: Agent,
+    it: Interaction | None,
+    tc: TenantConfig,
+    config: RoutingConfig,
+    now_ms: int,
+) -> Decision | None:
+    aid = agent.agent_id
+    if agent.state is AgentState.RESERVED:
+        offer = it.offer_for(agent) if it is not None else None
+        if it is None or offer is None:  # the offer itself was never recorded
+            return ChangeAgentState(tenant_id, aid, AgentState.READY, OFFER_WITHDRAWN)
+        res = it.resolutions.get(offer.offer_id)
+        if res is not None and res.outcome is OfferOutcome.ACCEPTED:
+            return ChangeAgentState(
+                tenant_id, aid, AgentState.BUSY, "", it.interaction_id, res.event_id
+            )
+        if res is not None:  # rejected or timed out: Amazon Connect's "missed" state
+            return ChangeAgentState(
+                tenant_id, aid, AgentState.NOT_READY, MISSED_OFFER, "", res.event_id
+            )
+        if it.ended or it.connected_agent:  # caller left, or someone else answered
+            cause = it.abandoned_event_id or it.completed_event_id
+            return ChangeAgentState(tenant_id, aid, AgentState.READY, OFFER_WITHDRAWN, "", cause)
+        return None
+    if agent.state is AgentState.BUSY and it is not None and it.ended:
+        return StartWrapUp(
+            tenant_id,
+            aid,
+            it.interaction_id,
+            record_fact=aid not in it.wrap_ups_started,
+            change_state=True,
+            causation_id=it.completed_event_id or it.abandoned_event_id,
+        )
+    if agent.state is AgentState.WRAP_UP:
+        iid = agent.interaction_id
+        if it is not None and aid in it.wrap_ups_ended:  # ended, READY never recorded
+            return EndWrapUp(tenant_id, aid, iid, timed_out=False, record_fact=False)
+        if it is not None and aid not in it.wrap_ups_started:  # WRAP_UP recorded, fact not
+            return StartWrapUp(tenant_id, aid, iid, record_fact=True, change_state=False)
+        if now_ms >= agent.since_ms + _wrap_up_timeout_ms(it, tc, config):
+            return EndWrapUp(tenant_id, aid, iid, timed_out=True)
+    return None
+
+
+def expire_offers(
+    tenant_id: str, tenant: TenantState, config: RoutingConfig, now_ms: int
+) -> list[Decision]:
+    out: list[Decision] = []
+    for iid in sorted(tenant.interactions):
+        offer = tenant.interactions[iid].open_offer()
+        if offer is None:
+            continue
+        if now_ms >= offer.issued_at_ms + offer.ring_timeout_ms + config.offer_grace_ms:
+            out.append(
+                ExpireOffer(
+                    tenant_id, iid, offer.offer_id, offer.agent_id, offer.queue_id,
+                    now_ms - offer.issued_at_ms,
+                )
+            )
+    return out
+
+
+def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> list[Decision]:
+    """Arrived (or routed on by self-service) but not yet queued: queue it."""
+    out: list[Decision] = []
+    for iid in sorted(tenant.interactions):
+        it = tenant.interactions[iid]
+        if it.placement is not None or it.ended or it.arrived_at_ms is None:
+            continue
+        ss = it.self_service
+        if ss is not None:
+            if ss.outcome != "route_to_queue" or ss.queue_id not in tc.queues:
+                continue
+            queue = tc.queues[ss.queue_id]
+            skills = ss.required_skills or queue.required_skills
+            language = ss.language or it.language or queue.language
+        else:
+            entry = tc.entry_points.get(it.entry_point_id)
+            if entry is None or entry.queue_id not in tc.queues:
+                continue  # announcement or unknown entry point: not the router's business
+            queue = tc.queues[entry.queue_id]
+            skills = queue.required_skills
+            language = it.language or queue.language
+        out.append(
+            QueueContact(
+                tenant_id, iid, queue, language, skills, it.channel or "voice", it.arrived_event_id
+            )
+        )
+    return out
+
+
+def routing_order(tenant: TenantState) -> list[tuple[Interaction, Placement]]:
+    """Contacts to offer now, best first: higher priority, then earliest queued."""
+    candidates = [
+        (it, it.placement)
+        for it in tenant.interactions.values()
+        if it.placement is not None and it.waiting and it.open_offer() is None
+    ]
+    return sorted(
+        candidates, key=lambda c: (-c[1].priority, c[1].queued_at_ms, c[0].interaction_id)
+    )
+
+
+def idle_order(tenant: TenantState) -> list[Agent]:
+    """READY agents, longest idle first (idle since they last became READY)."""
+    ready = [a for a in tenant.agents.values() if a.state is AgentState.READY]
+    return sorted(ready, key=lambda a: (a.idle_since_ms, a.agent_id))
+
+
+def next_offers(
+    tenant_id: str, tenant: TenantState, tc: TenantConfig, config: RoutingConfig, now_ms: int
+) -> list[Decision]:
+    """Offer each waiting contact, in queue order, to the longest-idle READY agent who has
+    every skill it requires. One agent per contact; one open offer per contact."""
+    free = idle_order(tenant)
+    out: list[Decision] = []
+    for it, placement in routing_order(tenant):
+        if not free:
+            break
+        agent = next((a for a in free if satisfies(a.skills, placement.required_skills)), None)
+        if agent is None:
+            continue
+        free.remove(agent)
+        queue = tc.queues.get(placement.queue_id)
+        out.append(
+            OfferContact(
+                tenant_id=tenant_id,
+                interaction_id=it.interaction_id,
+                agent_id=agent.agent_id,
+                queue_id=placement.queue_id,
+                endpoint=agent.endpoint,
+                ring_timeout_ms=queue.ring_timeout_ms if queue else config.default_ring_timeout_ms,
+                attempt=len(it.offers) + 1,
+                channel=it.channel or "voice",
+                causation_id=placement.event_id,
+            )
+        )
+    return out
+
+
+# --------------------------------------------------------------------------- realising
+
+
+def state_change(
+    tenant_id: str,
+    agent: Agent,
+    new_state: AgentState,
+    now_ms: int,
+    new_id: IdFactory,
+    *,
+    reason_code: str = "",
+    interaction_id: str = "",
+    causation_id: str = "",
+) -> AgentStateChanged:
+    return AgentStateChanged(
+        event_id=new_id(),
+        tenant_id=tenant_id,
+        at_ms=now_ms,
+        causation_id=causation_id,
+        agent_id=agent.agent_id,
+        state=new_state,
+        previous_state=agent.state,
+        reason_code=reason_code,
+        previous_state_ms=max(0, now_ms - agent.since_ms) if agent.since_ms else 0,
+        interaction_id=interaction_id,
+    )
+
+
+def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFactory) -> list[Fact]:
+    """The facts that carry out a decision, in publication order."""
+    tenant = state.tenant(decision.tenant_id)
+    tid = decision.tenant_id
+    match decision:
+        case QueueContact():
+            q = decision.queue
+            return [
+                Queued(
+                    event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                    causation_id=decision.causation_id,
+                    interaction_id=decision.interaction_id,
+                    queue_id=q.queue_id, priority=q.priority,
+                    required_skills=decision.required_skills, language=decision.language,
+                    channel=decision.channel,
+                    service_level_threshold_s=q.service_level_threshold_s,
+                )
+            ]
+        case OfferContact():
+            offered = Offered(
+                event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                causation_id=decision.causation_id,
+                interaction_id=decision.interaction_id,
+                offer_id=new_id(), agent_id=decision.agent_id, queue_id=decision.queue_id,
+                endpoint=decision.endpoint, ring_timeout_ms=decision.ring_timeout_ms,
+                attempt=decision.attempt, channel=decision.channel,
+            )
+            reserved = state_change(
+                tid, tenant.agent(decision.agent_id), AgentState.RESERVED, now_ms, new_id,
+                interaction_id=decision.interaction_id, causation_id=offered.event_id,
+            )
+            return [offered, reserved]
+        case ReserveAgent():
+            return [
+                state_change(
+                    tid, tenant.agent(decision.agent_id), AgentState.RESERVED, now_ms, new_id,
+                    interaction_id=decision.interaction_id, causation_id=decision.offer_event_id,
+                )
+            ]
+        case ExpireOffer():
+            return [
+                OfferTimedOut(
+                    event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                    interaction_id=decision.interaction_id, offer_id=decision.offer_id,
+                    agent_id=decision.agent_id, queue_id=decision.queue_id,
+                    rang_ms=decision.rang_ms,
+                )
+            ]
+        case ChangeAgentState():
+            return [
+                state_change(
+                    tid, tenant.agent(decision.agent_id), decision.state, now_ms, new_id,
+                    reason_code=decision.reason_code, interaction_id=decision.interaction_id,
+                    causation_id=decision.causation_id,
+                )
+            ]
+        case StartWrapUp():
+            facts: list[Fact] = []
+            cause = decision.causation_id
+            if decision.record_fact:
+                started = WrapUpStarted(
+                    event_id=new_id(), tenant_id=tid, at_ms=now_ms, causation_id=cause,
+                    interaction_id=decision.interaction_id, agent_id=decision.agent_id,
+                )
+                facts.append(started)
+                cause = started.event_id
+            if decision.change_state:
+                facts.append(
+                    state_change(
+                        tid, tenant.agent(decision.agent_id), AgentState.WRAP_UP, now_ms, new_id,
+                        interaction_id=decision.interaction_id, causation_id=cause,
+                    )
+                )
+            return facts
+        case EndWrapUp():
+            agent = tenant.agent(decision.agent_id)
+            facts = []
+            cause = decision.causation_id
+            if decision.record_fact:
+                ended = WrapUpEnded(
+                    event_id=new_id(), tenant_id=tid, at_ms=now_ms, causation_id=cause,
+                    interaction_id=decision.interaction_id, agent_id=decision.agent_id,
+                    wrap_up_ms=max(0, now_ms - agent.since_ms), timed_out=decision.timed_out,
+                    disposition=decision.disposition,
+                )
+                facts.append(ended)
+                cause = ended.event_id
+            facts.append(
+                state_change(tid, agent, AgentState.READY, now_ms, new_id, causation_id=cause)
+            )
+            return facts
+    raise TypeError(f"unknown decision {decision!r}")  # pragma: no cover

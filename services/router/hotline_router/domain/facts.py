@@ -1,0 +1,154 @@
+"""Facts (domain events) the router folds: what ingress saw, what the router decided, and
+what happened to agents. Past tense; one class per `oneof` member the router cares about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hotline_router.domain.model import AgentState, Skill
+
+
+@dataclass(frozen=True, kw_only=True)
+class Fact:
+    event_id: str
+    tenant_id: str
+    at_ms: int
+    causation_id: str = ""
+
+
+# --------------------------------------------------------------------------- interactions
+
+
+@dataclass(frozen=True, kw_only=True)
+class InteractionFact(Fact):
+    interaction_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class Arrived(InteractionFact):
+    entry_point_id: str = ""
+    language: str = ""
+    channel: str = "voice"
+
+
+@dataclass(frozen=True, kw_only=True)
+class SelfServiceFinished(InteractionFact):
+    outcome: str = ""  # "route_to_queue", "contained", "customer_left"
+    queue_id: str = ""
+    language: str = ""
+    required_skills: tuple[Skill, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class Queued(InteractionFact):
+    queue_id: str
+    priority: int = 0
+    required_skills: tuple[Skill, ...] = ()
+    language: str = ""
+    channel: str = "voice"
+    service_level_threshold_s: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Offered(InteractionFact):
+    offer_id: str
+    agent_id: str
+    queue_id: str = ""
+    endpoint: str = ""
+    ring_timeout_ms: int = 0
+    attempt: int = 1
+    channel: str = "voice"
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferAccepted(InteractionFact):
+    offer_id: str
+    agent_id: str
+    queue_id: str = ""
+    since_arrival_ms: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferRejected(InteractionFact):
+    offer_id: str
+    agent_id: str
+    queue_id: str = ""
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class OfferTimedOut(InteractionFact):
+    offer_id: str
+    agent_id: str
+    queue_id: str = ""
+    rang_ms: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Abandoned(InteractionFact):
+    stage: str = ""  # "before_queue", "in_queue", "while_offered"
+    waited_ms: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Completed(InteractionFact):
+    agent_id: str = ""
+    ended_by: str = ""  # "customer", "agent", "system"
+    talk_ms: int = 0
+    hold_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Disposition:
+    code: str = ""
+    resolved: bool = False
+    notes_ref: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class WrapUpStarted(InteractionFact):
+    agent_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class WrapUpEnded(InteractionFact):
+    agent_id: str
+    wrap_up_ms: int = 0
+    timed_out: bool = False
+    disposition: Disposition | None = None
+
+
+# --------------------------------------------------------------------------- agents
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentFact(Fact):
+    agent_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentLoggedIn(AgentFact):
+    site_id: str = ""
+    skills: tuple[Skill, ...] = ()
+    endpoint: str = ""
+    languages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentLoggedOut(AgentFact):
+    reason: str = ""
+    session_ms: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class AgentStateChanged(AgentFact):
+    state: AgentState
+    previous_state: AgentState
+    reason_code: str = ""
+    previous_state_ms: int = 0
+    interaction_id: str = ""  # for RESERVED, causation_id is the `offered` event id
+
+
+# Facts the router writes to its interaction topic (the rest of InteractionFact is ingress's).
+ROUTER_INTERACTION_FACTS = (Queued, Offered, OfferTimedOut, WrapUpStarted, WrapUpEnded)

@@ -1,0 +1,163 @@
+"""The fold: `apply(state, fact)` is the only way router state changes.
+
+Replay reads three topics whose relative order is not preserved, so interaction facts merge
+commutatively (sets keyed by offer id, earliest time wins, terminal facts are sticky), while
+agent facts come from one in-order topic (the router's own) and are applied in sequence.
+"""
+
+from __future__ import annotations
+
+from hotline_router.domain.facts import (
+    Abandoned,
+    AgentLoggedIn,
+    AgentLoggedOut,
+    AgentStateChanged,
+    Arrived,
+    Completed,
+    Fact,
+    InteractionFact,
+    OfferAccepted,
+    Offered,
+    OfferRejected,
+    OfferTimedOut,
+    Queued,
+    SelfServiceFinished,
+    WrapUpEnded,
+    WrapUpStarted,
+)
+from hotline_router.domain.model import (
+    AgentState,
+    Interaction,
+    Offer,
+    OfferOutcome,
+    Placement,
+    Resolution,
+    RouterState,
+    SelfService,
+    TenantState,
+)
+
+
+def apply(state: RouterState, fact: Fact) -> None:
+    tenant = state.tenant(fact.tenant_id)
+    if isinstance(fact, InteractionFact):
+        _apply_interaction(tenant, fact)
+    elif isinstance(fact, AgentLoggedIn | AgentLoggedOut | AgentStateChanged):
+        _apply_agent(tenant, fact)
+
+
+def _earliest(current: int | None, at_ms: int) -> int:
+    return at_ms if current is None else min(current, at_ms)
+
+
+def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
+    iid = fact.interaction_id
+    if iid in tenant.finished:
+        return
+    it = tenant.interactions.get(iid)
+    if it is None:
+        it = tenant.interactions[iid] = Interaction(iid)
+    match fact:
+        case Arrived():
+            if it.arrived_at_ms is None or fact.at_ms < it.arrived_at_ms:
+                it.arrived_at_ms = fact.at_ms
+                it.arrived_event_id = fact.event_id
+                it.entry_point_id = fact.entry_point_id
+                it.language = fact.language
+                it.channel = fact.channel
+        case SelfServiceFinished():
+            it.self_service = SelfService(
+                fact.outcome, fact.queue_id, fact.language, fact.required_skills
+            )
+        case Queued():
+            if it.placement is None or fact.at_ms < it.placement.queued_at_ms:
+                it.placement = Placement(
+                    queue_id=fact.queue_id,
+                    priority=fact.priority,
+                    required_skills=fact.required_skills,
+                    language=fact.language,
+                    queued_at_ms=fact.at_ms,
+                    service_level_threshold_s=fact.service_level_threshold_s,
+                    event_id=fact.event_id,
+                )
+        case Offered():
+            it.offers.setdefault(
+                fact.offer_id,
+                Offer(
+                    offer_id=fact.offer_id,
+                    event_id=fact.event_id,
+                    agent_id=fact.agent_id,
+                    queue_id=fact.queue_id,
+                    issued_at_ms=fact.at_ms,
+                    ring_timeout_ms=fact.ring_timeout_ms,
+                    attempt=fact.attempt,
+                    endpoint=fact.endpoint,
+                ),
+            )
+        case OfferAccepted() | OfferRejected() | OfferTimedOut():
+            outcome = {
+                OfferAccepted: OfferOutcome.ACCEPTED,
+                OfferRejected: OfferOutcome.REJECTED,
+                OfferTimedOut: OfferOutcome.TIMED_OUT,
+            }[type(fact)]
+            new = Resolution(outcome, fact.agent_id, fact.at_ms, fact.event_id)
+            old = it.resolutions.get(fact.offer_id)
+            if old is None or new.rank() > old.rank():
+                it.resolutions[fact.offer_id] = new
+        case Abandoned():
+            if it.abandoned_at_ms is None or fact.at_ms < it.abandoned_at_ms:
+                it.abandoned_event_id = fact.event_id
+            it.abandoned_at_ms = _earliest(it.abandoned_at_ms, fact.at_ms)
+        case Completed():
+            if it.completed_at_ms is None or fact.at_ms < it.completed_at_ms:
+                it.completed_event_id = fact.event_id
+                it.completed_by = fact.agent_id
+            it.completed_at_ms = _earliest(it.completed_at_ms, fact.at_ms)
+        case WrapUpStarted():
+            it.wrap_ups_started.setdefault(fact.agent_id, fact.event_id)
+        case WrapUpEnded():
+            it.wrap_ups_ended.setdefault(fact.agent_id, fact.event_id)
+        case _:
+            pass
+
+
+def _apply_agent(
+    tenant: TenantState, fact: AgentLoggedIn | AgentLoggedOut | AgentStateChanged
+) -> None:
+    agent = tenant.agent(fact.agent_id)
+    match fact:
+        case AgentLoggedIn():
+            agent.skills = fact.skills
+            agent.endpoint = fact.endpoint
+            agent.site_id = fact.site_id
+            agent.languages = fact.languages
+            agent.logged_in_at_ms = fact.at_ms
+        case AgentLoggedOut():
+            pass  # the state change to LOGGED_OUT travels as its own fact
+        case AgentStateChanged():
+            if fact.state is AgentState.READY and not (
+                # A reservation that ended without work (abandon, lost offer) keeps the agent's
+                # place in the longest-idle order.
+                agent.state is AgentState.RESERVED and agent.idle_since_ms
+            ):
+                agent.idle_since_ms = fact.at_ms
+            agent.state = fact.state
+            agent.since_ms = fact.at_ms
+            agent.reason_code = fact.reason_code
+            agent.interaction_id = fact.interaction_id
+            agent.offer_event_id = (
+                fact.causation_id if fact.state is AgentState.RESERVED else ""
+            )
+
+
+def compact(tenant: TenantState) -> int:
+    """Drop ended interactions no agent refers to any more; remember their ids. Live only:
+    during replay a later-read fact may still be about them."""
+    referenced = {a.interaction_id for a in tenant.agents.values() if a.interaction_id}
+    done = [
+        iid for iid, it in tenant.interactions.items() if it.ended and iid not in referenced
+    ]
+    for iid in done:
+        del tenant.interactions[iid]
+        tenant.finished.add(iid)
+    return len(done)

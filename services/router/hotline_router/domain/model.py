@@ -1,0 +1,248 @@
+"""Routing configuration, and the state the router folds from facts: agents and interactions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from enum import Enum, IntEnum
+
+
+class AgentState(Enum):
+    LOGGED_OUT = "logged_out"
+    READY = "ready"
+    NOT_READY = "not_ready"
+    RESERVED = "reserved"  # an offer is ringing at the agent
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"
+
+
+LOGGED_IN_STATES = frozenset(s for s in AgentState if s is not AgentState.LOGGED_OUT)
+
+
+class OfferOutcome(IntEnum):
+    """How an offer was resolved. When two sources disagree the higher value wins: ingress
+    saying "accepted" beats the router's own time-out (the caller is connected, whatever the
+    router thought)."""
+
+    TIMED_OUT = 1
+    REJECTED = 2
+    ACCEPTED = 3
+
+
+# Reason codes the router itself sets.
+MISSED_OFFER = "missed_offer"
+LOGGED_IN = "logged_in"
+OFFER_WITHDRAWN = "offer_withdrawn"
+
+
+@dataclass(frozen=True)
+class Skill:
+    name: str
+    level: int = 0  # 0 = any level
+
+
+def satisfies(agent_skills: Iterable[Skill], required: Iterable[Skill]) -> bool:
+    """True when the agent has every required skill at the required level or above."""
+    levels = {s.name: s.level for s in agent_skills}
+    return all(r.name in levels and levels[r.name] >= r.level for r in required)
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+@dataclass(frozen=True)
+class QueueConfig:
+    queue_id: str
+    required_skills: tuple[Skill, ...] = ()
+    language: str = ""
+    priority: int = 0  # higher is routed first
+    service_level_threshold_s: int = 20
+    ring_timeout_ms: int = 15_000
+    wrap_up_timeout_ms: int = 120_000
+
+
+@dataclass(frozen=True)
+class EntryPointConfig:
+    entry_point_id: str
+    queue_id: str = ""  # empty: not routed by the router (announcement)
+
+
+@dataclass(frozen=True)
+class AgentProfile:
+    agent_id: str
+    display_name: str = ""
+    site_id: str = ""
+    skills: tuple[Skill, ...] = ()
+    languages: tuple[str, ...] = ()
+    endpoint: str = ""  # voice: SIP URI of the agent's phone
+
+
+@dataclass(frozen=True)
+class TenantConfig:
+    tenant_id: str
+    queues: Mapping[str, QueueConfig] = field(default_factory=dict)
+    entry_points: Mapping[str, EntryPointConfig] = field(default_factory=dict)
+    agents: Mapping[str, AgentProfile] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RoutingConfig:
+    tenants: Mapping[str, TenantConfig] = field(default_factory=dict)
+    # The router times an offer out itself ring_timeout + grace after issuing it, in case the
+    # ingress never reports an answer, rejection or time-out.
+    offer_grace_ms: int = 5_000
+    default_ring_timeout_ms: int = 15_000
+    default_wrap_up_timeout_ms: int = 120_000
+
+
+# --------------------------------------------------------------------------- state
+
+
+@dataclass
+class Agent:
+    agent_id: str
+    state: AgentState = AgentState.LOGGED_OUT
+    since_ms: int = 0  # when the current state was entered
+    reason_code: str = ""
+    interaction_id: str = ""  # reserved for, talking on, or wrapping up
+    # RESERVED only: event id of the `offered` fact that reserved the agent (its causation id).
+    offer_event_id: str = ""
+    # When the agent last became READY after doing something (longest-idle routing key).
+    idle_since_ms: int = 0
+    skills: tuple[Skill, ...] = ()
+    languages: tuple[str, ...] = ()
+    endpoint: str = ""
+    site_id: str = ""
+    logged_in_at_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Offer:
+    offer_id: str
+    event_id: str
+    agent_id: str
+    queue_id: str
+    issued_at_ms: int
+    ring_timeout_ms: int
+    attempt: int
+    endpoint: str = ""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    outcome: OfferOutcome
+    agent_id: str
+    at_ms: int
+    event_id: str
+
+    def rank(self) -> tuple[int, int, str]:
+        # Order-insensitive merge: best outcome, then earliest, then a stable tie-break.
+        return (int(self.outcome), -self.at_ms, self.event_id)
+
+
+@dataclass(frozen=True)
+class Placement:
+    """The contact's place in a queue (from `queued`)."""
+
+    queue_id: str
+    priority: int
+    required_skills: tuple[Skill, ...]
+    language: str
+    queued_at_ms: int
+    service_level_threshold_s: int
+    event_id: str = ""
+
+
+@dataclass(frozen=True)
+class SelfService:
+    outcome: str  # "route_to_queue", "contained", "customer_left", ""
+    queue_id: str = ""
+    language: str = ""
+    required_skills: tuple[Skill, ...] = ()
+
+
+@dataclass
+class Interaction:
+    """What the router knows of one contact. Every field is set by one kind of fact, and
+    merging is commutative, so the result does not depend on the order facts were read in."""
+
+    interaction_id: str
+    arrived_at_ms: int | None = None
+    arrived_event_id: str = ""
+    entry_point_id: str = ""
+    language: str = ""
+    channel: str = ""
+    self_service: SelfService | None = None
+    placement: Placement | None = None
+    offers: dict[str, Offer] = field(default_factory=dict)
+    resolutions: dict[str, Resolution] = field(default_factory=dict)
+    abandoned_at_ms: int | None = None
+    abandoned_event_id: str = ""
+    completed_at_ms: int | None = None
+    completed_event_id: str = ""
+    completed_by: str = ""
+    wrap_ups_started: dict[str, str] = field(default_factory=dict)  # agent id -> event id
+    wrap_ups_ended: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ended(self) -> bool:
+        """A terminal fact was seen: the customer left, or the handled contact completed."""
+        return (
+            self.abandoned_at_ms is not None
+            or self.completed_at_ms is not None
+            or (
+                self.self_service is not None
+                and self.self_service.outcome in ("contained", "customer_left")
+            )
+        )
+
+    @property
+    def connected_agent(self) -> str:
+        """The agent whose offer was accepted, or ''."""
+        accepted = [r for r in self.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED]
+        return max(accepted, key=Resolution.rank).agent_id if accepted else ""
+
+    def open_offer(self) -> Offer | None:
+        """The offer still ringing: issued, not resolved, for a contact still waiting."""
+        if self.ended or self.connected_agent:
+            return None
+        open_offers = [o for o in self.offers.values() if o.offer_id not in self.resolutions]
+        return max(open_offers, key=lambda o: (o.attempt, o.offer_id)) if open_offers else None
+
+    @property
+    def waiting(self) -> bool:
+        """Queued and not yet connected or gone (being offered counts as waiting)."""
+        return self.placement is not None and not self.ended and not self.connected_agent
+
+    def offer_for(self, agent: Agent) -> Offer | None:
+        """The offer that reserved `agent` (by the reserving fact's causation id)."""
+        for offer in self.offers.values():
+            if offer.event_id == agent.offer_event_id:
+                return offer
+        return None
+
+
+@dataclass
+class TenantState:
+    agents: dict[str, Agent] = field(default_factory=dict)
+    interactions: dict[str, Interaction] = field(default_factory=dict)
+    # Interactions that ended and were dropped from memory (live compaction); facts about
+    # them are ignored.
+    finished: set[str] = field(default_factory=set)
+
+    def agent(self, agent_id: str) -> Agent:
+        found = self.agents.get(agent_id)
+        if found is None:
+            found = self.agents[agent_id] = Agent(agent_id)
+        return found
+
+
+@dataclass
+class RouterState:
+    tenants: dict[str, TenantState] = field(default_factory=dict)
+
+    def tenant(self, tenant_id: str) -> TenantState:
+        found = self.tenants.get(tenant_id)
+        if found is None:
+            found = self.tenants[tenant_id] = TenantState()
+        return found

@@ -1,0 +1,138 @@
+"""Hand wiring: settings + tenancy config -> a running router (start/stop)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+
+import grpc
+
+from hotline_platform import grpc_server, tenancy
+from hotline_platform.bus import EventPublisher, ensure_topics
+from hotline_platform.envelope import new_event_id, now_ms
+from hotline_platform.topics import EVENT_PARTITIONS, partition_for
+from hotline_router.adapters import grpc_api
+from hotline_router.adapters.config import routing_config
+from hotline_router.adapters.kafka import (
+    SERVICE,
+    CountingDeadLetters,
+    EventPump,
+    KafkaFactPublisher,
+    router_consumer,
+)
+from hotline_router.application.service import RouterService
+from hotline_router.settings import RouterSettings
+
+log = logging.getLogger(__name__)
+
+# How often the tick thread checks that every published event was delivered.
+DELIVERY_CHECK_S = 1.0
+
+
+class SystemClock:
+    def now_ms(self) -> int:
+        return now_ms()
+
+
+class Router:
+    """The router service: `await start()` replays, reconciles, then serves gRPC;
+    `await stop()` stops everything. Several can run in one process (tests, demo)."""
+
+    def __init__(
+        self, settings: RouterSettings, tenancy_config: tenancy.TenancyConfig | None = None
+    ) -> None:
+        self.settings = settings
+        self.tenancy = tenancy_config or tenancy.load(settings.config_path)
+        self.partitions = settings.owned_partitions()
+        owned = frozenset(self.partitions)
+        self.owns_tenant = lambda tenant_id: partition_for(tenant_id, EVENT_PARTITIONS) in owned
+        self._stop = threading.Event()
+        self._events = EventPublisher(
+            settings.kafka_bootstrap, client_id=f"{SERVICE}-{settings.instance_id}"
+        )
+        config = routing_config(self.tenancy, offer_grace_ms=settings.offer_grace_ms)
+        self.service = RouterService(
+            config,
+            KafkaFactPublisher(self._events, f"{SERVICE}/{settings.instance_id}", config),
+            SystemClock(),
+            new_event_id,
+            self.owns_tenant,
+        )
+        self.dead_letters = CountingDeadLetters(self._events, SERVICE)
+        self._pump = EventPump(
+            self.service,
+            lambda: router_consumer(settings.kafka_bootstrap, settings.instance_id),
+            self.dead_letters,
+            self.partitions,
+            self._stop,
+        )
+        self._ticker = threading.Thread(target=self._tick_loop, name="router-tick", daemon=True)
+        self._server: grpc.aio.Server | None = None
+        self.failure: BaseException | None = None
+
+    def describe_ownership(self, tenant_id: str) -> str:
+        return (
+            f"tenant {tenant_id!r} is in partition {partition_for(tenant_id)}; this router "
+            f"instance owns partitions {self.settings.partitions}"
+        )
+
+    async def start(self) -> None:
+        await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap)
+        started = time.monotonic()
+        self._pump.start()
+        while not self._pump.live.is_set():
+            if self._pump.failed is not None or not self._pump.is_alive():
+                raise RuntimeError(f"replay failed: {self._pump.failed!r}")
+            await asyncio.sleep(0.05)
+        log.info(
+            "replayed partitions %s in %.2fs; serving gRPC on %d",
+            self.settings.partitions, time.monotonic() - started, self.settings.grpc_port,
+        )
+        self._ticker.start()
+        self._server = await grpc_server.start(
+            self.settings.grpc_port,
+            lambda server: grpc_api.register(
+                server, self.service, self.tenancy, self.owns_tenant, self.describe_ownership
+            ),
+            grpc_api.SERVICE_NAMES,
+        )
+
+    async def wait_failed(self) -> BaseException:
+        """Return when the router can no longer work (the process should exit)."""
+        while True:
+            if self.failure is None and self._pump.failed is not None:
+                self.failure = self._pump.failed
+            if self.failure is None and self._pump.live.is_set() and not self._pump.is_alive():
+                self.failure = RuntimeError("event pump stopped")
+            if self.failure is not None:
+                return self.failure
+            await asyncio.sleep(0.2)
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            await self._server.stop(grace=2)
+        self._stop.set()
+        await asyncio.to_thread(self._pump.join, 5)
+        if self._ticker.is_alive():
+            await asyncio.to_thread(self._ticker.join, 5)
+        try:
+            await asyncio.to_thread(self._events.flush, 5)
+        except RuntimeError:
+            log.exception("events not delivered at shutdown")
+
+    def _tick_loop(self) -> None:
+        last_check = time.monotonic()
+        while not self._stop.wait(self.settings.tick_ms / 1000):
+            try:
+                self.service.tick()
+                if time.monotonic() - last_check >= DELIVERY_CHECK_S:
+                    last_check = time.monotonic()
+                    # Raises if any event failed delivery: state would no longer match the
+                    # log, so the process must restart and rebuild from the log.
+                    self._events.flush(timeout=30)
+            except Exception as exc:  # noqa: BLE001
+                log.exception("router tick failed")
+                self.failure = exc
+                return

@@ -1,0 +1,28 @@
+"""The router's domain stays pure: no Kafka, gRPC, protobuf or platform imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import hotline_router.domain
+
+ALLOWED = {"__future__", "collections", "dataclasses", "enum", "typing", "hotline_router"}
+
+
+def test_domain_imports_only_the_standard_library_and_itself() -> None:
+    folder = Path(hotline_router.domain.__file__).parent
+    modules = sorted(folder.glob("*.py"))
+    assert len(modules) >= 6
+    for path in modules:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in ALLOWED, f"{path.name} imports {name}"
+                if name.startswith("hotline_router"):
+                    assert name.startswith("hotline_router.domain"), f"{path.name}: {name}"
