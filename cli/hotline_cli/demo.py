@@ -375,6 +375,18 @@ def _reports(state: stack.StackState, run: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _lifecycle(state: stack.StackState, run: dict[str, Any]) -> dict[str, list[str]]:
+    from hotline_cli.reporting import lifecycle_problems
+
+    found: dict[str, list[str]] = {"unfinished_interactions": [], "concurrent_offers": []}
+    for tenant in run["tenants"]:
+        for key, items in lifecycle_problems(
+            state, tenant, run["started_at"], run["ended_at"]
+        ).items():
+            found[key].extend(items)
+    return found
+
+
 def check_against_placed(reports: dict[str, Any], placed: dict[str, int]) -> list[str]:
     """Problems found comparing the KPI report with what sipp placed (empty: all agree)."""
     from hotline_cli.reporting import queue_rows
@@ -420,7 +432,7 @@ def run_demo(options: DemoOptions) -> int:
         _say(f"{len(plan.config['tenants'])} tenants, {agents} agents with sipp phones")
         run = asyncio.run(_simulate(settings, state, plan, options, demo_dir / "sipp"))
         _say("waiting for the analytics sink to store the last events")
-        reports, problems = _settle(state, run)
+        reports, problems, lifecycle = _settle(state, run)
     finally:
         stack.down(settings, say=_say)
     from hotline_cli.reporting import format_report
@@ -437,7 +449,8 @@ def run_demo(options: DemoOptions) -> int:
     else:
         print(
             "check: every queue's report matches the calls placed "
-            "(queued = placed; answered + abandoned = offered)"
+            "(queued = placed; answered + abandoned = offered); every call ended; "
+            "no call was offered to two agents at once"
         )
     if options.json_path:
         Path(options.json_path).write_text(
@@ -456,11 +469,17 @@ def run_demo(options: DemoOptions) -> int:
     return 1 if problems else 0
 
 
-def _settle(state: stack.StackState, run: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _settle(
+    state: stack.StackState, run: dict[str, Any]
+) -> tuple[dict[str, Any], list[str], dict[str, list[str]]]:
+    """Wait (bounded) until the sink has stored every event of the run, then check it."""
     deadline = time.monotonic() + 45
     while True:
         reports = _reports(state, run)
         problems = check_against_placed(reports, run["placed"])
-        if not problems or time.monotonic() > deadline:
-            return reports, problems
-        time.sleep(1.0)
+        lifecycle = _lifecycle(state, run)
+        settled = not problems and not any(lifecycle.values())
+        if settled or time.monotonic() > deadline:
+            for key, items in lifecycle.items():
+                problems.extend(f"{key.replace('_', ' ')}: {item}" for item in items)
+            return reports, problems, lifecycle

@@ -124,7 +124,7 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from hotline_analytics.report import kpi_report_from_state
+    from hotline_cli.reporting import format_report, kpi_report_from_state
 
     state = _state_or_exit(stack.StackSettings())
     start = _parse_time(args.start)
@@ -133,8 +133,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
-        from hotline_analytics.report import format_report
-
         print(format_report(report))
     return 0
 

@@ -86,3 +86,98 @@ class SippRun:
 
     def calls_failed(self) -> int:
         return int(self._last_stats().get("FailedCall(C)", "0") or 0)
+
+    def calls_successful(self) -> int:
+        return int(self._last_stats().get("SuccessfulCall(C)", "0") or 0)
+
+
+def _rate_args(calls_per_s: float) -> list[str]:
+    # sipp's -r is calls per -rp milliseconds; a 100 s period keeps fractional rates exact.
+    return ["-r", str(max(1, round(calls_per_s * 100))), "-rp", "100000"]
+
+
+def caller_command(
+    workdir: Path,
+    name: str,
+    host: str,
+    port: int,
+    entry_point: str,
+    *,
+    calls_per_s: float,
+    count: int,
+    patience_s: float,
+    talk_s: float,
+) -> SippRun:
+    """Callers at a steady rate; each waits `patience_s` for an agent, then hangs up (CANCEL)."""
+    return SippRun(
+        "caller",
+        name,
+        [
+            "-sf",
+            str(SCENARIOS / "caller.xml"),
+            "-s",
+            entry_point,
+            f"{host}:{port}",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "0",
+            *_rate_args(calls_per_s),
+            "-m",
+            str(count),
+            "-d",
+            str(int(talk_s * 1000)),
+            "-recv_timeout",
+            str(int(patience_s * 1000)),
+        ],
+        workdir,
+    )
+
+
+def phone_command(
+    workdir: Path, agent_id: str, port: int, *, answer: bool, ring_ms: int
+) -> SippRun:
+    """An agent's phone on its configured port: rings `ring_ms`, then answers (or never does)."""
+    scenario = "agent_phone.xml" if answer else "agent_noanswer.xml"
+    args = ["-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1", "-p", str(port)]
+    if answer:
+        args += ["-d", str(ring_ms)]
+    return SippRun("phone", f"phone-{agent_id}", args, workdir)
+
+
+def announcement_caller_command(
+    workdir: Path,
+    name: str,
+    host: str,
+    port: int,
+    entry_point: str,
+    *,
+    calls_per_s: float,
+    count: int,
+    hold_ms: int = 500,
+) -> SippRun:
+    """Load-test callers of an `announcement` entry point (answered by ingress-sip alone)."""
+    return SippRun(
+        "caller",
+        name,
+        [
+            "-sf",
+            str(SCENARIOS / "announcement_caller.xml"),
+            "-s",
+            entry_point,
+            f"{host}:{port}",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            "0",
+            "-r",
+            str(int(calls_per_s)),
+            "-m",
+            str(count),
+            "-l",
+            str(max(100, int(calls_per_s * 4))),
+            "-d",
+            str(hold_ms),
+        ],
+        workdir,
+    )
