@@ -1,0 +1,2 @@
+"""Adapters: UDP transport, asyncio timers and clock, Kafka publisher and offers consumer,
+in-memory fakes for tests."""

@@ -1,0 +1,128 @@
+"""Domain facts <-> `hotline.interaction.v1.InteractionEvent`, and the Kafka publisher adapter
+(the InteractionEvents port) writing to hotline.voice.interactions.v1."""
+
+from __future__ import annotations
+
+from hotline.common.v1.envelope_pb2 import CHANNEL_VOICE, DIRECTION_INBOUND
+from hotline.interaction.v1.events_pb2 import (
+    IDENTITY_KIND_PHONE,
+    InteractionAbandoned,
+    InteractionCompleted,
+    InteractionEvent,
+    SelfServiceFinished,
+)
+from hotline_ingress_sip.domain import events as facts
+from hotline_platform.bus import EventPublisher
+from hotline_platform.envelope import new_envelope
+from hotline_platform.metrics import EVENTS_PUBLISHED
+from hotline_platform.topics import VOICE_INTERACTIONS
+
+SERVICE = "ingress-sip"
+
+_ENDED_BY = {
+    facts.EndedBy.CUSTOMER: InteractionCompleted.ENDED_BY_CUSTOMER,
+    facts.EndedBy.AGENT: InteractionCompleted.ENDED_BY_AGENT,
+    facts.EndedBy.SYSTEM: InteractionCompleted.ENDED_BY_SYSTEM,
+}
+_STAGE = {
+    facts.AbandonStage.IN_QUEUE: InteractionAbandoned.STAGE_IN_QUEUE,
+    facts.AbandonStage.WHILE_OFFERED: InteractionAbandoned.STAGE_WHILE_OFFERED,
+}
+_OUTCOME = {
+    facts.SelfServiceOutcome.CONTAINED: SelfServiceFinished.OUTCOME_CONTAINED,
+    facts.SelfServiceOutcome.CUSTOMER_LEFT: SelfServiceFinished.OUTCOME_CUSTOMER_LEFT,
+}
+
+
+def to_event(fact: facts.Fact, producer: str) -> InteractionEvent:
+    """The contract event for one domain fact."""
+    event = InteractionEvent(
+        envelope=new_envelope(
+            tenant_id=fact.tenant_id,
+            producer=producer,
+            interaction_id=fact.interaction_id,
+            agent_id=fact.agent_id,
+            occurred_at_ms=fact.at_ms,
+            causation_id=fact.causation_id,
+            site_id=fact.site_id,
+        )
+    )
+    if isinstance(fact, facts.CallArrived):
+        body = event.arrived
+        body.channel = CHANNEL_VOICE
+        body.direction = DIRECTION_INBOUND
+        body.from_address = fact.from_address
+        body.to_address = fact.to_address
+        body.entry_point_id = fact.entry_point_id
+        body.session_ref = fact.session_ref
+        if fact.caller_id:
+            body.identity_hints.add(kind=IDENTITY_KIND_PHONE, value=fact.caller_id)
+    elif isinstance(fact, facts.OfferAccepted):
+        accepted = event.offer_accepted
+        accepted.offer_id = fact.offer_id
+        accepted.agent_id = fact.agent_id
+        accepted.queue_id = fact.queue_id
+        accepted.since_arrival_ms = fact.since_arrival_ms
+    elif isinstance(fact, facts.OfferRejected):
+        rejected = event.offer_rejected
+        rejected.offer_id = fact.offer_id
+        rejected.agent_id = fact.agent_id
+        rejected.queue_id = fact.queue_id
+        rejected.reason = fact.reason
+    elif isinstance(fact, facts.OfferTimedOut):
+        timed_out = event.offer_timed_out
+        timed_out.offer_id = fact.offer_id
+        timed_out.agent_id = fact.agent_id
+        timed_out.queue_id = fact.queue_id
+        timed_out.rang_ms = fact.rang_ms
+    elif isinstance(fact, facts.CallCompleted):
+        completed = event.completed
+        completed.ended_by = _ENDED_BY[fact.ended_by]
+        completed.agent_id = fact.agent_id
+        completed.talk_ms = fact.talk_ms
+    elif isinstance(fact, facts.CallAbandoned):
+        abandoned = event.abandoned
+        abandoned.stage = _STAGE[fact.stage]
+        abandoned.waited_ms = fact.waited_ms
+        abandoned.reason = fact.reason
+    elif isinstance(fact, facts.SelfServiceFinished):
+        finished = event.self_service_finished
+        finished.outcome = _OUTCOME[fact.outcome]
+        finished.duration_ms = fact.duration_ms
+    else:
+        raise TypeError(f"no event for fact {type(fact).__name__}")
+    return event
+
+
+def offer_from_event(event: InteractionEvent) -> facts.Offer | None:
+    """The offer in an `offered` event (None for any other kind, or another channel)."""
+    if event.WhichOneof("event") != "offered":
+        return None
+    offered = event.offered
+    if offered.channel not in (0, CHANNEL_VOICE):  # unspecified is taken as voice
+        return None
+    env = event.envelope
+    return facts.Offer(
+        interaction_id=env.interaction_id,
+        tenant_id=env.tenant_id,
+        offer_id=offered.offer_id,
+        agent_id=offered.agent_id or env.agent_id,
+        queue_id=offered.queue_id,
+        agent_endpoint=offered.agent_endpoint,
+        ring_timeout_ms=offered.ring_timeout_ms,
+        attempt=offered.attempt,
+        causation_id=env.event_id,
+    )
+
+
+class KafkaInteractionEvents:
+    """Publishes facts to hotline.voice.interactions.v1 (non-blocking; flush on shutdown)."""
+
+    def __init__(self, publisher: EventPublisher, instance_id: str) -> None:
+        self._publisher = publisher
+        self.producer = f"{SERVICE}/{instance_id}"
+        self._published = EVENTS_PUBLISHED.labels(SERVICE, VOICE_INTERACTIONS.name)
+
+    def publish(self, fact: facts.Fact) -> None:
+        self._publisher.publish(VOICE_INTERACTIONS, to_event(fact, self.producer))
+        self._published.inc()

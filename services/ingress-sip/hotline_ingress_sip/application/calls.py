@@ -1,0 +1,524 @@
+"""Call handling: the B2BUA use cases of docs/flow.md over the SIP stack and the ports.
+
+The caller's leg is answered here (100/180, or 200 at once for announcement entry points);
+the router's `offered` events ring the agent's phone on a second leg; answers, rejections,
+ring time-outs, cancels and hang-ups drive the domain `Call`, whose facts are published.
+Requests we send to a leg go to the address that leg's dialog started with (symmetric
+signalling: the caller's source address, the agent endpoint of the offer).
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+
+from hotline_ingress_sip.application.ports import Address, Clock, InteractionEvents, Timers
+from hotline_ingress_sip.application.sip_stack import SipStack, TransactionUser
+from hotline_ingress_sip.domain.call import Call, CallState, OfferDecision
+from hotline_ingress_sip.domain.events import EndedBy, EntryPoint, Fact, Offer
+from hotline_ingress_sip.domain.sip import (
+    Headers,
+    SipRequest,
+    SipResponse,
+    parse_name_addr,
+    parse_uri,
+    without_tag,
+)
+from hotline_ingress_sip.domain.transactions import (
+    MAX_FORWARDS,
+    Cancellable,
+    ClientTransaction,
+    Dialog,
+    ServerTransaction,
+)
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS")
+ALLOW = ", ".join(SUPPORTED_METHODS)
+# Methods of the SIP registry this service knows but does not accept (-> 405; others -> 501).
+KNOWN_METHODS = frozenset(
+    {"REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
+)
+INTERACTION_HEADER = "X-Hotline-Interaction"
+
+
+class LegState(enum.Enum):
+    RINGING = "ringing"  # INVITE sent, no final response
+    ANSWERED = "answered"
+    CANCELLING = "cancelling"  # we gave up (ring timeout, caller left): CANCEL once possible
+    ENDED = "ended"
+
+
+@dataclass(eq=False)
+class AgentLeg:
+    offer: Offer
+    call_id: str
+    dest: Address
+    state: LegState = LegState.RINGING
+    invite: ClientTransaction | None = None
+    provisional: bool = False
+    cancel_sent: bool = False
+    ring_timer: Cancellable | None = None
+    dialog: Dialog | None = None
+    ack: bytes | None = None
+
+
+@dataclass(eq=False)
+class CallSession:
+    """A domain Call plus the SIP state of its legs."""
+
+    call: Call
+    invite: ServerTransaction  # the caller's INVITE
+    dialog: Dialog  # the caller's leg, we are the UAS
+    caller_addr: Address
+    agent: AgentLeg | None = None  # the leg being rung or connected
+    legs: list[AgentLeg] = field(default_factory=list)
+    caller_acked: bool = False
+    bye_caller_when_acked: bool = False
+    caller_bye_sent: bool = False
+    finished: bool = False
+
+
+@dataclass
+class CallStats:
+    calls: int = 0
+    not_found: int = 0
+    offers_ignored: int = 0
+    facts: int = 0
+
+
+class CallHandling(TransactionUser):
+    def __init__(
+        self,
+        stack: SipStack,
+        events: InteractionEvents,
+        clock: Clock,
+        timers: Timers,
+        entry_points: Mapping[str, EntryPoint],
+        *,
+        sdp: bytes,
+        default_ring_timeout_ms: int = 15_000,
+        new_interaction_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+    ) -> None:
+        self._stack = stack
+        self._events = events
+        self._clock = clock
+        self._timers = timers
+        self._entry_points = entry_points
+        self._sdp = sdp
+        self._default_ring_ms = default_ring_timeout_ms
+        self._new_interaction_id = new_interaction_id
+        self._contact = f"<sip:hotline@{stack.host}:{stack.port}>"
+        self._by_call_id: dict[str, CallSession] = {}
+        self._by_interaction: dict[str, CallSession] = {}
+        self._by_agent_call_id: dict[str, tuple[CallSession, AgentLeg]] = {}
+        self.draining = False
+        self.stats = CallStats()
+        stack.tu = self
+
+    # ------------------------------------------------------------------------ queries
+
+    @property
+    def active_calls(self) -> int:
+        return sum(1 for s in self._by_call_id.values() if not s.call.is_over)
+
+    def session_for_call_id(self, call_id: str) -> CallSession | None:
+        return self._by_call_id.get(call_id)
+
+    def session_for_interaction(self, interaction_id: str) -> CallSession | None:
+        return self._by_interaction.get(interaction_id)
+
+    # ------------------------------------------------------------------------ helpers
+
+    def _publish(self, fact: Fact) -> None:
+        self.stats.facts += 1
+        self._events.publish(fact)
+
+    def _finish(self, session: CallSession) -> None:
+        """The call is over. Retransmissions are absorbed by the stack's transactions, and
+        the legs' pending transactions keep what they need, so the session is forgotten at
+        once (a request for the ended dialog gets 481), unless a BYE to the caller still
+        waits for the caller's ACK."""
+        session.finished = True
+        if not session.bye_caller_when_acked:
+            self._forget(session)
+
+    def _forget(self, session: CallSession) -> None:
+        call_id = session.dialog.call_id
+        if self._by_call_id.get(call_id) is session:
+            del self._by_call_id[call_id]
+        if self._by_interaction.get(session.call.interaction_id) is session:
+            del self._by_interaction[session.call.interaction_id]
+        for leg in session.legs:
+            pair = self._by_agent_call_id.get(leg.call_id)
+            if pair is not None and pair[1] is leg:
+                del self._by_agent_call_id[leg.call_id]
+
+    # ------------------------------------------------------------------------ requests
+
+    def on_request(self, txn: ServerTransaction) -> None:
+        method = txn.request.method
+        if method == "INVITE":
+            self._on_invite(txn)
+        elif method == "BYE":
+            self._on_bye(txn)
+        elif method == "OPTIONS":
+            self._stack.respond(
+                txn, 200, extra=[("Allow", ALLOW), ("Accept", "application/sdp")]
+            )
+        elif method in KNOWN_METHODS:
+            self._stack.respond(txn, 405, extra=[("Allow", ALLOW)])
+        else:
+            self._stack.respond(txn, 501)
+
+    def _on_invite(self, txn: ServerTransaction) -> None:
+        request = txn.request
+        if request.to_tag:  # re-INVITE inside a dialog
+            if request.call_id in self._by_call_id or request.call_id in self._by_agent_call_id:
+                self._stack.respond(txn, 488, "Not Acceptable Here - re-INVITE not supported")
+            else:
+                self._stack.respond(txn, 481)
+            return
+        if request.call_id in self._by_call_id:
+            self._stack.respond(txn, 482, "Loop Detected - Call-ID already in use")
+            return
+        try:
+            uri = parse_uri(request.uri)
+        except ValueError:
+            self._stack.respond(txn, 416)
+            return
+        if request.headers.get("max-forwards") == "0":
+            self._stack.respond(txn, 483)
+            return
+        entry = self._entry_points.get(uri.user)
+        if entry is None:
+            self.stats.not_found += 1
+            self._stack.respond(txn, 404, "Not Found - no such entry point")
+            return
+        if self.draining:
+            self._stack.respond(txn, 503, extra=[("Retry-After", "5")])
+            return
+        caller = parse_name_addr(request.headers.get("from") or "")  # validated by the parser
+        try:
+            caller_id = parse_uri(caller.uri).user
+        except ValueError:
+            caller_id = ""
+        now = self._clock.now_ms()
+        call, arrived = Call.arrive(
+            self._new_interaction_id(),
+            entry,
+            session_ref=request.call_id,
+            from_address=caller.uri,
+            to_address=request.uri,
+            caller_id=caller_id,
+            now_ms=now,
+        )
+        dialog = Dialog.as_uas(request, self._stack.new_id())
+        session = CallSession(call, txn, dialog, txn.source)
+        self._by_call_id[request.call_id] = session
+        self._by_interaction[call.interaction_id] = session
+        self.stats.calls += 1
+        tag = dialog.local_tag
+        if entry.announcement:
+            self._stack.respond(
+                txn,
+                200,
+                to_tag=tag,
+                extra=[("Contact", self._contact), ("Content-Type", "application/sdp")],
+                body=self._sdp,
+            )
+        else:
+            self._stack.respond(txn, 100)
+            self._stack.respond(txn, 180, to_tag=tag, extra=[("Contact", self._contact)])
+        self._publish(arrived)
+
+    def on_ack(self, ack: SipRequest, invite: ServerTransaction | None) -> None:
+        session = self._by_call_id.get(ack.call_id)
+        if session is None or (invite is not None and invite is not session.invite):
+            return
+        session.caller_acked = True
+        if session.bye_caller_when_acked:
+            session.bye_caller_when_acked = False
+            self._send_bye_to_caller(session)
+            if session.finished:
+                self._forget(session)
+
+    def on_ack_timeout(self, invite: ServerTransaction) -> None:
+        session = self._by_call_id.get(invite.request.call_id)
+        if session is None or session.invite is not invite or invite.status >= 300:
+            return
+        log.info("call %s: 2xx never acknowledged, ending it", session.call.interaction_id)
+        call = session.call
+        if call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
+            self._bye_agent(session)
+            self._send_bye_to_caller(session)
+            self._publish(call.hung_up(EndedBy.SYSTEM, self._clock.now_ms()))
+            self._finish(session)
+        elif session.bye_caller_when_acked:
+            session.bye_caller_when_acked = False
+            self._send_bye_to_caller(session)
+            if session.finished:
+                self._forget(session)
+
+    def on_cancel(self, invite: ServerTransaction) -> None:
+        session = self._by_call_id.get(invite.request.call_id)
+        if session is None or session.invite is not invite or session.call.is_over:
+            self._stack.respond(invite, 487)
+            return
+        self._caller_left(session, "cancelled", 487)
+
+    def _caller_left(self, session: CallSession, reason: str, status: int) -> None:
+        """The caller goes before being connected (CANCEL, or BYE on the early dialog)."""
+        call = session.call
+        self._stack.respond(session.invite, status, to_tag=session.dialog.local_tag)
+        self._stop_agent(session)
+        self._publish(call.caller_left(self._clock.now_ms(), reason))
+        self._finish(session)
+
+    def _on_bye(self, txn: ServerTransaction) -> None:
+        request = txn.request
+        session = self._by_call_id.get(request.call_id)
+        if session is not None and session.dialog.matches(request):
+            self._stack.respond(txn, 200)
+            self._bye_from_caller(session)
+            return
+        pair = self._by_agent_call_id.get(request.call_id)
+        if pair is not None:
+            session, leg = pair
+            if leg.dialog is not None and leg.dialog.matches(request):
+                self._stack.respond(txn, 200)
+                self._bye_from_agent(session, leg)
+                return
+        self._stack.respond(txn, 481)
+
+    def _bye_from_caller(self, session: CallSession) -> None:
+        call = session.call
+        state = call.state
+        if state is CallState.ENDED:
+            return  # our BYE crossed theirs
+        if state in (CallState.WAITING, CallState.OFFERING):
+            # a caller may end an early dialog with BYE: same as CANCEL
+            self._caller_left(session, "bye before answer", 487)
+            return
+        self._stack.stop_retransmitting(session.invite)
+        session.caller_acked = True
+        self._bye_agent(session)
+        self._publish(call.hung_up(EndedBy.CUSTOMER, self._clock.now_ms()))
+        self._finish(session)
+
+    def _bye_from_agent(self, session: CallSession, leg: AgentLeg) -> None:
+        was_connected = leg.state is LegState.ANSWERED
+        leg.state = LegState.ENDED
+        call = session.call
+        if leg is not session.agent or not was_connected or call.state is not CallState.CONNECTED:
+            return
+        self._send_bye_to_caller(session)
+        self._publish(call.hung_up(EndedBy.AGENT, self._clock.now_ms()))
+        self._finish(session)
+
+    def _send_bye_to_caller(self, session: CallSession) -> None:
+        if session.caller_bye_sent:
+            return
+        if not session.caller_acked and session.invite.timer is not None:
+            # RFC 3261 15: the callee waits for the ACK of its 2xx before sending BYE
+            session.bye_caller_when_acked = True
+            return
+        session.caller_bye_sent = True
+        self._stack.stop_retransmitting(session.invite)
+        bye = session.dialog.request("BYE", self._stack.new_via())
+        self._stack.send_request(bye, session.caller_addr, _ignore)
+
+    # ------------------------------------------------------------------------ offers
+
+    def on_offers(self, offers: Iterable[Offer]) -> None:
+        """Offers from the router (`offered` events); those for calls not held here are
+        ignored: another ingress instance holds them."""
+        for offer in offers:
+            try:
+                self.on_offer(offer)
+            except Exception:
+                log.exception("offer %s for %s failed", offer.offer_id, offer.interaction_id)
+
+    def on_offer(self, offer: Offer) -> None:
+        session = self._by_interaction.get(offer.interaction_id)
+        if session is None:
+            self.stats.offers_ignored += 1
+            return
+        call = session.call
+        decision = call.consider(offer)
+        now = self._clock.now_ms()
+        if decision is OfferDecision.REJECT:
+            self._publish(call.refuse(offer, f"not_offerable:{call.state.value}", now))
+            return
+        if decision is not OfferDecision.RING:
+            return
+        try:
+            uri = parse_uri(offer.agent_endpoint)
+        except ValueError:
+            self._publish(call.refuse(offer, "bad_endpoint", now))
+            return
+        call.ring(offer, now)
+        self._ring_agent(session, offer, offer.agent_endpoint.strip(), uri.host_port)
+
+    def _ring_agent(self, session: CallSession, offer: Offer, uri: str, dest: Address) -> None:
+        caller_invite = session.invite.request
+        call_id = f"{self._stack.new_id()}@{self._stack.host}"
+        leg = AgentLeg(offer, call_id, dest)
+        headers = Headers()
+        headers.add("via", self._stack.new_via())
+        headers.add("max-forwards", MAX_FORWARDS)
+        caller_from = without_tag(caller_invite.headers.get("from") or "")
+        headers.add("from", f"{caller_from};tag={self._stack.new_id()}")
+        headers.add("to", f"<{uri}>")
+        headers.add("call-id", call_id)
+        headers.add("cseq", "1 INVITE")
+        headers.add("contact", self._contact)
+        headers.add(INTERACTION_HEADER, session.call.interaction_id)
+        content_type = caller_invite.headers.get("content-type")
+        if content_type and caller_invite.body:
+            headers.add("content-type", content_type)
+        invite = SipRequest("INVITE", uri, headers, caller_invite.body)
+        session.agent = leg
+        session.legs.append(leg)
+        self._by_agent_call_id[call_id] = (session, leg)
+        leg.invite = self._stack.send_request(
+            invite,
+            dest,
+            lambda _txn, response: self._agent_response(session, leg, response),
+            lambda _txn: self._agent_unreachable(session, leg),
+        )
+        ring_ms = offer.ring_timeout_ms or self._default_ring_ms
+        leg.ring_timer = self._timers.call_later(ring_ms, lambda: self._ring_timeout(session, leg))
+
+    def _is_current(self, session: CallSession, leg: AgentLeg) -> bool:
+        return (
+            leg is session.agent
+            and leg.state is LegState.RINGING
+            and session.call.state is CallState.OFFERING
+        )
+
+    def _agent_response(self, session: CallSession, leg: AgentLeg, response: SipResponse) -> None:
+        status = response.status
+        if status < 200:
+            leg.provisional = True
+            if leg.state is LegState.CANCELLING:
+                self._send_cancel(leg)
+            return
+        if leg.ring_timer is not None:
+            leg.ring_timer.cancel()
+            leg.ring_timer = None
+        if status < 300:
+            self._agent_answered(session, leg, response)
+            return
+        # 3xx-6xx: the stack has ACKed it
+        current = self._is_current(session, leg)
+        leg.state = LegState.ENDED
+        if current:
+            session.agent = None
+            self._publish(session.call.offer_failed(f"sip:{status}", self._clock.now_ms()))
+
+    def _agent_answered(self, session: CallSession, leg: AgentLeg, response: SipResponse) -> None:
+        invite = leg.invite
+        if invite is None:  # pragma: no cover - set before any response can arrive
+            return
+        if leg.dialog is None:
+            leg.dialog = Dialog.as_uac(invite.request, response)
+        if leg.ack is not None:  # a retransmitted 2xx: our ACK was lost
+            self._stack.resend(leg.ack, leg.dest)
+            return
+        ack = leg.dialog.request("ACK", self._stack.new_via(), cseq=invite.request.cseq[0])
+        leg.ack = self._stack.send_ack(ack, leg.dest)
+        if not self._is_current(session, leg):
+            # answered after we gave up on it (ring timeout, caller left, another answer)
+            leg.state = LegState.ENDED
+            bye = leg.dialog.request("BYE", self._stack.new_via())
+            self._stack.send_request(bye, leg.dest, _ignore)
+            return
+        leg.state = LegState.ANSWERED
+        extra = [("Contact", self._contact)]
+        content_type = response.headers.get("content-type")
+        if content_type and response.body:
+            extra.append(("Content-Type", content_type))
+        fact = session.call.answered(self._clock.now_ms())
+        self._stack.respond(
+            session.invite, 200, to_tag=session.dialog.local_tag, extra=extra, body=response.body
+        )
+        self._publish(fact)
+
+    def _agent_unreachable(self, session: CallSession, leg: AgentLeg) -> None:
+        """Our INVITE (or, once cancelled, its CANCEL) got no answer at all within 64*T1."""
+        current = self._is_current(session, leg)
+        leg.state = LegState.ENDED
+        if leg.ring_timer is not None:
+            leg.ring_timer.cancel()
+            leg.ring_timer = None
+        if current:
+            session.agent = None
+            self._publish(session.call.offer_failed("unreachable", self._clock.now_ms()))
+
+    def _ring_timeout(self, session: CallSession, leg: AgentLeg) -> None:
+        leg.ring_timer = None
+        if not self._is_current(session, leg):
+            return
+        fact = session.call.ring_timed_out(self._clock.now_ms())
+        session.agent = None
+        self._give_up_leg(leg)
+        self._publish(fact)
+
+    def _give_up_leg(self, leg: AgentLeg) -> None:
+        if leg.ring_timer is not None:
+            leg.ring_timer.cancel()
+            leg.ring_timer = None
+        leg.state = LegState.CANCELLING
+        if leg.provisional:
+            self._send_cancel(leg)
+        # else: RFC 3261 9.1, CANCEL once a provisional arrives (see _agent_response)
+
+    def _send_cancel(self, leg: AgentLeg) -> None:
+        if leg.cancel_sent or leg.invite is None:
+            return
+        leg.cancel_sent = True
+        self._stack.cancel(leg.invite)
+
+    def _stop_agent(self, session: CallSession) -> None:
+        leg = session.agent
+        if leg is not None and leg.state is LegState.RINGING:
+            self._give_up_leg(leg)
+
+    def _bye_agent(self, session: CallSession) -> None:
+        leg = session.agent
+        if leg is None or leg.state is not LegState.ANSWERED or leg.dialog is None:
+            return
+        leg.state = LegState.ENDED
+        bye = leg.dialog.request("BYE", self._stack.new_via())
+        self._stack.send_request(bye, leg.dest, _ignore)
+
+    # ------------------------------------------------------------------------ shutdown
+
+    def drain(self) -> int:
+        """Refuse new calls and end the live ones (503 to waiting callers, BYE to connected
+        ones). Returns how many calls were ended."""
+        self.draining = True
+        ended = 0
+        now = self._clock.now_ms()
+        for session in list(self._by_call_id.values()):
+            call = session.call
+            if call.state in (CallState.WAITING, CallState.OFFERING):
+                self._caller_left(session, "ingress shutting down", 503)
+            elif call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
+                self._bye_agent(session)
+                self._send_bye_to_caller(session)
+                self._publish(call.hung_up(EndedBy.SYSTEM, now))
+                self._finish(session)
+            else:
+                continue
+            ended += 1
+        return ended
+
+
+def _ignore(_txn: ClientTransaction, _response: SipResponse) -> None:
+    return None

@@ -1,0 +1,233 @@
+"""The voice interaction as ingress-sip sees it: a state machine that turns what happens on the
+two SIP legs into the facts of docs/flow.md.
+
+    WAITING --offer--> OFFERING --answered--> CONNECTED --hung up--> ENDED
+       ^                  |  rejected / unreachable / ring timed out
+       +------------------+
+    WAITING | OFFERING --caller left--> ENDED (abandoned)
+    SELF_SERVICE (announcement entry point) --hung up--> ENDED (self_service_finished)
+
+Illegal transitions raise InvalidTransition; they are never silently ignored.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import TypedDict
+
+from hotline_ingress_sip.domain.events import (
+    AbandonStage,
+    CallAbandoned,
+    CallArrived,
+    CallCompleted,
+    EndedBy,
+    EntryPoint,
+    Fact,
+    Offer,
+    OfferAccepted,
+    OfferRejected,
+    OfferTimedOut,
+    SelfServiceFinished,
+    SelfServiceOutcome,
+)
+
+
+class _FactFields(TypedDict):
+    interaction_id: str
+    tenant_id: str
+    site_id: str
+    at_ms: int
+    causation_id: str
+    agent_id: str
+
+
+class CallState(enum.Enum):
+    WAITING = "waiting"  # caller in early dialog, no agent being rung
+    OFFERING = "offering"  # an agent's phone is ringing
+    CONNECTED = "connected"  # caller and agent talk
+    SELF_SERVICE = "self_service"  # answered by the platform (announcement)
+    ENDED = "ended"
+
+
+class InvalidTransition(ValueError):
+    pass
+
+
+class OfferDecision(enum.Enum):
+    RING = "ring"  # ring the agent
+    DUPLICATE = "duplicate"  # this offer was seen before (redelivery): do nothing
+    TOO_LATE = "too_late"  # the call is over; the router learns it from abandoned/completed
+    REJECT = "reject"  # the call cannot take an offer now (already offering / connected)
+
+
+@dataclass(eq=False)
+class Call:
+    interaction_id: str
+    entry_point: EntryPoint
+    session_ref: str
+    arrived_at_ms: int
+    state: CallState
+    offer: Offer | None = None
+    offered_at_ms: int = 0
+    connected_at_ms: int = 0
+    seen_offers: set[str] = field(default_factory=set)
+
+    @classmethod
+    def arrive(
+        cls,
+        interaction_id: str,
+        entry_point: EntryPoint,
+        *,
+        session_ref: str,
+        from_address: str,
+        to_address: str,
+        caller_id: str,
+        now_ms: int,
+    ) -> tuple[Call, CallArrived]:
+        state = CallState.SELF_SERVICE if entry_point.announcement else CallState.WAITING
+        call = cls(interaction_id, entry_point, session_ref, now_ms, state)
+        if state is CallState.SELF_SERVICE:
+            call.connected_at_ms = now_ms
+        fact = CallArrived(
+            **call._base(now_ms),
+            from_address=from_address,
+            to_address=to_address,
+            entry_point_id=entry_point.address,
+            caller_id=caller_id,
+            session_ref=session_ref,
+        )
+        return call, fact
+
+    def _base(
+        self, now_ms: int, offer: Offer | None = None, *, caused_by_offer: bool = True
+    ) -> _FactFields:
+        """Fields every fact carries. Facts about an offer name the `offered` event as their
+        cause; facts caused by a SIP message (a BYE, a CANCEL) have no causing event."""
+        return {
+            "interaction_id": self.interaction_id,
+            "tenant_id": self.entry_point.tenant_id,
+            "site_id": self.entry_point.site_id,
+            "at_ms": now_ms,
+            "causation_id": offer.causation_id if offer and caused_by_offer else "",
+            "agent_id": offer.agent_id if offer else "",
+        }
+
+    def _require(self, *states: CallState) -> None:
+        if self.state not in states:
+            wanted = "/".join(s.value for s in states)
+            raise InvalidTransition(
+                f"call {self.interaction_id} is {self.state.value}, not {wanted}"
+            )
+
+    @property
+    def is_over(self) -> bool:
+        return self.state is CallState.ENDED
+
+    # ------------------------------------------------------------------------- offers
+
+    def consider(self, offer: Offer) -> OfferDecision:
+        if offer.offer_id in self.seen_offers:
+            return OfferDecision.DUPLICATE
+        if self.state is CallState.ENDED:
+            return OfferDecision.TOO_LATE
+        if self.state is not CallState.WAITING:
+            return OfferDecision.REJECT
+        return OfferDecision.RING
+
+    def ring(self, offer: Offer, now_ms: int) -> None:
+        self._require(CallState.WAITING)
+        self.seen_offers.add(offer.offer_id)
+        self.offer = offer
+        self.offered_at_ms = now_ms
+        self.state = CallState.OFFERING
+
+    def refuse(self, offer: Offer, reason: str, now_ms: int) -> OfferRejected:
+        """An offer the call cannot take (decision REJECT, or an unusable agent endpoint)."""
+        self.seen_offers.add(offer.offer_id)
+        return OfferRejected(
+            **self._base(now_ms, offer),
+            offer_id=offer.offer_id,
+            queue_id=offer.queue_id,
+            reason=reason,
+        )
+
+    def _current_offer(self) -> Offer:
+        self._require(CallState.OFFERING)
+        if self.offer is None:  # pragma: no cover - OFFERING always has an offer
+            raise InvalidTransition("offering without an offer")
+        return self.offer
+
+    def answered(self, now_ms: int) -> OfferAccepted:
+        offer = self._current_offer()
+        self.state = CallState.CONNECTED
+        self.connected_at_ms = now_ms
+        return OfferAccepted(
+            **self._base(now_ms, offer),
+            offer_id=offer.offer_id,
+            queue_id=offer.queue_id,
+            since_arrival_ms=max(0, now_ms - self.arrived_at_ms),
+        )
+
+    def offer_failed(self, reason: str, now_ms: int) -> OfferRejected:
+        """The agent's phone declined (4xx-6xx) or could not be reached."""
+        offer = self._current_offer()
+        self.state = CallState.WAITING
+        self.offer = None
+        return OfferRejected(
+            **self._base(now_ms, offer),
+            offer_id=offer.offer_id,
+            queue_id=offer.queue_id,
+            reason=reason,
+        )
+
+    def ring_timed_out(self, now_ms: int) -> OfferTimedOut:
+        offer = self._current_offer()
+        self.state = CallState.WAITING
+        self.offer = None
+        return OfferTimedOut(
+            **self._base(now_ms, offer),
+            offer_id=offer.offer_id,
+            queue_id=offer.queue_id,
+            rang_ms=max(0, now_ms - self.offered_at_ms),
+        )
+
+    # ------------------------------------------------------------------------- endings
+
+    def caller_left(self, now_ms: int, reason: str = "") -> CallAbandoned:
+        """The caller gave up (CANCEL) before being connected."""
+        self._require(CallState.WAITING, CallState.OFFERING)
+        stage = (
+            AbandonStage.WHILE_OFFERED
+            if self.state is CallState.OFFERING
+            else AbandonStage.IN_QUEUE
+        )
+        offer = self.offer if self.state is CallState.OFFERING else None
+        self.state = CallState.ENDED
+        return CallAbandoned(
+            **self._base(now_ms, offer, caused_by_offer=False),
+            stage=stage,
+            waited_ms=max(0, now_ms - self.arrived_at_ms),
+            reason=reason,
+        )
+
+    def hung_up(self, by: EndedBy, now_ms: int) -> Fact:
+        """A connected call ended (BYE from either side, or the system ended it)."""
+        self._require(CallState.CONNECTED, CallState.SELF_SERVICE)
+        duration = max(0, now_ms - self.connected_at_ms)
+        if self.state is CallState.SELF_SERVICE:
+            self.state = CallState.ENDED
+            outcome = (
+                SelfServiceOutcome.CONTAINED
+                if by is EndedBy.CUSTOMER
+                else SelfServiceOutcome.CUSTOMER_LEFT
+            )
+            return SelfServiceFinished(
+                **self._base(now_ms),
+                outcome=outcome,
+                duration_ms=max(0, now_ms - self.arrived_at_ms),
+            )
+        self.state = CallState.ENDED
+        return CallCompleted(
+            **self._base(now_ms, self.offer, caused_by_offer=False), ended_by=by, talk_ms=duration
+        )

@@ -1,0 +1,108 @@
+"""Domain facts ingress-sip observes about voice interactions (past tense), and the offers it
+is asked to ring. Adapters map them to and from `hotline.interaction.v1.InteractionEvent`."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class EntryPoint:
+    """Where a dialled address goes (from the tenancy config)."""
+
+    address: str
+    tenant_id: str
+    site_id: str = ""
+    queue_id: str = ""
+    announcement: bool = False  # answered by ingress-sip itself, no agent
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """The router asks to ring an agent's phone for an interaction."""
+
+    interaction_id: str
+    tenant_id: str
+    offer_id: str
+    agent_id: str
+    queue_id: str
+    agent_endpoint: str  # SIP URI of the agent's phone
+    ring_timeout_ms: int
+    attempt: int = 1
+    causation_id: str = ""  # event id of the `offered` event
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fact:
+    interaction_id: str
+    tenant_id: str
+    site_id: str
+    at_ms: int
+    causation_id: str = ""
+    agent_id: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallArrived(Fact):
+    from_address: str  # caller's From URI
+    to_address: str  # Request-URI
+    entry_point_id: str
+    caller_id: str  # user part of the caller's From URI (identity hint PHONE)
+    session_ref: str  # SIP Call-ID of the caller's leg
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferAccepted(Fact):
+    offer_id: str
+    queue_id: str
+    since_arrival_ms: int
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferRejected(Fact):
+    offer_id: str
+    queue_id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class OfferTimedOut(Fact):
+    offer_id: str
+    queue_id: str
+    rang_ms: int
+
+
+class EndedBy(enum.Enum):
+    CUSTOMER = "customer"
+    AGENT = "agent"
+    SYSTEM = "system"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallCompleted(Fact):
+    ended_by: EndedBy
+    talk_ms: int
+
+
+class AbandonStage(enum.Enum):
+    IN_QUEUE = "in_queue"
+    WHILE_OFFERED = "while_offered"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallAbandoned(Fact):
+    stage: AbandonStage
+    waited_ms: int
+    reason: str = ""
+
+
+class SelfServiceOutcome(enum.Enum):
+    CONTAINED = "contained"
+    CUSTOMER_LEFT = "customer_left"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SelfServiceFinished(Fact):
+    outcome: SelfServiceOutcome
+    duration_ms: int

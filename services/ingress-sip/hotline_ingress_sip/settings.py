@@ -1,0 +1,37 @@
+"""Settings of ingress-sip (environment variables HOTLINE_*, see ServiceSettings)."""
+
+from __future__ import annotations
+
+import socket
+
+from hotline_platform.settings import ServiceSettings
+
+
+class IngressSipSettings(ServiceSettings):
+    # UDP address SIP is served on.
+    sip_host: str = "127.0.0.1"
+    sip_port: int = 5060
+    # Host written in Via, Contact and SDP; empty: sip_host, or this machine's address when
+    # sip_host is a wildcard (in Kubernetes: the pod IP, or the node/LB address phones reach).
+    sip_advertised_host: str = ""
+    # gRPC port of the standard health service (nothing else is served over gRPC).
+    grpc_port: int = 50051
+    # RFC 3261 timers: T1 (RTT estimate) and T2 (retransmission cap).
+    sip_t1_ms: int = 500
+    sip_t2_ms: int = 4000
+    # Used when an `offered` event carries ring_timeout_ms = 0.
+    default_ring_timeout_ms: int = 15_000
+    # Audio port announced in the SDP of announcement answers (no media is played yet).
+    media_port: int = 4000
+    # On SIGTERM, live calls are ended; wait this long for the far ends' answers.
+    shutdown_grace_s: float = 1.0
+
+    def advertised_host(self) -> str:
+        if self.sip_advertised_host:
+            return self.sip_advertised_host
+        if self.sip_host in ("0.0.0.0", "", "::"):
+            try:
+                return socket.gethostbyname(socket.gethostname())
+            except OSError:
+                return "127.0.0.1"
+        return self.sip_host

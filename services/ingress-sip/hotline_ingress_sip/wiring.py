@@ -1,0 +1,154 @@
+"""Hand wiring of ingress-sip: one function builds the service; `start()`/`stop()` run it, so
+it can run alone (`python -m hotline_ingress_sip`) or next to other services in one process."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from hotline_ingress_sip.adapters.clock import LoopTimers, SystemClock
+from hotline_ingress_sip.adapters.kafka_events import SERVICE, KafkaInteractionEvents
+from hotline_ingress_sip.adapters.offers_consumer import OffersConsumer
+from hotline_ingress_sip.adapters.udp import UdpTransport
+from hotline_ingress_sip.application.calls import CallHandling
+from hotline_ingress_sip.application.ports import Address
+from hotline_ingress_sip.application.sip_stack import SipStack
+from hotline_ingress_sip.domain.events import EntryPoint, Offer
+from hotline_ingress_sip.domain.transactions import Timing
+from hotline_ingress_sip.settings import IngressSipSettings
+from hotline_platform import tenancy
+from hotline_platform.bus import DeadLetters, EventPublisher
+from hotline_platform.tenancy import TenancyConfig
+
+log = logging.getLogger(__name__)
+
+
+def entry_points_from(config: TenancyConfig) -> dict[str, EntryPoint]:
+    return {
+        address: EntryPoint(
+            address=address,
+            tenant_id=ep.tenant_id,
+            site_id=ep.site_id,
+            queue_id=ep.queue_id,
+            announcement=ep.kind == "announcement",
+        )
+        for address, ep in config.entry_points.items()
+    }
+
+
+def announcement_sdp(host: str, media_port: int) -> bytes:
+    family = "IP6" if ":" in host else "IP4"
+    return (
+        "v=0\r\n"
+        f"o=hotline 1 1 IN {family} {host}\r\n"
+        "s=Hotline announcement\r\n"
+        f"c=IN {family} {host}\r\n"
+        "t=0 0\r\n"
+        f"m=audio {media_port} RTP/AVP 8 0\r\n"
+        "a=rtpmap:8 PCMA/8000\r\n"
+        "a=rtpmap:0 PCMU/8000\r\n"
+        "a=sendonly\r\n"
+    ).encode()
+
+
+class IngressSipService:
+    """The running service. `stack` and `calls` exist once `start()` has bound the socket."""
+
+    def __init__(
+        self,
+        settings: IngressSipSettings,
+        entry_points: dict[str, EntryPoint],
+        publisher: EventPublisher,
+        *,
+        owns_publisher: bool = True,
+    ) -> None:
+        self.settings = settings
+        self.entry_points = entry_points
+        self.publisher = publisher
+        self._owns_publisher = owns_publisher
+        self.clock = SystemClock()
+        self.timers = LoopTimers()
+        self.events = KafkaInteractionEvents(publisher, settings.instance_id)
+        self.dead_letters = DeadLetters(publisher, SERVICE)
+        self.transport = UdpTransport(self._on_datagram)
+        self.consumer = OffersConsumer(
+            settings.kafka_bootstrap, settings.instance_id, self.dead_letters, self._on_offers
+        )
+        self.stack: SipStack | None = None
+        self.calls: CallHandling | None = None
+        self.sip_address: Address | None = None
+        self.events_lost = False
+
+    def _on_datagram(self, data: bytes, addr: Address) -> None:
+        if self.stack is not None:
+            self.stack.on_datagram(data, addr)
+
+    def _on_offers(self, offers: list[Offer]) -> None:
+        if self.calls is not None:
+            self.calls.on_offers(offers)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        # Position the offers consumer first: no offer for a call taken later can be missed.
+        await asyncio.to_thread(self.consumer.start, loop)
+        s = self.settings
+        self.sip_address = await self.transport.open(s.sip_host, s.sip_port)
+        host = s.advertised_host()
+        port = self.sip_address[1]
+        self.stack = SipStack(
+            self.transport,
+            self.timers,
+            self.clock,
+            advertised_host=host,
+            advertised_port=port,
+            timing=Timing(s.sip_t1_ms, s.sip_t2_ms),
+        )
+        self.calls = CallHandling(
+            self.stack,
+            self.events,
+            self.clock,
+            self.timers,
+            self.entry_points,
+            sdp=announcement_sdp(host, s.media_port),
+            default_ring_timeout_ms=s.default_ring_timeout_ms,
+        )
+        self.stack.start()
+        log.info(
+            "SIP on udp %s:%s (advertised %s:%s), %d entry points",
+            self.sip_address[0], port, host, port, len(self.entry_points),
+        )
+
+    async def stop(self) -> None:
+        if self.calls is not None:
+            ended = self.calls.drain()
+            if ended:
+                grace = self.settings.shutdown_grace_s
+                log.info("ended %d live calls; waiting %.1fs", ended, grace)
+                await asyncio.sleep(grace)
+        await asyncio.to_thread(self.consumer.stop)
+        self.transport.close()
+        if self.stack is not None:
+            self.stack.stop()
+        if self._owns_publisher:
+            try:
+                await asyncio.to_thread(self.publisher.flush, 10)
+            except RuntimeError as exc:  # events lost: say so, and exit non-zero
+                self.events_lost = True
+                log.error("events not delivered at shutdown: %s", exc)
+        if self.stack is not None:
+            log.info("stopped: %s", self.stack.stats)
+
+
+def build(
+    settings: IngressSipSettings,
+    *,
+    config: TenancyConfig | None = None,
+    publisher: EventPublisher | None = None,
+) -> IngressSipService:
+    """Everything ingress-sip needs, wired by hand. Pass `publisher` to share one producer
+    between services in one process (its owner flushes it)."""
+    config = config if config is not None else tenancy.load(settings.config_path)
+    owns = publisher is None
+    if publisher is None:
+        publisher = EventPublisher(settings.kafka_bootstrap, f"{SERVICE}-{settings.instance_id}")
+    return IngressSipService(settings, entry_points_from(config), publisher, owns_publisher=owns)
