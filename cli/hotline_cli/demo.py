@@ -397,10 +397,12 @@ def check_against_placed(reports: dict[str, Any], placed: dict[str, int]) -> lis
         for row in queue_rows(report):
             seen[f"{tenant}/{row['queue_id']}"] = row
     for key, count in sorted(placed.items()):
-        row = seen.get(key)
-        if row is None:
+        if count == 0:
+            problems.append(f"{key}: sipp placed no call (see the sipp logs in the state dir)")
+        if key not in seen:
             problems.append(f"{key}: {count} calls placed, none reported")
             continue
+        row = seen[key]
         if row["queued"] != count:
             problems.append(f"{key}: {count} calls placed, {row['queued']} queued")
         if row["answered"] + row["abandoned"] != row["offered"]:

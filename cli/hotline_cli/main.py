@@ -98,13 +98,21 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
     printed = 0
     while not stop.is_set() and (args.limit == 0 or printed < args.limit):
         msg = consumer.poll(0.2)
-        if msg is None or (msg.error() and msg.error().code() == KafkaError._PARTITION_EOF):
+        if msg is None:
             continue
-        topic = BY_NAME[msg.topic()]
+        error = msg.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                print(f"consume error: {error}", file=sys.stderr)
+            continue
+        topic = BY_NAME[msg.topic() or ""]
         if topic.value_type is None:
             record = {
                 "topic": msg.topic(),
-                "headers": {k: v.decode(errors="replace") for k, v in msg.headers() or []},
+                "headers": {
+                    k: v.decode(errors="replace") if isinstance(v, bytes) else v
+                    for k, v in list(msg.headers() or [])
+                },
                 "valueBase64": base64.b64encode(msg.value() or b"").decode(),
             }
             line = json.dumps(record)

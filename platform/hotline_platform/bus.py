@@ -95,7 +95,7 @@ class EventPublisher:
         key: bytes | None,
         value: bytes,
         partition: int,
-        headers: list[tuple[str, bytes]] | None = None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None:
         while True:
             try:
@@ -146,7 +146,7 @@ class DeadLetters:
             msg.offset(),
             reason,
         )
-        headers = [
+        headers: list[tuple[str, str | bytes | None]] = [
             ("hotline-reason", reason.encode()),
             ("hotline-source-topic", (msg.topic() or "").encode()),
             ("hotline-source-partition", str(msg.partition()).encode()),
@@ -164,7 +164,7 @@ def decode_or_dead_letter(msg: Message, dead_letters: DeadLetters) -> Received |
     except ContractViolation as exc:
         dead_letters.send(msg, str(exc))
         return None
-    return Received(topic, msg.partition(), msg.offset(), event)
+    return Received(topic, msg.partition() or 0, msg.offset() or 0, event)
 
 
 def new_consumer(bootstrap: str, group_id: str, **extra: object) -> Consumer:
@@ -218,14 +218,15 @@ def replay_then_follow(
         msg = consumer.poll(0.05)
         if msg is None:
             continue
-        if msg.error():
-            if msg.error().code() == KafkaError._PARTITION_EOF:
+        error = msg.error()
+        if error is not None:
+            if error.code() == KafkaError._PARTITION_EOF:
                 if pending:
                     pending.discard((msg.topic(), msg.partition()))
                     if not pending:
                         yield None
             else:
-                log.error("consume error: %s", msg.error())
+                log.error("consume error: %s", error)
             continue
         received = decode_or_dead_letter(msg, dead_letters)
         if received is not None:
@@ -243,9 +244,10 @@ def consume_loop(
         msg = consumer.poll(0.1)
         if msg is None:
             continue
-        if msg.error():
-            if msg.error().code() != KafkaError._PARTITION_EOF:
-                log.error("consume error: %s", msg.error())
+        error = msg.error()
+        if error is not None:
+            if error.code() != KafkaError._PARTITION_EOF:
+                log.error("consume error: %s", error)
             continue
         received = decode_or_dead_letter(msg, dead_letters)
         if received is not None:
