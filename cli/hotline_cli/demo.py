@@ -34,7 +34,7 @@ SITES = ("lisbon", "manila")
 
 @dataclass(frozen=True)
 class DemoOptions:
-    duration_s: float = 120.0
+    duration_s: float = 90.0
     seed: int = 7
     kill_router_at_s: float | None = None
     json_path: str | None = None
@@ -140,12 +140,14 @@ def build_plan(options: DemoOptions) -> DemoPlan:
             },
         ],
     }
+    # Slightly more calls than the agents can take, so queues build and impatient callers
+    # give up: what a supervisor sees at a busy hour.
     callers = [
-        CallerClass("+35121000001", "support-en", "acme", 0.40, 90, 14),
-        CallerClass("+35121000001", "support-en", "acme", 0.12, 9, 14),
-        CallerClass("+34910000001", "support-es", "acme", 0.10, 60, 12),
-        CallerClass("+4930000001", "service-de", "haier", 0.25, 90, 12),
-        CallerClass("+4930000001", "service-de", "haier", 0.08, 10, 12),
+        CallerClass("+35121000001", "support-en", "acme", 0.55, 45, 14),
+        CallerClass("+35121000001", "support-en", "acme", 0.25, 8, 14),
+        CallerClass("+34910000001", "support-es", "acme", 0.12, 45, 12),
+        CallerClass("+4930000001", "service-de", "haier", 0.30, 45, 12),
+        CallerClass("+4930000001", "service-de", "haier", 0.12, 8, 12),
     ]
     # One phone that never answers: its offers time out and go to the next agent.
     no_answer = {haier[0]["id"]}

@@ -193,8 +193,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--duration",
         type=float,
-        default=120.0,
-        help="seconds during which callers are placed (default 120)",
+        default=90.0,
+        help="seconds during which callers are placed (default 90; the whole demo takes about "
+        "a minute more)",
     )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument(
