@@ -7,8 +7,8 @@ import threading
 import uuid
 
 from confluent_kafka import TopicPartition
-from hotline.interaction.v1.events_pb2 import InteractionEvent
 
+from hotline.interaction.v1.events_pb2 import InteractionEvent
 from hotline_platform import bus, topics
 from hotline_platform.envelope import new_envelope
 

@@ -1,0 +1,62 @@
+"""`python -m hotline_analytics`: the analytics sink as one process (Kubernetes entrypoint).
+
+Creates the topics and the ClickHouse schema, serves gRPC health on `grpc_port` (and Prometheus
+metrics on `metrics_port` if set), consumes every event topic into ClickHouse until
+SIGTERM/SIGINT, then stores what is in flight, commits it and leaves the consumer group.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import signal
+import threading
+
+from hotline_analytics import SERVICE
+from hotline_analytics.settings import AnalyticsSettings
+from hotline_analytics.wiring import build_sink
+from hotline_platform import grpc_server, logs, metrics
+
+log = logging.getLogger(__name__)
+
+
+async def serve(settings: AnalyticsSettings) -> int:
+    sink = build_sink(settings)
+    await asyncio.to_thread(sink.prepare)
+    server = await grpc_server.start(settings.grpc_port, lambda _server: None)
+    log.info("health gRPC on port %d", settings.grpc_port)
+
+    stop = threading.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await asyncio.to_thread(sink.run, stop)
+        return 0 if stop.is_set() else 1
+    except Exception:
+        log.exception("analytics sink failed")
+        return 1
+    finally:
+        await server.stop(5)
+
+
+def tune_gc() -> None:
+    """The sink allocates millions of short-lived, acyclic objects (rows) per batch: collect
+    the young generation far less often (a third of the CPU time otherwise) and keep start-up
+    objects out of full collections."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(100_000, 50, 100)
+
+
+def main() -> int:
+    settings = AnalyticsSettings()
+    logs.configure(SERVICE, settings.log_level)
+    tune_gc()
+    metrics.serve(settings.metrics_port)
+    return asyncio.run(serve(settings))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

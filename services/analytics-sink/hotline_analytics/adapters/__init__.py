@@ -1,0 +1,1 @@
+"""Adapters: protobuf row mapping, Kafka batch consumer, ClickHouse schema/writer/queries."""

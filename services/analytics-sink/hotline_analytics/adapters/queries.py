@@ -1,0 +1,185 @@
+"""Report queries over `interactions` (the SQL twin of domain/kpi.py; runs on 18.16 and current).
+
+The outcome rules below must stay those of `hotline_analytics.domain.kpi.classify`; the
+integration test tests/integration/test_analytics_sink.py checks both agree on real data.
+Parameters use clickhouse-driver's client-side %(name)s substitution.
+"""
+
+from __future__ import annotations
+
+from hotline_analytics.adapters.schema import check_identifier
+
+# One row per interaction of a tenant, its aggregate states merged.
+_FACTS = """
+SELECT
+    interaction_id,
+    argMinIfMerge(queue_id) AS queue_id,
+    minIfMerge(queued_at_ms) AS queued_at_ms,
+    argMinIfMerge(sl_threshold_s) AS sl_threshold_s,
+    minIfMerge(answered_at_ms) AS answered_at_ms,
+    minIfMerge(abandoned_at_ms) AS abandoned_at_ms,
+    argMinIfMerge(abandon_stage) AS abandon_stage,
+    minIfMerge(callback_at_ms) AS callback_at_ms,
+    minIfMerge(flowed_out_at_ms) AS flowed_out_at_ms,
+    minIfMerge(completed_at_ms) AS completed_at_ms,
+    maxIfMerge(talk_ms) AS talk_ms,
+    maxIfMerge(hold_ms) AS hold_ms,
+    minIfMerge(wrap_up_ended_at_ms) AS wrap_up_ended_at_ms,
+    maxIfMerge(wrap_up_ms) AS wrap_up_ms,
+    argMinIfMerge(self_service_outcome) AS self_service_outcome,
+    uniqExactIfMerge(offers) AS offers,
+    argMinIfMerge(agent_id) AS agent_id,
+    minIfMerge(arrived_at_ms) AS arrived_at_ms
+FROM {db}.interactions
+WHERE {where}
+GROUP BY interaction_id
+"""
+
+FACT_COLUMNS = (
+    "interaction_id",
+    "queue_id",
+    "queued_at_ms",
+    "sl_threshold_s",
+    "answered_at_ms",
+    "abandoned_at_ms",
+    "abandon_stage",
+    "callback_at_ms",
+    "flowed_out_at_ms",
+    "completed_at_ms",
+    "talk_ms",
+    "hold_ms",
+    "wrap_up_ended_at_ms",
+    "wrap_up_ms",
+    "self_service_outcome",
+    "offers",
+    "agent_id",
+)
+
+# Contacts of the tenant that entered a queue in [start_ms, end_ms). All rows of such a contact
+# are in months >= the month of start (its queued event is in the period, later ones follow).
+_QUEUED_IN_PERIOD = (
+    "tenant_id = %(tenant_id)s AND month >= %(start_month)s",
+    "queued_at_ms >= %(start_ms)s AND queued_at_ms < %(end_ms)s",
+)
+
+# domain.kpi.classify, in SQL.
+_OUTCOME = """multiIf(
+        queued_at_ms = 0, multiIf(
+            self_service_outcome = 'CONTAINED', 'contained',
+            self_service_outcome = 'CUSTOMER_LEFT', 'left_in_self_service',
+            abandoned_at_ms > 0, 'abandoned_before_queue',
+            'not_queued'),
+        answered_at_ms > 0, 'answered',
+        abandoned_at_ms > 0 AND abandon_stage != 'BEFORE_QUEUE',
+            if(greatest(abandoned_at_ms - queued_at_ms, toInt64(0)) < %(short_abandon_ms)s,
+               'short_abandoned', 'abandoned'),
+        callback_at_ms > 0, 'callback',
+        flowed_out_at_ms > 0, 'flowed_out',
+        'waiting')"""
+
+# domain.kpi.wait_ms, in SQL.
+_LEFT_QUEUE_AT = """multiIf(
+        outcome = 'answered', answered_at_ms,
+        outcome IN ('short_abandoned', 'abandoned'), abandoned_at_ms,
+        outcome = 'callback', callback_at_ms,
+        outcome = 'flowed_out', flowed_out_at_ms,
+        toInt64(0))"""
+
+# T: the tenancy config's threshold of the queue, else the one recorded at queueing, else 20 s.
+# %(queues)s is never empty (18.16 cannot type an empty array literal): see ClickHouseReports.
+_THRESHOLD_MS = """1000 * if(indexOf(%(queues)s, queue_id) > 0,
+        arrayElement(%(thresholds)s, indexOf(%(queues)s, queue_id)),
+        if(sl_threshold_s > 0, sl_threshold_s, 20))"""
+
+_CLASSIFIED = f"""
+SELECT
+    queue_id,
+    {_OUTCOME} AS outcome,
+    {_LEFT_QUEUE_AT} AS left_queue_at_ms,
+    if(left_queue_at_ms > 0, greatest(left_queue_at_ms - queued_at_ms, toInt64(0)), toInt64(0))
+        AS waited_ms,
+    {_THRESHOLD_MS} AS threshold_ms,
+    waited_ms <= threshold_ms AS is_within_t,
+    answered_at_ms > 0 AND wrap_up_ended_at_ms > 0 AS is_handled,
+    talk_ms,
+    hold_ms,
+    wrap_up_ms
+FROM ({{facts}})
+"""
+
+# Column order = domain.kpi.TALLY_FIELDS (checked when rows are read).
+_TALLIES = f"""
+SELECT
+    queue_id,
+    count() AS queued,
+    countIf(outcome = 'short_abandoned') AS short_abandoned,
+    countIf(outcome = 'short_abandoned' AND is_within_t) AS short_abandoned_within_t,
+    countIf(outcome = 'answered') AS answered,
+    countIf(outcome = 'answered' AND is_within_t) AS answered_within_t,
+    sumIf(waited_ms, outcome = 'answered') AS answer_wait_ms,
+    countIf(outcome = 'abandoned') AS abandoned,
+    countIf(outcome = 'abandoned' AND is_within_t) AS abandoned_within_t,
+    sumIf(waited_ms, outcome = 'abandoned') AS abandon_wait_ms,
+    countIf(outcome = 'callback') AS callbacks,
+    countIf(outcome = 'callback' AND is_within_t) AS callbacks_within_t,
+    countIf(outcome = 'flowed_out') AS flowed_out,
+    countIf(outcome = 'flowed_out' AND is_within_t) AS flowed_out_within_t,
+    countIf(outcome = 'waiting') AS waiting,
+    countIf(outcome = 'answered' AND is_handled) AS handled,
+    sumIf(talk_ms, outcome = 'answered' AND is_handled) AS handled_talk_ms,
+    sumIf(hold_ms, outcome = 'answered' AND is_handled) AS handled_hold_ms,
+    sumIf(wrap_up_ms, outcome = 'answered' AND is_handled) AS handled_wrap_up_ms
+FROM ({_CLASSIFIED})
+GROUP BY queue_id
+ORDER BY queue_id
+"""
+
+_OUTCOME_COUNTS = f"""
+SELECT tenant_id, queue_id, outcome, count() AS interactions
+FROM (
+    SELECT tenant_id, queue_id, {_OUTCOME} AS outcome
+    FROM (
+        SELECT
+            tenant_id,
+            interaction_id,
+            argMinIfMerge(queue_id) AS queue_id,
+            minIfMerge(queued_at_ms) AS queued_at_ms,
+            minIfMerge(answered_at_ms) AS answered_at_ms,
+            minIfMerge(abandoned_at_ms) AS abandoned_at_ms,
+            argMinIfMerge(abandon_stage) AS abandon_stage,
+            minIfMerge(callback_at_ms) AS callback_at_ms,
+            minIfMerge(flowed_out_at_ms) AS flowed_out_at_ms,
+            argMinIfMerge(self_service_outcome) AS self_service_outcome
+        FROM {{db}}.interactions
+        WHERE {{where}}
+        GROUP BY tenant_id, interaction_id
+    )
+)
+GROUP BY tenant_id, queue_id, outcome
+ORDER BY tenant_id, queue_id, outcome
+"""
+
+
+def facts_sql(database: str) -> str:
+    """Per-interaction facts of contacts queued in the period (InteractionFacts columns)."""
+    where, having = _QUEUED_IN_PERIOD
+    return (
+        _FACTS.format(db=check_identifier(database), where=where)
+        + f"HAVING {having}\nORDER BY queued_at_ms, interaction_id"
+    )
+
+
+def tallies_sql(database: str) -> str:
+    """Per-queue tallies (domain.kpi.QueueTally fields) of contacts queued in the period."""
+    where, having = _QUEUED_IN_PERIOD
+    facts = _FACTS.format(db=check_identifier(database), where=where) + f"HAVING {having}"
+    return _TALLIES.replace("{facts}", facts)
+
+
+def outcome_counts_sql(database: str, *, tenant: bool) -> str:
+    """Distinct interactions per tenant, queue and outcome (all of them, queued or not)."""
+    where = "tenant_id = %(tenant_id)s" if tenant else "1"
+    return _OUTCOME_COUNTS.format(db=check_identifier(database), where=where)
+
+
+EVENT_COUNT_SQL = "SELECT count() FROM {db}.events FINAL"

@@ -1,0 +1,1 @@
+"""Pure domain of the analytics sink: KPI definitions over per-interaction facts."""
