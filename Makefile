@@ -19,7 +19,7 @@ install: $(STAMP)
 demo: install
 	$(VENV)/bin/hotline demo $(DEMO_ARGS)
 
-test: install
+test: install lint
 	$(PY) -m pytest -q tests
 
 unit: install

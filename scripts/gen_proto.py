@@ -44,7 +44,9 @@ def main() -> None:
         if target.exists():
             shutil.rmtree(target)
         shutil.copytree(Path(tmp) / "hotline", target)
-    print(f"generated {sum(1 for _ in target.rglob('*.py'))} modules into {target}", file=sys.stderr)
+    print(
+        f"generated {sum(1 for _ in target.rglob('*.py'))} modules into {target}", file=sys.stderr
+    )
 
 
 if __name__ == "__main__":
