@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
@@ -136,8 +138,41 @@ class DeadLetters:
         self._publisher = publisher
         self.topic = dead_letter_topic(service)
         self.count = 0
+        self._sent: set[tuple[str, str, str]] = set()
+
+    def remember_sent(self, bootstrap: str, timeout: float = 30) -> int:
+        """Read the dead-letter topic so that records met again (a service that replays its
+        input from the start) are not dead-lettered twice. Returns how many were found."""
+        consumer = new_consumer(bootstrap, f"{self.topic.name}-reader")
+        consumer.assign(
+            [TopicPartition(self.topic.name, p, 0) for p in range(self.topic.partitions)]
+        )
+        pending = set(range(self.topic.partitions))
+        deadline = time.monotonic() + timeout
+        try:
+            while pending and time.monotonic() < deadline:
+                msg = consumer.poll(0.1)
+                if msg is None:
+                    continue
+                error = msg.error()
+                if error is not None:
+                    if error.code() == KafkaError._PARTITION_EOF:
+                        pending.discard(msg.partition() or 0)
+                    continue
+                pairs: list[tuple[str, Any]] = list(msg.headers() or [])  # type: ignore[arg-type]
+                headers = {k: v for k, v in pairs if isinstance(v, bytes)}
+                self._sent.add(_source(headers))
+        finally:
+            consumer.close()
+        if pending:
+            raise RuntimeError(f"could not read {self.topic.name} to its end in {timeout}s")
+        return len(self._sent)
 
     def send(self, msg: Message, reason: str) -> None:
+        source = (msg.topic() or "", str(msg.partition()), str(msg.offset()))
+        if source in self._sent:
+            return
+        self._sent.add(source)
         self.count += 1
         log.warning(
             "dead-lettered topic=%s partition=%s offset=%s reason=%s",
@@ -153,6 +188,14 @@ class DeadLetters:
             ("hotline-source-offset", str(msg.offset()).encode()),
         ]
         self._publisher.publish_raw(self.topic, msg.key(), msg.value() or b"", 0, headers)
+
+
+def _source(headers: dict[str, bytes]) -> tuple[str, str, str]:
+    return (
+        headers.get("hotline-source-topic", b"").decode(),
+        headers.get("hotline-source-partition", b"").decode(),
+        headers.get("hotline-source-offset", b"").decode(),
+    )
 
 
 def decode_or_dead_letter(msg: Message, dead_letters: DeadLetters) -> Received | None:

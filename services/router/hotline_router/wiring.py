@@ -61,6 +61,8 @@ class Router:
             self.owns_tenant,
         )
         self.dead_letters = CountingDeadLetters(self._events, SERVICE)
+        # The router replays its input from the start: do not dead-letter a record twice.
+        self.dead_letters.remember_sent(settings.kafka_bootstrap)
         self._pump = EventPump(
             self.service,
             lambda: router_consumer(settings.kafka_bootstrap, settings.instance_id),

@@ -10,7 +10,7 @@ from router_world import T, make_config
 
 from hotline_router.application.service import NotLive, RouterService, UnknownAgent
 from hotline_router.domain.commands import CommandRefused
-from hotline_router.domain.facts import AgentFact, Arrived, Fact, Offered, Queued
+from hotline_router.domain.facts import Abandoned, AgentFact, Arrived, Fact, Offered, Queued
 from hotline_router.domain.model import AgentState
 
 
@@ -55,7 +55,23 @@ def test_replay_folds_without_deciding_and_going_live_reconciles() -> None:
     service.go_live()
     assert [type(f) for f in publisher.published] == [Queued]
     assert service.queues(T)[0].waiting == 1
-    assert service.queues(T)[0].longest_wait_ms == 0  # queued now, on reconcile
+    # Queued on reconcile, but in the queue since it arrived: the wait counts from then.
+    assert publisher.published[0].at_ms == clock.now - 10_000
+    assert service.queues(T)[0].longest_wait_ms == 10_000
+
+
+def test_caller_who_gave_up_before_the_router_queued_them_is_queued_then_abandoned() -> None:
+    service, publisher, clock = _service()
+    service.on_fact(_arrived("c1", clock.now - 10_000), own_topic=False)
+    service.on_fact(
+        Abandoned(event_id="ab-c1", tenant_id=T, at_ms=clock.now - 2_000, interaction_id="c1",
+                  waited_ms=8_000),
+        own_topic=False,
+    )
+    service.go_live()
+    assert [type(f) for f in publisher.published] == [Queued]
+    assert publisher.published[0].at_ms == clock.now - 10_000
+    assert service.queues(T)[0].waiting == 0
 
 
 def test_commands_are_durable_before_they_are_acknowledged() -> None:

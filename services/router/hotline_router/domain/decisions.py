@@ -50,6 +50,8 @@ class QueueContact:
     required_skills: tuple[Skill, ...]
     channel: str
     causation_id: str
+    # When the contact entered the queue, if earlier than the decision (see queue_arrivals).
+    entered_at_ms: int | None = None
 
 
 @dataclass(frozen=True)
@@ -179,7 +181,7 @@ def reconcile_agents(
             offered_to = tenant.agents.get(offer.agent_id)
             if offered_to is not None and offered_to.state is AgentState.READY:
                 out.append(ReserveAgent(tenant_id, offered_to.agent_id, iid, offer.event_id))
-                touched.add(agent.agent_id)
+                touched.add(offered_to.agent_id)
         # Accepted (possibly after the router timed the offer out) but the agent is not BUSY.
         connected = it.connected_agent
         if connected and not it.ended and connected not in touched:
@@ -265,9 +267,15 @@ def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> lis
     out: list[Decision] = []
     for iid in sorted(tenant.interactions):
         it = tenant.interactions[iid]
-        if it.placement is not None or it.ended or it.arrived_at_ms is None:
+        if it.placement is not None or it.arrived_at_ms is None:
             continue
         ss = it.self_service
+        # A caller of a queue's entry point is in that queue from the moment of arrival, even
+        # when the router was away then; one who gave up meanwhile is still queued (and then
+        # counted as an abandon), so KPIs do not depend on the router's availability.
+        if it.ended and (ss is not None or it.abandoned_at_ms is None):
+            continue
+        entered_at_ms: int | None = None
         if ss is not None:
             if ss.outcome != "route_to_queue" or ss.queue_id not in tc.queues:
                 continue
@@ -281,9 +289,11 @@ def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> lis
             queue = tc.queues[entry.queue_id]
             skills = queue.required_skills
             language = it.language or queue.language
+            entered_at_ms = it.arrived_at_ms
         out.append(
             QueueContact(
-                tenant_id, iid, queue, language, skills, it.channel or "voice", it.arrived_event_id
+                tenant_id, iid, queue, language, skills, it.channel or "voice",
+                it.arrived_event_id, entered_at_ms,
             )
         )
     return out
@@ -375,7 +385,8 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
             q = decision.queue
             return [
                 Queued(
-                    event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                    event_id=new_id(), tenant_id=tid,
+                    at_ms=now_ms if decision.entered_at_ms is None else decision.entered_at_ms,
                     causation_id=decision.causation_id,
                     interaction_id=decision.interaction_id,
                     queue_id=q.queue_id, priority=q.priority,
