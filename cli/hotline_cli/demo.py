@@ -13,6 +13,7 @@ import json
 import os
 import random
 import signal
+import socket
 import sys
 import time
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ import yaml
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
-from hotline_cli import embedded, stack
+from hotline_cli import stack
 from hotline_cli.sipp import SippRun, caller_command, phone_command
 
 SITES = ("lisbon", "manila")
@@ -60,7 +61,6 @@ class DemoPlan:
 
 def build_plan(options: DemoOptions) -> DemoPlan:
     rng = random.Random(options.seed)
-    port = embedded.find_free_port()
     phones: dict[str, int] = {}
 
     def agents(
@@ -69,7 +69,7 @@ def build_plan(options: DemoOptions) -> DemoPlan:
         out = []
         for i in range(1, count + 1):
             agent_id = f"{tenant}-{site[:3]}-{i:02d}"
-            phone_port = embedded.find_free_port()
+            phone_port = _free_udp_port()
             phones[agent_id] = phone_port
             levels = [{"name": s, "level": rng.randint(1, 9)} for s in skills]
             out.append(
@@ -84,7 +84,6 @@ def build_plan(options: DemoOptions) -> DemoPlan:
             )
         return out
 
-    del port
     acme_en = agents("acme", 10, "lisbon", ["support", "english"], ["en"])
     acme_bi = agents("acme", 4, "manila", ["support", "english", "spanish"], ["en", "es"])
     haier = agents("haier", 8, "lisbon", ["appliances", "german"], ["de"])
@@ -281,17 +280,17 @@ async def _kill_router_later(
     _say(f"chaos: router restarted (pid {svc.pid}); it rebuilt its state from the events")
 
 
-async def _simulate(
+async def _simulate_calls(
     settings: stack.StackSettings,
     state: stack.StackState,
     plan: DemoPlan,
     options: DemoOptions,
     sipp_dir: Path,
+    runs: list[SippRun],
 ) -> dict[str, Any]:
     rng = random.Random(options.seed)
     sip_host, sip_port = state.sip.split(":")[1:]
     router = f"127.0.0.1:{state.service('router').grpc_port}"
-    runs: list[SippRun] = []
     tenants = {t["id"]: t for t in plan.config["tenants"]}
     for tenant in plan.config["tenants"]:
         for agent in tenant["agents"]:
@@ -357,15 +356,39 @@ async def _simulate(
         run.stop()
     await asyncio.sleep(6)  # last wrap-ups
     stop.set()
-    await asyncio.gather(*desktop_tasks, *background, return_exceptions=True)
-    for run in runs:
-        run.stop()
+    for outcome in await asyncio.gather(*desktop_tasks, return_exceptions=True):
+        if isinstance(outcome, Exception):
+            _say(f"a desktop failed: {outcome!r}")
+    for outcome in await asyncio.gather(*background, return_exceptions=True):
+        if isinstance(outcome, Exception):
+            raise outcome  # e.g. the router did not come back after the SIGKILL
     ended_at = datetime.now(UTC)
     placed: dict[str, int] = {}
     for cls, run in zip(plan.callers, callers, strict=True):
         key = f"{cls.tenant_id}/{cls.queue_id}"
         placed[key] = placed.get(key, 0) + run.calls_created()
     return {"started_at": started_at, "ended_at": ended_at, "placed": placed, "tenants": tenants}
+
+
+async def _simulate(
+    settings: stack.StackSettings,
+    state: stack.StackState,
+    plan: DemoPlan,
+    options: DemoOptions,
+    sipp_dir: Path,
+) -> dict[str, Any]:
+    runs: list[SippRun] = []
+    try:
+        return await _simulate_calls(settings, state, plan, options, sipp_dir, runs)
+    finally:
+        for run in runs:  # phones run until stopped; callers too if the run was cut short
+            run.stop()
+
+
+def _free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def _reports(state: stack.StackState, run: dict[str, Any]) -> dict[str, Any]:
@@ -417,6 +440,11 @@ def check_against_placed(reports: dict[str, Any], placed: dict[str, int]) -> lis
 
 def run_demo(options: DemoOptions) -> int:
     settings = stack.StackSettings()
+
+    def _terminate(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)  # unwinds through `finally`: sipp and the stack stop
+
+    signal.signal(signal.SIGTERM, _terminate)
     state_dir = settings.state_dir.resolve()
     demo_dir = state_dir / "demo"
     demo_dir.mkdir(parents=True, exist_ok=True)
@@ -463,6 +491,7 @@ def run_demo(options: DemoOptions) -> int:
                     "placed": run["placed"],
                     "reports": reports,
                     "problems": problems,
+                    **lifecycle,
                     "started_at": run["started_at"],
                     "ended_at": run["ended_at"],
                 },
@@ -487,3 +516,4 @@ def _settle(
             for key, items in lifecycle.items():
                 problems.extend(f"{key.replace('_', ' ')}: {item}" for item in items)
             return reports, problems, lifecycle
+        time.sleep(1.0)

@@ -60,18 +60,31 @@ def queued_at(offset_ms: int) -> int:
 
 ACME_CALLS = [
     Call(ACME, queued_at(60_000), wait_ms=5_000, talk_ms=60_000, wrap_up_ms=10_000),
-    Call(ACME, queued_at(120_000), wait_ms=20_000, talk_ms=120_000, hold_ms=10_000,
-         wrap_up_ms=20_000),
-    Call(ACME, queued_at(180_000), wait_ms=40_000, talk_ms=30_000, wrap_up_ms=15_000,
-         rejected_offers=1),
+    Call(
+        ACME, queued_at(120_000), wait_ms=20_000, talk_ms=120_000, hold_ms=10_000, wrap_up_ms=20_000
+    ),
+    Call(
+        ACME,
+        queued_at(180_000),
+        wait_ms=40_000,
+        talk_ms=30_000,
+        wrap_up_ms=15_000,
+        rejected_offers=1,
+    ),
     Call(ACME, queued_at(240_000), wait_ms=8_000, wrap_up_ended=False),
     Call(ACME, queued_at(300_000), end=CallEnd.ABANDONED, wait_ms=30_000),
     Call(ACME, queued_at(360_000), end=CallEnd.ABANDONED_WHILE_OFFERED, wait_ms=12_000),
     Call(ACME, queued_at(420_000), end=CallEnd.ABANDONED, wait_ms=2_000),
     Call(ACME, queued_at(480_000), end=CallEnd.WAITING),
     Call(ACME, queued_at(540_000), end=CallEnd.CONTAINED),
-    Call(ACME, queued_at(600_000), queue_id="sales", wait_ms=16_000, talk_ms=100_000,
-         wrap_up_ms=20_000),
+    Call(
+        ACME,
+        queued_at(600_000),
+        queue_id="sales",
+        wait_ms=16_000,
+        talk_ms=100_000,
+        wrap_up_ms=20_000,
+    ),
     # outside [START, END): queued exactly at END, and queued before START but answered after
     Call(ACME, queued_at(3_600_000), wait_ms=1_000),
     Call(ACME, queued_at(-1_000), wait_ms=10_000),
@@ -206,9 +219,7 @@ def publish_and_wait(
 
 
 @pytest.fixture(scope="module")
-def published(
-    sink: AnalyticsSink, publisher: EventPublisher, reports: ClickHouseReports
-) -> None:
+def published(sink: AnalyticsSink, publisher: EventPublisher, reports: ClickHouseReports) -> None:
     publish_and_wait(publisher, reports, sink, ACME_EVENTS + BETA_EVENTS, [ACME, BETA])
 
 
@@ -217,9 +228,20 @@ def _queues(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 def _figures(entry: dict[str, Any]) -> dict[str, Any]:
-    keys = ("queued", "short_abandoned", "offered", "answered", "answered_within_threshold",
-            "abandoned", "waiting", "handled", "service_level", "abandonment_rate", "asa_s",
-            "aht_s")
+    keys = (
+        "queued",
+        "short_abandoned",
+        "offered",
+        "answered",
+        "answered_within_threshold",
+        "abandoned",
+        "waiting",
+        "handled",
+        "service_level",
+        "abandonment_rate",
+        "asa_s",
+        "aht_s",
+    )
     return {k: entry[k] for k in keys}
 
 
@@ -243,10 +265,18 @@ def test_report_figures_are_exact(settings: AnalyticsSettings, published: None) 
     }
     assert queues["support"]["service_level_met"] is False  # 75 % < 80 %
     assert _figures(queues["sales"]) == {
-        "queued": 1, "short_abandoned": 0, "offered": 1, "answered": 1,
+        "queued": 1,
+        "short_abandoned": 0,
+        "offered": 1,
+        "answered": 1,
         "answered_within_threshold": 0,  # 16 s > T = 15 s
-        "abandoned": 0, "waiting": 0, "handled": 1, "service_level": 0.0,
-        "abandonment_rate": 0.0, "asa_s": 16.0, "aht_s": 120.0,
+        "abandoned": 0,
+        "waiting": 0,
+        "handled": 1,
+        "service_level": 0.0,
+        "abandonment_rate": 0.0,
+        "asa_s": 16.0,
+        "aht_s": 120.0,
     }
     total = report["total"]
     assert (total["queued"], total["answered"], total["service_level"]) == (9, 5, 0.6)
@@ -297,9 +327,18 @@ def test_one_tenants_report_holds_nothing_of_another(
     beta = _queues(kpi_report(settings, CONFIG, BETA, START, END))
     assert set(beta) == {"support"}
     assert _figures(beta["support"]) == {
-        "queued": 2, "short_abandoned": 0, "offered": 2, "answered": 1,
-        "answered_within_threshold": 1, "abandoned": 1, "waiting": 0, "handled": 1,
-        "service_level": 1.0, "abandonment_rate": 0.5, "asa_s": 1.0, "aht_s": 150.0,
+        "queued": 2,
+        "short_abandoned": 0,
+        "offered": 2,
+        "answered": 1,
+        "answered_within_threshold": 1,
+        "abandoned": 1,
+        "waiting": 0,
+        "handled": 1,
+        "service_level": 1.0,
+        "abandonment_rate": 0.5,
+        "asa_s": 1.0,
+        "aht_s": 150.0,
     }
     nobody = kpi_report(settings, CONFIG, f"nobody-{RUN}", START, END)
     assert nobody["queues"] == [] and nobody["total"]["queued"] == 0
@@ -399,20 +438,27 @@ def test_entrypoint_commits_what_it_stored_and_a_restart_resumes_there(
     )
     env = dict(os.environ)
     env.update({f"HOTLINE_{k.upper()}": str(v) for k, v in settings.model_dump().items()})
-    first_calls = events_of([Call(delta, queued_at(60_000), wait_ms=4_000),
-                             Call(delta, queued_at(61_000), end=CallEnd.ABANDONED)])
+    first_calls = events_of(
+        [
+            Call(delta, queued_at(60_000), wait_ms=4_000),
+            Call(delta, queued_at(61_000), end=CallEnd.ABANDONED),
+        ]
+    )
     with open(tmp_path / "sink.log", "wb") as log:
-        proc = subprocess.Popen([sys.executable, "-m", "hotline_analytics"], env=env,
-                                stdout=log, stderr=log)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "hotline_analytics"], env=env, stdout=log, stderr=log
+        )
     client = settings.clickhouse().client()
     try:
         deadline = time.monotonic() + 60
         while not is_serving(f"127.0.0.1:{settings.grpc_port}"):
             assert proc.poll() is None and time.monotonic() < deadline, (
-                (tmp_path / "sink.log").read_text())
+                tmp_path / "sink.log"
+            ).read_text()
             time.sleep(0.1)
-        _publish_and_wait_for(publisher, client, settings, first_calls, [delta],
-                              alive=lambda: proc.poll() is None)
+        _publish_and_wait_for(
+            publisher, client, settings, first_calls, [delta], alive=lambda: proc.poll() is None
+        )
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(30) == 0, (tmp_path / "sink.log").read_text()
         time.sleep(1.1)  # ingested_at has 1 s resolution
@@ -422,8 +468,9 @@ def test_entrypoint_commits_what_it_stored_and_a_restart_resumes_there(
         second.start()
         try:
             later = events_of([Call(delta, queued_at(62_000), wait_ms=30_000)])
-            _publish_and_wait_for(publisher, client, settings, later, [delta],
-                                  alive=second.is_alive)
+            _publish_and_wait_for(
+                publisher, client, settings, later, [delta], alive=second.is_alive
+            )
         finally:
             second.stop()
         # Resumed at the committed offsets: what the first sink stored was not read again
@@ -455,8 +502,11 @@ def test_two_sinks_in_one_group_share_the_work_and_lose_nothing_on_rebalance(
         consumer_group=f"hotline-analytics-replicas-{RUN}",
         batch_max_wait_s=0.3,
     )
-    calls = [Call(t, queued_at(60_000 + i * 1_000), wait_ms=1_000 * i)
-             for t in tenants for i in range(1, 4)]
+    calls = [
+        Call(t, queued_at(60_000 + i * 1_000), wait_ms=1_000 * i)
+        for t in tenants
+        for i in range(1, 4)
+    ]
     events = events_of(calls)
     first, second = AnalyticsSink(settings), AnalyticsSink(settings)
     client = settings.clickhouse().client()
@@ -467,15 +517,24 @@ def test_two_sinks_in_one_group_share_the_work_and_lose_nothing_on_rebalance(
             publisher.publish(topic, event)
         publisher.flush()
         second.start()  # joins the group while the first is consuming
-        _publish_and_wait_for(publisher, client, settings, events[half:], tenants,
-                              alive=lambda: first.is_alive() and second.is_alive())
+        _publish_and_wait_for(
+            publisher,
+            client,
+            settings,
+            events[half:],
+            tenants,
+            alive=lambda: first.is_alive() and second.is_alive(),
+        )
     finally:
         second.stop()
         first.stop()
     for tenant in tenants:
         support = _queues(kpi_report(settings, CONFIG, tenant, START, END))["support"]
-        assert (support["queued"], support["answered"], support["answered_within_threshold"]) \
-            == (3, 3, 3)
+        assert (support["queued"], support["answered"], support["answered_within_threshold"]) == (
+            3,
+            3,
+            3,
+        )
     distinct = client.execute(
         f"SELECT count() FROM {settings.clickhouse_database}.events FINAL"
         " WHERE tenant_id IN %(t)s AND event_id NOT IN"

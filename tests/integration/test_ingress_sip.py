@@ -218,8 +218,10 @@ class VoiceEvents:
     def arrived(self, session_ref_prefix: str) -> InteractionEvent:
         return self.wait(
             f"arrived for {session_ref_prefix}*",
-            lambda e: e.WhichOneof("event") == "arrived"
-            and e.arrived.session_ref.startswith(session_ref_prefix),
+            lambda e: (
+                e.WhichOneof("event") == "arrived"
+                and e.arrived.session_ref.startswith(session_ref_prefix)
+            ),
         )
 
     def next(self, interaction_id: str, kind: str) -> InteractionEvent:

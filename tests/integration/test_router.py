@@ -24,7 +24,7 @@ import yaml
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
-from hotline_cli.embedded import find_free_port, stop_process
+from hotline_cli.embedded import find_free_port
 from hotline_platform import codec, topics
 from hotline_platform.bus import EventPublisher, ensure_topics, new_consumer
 from hotline_platform.envelope import new_envelope
@@ -59,11 +59,20 @@ def _tenant(prefix: str, agents: list[dict[str, Any]], **queue: Any) -> dict[str
     return {
         "id": tid,
         "credential": f"cred-{tid}",
-        "queues": [{"id": "sales", "required_skills": [{"name": "sales", "level": 1}],
-                    "ring_timeout_s": 30, "wrap_up_timeout_s": 60, **queue}],
+        "queues": [
+            {
+                "id": "sales",
+                "required_skills": [{"name": "sales", "level": 1}],
+                "ring_timeout_s": 30,
+                "wrap_up_timeout_s": 60,
+                **queue,
+            }
+        ],
         "entry_points": [{"address": f"ep-{tid}", "queue": "sales"}],
-        "agents": [{**a, "id": f"{tid}-{a['id']}",
-                    "phone": f"sip:{a['id']}@127.0.0.1:{15000 + i}"} for i, a in enumerate(agents)],
+        "agents": [
+            {**a, "id": f"{tid}-{a['id']}", "phone": f"sip:{a['id']}@127.0.0.1:{15000 + i}"}
+            for i, a in enumerate(agents)
+        ],
     }
 
 
@@ -127,8 +136,12 @@ class Ingress:
 
     def event(self, iid: str, agent_id: str = "") -> interaction_pb2.InteractionEvent:
         return interaction_pb2.InteractionEvent(
-            envelope=new_envelope(tenant_id=self.tenant_id, producer="ingress-sip/test",
-                                  interaction_id=iid, agent_id=agent_id)
+            envelope=new_envelope(
+                tenant_id=self.tenant_id,
+                producer="ingress-sip/test",
+                interaction_id=iid,
+                agent_id=agent_id,
+            )
         )
 
     def send(self, *events: interaction_pb2.InteractionEvent) -> None:
@@ -143,8 +156,9 @@ class Ingress:
         ev.arrived.session_ref = f"call-{iid}"
         return ev
 
-    def answered(self, offer: interaction_pb2.InteractionEvent,
-                 kind: str = "offer_accepted") -> interaction_pb2.InteractionEvent:
+    def answered(
+        self, offer: interaction_pb2.InteractionEvent, kind: str = "offer_accepted"
+    ) -> interaction_pb2.InteractionEvent:
         o = offer.offered
         ev = self.event(offer.envelope.interaction_id, o.agent_id)
         getattr(ev, kind).offer_id = o.offer_id
@@ -174,9 +188,13 @@ class Output:
         self.consumer = new_consumer(self.broker, f"test-{uuid.uuid4().hex}")
         p = topics.partition_for(self.tenant_id)
         dl = topics.dead_letter_topic("router")
-        self.consumer.assign([TopicPartition(topics.ROUTING_INTERACTIONS.name, p, 0),
-                              TopicPartition(topics.AGENTS.name, p, 0),
-                              TopicPartition(dl.name, 0, 0)])
+        self.consumer.assign(
+            [
+                TopicPartition(topics.ROUTING_INTERACTIONS.name, p, 0),
+                TopicPartition(topics.AGENTS.name, p, 0),
+                TopicPartition(dl.name, 0, 0),
+            ]
+        )
 
     def _drain(self) -> None:
         while (msg := self.consumer.poll(0.05)) is not None:
@@ -192,8 +210,11 @@ class Output:
 
     def of(self, kind: str, iid: str | None = None) -> list[Any]:
         self._drain()
-        return [e for e in self.events if e.WhichOneof("event") == kind
-                and (iid is None or e.envelope.interaction_id == iid)]
+        return [
+            e
+            for e in self.events
+            if e.WhichOneof("event") == kind and (iid is None or e.envelope.interaction_id == iid)
+        ]
 
     def wait(self, kind: str, iid: str | None = None, count: int = 1) -> list[Any]:
         def enough() -> list[Any] | None:
@@ -236,8 +257,12 @@ def rig(broker: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
             }
             with log.open("ab") as out:
                 proc = subprocess.Popen(
-                    [sys.executable, "-m", "hotline_router"], env=child_env, stdout=out,
-                    stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+                    [sys.executable, "-m", "hotline_router"],
+                    env=child_env,
+                    stdout=out,
+                    stderr=subprocess.STDOUT,
+                    stdin=subprocess.DEVNULL,
+                    start_new_session=True,
                 )
             router = RouterProcess(proc, port, log)
             started.append(router)
@@ -272,8 +297,14 @@ def rig(broker: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
             out.close()
         for router in started:
             if router.proc.poll() is None:
-                stop_process(router.proc.pid, timeout=10)
-                assert router.proc.returncode in (0, None, -9), router.log.read_text()[-3000:]
+                # Popen.wait, not stop_process: it must see the real exit status.
+                router.proc.terminate()
+                try:
+                    code = router.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    router.proc.kill()
+                    code = router.proc.wait()
+                assert code == 0, router.log.read_text()[-3000:]
 
 
 def _agent(t: dict[str, Any], short: str) -> str:
@@ -286,11 +317,15 @@ def _agent(t: dict[str, Any], short: str) -> str:
 def test_arrived_is_queued_and_offered_to_the_right_agent_then_handled(
     rig: Any, broker: str
 ) -> None:
-    t = _tenant("route", [
-        {"id": "novice", "skills": [{"name": "sales", "level": 1}]},
-        {"id": "expert", "skills": [{"name": "sales", "level": 4}]},
-        {"id": "other", "skills": [{"name": "billing", "level": 9}]},
-    ], required_skills=[{"name": "sales", "level": 3}])
+    t = _tenant(
+        "route",
+        [
+            {"id": "novice", "skills": [{"name": "sales", "level": 1}]},
+            {"id": "expert", "skills": [{"name": "sales", "level": 4}]},
+            {"id": "other", "skills": [{"name": "billing", "level": 9}]},
+        ],
+        required_skills=[{"name": "sales", "level": 3}],
+    )
     router = rig([t])()
     desk, out = rig.desk(router, t), rig.output(t)
     ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
@@ -298,14 +333,17 @@ def test_arrived_is_queued_and_offered_to_the_right_agent_then_handled(
     desk.ready(other)
     desk.ready(novice)  # idle longest among sales agents, but its level is too low
     desk.ready(expert)
-    watch = desk.agents.WatchAgent(router_pb2.GetAgentRequest(**desk.ids(expert)),
-                                   metadata=desk.metadata, timeout=60)
+    watch = desk.agents.WatchAgent(
+        router_pb2.GetAgentRequest(**desk.ids(expert)), metadata=desk.metadata, timeout=60
+    )
     assert next(watch).state == agent_pb2.AGENT_STATE_READY
 
     ingress.send(ingress.arrived("c1"))
     queued = out.wait("queued", "c1")[0].queued
     assert (queued.queue_id, [(s.name, s.level) for s in queued.required_skills]) == (
-        "sales", [("sales", 3)])
+        "sales",
+        [("sales", 3)],
+    )
     offer = out.wait("offered", "c1")[0]
     assert offer.offered.agent_id == expert
     assert offer.offered.agent_endpoint == t["agents"][1]["phone"]
@@ -324,13 +362,21 @@ def test_arrived_is_queued_and_offered_to_the_right_agent_then_handled(
     wrap = next(watch)
     assert (wrap.state, wrap.interaction_id) == (agent_pb2.AGENT_STATE_WRAP_UP, "c1")
     out.wait("wrap_up_started", "c1")
-    desk.call("FinishWrapUp", router_pb2.FinishWrapUpRequest(
-        **desk.ids(expert), interaction_id="c1",
-        disposition=interaction_pb2.Disposition(code="sold", resolved=True)))
+    desk.call(
+        "FinishWrapUp",
+        router_pb2.FinishWrapUpRequest(
+            **desk.ids(expert),
+            interaction_id="c1",
+            disposition=interaction_pb2.Disposition(code="sold", resolved=True),
+        ),
+    )
     assert next(watch).state == agent_pb2.AGENT_STATE_READY
     ended = out.wait("wrap_up_ended", "c1")[0].wrap_up_ended
     assert (ended.disposition.code, ended.disposition.resolved, ended.timed_out) == (
-        "sold", True, False)
+        "sold",
+        True,
+        False,
+    )
     assert desk.queue().waiting == 0
     watch.cancel()
 
@@ -355,8 +401,11 @@ def test_timed_out_offer_is_offered_to_the_next_agent(rig: Any, broker: str) -> 
 
 
 def test_router_times_out_an_offer_nobody_answers(rig: Any, broker: str) -> None:
-    t = _tenant("silent", [{"id": "a1", "skills": ["sales"]}, {"id": "a2", "skills": ["sales"]}],
-                ring_timeout_s=1)
+    t = _tenant(
+        "silent",
+        [{"id": "a1", "skills": ["sales"]}, {"id": "a2", "skills": ["sales"]}],
+        ring_timeout_s=1,
+    )
     router = rig([t], HOTLINE_OFFER_GRACE_MS="300")()
     desk, out = rig.desk(router, t), rig.output(t)
     ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
@@ -448,8 +497,9 @@ def test_tenants_are_isolated(rig: Any) -> None:
     assert router.proc.wait(timeout=20) == 0
 
     # An instance that does not own B's partition refuses B (and serves A, which it owns)
-    others = ",".join(str(p) for p in range(topics.EVENT_PARTITIONS)
-                      if p != topics.partition_for(tb["id"]))
+    others = ",".join(
+        str(p) for p in range(topics.EVENT_PARTITIONS) if p != topics.partition_for(tb["id"])
+    )
     partial = start_partial(start, others)
     b_elsewhere = rig.desk(partial, tb)
     with pytest.raises(grpc.RpcError) as not_owned:
@@ -469,8 +519,9 @@ def test_undecodable_record_is_dead_lettered_and_routing_continues(rig: Any, bro
     ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
     desk.ready(_agent(t, "a1"))
     partition = topics.partition_for(t["id"])
-    ingress.publisher.publish_raw(topics.VOICE_INTERACTIONS, t["id"].encode(),
-                                  b"\xff\x00 not protobuf", partition)
+    ingress.publisher.publish_raw(
+        topics.VOICE_INTERACTIONS, t["id"].encode(), b"\xff\x00 not protobuf", partition
+    )
     ingress.send(ingress.arrived("c1"))
     dead = eventually(lambda: out.of("offered") and out.dead, "a dead letter")[0]
     headers = dict(dead.headers())

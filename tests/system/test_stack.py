@@ -84,9 +84,12 @@ def test_up_status_tail_down(tmp_path: Path) -> None:
         assert line["event"]["envelope"]["tenantId"] == "acme"
         assert line["event"]["envelope"]["agentId"] == "acme-a1"
         assert "loggedIn" in line["event"]
+        recorded = json.loads((tmp_path / "state" / "stack.json").read_text())
+        pids = [recorded["broker_pid"], recorded["clickhouse_pid"]]
+        pids += [svc["pid"] for svc in recorded["services"]]
+        assert all(stack.pid_alive(pid) for pid in pids)
     finally:
         down = _hotline(env, "down")
     assert down.returncode == 0
+    assert not any(stack.pid_alive(pid) for pid in pids), "down left a process running"
     assert not (tmp_path / "state" / "stack.json").exists()
-    settings = stack.StackSettings(state_dir=tmp_path / "state")
-    assert stack.running_state(settings) is None

@@ -24,20 +24,29 @@ from hotline_analytics.domain.kpi import (
 Q = 1_000_000  # queued at (ms)
 
 
-def answered(wait_s: float, talk_s: float = 60, wrap_s: float = 10, hold_s: float = 0,
-             wrapped: bool = True) -> InteractionFacts:
+def answered(
+    wait_s: float, talk_s: float = 60, wrap_s: float = 10, hold_s: float = 0, wrapped: bool = True
+) -> InteractionFacts:
     at = Q + int(wait_s * 1000)
     return InteractionFacts(
-        "i", queue_id="q", queued_at_ms=Q, answered_at_ms=at,
-        completed_at_ms=at + int(talk_s * 1000), talk_ms=int(talk_s * 1000),
-        hold_ms=int(hold_s * 1000), wrap_up_ms=int(wrap_s * 1000),
+        "i",
+        queue_id="q",
+        queued_at_ms=Q,
+        answered_at_ms=at,
+        completed_at_ms=at + int(talk_s * 1000),
+        talk_ms=int(talk_s * 1000),
+        hold_ms=int(hold_s * 1000),
+        wrap_up_ms=int(wrap_s * 1000),
         wrap_up_ended_at_ms=at + int((talk_s + wrap_s) * 1000) if wrapped else 0,
     )
 
 
 def abandoned(wait_s: float, stage: str = "IN_QUEUE") -> InteractionFacts:
     return InteractionFacts(
-        "i", queue_id="q", queued_at_ms=Q, abandoned_at_ms=Q + int(wait_s * 1000),
+        "i",
+        queue_id="q",
+        queued_at_ms=Q,
+        abandoned_at_ms=Q + int(wait_s * 1000),
         abandon_stage=stage,
     )
 
@@ -113,8 +122,10 @@ def test_tally_counts_and_sums() -> None:
     assert t.waiting == 1
     assert t.offered == 9
     # every queued contact has exactly one outcome
-    assert t.answered + t.abandoned + t.short_abandoned + t.callbacks + t.flowed_out + t.waiting \
+    assert (
+        t.answered + t.abandoned + t.short_abandoned + t.callbacks + t.flowed_out + t.waiting
         == t.queued
+    )
     assert t.handled == 3
     assert (t.handled_talk_ms, t.handled_hold_ms, t.handled_wrap_up_ms) == (210_000, 10_000, 45_000)
 

@@ -85,8 +85,10 @@ def test_tallies_match_the_domain_rules_on_a_current_engine(session: Any) -> Non
     params = _period_params("acme", T0, T0 + 3_600_000)
     params.update(threshold_params(thresholds))
     params["short_abandon_ms"] = 5_000
-    got = {r[0]: dict(zip(TALLY_FIELDS, map(int, r[1:]), strict=True))
-           for r in _select(session, queries.tallies_sql(DB), params)}
+    got = {
+        r[0]: dict(zip(TALLY_FIELDS, map(int, r[1:]), strict=True))
+        for r in _select(session, queries.tallies_sql(DB), params)
+    }
 
     facts_rows = _select(session, queries.facts_sql(DB), _period_params("acme", T0, T0 + 3_600_000))
     facts = []
@@ -94,9 +96,11 @@ def test_tallies_match_the_domain_rules_on_a_current_engine(session: Any) -> Non
         values: dict[str, Any] = dict(zip(queries.FACT_COLUMNS, r, strict=False))
         values["service_level_threshold_s"] = values.pop("sl_threshold_s")
         fields = InteractionFacts.__dataclass_fields__
-        facts.append(InteractionFacts(**{
-            k: (int(v) if fields[k].type == "int" else v) for k, v in values.items()
-        }))
+        facts.append(
+            InteractionFacts(
+                **{k: (int(v) if fields[k].type == "int" else v) for k, v in values.items()}
+            )
+        )
     assert len(facts) == 8  # acme's queued calls (not the contained one, not other tenants)
     expected = {
         q: tally([f for f in facts if f.queue_id == q], thresholds[q], CountingRules()).as_dict()

@@ -42,13 +42,24 @@ Q = to_ms(START) + 60_000
 def answered(queue: str, wait_s: float) -> InteractionFacts:
     at = Q + int(wait_s * 1000)
     return InteractionFacts(
-        "i", queue_id=queue, queued_at_ms=Q, answered_at_ms=at, talk_ms=60_000,
-        wrap_up_ms=10_000, wrap_up_ended_at_ms=at + 70_000, service_level_threshold_s=99,
+        "i",
+        queue_id=queue,
+        queued_at_ms=Q,
+        answered_at_ms=at,
+        talk_ms=60_000,
+        wrap_up_ms=10_000,
+        wrap_up_ended_at_ms=at + 70_000,
+        service_level_threshold_s=99,
     )
 
 
-FACTS = [answered("support", 15), answered("support", 25), answered("sales", 12),
-         answered("legacy", 30), InteractionFacts("i", queue_id="support", queued_at_ms=Q)]
+FACTS = [
+    answered("support", 15),
+    answered("support", 25),
+    answered("sales", 12),
+    answered("legacy", 30),
+    InteractionFacts("i", queue_id="support", queued_at_ms=Q),
+]
 
 
 class FactsSource:
@@ -58,8 +69,12 @@ class FactsSource:
         self.calls: list[tuple[str, int, int, dict[str, int], int]] = []
 
     def queue_tallies(
-        self, tenant_id: str, start_ms: int, end_ms: int,
-        thresholds_s: Mapping[str, int], short_abandon_ms: int,
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
     ) -> dict[str, QueueTally]:
         self.calls.append((tenant_id, start_ms, end_ms, dict(thresholds_s), short_abandon_ms))
         rules = CountingRules(short_abandon_s=short_abandon_ms / 1000)
@@ -74,8 +89,9 @@ class FactsSource:
 def test_report_per_queue_with_configured_thresholds() -> None:
     source = FactsSource()
     report = build_report(source, CONFIG, "acme", START, END)
-    assert source.calls == [("acme", to_ms(START), to_ms(END),
-                             {"support": 20, "sales": 10, "idle": 20}, 5000)]
+    assert source.calls == [
+        ("acme", to_ms(START), to_ms(END), {"support": 20, "sales": 10, "idle": 20}, 5000)
+    ]
     queues = {q["queue_id"]: q for q in report["queues"]}
     assert list(queues) == ["idle", "legacy", "sales", "support"]  # configured + seen in data
     support = queues["support"]
@@ -121,11 +137,38 @@ def test_format_report_is_a_readable_table() -> None:
     lines = text.splitlines()
     assert lines[0] == "KPI report: tenant acme (ACME)"
     header = next(line for line in lines if line.startswith("queue"))
-    assert header.split() == ["queue", "T(s)", "queued", "short", "offered", "answered",
-                              "abandoned", "waiting", "SL", "target", "aband.%", "ASA(s)",
-                              "handled", "AHT(s)"]
+    assert header.split() == [
+        "queue",
+        "T(s)",
+        "queued",
+        "short",
+        "offered",
+        "answered",
+        "abandoned",
+        "waiting",
+        "SL",
+        "target",
+        "aband.%",
+        "ASA(s)",
+        "handled",
+        "AHT(s)",
+    ]
     support = next(line for line in lines if line.startswith("support"))
-    assert support.split() == ["support", "20", "3", "0", "3", "2", "0", "1", "50.0%", "80%",
-                               "0.0%", "20.0", "2", "70.0"]
+    assert support.split() == [
+        "support",
+        "20",
+        "3",
+        "0",
+        "3",
+        "2",
+        "0",
+        "1",
+        "50.0%",
+        "80%",
+        "0.0%",
+        "20.0",
+        "2",
+        "70.0",
+    ]
     assert any(line.startswith("TOTAL") for line in lines)
     assert "exclude = answered within T / answered" in text

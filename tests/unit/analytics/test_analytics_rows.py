@@ -37,12 +37,28 @@ def test_every_body_field_of_the_contract_is_mapped_or_kept_raw_only(message: An
 
 
 def test_answered_call_maps_to_typed_rows() -> None:
-    events = call_events(Call("acme", 1_700_000_000_000, wait_ms=7_000, talk_ms=90_000,
-                              hold_ms=5_000, wrap_up_ms=12_000, agent_id="a1"))
+    events = call_events(
+        Call(
+            "acme",
+            1_700_000_000_000,
+            wait_ms=7_000,
+            talk_ms=90_000,
+            hold_ms=5_000,
+            wrap_up_ms=12_000,
+            agent_id="a1",
+        )
+    )
     mapped = [as_dict(rows.record_to_row(record_of(t, e))) for t, e in events]
     kinds = [r["kind"] for r in mapped if r["entity"] == "interaction"]
-    assert kinds == ["arrived", "queued", "offered", "offer_accepted", "completed",
-                     "wrap_up_started", "wrap_up_ended"]
+    assert kinds == [
+        "arrived",
+        "queued",
+        "offered",
+        "offer_accepted",
+        "completed",
+        "wrap_up_started",
+        "wrap_up_ended",
+    ]
     by_kind = {r["kind"]: r for r in mapped if r["entity"] == "interaction"}
     arrived = by_kind["arrived"]
     assert (arrived["channel"], arrived["direction"]) == ("VOICE", "INBOUND")

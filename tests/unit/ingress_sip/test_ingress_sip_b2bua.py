@@ -36,7 +36,9 @@ def test_invite_to_a_queue_rings_the_caller_and_publishes_arrived(sip: Harness) 
     assert isinstance(arrived, facts.CallArrived)
     assert arrived.interaction_id == "i-1"
     assert (arrived.tenant_id, arrived.site_id, arrived.entry_point_id) == (
-        "acme", "lisbon", "+35121000001"
+        "acme",
+        "lisbon",
+        "+35121000001",
     )
     assert arrived.session_ref == "call-1"
     assert arrived.from_address == "sip:911@192.0.2.10:5061"
@@ -103,7 +105,9 @@ def test_connected_call_200_carries_agent_sdp_and_caller_bye_completes(sip: Harn
     completed = sip.events.facts[-1]
     assert isinstance(completed, facts.CallCompleted)
     assert (completed.ended_by, completed.agent_id, completed.talk_ms) == (
-        facts.EndedBy.CUSTOMER, "a1", 30_000
+        facts.EndedBy.CUSTOMER,
+        "a1",
+        30_000,
     )
     # a retransmitted BYE is answered the same, and nothing is published twice
     sip.send(bye)

@@ -43,7 +43,10 @@ def test_arrived_carries_the_call_and_a_valid_envelope() -> None:
     assert occurred_at_ms(env) == BASE["at_ms"]
     a = event.arrived
     assert (a.channel, a.direction, a.entry_point_id, a.session_ref) == (
-        CHANNEL_VOICE, DIRECTION_INBOUND, "+351", "cid@h"
+        CHANNEL_VOICE,
+        DIRECTION_INBOUND,
+        "+351",
+        "cid@h",
     )
     assert (a.from_address, a.to_address) == ("sip:911@h", "sip:+351@x")
     assert [(h.kind, h.value) for h in a.identity_hints] == [(IDENTITY_KIND_PHONE, "911")]

@@ -171,8 +171,15 @@ def test_other_sip_versions_get_505() -> None:
 
 @pytest.mark.parametrize(
     "data",
-    [b"", b"\r\n\r\n", b"hello world", b"\x00\xff\xfe garbage", b"GET / HTTP/1.1\r\n\r\n",
-     b"SIP/2.0 abc OK\r\n\r\n", b"INVITE sip:x SIP/2.0"],
+    [
+        b"",
+        b"\r\n\r\n",
+        b"hello world",
+        b"\x00\xff\xfe garbage",
+        b"GET / HTTP/1.1\r\n\r\n",
+        b"SIP/2.0 abc OK\r\n\r\n",
+        b"INVITE sip:x SIP/2.0",
+    ],
 )
 def test_garbage_cannot_be_answered(data: bytes) -> None:
     with pytest.raises(SipParseError) as info:
@@ -190,7 +197,10 @@ def test_responses_without_mandatory_headers_are_rejected() -> None:
 def test_uri_and_name_addr_helpers() -> None:
     uri = parse_uri("sip:acme-a1@127.0.0.1:15101;transport=udp")
     assert (uri.user, uri.host, uri.port, uri.params) == (
-        "acme-a1", "127.0.0.1", 15101, {"transport": "udp"}
+        "acme-a1",
+        "127.0.0.1",
+        15101,
+        {"transport": "udp"},
     )
     assert parse_uri("sips:bob:secret@[::1]").host_port == ("::1", 5060)
     assert parse_uri("sip:+35121000001@example.org;user=phone").user == "+35121000001"

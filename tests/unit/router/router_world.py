@@ -125,8 +125,7 @@ class World:
         return self.settle()
 
     def _base(self, iid: str) -> dict[str, Any]:
-        return {"event_id": self.new_id(), "tenant_id": T, "at_ms": self.now,
-                "interaction_id": iid}
+        return {"event_id": self.new_id(), "tenant_id": T, "at_ms": self.now, "interaction_id": iid}
 
     def arrive(self, iid: str, entry: str = "100") -> list[Fact]:
         return self.ingress(Arrived(**self._base(iid), entry_point_id=entry))
@@ -141,18 +140,25 @@ class World:
 
     def accept(self, iid: str) -> list[Fact]:
         o = self.open_offer(iid)
-        return self.ingress(OfferAccepted(**self._base(iid), offer_id=o.offer_id,
-                                          agent_id=o.agent_id, queue_id=o.queue_id))
+        return self.ingress(
+            OfferAccepted(
+                **self._base(iid), offer_id=o.offer_id, agent_id=o.agent_id, queue_id=o.queue_id
+            )
+        )
 
     def reject(self, iid: str) -> list[Fact]:
         o = self.open_offer(iid)
-        return self.ingress(OfferRejected(**self._base(iid), offer_id=o.offer_id,
-                                          agent_id=o.agent_id, reason="sip:486"))
+        return self.ingress(
+            OfferRejected(
+                **self._base(iid), offer_id=o.offer_id, agent_id=o.agent_id, reason="sip:486"
+            )
+        )
 
     def time_out(self, iid: str) -> list[Fact]:
         o = self.open_offer(iid)
-        return self.ingress(OfferTimedOut(**self._base(iid), offer_id=o.offer_id,
-                                          agent_id=o.agent_id))
+        return self.ingress(
+            OfferTimedOut(**self._base(iid), offer_id=o.offer_id, agent_id=o.agent_id)
+        )
 
     def abandon(self, iid: str) -> list[Fact]:
         return self.ingress(Abandoned(**self._base(iid), stage="in_queue"))

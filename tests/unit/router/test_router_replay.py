@@ -62,8 +62,17 @@ def _fold(facts: list[Fact]) -> RouterState:
 def test_history_is_rich_enough() -> None:
     w = _busy_history()
     kinds = {type(f).__name__ for f in w.voice + w.routing + w.agents}
-    assert {"Offered", "OfferTimedOut", "OfferRejected", "OfferAccepted", "Abandoned",
-            "Completed", "WrapUpStarted", "WrapUpEnded", "AgentStateChanged"} <= kinds
+    assert {
+        "Offered",
+        "OfferTimedOut",
+        "OfferRejected",
+        "OfferAccepted",
+        "Abandoned",
+        "Completed",
+        "WrapUpStarted",
+        "WrapUpEnded",
+        "AgentStateChanged",
+    } <= kinds
 
 
 @pytest.mark.parametrize("seed", range(25))
@@ -194,8 +203,9 @@ def test_random_traffic_with_crashes_keeps_the_invariants(seed: int) -> None:
         w.now += rng.randint(0, 3_000)
         tenant = w.state.tenants[T]
         ringing = [iid for iid, it in tenant.interactions.items() if it.open_offer()]
-        talking = [iid for iid, it in tenant.interactions.items()
-                   if it.connected_agent and not it.ended]
+        talking = [
+            iid for iid, it in tenant.interactions.items() if it.connected_agent and not it.ended
+        ]
         wrapping = [a for a in tenant.agents.values() if a.state is AgentState.WRAP_UP]
         missed = [a for a in tenant.agents.values() if a.state is AgentState.NOT_READY]
         waiting = [iid for iid, it in tenant.interactions.items() if it.waiting]

@@ -164,8 +164,16 @@ def test_late_accept_after_router_timeout_wins_and_withdraws_the_reoffer() -> No
     # ingress says a1 answered after all
     from hotline_router.domain.facts import OfferAccepted
 
-    w.ingress(OfferAccepted(event_id="late", tenant_id=T, at_ms=w.now, interaction_id="c1",
-                            offer_id=first.offer_id, agent_id="a1"))
+    w.ingress(
+        OfferAccepted(
+            event_id="late",
+            tenant_id=T,
+            at_ms=w.now,
+            interaction_id="c1",
+            offer_id=first.offer_id,
+            agent_id="a1",
+        )
+    )
     assert w.agent_state("a1") is AgentState.BUSY
     assert w.agent_state("a2") is AgentState.READY
     assert w.interaction("c1").open_offer() is None
@@ -211,7 +219,9 @@ def test_accept_complete_wrap_up_and_finish() -> None:
     back = out[1]
     assert isinstance(back, AgentStateChanged)
     assert (back.state, back.previous_state, back.previous_state_ms) == (
-        AgentState.READY, AgentState.WRAP_UP, 4_000,
+        AgentState.READY,
+        AgentState.WRAP_UP,
+        4_000,
     )
 
 

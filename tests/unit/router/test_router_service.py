@@ -42,8 +42,9 @@ def _service() -> tuple[RouterService, RecordingPublisher, FakeClock]:
 
 
 def _arrived(iid: str, at: int) -> Arrived:
-    return Arrived(event_id=f"arr-{iid}", tenant_id=T, at_ms=at, interaction_id=iid,
-                   entry_point_id="100")
+    return Arrived(
+        event_id=f"arr-{iid}", tenant_id=T, at_ms=at, interaction_id=iid, entry_point_id="100"
+    )
 
 
 def test_replay_folds_without_deciding_and_going_live_reconciles() -> None:
@@ -64,8 +65,13 @@ def test_caller_who_gave_up_before_the_router_queued_them_is_queued_then_abandon
     service, publisher, clock = _service()
     service.on_fact(_arrived("c1", clock.now - 10_000), own_topic=False)
     service.on_fact(
-        Abandoned(event_id="ab-c1", tenant_id=T, at_ms=clock.now - 2_000, interaction_id="c1",
-                  waited_ms=8_000),
+        Abandoned(
+            event_id="ab-c1",
+            tenant_id=T,
+            at_ms=clock.now - 2_000,
+            interaction_id="c1",
+            waited_ms=8_000,
+        ),
         own_topic=False,
     )
     service.go_live()
@@ -158,7 +164,8 @@ def test_watchers_hear_every_agent_change() -> None:
     unsubscribe()
     service.log_in(T, "a2")
     assert seen[4:] == [
-        ("a2", AgentState.LOGGED_OUT, ""), ("a2", AgentState.NOT_READY, "logged_in")
+        ("a2", AgentState.LOGGED_OUT, ""),
+        ("a2", AgentState.NOT_READY, "logged_in"),
     ]
     with pytest.raises(UnknownAgent):
         service.watch(T, "nobody", lambda v: None)
