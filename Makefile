@@ -36,7 +36,7 @@ bench: install
 
 lint: install
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy platform services cli
+	$(VENV)/bin/mypy platform services cli bench
 
 proto: install
 	$(PY) scripts/gen_proto.py

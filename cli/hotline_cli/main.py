@@ -63,7 +63,7 @@ def cmd_status(args: argparse.Namespace) -> int:
 
 
 def cmd_events_tail(args: argparse.Namespace) -> int:
-    from confluent_kafka import KafkaError, TopicPartition
+    from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, KafkaError, TopicPartition
 
     from hotline_platform.bus import new_consumer
     from hotline_platform.codec import decode, to_json
@@ -81,16 +81,10 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
     else:
         topics = list(EVENT_TOPICS)
     consumer = new_consumer(bootstrap, f"hotline-tail-{datetime.now(UTC).timestamp()}")
-    assignment = []
-    for topic in topics:
-        for p in range(topic.partitions):
-            if args.from_beginning:
-                assignment.append(TopicPartition(topic.name, p, 0))
-            else:
-                _low, high = consumer.get_watermark_offsets(
-                    TopicPartition(topic.name, p), timeout=10
-                )
-                assignment.append(TopicPartition(topic.name, p, high))
+    # Live tail starts at the end (Tansu may place "the end" a batch early: a few recent events
+    # can show up first).
+    start = OFFSET_BEGINNING if args.from_beginning else OFFSET_END
+    assignment = [TopicPartition(t.name, p, start) for t in topics for p in range(t.partitions)]
     consumer.assign(assignment)
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
