@@ -27,7 +27,7 @@ from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli.embedded import find_free_port
 from hotline_platform import codec, topics
 from hotline_platform.bus import EventPublisher, ensure_topics, new_consumer
-from hotline_platform.envelope import new_envelope
+from hotline_platform.envelope import ContractViolation, new_envelope
 from hotline_platform.grpc_server import is_serving
 
 pytestmark = pytest.mark.integration
@@ -204,7 +204,10 @@ class Output:
                 if msg.key() == self.tenant_id.encode():
                     self.dead.append(msg)
                 continue
-            event = codec.decode(msg.topic(), msg.value(), msg.key())
+            try:
+                event = codec.decode(msg.topic(), msg.value(), msg.key())
+            except ContractViolation:
+                continue  # the broker is shared: other tests put garbage on these topics
             if event.envelope.tenant_id == self.tenant_id:
                 self.events.append(event)
 
