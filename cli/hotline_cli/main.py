@@ -151,6 +151,77 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo(options)
 
 
+def cmd_staffing(args: argparse.Namespace) -> int:
+    """Staffing for one interval (Erlang C / A), or a plan forecast from ClickHouse history."""
+    import logging
+    import time
+
+    from hotline_platform import tenancy
+    from hotline_wfm.adapters.clickhouse import ClickHouseHistory
+    from hotline_wfm.application import render
+    from hotline_wfm.application.ports import HistoryUnavailable
+    from hotline_wfm.application.service import UnknownTenant, WfmService
+    from hotline_wfm.domain.erlang import InvalidInput, Target
+    from hotline_wfm.domain.plan import Channel, StaffingParams
+
+    # The driver logs a traceback for a refused connection; the error below says it in a line.
+    logging.getLogger("clickhouse_driver").setLevel(logging.CRITICAL)
+    try:
+        target = Target.parse(args.target) if args.target else Target()
+        target = Target(target.service_level, target.threshold_s, args.max_asa, args.max_occupancy)
+        params = StaffingParams(
+            target=target,
+            shrinkage=args.shrinkage,
+            patience_s=args.patience,
+            channel=Channel(args.channel),
+            concurrency=args.concurrency,
+            response_s=args.response_minutes * 60,
+        )
+        if not args.from_history:
+            if args.calls_per_interval is None or args.aht is None:
+                sys.exit("hotline staffing: give --calls-per-interval and --aht, or --from-history")
+            result = WfmService.staffing(
+                args.calls_per_interval, args.interval_minutes * 60, args.aht, params
+            )
+            print(json.dumps(render.staffing_dict(result)) if args.json
+                  else render.staffing_table(result))
+            return 0
+        host, port, config_path = args.clickhouse_host, args.clickhouse_port, args.config
+        if host is None or port is None or config_path is None:
+            state = stack.running_state(stack.StackSettings())
+            if state is None and (host is None or port is None):
+                sys.exit("hotline staffing: no Hotline stack is running here: start it with "
+                         "`hotline up`, or give --clickhouse-host and --clickhouse-port")
+            if state is not None:
+                host = host or state.clickhouse_host
+                port = port or state.clickhouse_tcp_port
+                config_path = config_path or state.config_path
+        config = tenancy.load(config_path or "config/hotline.yaml")
+        service = WfmService(config, ClickHouseHistory(str(host), int(port), args.database))
+        now = int(time.time() * 1000)
+        start = int(_parse_time(args.start).timestamp() * 1000) if args.start else now
+        tenants = [args.tenant] if args.tenant else list(config.tenants)
+        outputs = []
+        for tenant_id in tenants:
+            res = service.plan_from_history(
+                tenant_id, args.queue or [], start, args.days, now, params,
+                override_target=args.target is not None,
+            )
+            if args.json:
+                outputs.append(render.plan_dict(res.plan, res.forecast))
+            elif args.csv:
+                print(render.plan_csv(res.plan), end="")
+            else:
+                print(render.plan_table(res.plan, res.forecast, skip_empty=not args.all_intervals))
+                print()
+        if args.json:
+            print(json.dumps(outputs[0] if args.tenant else outputs, indent=2))
+    except (InvalidInput, UnknownTenant, tenancy.ConfigError, HistoryUnavailable) as exc:
+        print(f"hotline staffing: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +271,42 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--json", help="also write the demo's result (report + checks) here")
     demo.set_defaults(func=cmd_demo)
+
+    staffing = sub.add_parser(
+        "staffing",
+        help="agents needed (Erlang C / Erlang A): one interval, or a plan from history",
+    )
+    staffing.add_argument("--calls-per-interval", type=float, help="contacts arriving")
+    staffing.add_argument("--interval-minutes", type=float, default=15.0)
+    staffing.add_argument("--aht", type=float, help="average handle time, seconds")
+    staffing.add_argument(
+        "--target", help="service level SL/T, e.g. 80/20 (default: 80/20, or each queue's)"
+    )
+    staffing.add_argument("--max-asa", type=float, help="also: ASA at most this, seconds")
+    staffing.add_argument("--max-occupancy", type=float, help="also: occupancy at most (0..1)")
+    staffing.add_argument("--shrinkage", type=float, default=0.3, help="0..1 (default 0.3)")
+    staffing.add_argument(
+        "--patience", type=float, help="mean caller patience, seconds: use Erlang A"
+    )
+    staffing.add_argument("--channel", choices=["voice", "chat", "email"], default="voice")
+    staffing.add_argument("--concurrency", type=int, default=1, help="chat: chats per agent")
+    staffing.add_argument("--response-minutes", type=float, default=240.0,
+                          help="email: response-time target (default 240)")
+    staffing.add_argument("--from-history", action="store_true",
+                          help="forecast from ClickHouse history and print the interval plan")
+    staffing.add_argument("--tenant", help="with --from-history (default: every tenant)")
+    staffing.add_argument("--queue", action="append", help="queue id (repeatable; default all)")
+    staffing.add_argument("--days", type=float, default=7.0, help="plan length (default 7)")
+    staffing.add_argument("--start", help="plan start (ISO-8601 UTC or -2h; default now)")
+    staffing.add_argument("--clickhouse-host", help="default: the running stack's")
+    staffing.add_argument("--clickhouse-port", type=int, help="native port")
+    staffing.add_argument("--database", default="hotline")
+    staffing.add_argument("--config", help="tenancy config (default: the running stack's)")
+    staffing.add_argument("--all-intervals", action="store_true",
+                          help="table: also intervals with no forecast contacts")
+    staffing.add_argument("--json", action="store_true", help="print JSON")
+    staffing.add_argument("--csv", action="store_true", help="plan as CSV")
+    staffing.set_defaults(func=cmd_staffing)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Adapters: ClickHouse history, gRPC API."""

@@ -1,0 +1,1 @@
+"""Pure staffing maths and forecasting (no I/O)."""
