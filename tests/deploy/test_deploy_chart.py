@@ -1,0 +1,419 @@
+"""The Helm chart: lint, render, validate against Kubernetes 1.30, and agree with the code."""
+
+from __future__ import annotations
+
+import ast
+import copy
+from typing import Any
+
+import helm_python as helm
+import pytest
+import yaml
+from deploy_support import (
+    CHART,
+    KUBE_VERSION,
+    by_kind,
+    object_name,
+    render,
+    services,
+    strip,
+    values_file,
+)
+from kubernetes_validate import utils as kv
+
+from hotline_platform import tenancy
+
+# Custom resources the chart may render (no official schema): checked by hand below.
+CUSTOM_KINDS = {"ServiceMonitor"}
+
+
+def kitchen_sink() -> dict[str, Any]:
+    """Every switch flipped away from its default."""
+    return {
+        "metrics": {"enabled": True, "serviceMonitor": {"enabled": True, "labels": {"a": "b"}}},
+        "networkPolicy": {"extraEgress": [{"ports": [{"port": 8443, "protocol": "TCP"}]}]},
+        "objectStorage": {"endpoint": "https://objects.example.internal", "existingSecret": "s3"},
+        "image": {"registry": "registry.example.internal/hotline", "pullSecrets": [{"name": "r"}]},
+        "tenancy": {"configYaml": (CHART.parents[1] / "config" / "hotline.yaml").read_text()},
+        "services": {
+            "ingress-sip": {
+                "sip": {"service": {"type": "NodePort", "nodePort": 30060}},
+                "settings": {"sip_port": 30060, "sip_advertised_host": "192.0.2.10"},
+                "secretSettings": {"sip_t1_ms": {"secretName": "x", "key": "t1"}},
+                "autoscaling": {"enabled": True},
+            },
+            "analytics-sink": {"podDisruptionBudget": {"enabled": False}},
+        },
+    }
+
+
+def no_metrics_no_policy() -> dict[str, Any]:
+    return {"metrics": {"enabled": False}, "networkPolicy": {"enabled": False}}
+
+
+VARIANTS = {
+    "default": lambda: {},
+    "production": lambda: values_file("values-production.yaml"),
+    "kitchen-sink": kitchen_sink,
+    "no-metrics": no_metrics_no_policy,
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def variant(request: pytest.FixtureRequest) -> tuple[str, dict[str, Any], list[dict[str, Any]]]:
+    values = VARIANTS[request.param]()
+    return request.param, values, render(values)
+
+
+@pytest.fixture(scope="module")
+def default_objects() -> list[dict[str, Any]]:
+    return render({})
+
+
+@pytest.fixture(scope="module")
+def production_objects() -> list[dict[str, Any]]:
+    return render(values_file("values-production.yaml"))
+
+
+def merged_values(values: dict[str, Any]) -> dict[str, Any]:
+    from deploy_support import chart
+
+    merged: dict[str, Any] = chart().merge_values(values)
+    return merged
+
+
+# --- helm lint and schema ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("values_name", [None, "values-production.yaml"])
+def test_helm_lint_strict(values_name: str | None) -> None:
+    values = values_file(values_name) if values_name else None
+    report = helm.lint(str(CHART), values, strict=True, kube_version=f"v{KUBE_VERSION}")
+    problems = [m for m in report["messages"] if m["severity"] >= 2]
+    assert not report["errors"] and not problems, report
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        ({"services": {"router": {"replicas": 2}}}, "/services/router/replicas"),
+        ({"services": {"router": {"autoscaling": {"enabled": True}}}}, "autoscaling/enabled"),
+        ({"services": {"ingress-sip": {"sip": {"service": {"type": "ClusterIP"}}}}}, "one of"),
+        ({"services": {"router": {"replica": 1}}}, "'replica' not allowed"),
+        ({"services": {"router": {"grpcPort": 70000}}}, "/services/router/grpcPort"),
+        ({"services": {"router": {"settings": {"Bad-Name": 1}}}}, "Bad-Name"),
+        ({"kafka": {"bootstrapServers": "kafka"}}, "/kafka/bootstrapServers"),
+        ({"clickhouse": {"port": "9000"}}, "/clickhouse/port"),
+        ({"logLevel": "LOUD"}, "/logLevel"),
+        ({"objectStorage": {"endpoint": "objects:9000"}}, "/objectStorage/endpoint"),
+        ({"tenancy": {"config": {"tenants": [{"id": "t"}]}}}, "credential"),
+        ({"kafkaa": {}}, "'kafkaa' not allowed"),
+    ],
+)
+def test_schema_rejects_wrong_values_clearly(values: dict[str, Any], message: str) -> None:
+    with pytest.raises(helm.HelmValuesError) as caught:
+        render(values)
+    assert message in str(caught.value)
+
+
+# --- every rendered object is valid Kubernetes 1.30 -----------------------------------------
+
+
+def test_every_object_validates_strictly(variant: tuple[str, dict[str, Any], list[Any]]) -> None:
+    name, _values, objects = variant
+    assert objects, name
+    failures = []
+    for obj in objects:
+        where = f"{name}: {obj['_template']} {obj['kind']}/{obj['metadata'].get('name')}"
+        if obj["kind"] in CUSTOM_KINDS:
+            continue
+        try:
+            kv.validate(strip(obj), KUBE_VERSION, strict=True)
+        except kv.ValidationError as exc:
+            path = ".".join(str(p) for p in exc.path)
+            failures.append(f"{where}: {path}: {exc.message}")
+        except kv.SchemaNotFoundError as exc:
+            failures.append(f"{where}: {exc.message}")
+    assert not failures, "\n".join(failures)
+
+
+def test_service_monitors_select_the_metrics_port() -> None:
+    objects = render(kitchen_sink())
+    monitors = by_kind(objects, "ServiceMonitor")
+    services_ = by_kind(objects, "Service")
+    assert set(monitors) == {object_name(s.name) for s in services()}
+    for name, monitor in monitors.items():
+        assert monitor["apiVersion"] == "monitoring.coreos.com/v1"
+        assert monitor["spec"]["selector"]["matchLabels"] == services_[name]["spec"]["selector"]
+        assert [e["port"] for e in monitor["spec"]["endpoints"]] == ["metrics"]
+        assert "metrics" in {p["name"] for p in services_[name]["spec"]["ports"]}
+
+
+def test_names_and_labels_are_unique(variant: tuple[str, dict[str, Any], list[Any]]) -> None:
+    _name, _values, objects = variant
+    keys = [(o["kind"], o["metadata"]["name"]) for o in objects]
+    assert len(keys) == len(set(keys))
+    for obj in objects:
+        assert len(obj["metadata"]["name"]) <= 63
+
+
+# --- the chart and the code agree ------------------------------------------------------------
+
+
+def test_services_are_discovered() -> None:
+    names = {s.name for s in services()}
+    assert {"ingress-sip", "router", "analytics-sink"} <= names
+
+
+def test_every_service_has_a_values_block() -> None:
+    blocks = values_file("values.yaml")["services"]
+    missing = [s.name for s in services() if s.name not in blocks]
+    assert not missing, f"add a block under services: in helm/hotline/values.yaml for {missing}"
+    unknown = set(blocks) - {s.name for s in services()}
+    assert not unknown, f"values blocks without a service folder: {unknown}"
+
+
+@pytest.mark.parametrize("which", ["default", "production"])
+def test_every_service_has_its_objects(
+    which: str, default_objects: list[Any], production_objects: list[Any]
+) -> None:
+    objects = default_objects if which == "default" else production_objects
+    for kind in ("Deployment", "Service", "ServiceAccount", "PodDisruptionBudget", "NetworkPolicy"):
+        present = by_kind(objects, kind)
+        for service in services():
+            assert object_name(service.name) in present, f"{kind} of {service.name} ({which})"
+    for service in services():
+        deployment = by_kind(objects, "Deployment")[object_name(service.name)]
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["serviceAccountName"] == object_name(service.name)
+        container = pod["containers"][0]
+        assert container["image"].split("/")[-1].startswith(f"hotline-{service.name}:")
+
+
+def test_production_scales_and_uses_external_dependencies(production_objects: list[Any]) -> None:
+    hpas = by_kind(production_objects, "HorizontalPodAutoscaler")
+    assert set(hpas) == {object_name("ingress-sip"), object_name("analytics-sink")}
+    deployments = by_kind(production_objects, "Deployment")
+    router = deployments[object_name("router")]
+    assert router["spec"]["replicas"] == 1 and router["spec"]["strategy"]["type"] == "Recreate"
+    for name in hpas:  # the HPA owns the replica count
+        assert "replicas" not in deployments[name]["spec"]
+    assert not by_kind(production_objects, "Secret"), "production references existing Secrets"
+    env = environment(production_objects, "analytics-sink")
+    assert env["HOTLINE_KAFKA_BOOTSTRAP"].startswith("kafka-0.example.internal:")
+    assert env["HOTLINE_CLICKHOUSE_HOST"] == "clickhouse.analytics.example.internal"
+    assert "HOTLINE_CLICKHOUSE_PASSWORD" in env
+
+
+def environment(objects: list[dict[str, Any]], service: str) -> dict[str, str]:
+    """The environment of a service's container: envFrom ConfigMaps, then env (values or refs)."""
+    deployment = by_kind(objects, "Deployment")[object_name(service)]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    config_maps = by_kind(objects, "ConfigMap")
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        env.update(config_maps[source["configMapRef"]["name"]]["data"])
+    for var in container.get("env", []):
+        env[var["name"]] = var.get("value", f"<from {sorted(var.get('valueFrom', {}))}>")
+    return env
+
+
+@pytest.mark.parametrize("which", ["default", "production"])
+def test_every_setting_is_set_by_the_chart_or_has_a_default(
+    which: str, default_objects: list[Any], production_objects: list[Any]
+) -> None:
+    objects = default_objects if which == "default" else production_objects
+    for service in services():
+        fields = service.settings_class().model_fields
+        env = environment(objects, service.name)
+        for field_name, field in fields.items():
+            variable = f"HOTLINE_{field_name.upper()}"
+            assert variable in env or not field.is_required(), (
+                f"{service.name}: {variable} is required but the chart does not set it"
+            )
+        # The chart sets nothing the service would not read (catches typos in values).
+        known = {f"HOTLINE_{f.upper()}" for f in fields} | SHARED_OPTIONAL
+        unknown = {v for v in env if v.startswith("HOTLINE_")} - known
+        assert not unknown, f"{service.name}: the chart sets {unknown}, no setting reads them"
+
+
+# Passed to every service for features that read them (object storage): no field yet.
+SHARED_OPTIONAL = {
+    "HOTLINE_OBJECT_STORAGE_ENDPOINT",
+    "HOTLINE_OBJECT_STORAGE_BUCKET",
+    "HOTLINE_OBJECT_STORAGE_REGION",
+    "HOTLINE_OBJECT_STORAGE_ACCESS_KEY_ID",
+    "HOTLINE_OBJECT_STORAGE_SECRET_ACCESS_KEY",
+}
+
+
+def test_values_settings_name_real_fields() -> None:
+    for which in ("values.yaml", "values-production.yaml"):
+        blocks = values_file(which).get("services", {})
+        for service in services():
+            block = blocks.get(service.name, {})
+            fields = service.settings_class().model_fields
+            for key in [*block.get("settings", {}), *block.get("secretSettings", {})]:
+                assert key in fields, f"{which}: {service.name} has no setting {key!r}"
+
+
+def test_rendered_environment_parses_into_the_settings(
+    default_objects: list[Any], production_objects: list[Any]
+) -> None:
+    for objects in (default_objects, production_objects):
+        for service in services():
+            env = {k: v for k, v in environment(objects, service.name).items() if "<" not in v}
+            cls = service.settings_class()
+            prefix = "HOTLINE_"
+            kwargs = {
+                k[len(prefix) :].lower(): v
+                for k, v in env.items()
+                if k.startswith(prefix) and k[len(prefix) :].lower() in cls.model_fields
+            }
+            cls(**kwargs)  # raises on a value the service would reject
+
+
+def calls(service_sources: list[tuple[Any, ast.Module]], func: str) -> list[ast.Call]:
+    """Calls like `x.func(...)` / `func(...)` anywhere in the service's package."""
+    found = []
+    for _path, tree in service_sources:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call):
+                target = node.func
+                name = (
+                    target.attr if isinstance(target, ast.Attribute) else getattr(target, "id", "")
+                )
+                if name == func:
+                    found.append(node)
+    return found
+
+
+def uses_setting(call: ast.Call, setting: str) -> bool:
+    return any(
+        isinstance(n, ast.Attribute) and n.attr == setting
+        for arg in call.args
+        for n in ast.walk(arg)
+    )
+
+
+@pytest.mark.parametrize("which", ["default", "production", "kitchen-sink"])
+def test_probes_and_ports_are_the_ports_the_service_opens(which: str) -> None:
+    objects = render(VARIANTS[which]())
+    for service in services():
+        sources = service.sources()
+        # The health service is served on settings.grpc_port (hotline_platform.grpc_server).
+        grpc_calls = [c for c in calls(sources, "start") if uses_setting(c, "grpc_port")]
+        assert grpc_calls, f"{service.name}: no grpc_server.start(settings.grpc_port)"
+        deployment = by_kind(objects, "Deployment")[object_name(service.name)]
+        container = deployment["spec"]["template"]["spec"]["containers"][0]
+        env = environment(objects, service.name)
+        settings = service.settings_class()(
+            **{
+                k[len("HOTLINE_") :].lower(): v
+                for k, v in env.items()
+                if "<" not in v and k[len("HOTLINE_") :].lower() in service_fields(service)
+            }
+        )
+        ports = {p["name"]: p for p in container["ports"]}
+        assert ports["grpc"]["containerPort"] == settings.grpc_port  # type: ignore[attr-defined]
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert container[probe]["grpc"]["port"] == settings.grpc_port  # type: ignore[attr-defined]
+        if "metrics" in ports:
+            assert calls(sources, "serve") and any(
+                uses_setting(c, "metrics_port") for c in calls(sources, "serve")
+            ), f"{service.name} never serves metrics"
+            assert ports["metrics"]["containerPort"] == settings.metrics_port  # type: ignore[attr-defined]
+        else:
+            assert settings.metrics_port == 0  # type: ignore[attr-defined]
+        if "sip" in ports:
+            assert any(uses_setting(c, "sip_port") for c in calls(sources, "open"))
+            assert ports["sip"]["containerPort"] == settings.sip_port  # type: ignore[attr-defined]
+            assert ports["sip"]["protocol"] == "UDP"
+            assert settings.sip_host == "0.0.0.0"  # type: ignore[attr-defined]
+        # Every port a Service targets is a named port of the container.
+        for svc in by_kind(objects, "Service").values():
+            if svc["spec"]["selector"].get("app.kubernetes.io/name") == service.name:
+                for port in svc["spec"]["ports"]:
+                    assert port["targetPort"] in ports
+
+
+def service_fields(service: Any) -> set[str]:
+    return set(service.settings_class().model_fields)
+
+
+def test_sip_service_keeps_client_addresses(default_objects: list[Any]) -> None:
+    sip = by_kind(default_objects, "Service")[object_name("ingress-sip") + "-sip"]
+    assert sip["spec"]["type"] == "LoadBalancer"
+    assert sip["spec"]["externalTrafficPolicy"] == "Local"
+    assert [p["protocol"] for p in sip["spec"]["ports"]] == ["UDP"]
+    node_port = by_kind(render(kitchen_sink()), "Service")[object_name("ingress-sip") + "-sip"]
+    assert node_port["spec"]["type"] == "NodePort"
+    assert node_port["spec"]["ports"][0]["nodePort"] == 30060
+
+
+def test_pods_are_locked_down(default_objects: list[Any]) -> None:
+    for deployment in by_kind(default_objects, "Deployment").values():
+        pod = deployment["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert pod["automountServiceAccountToken"] is False
+        for container in pod["containers"]:
+            assert container["securityContext"]["readOnlyRootFilesystem"] is True
+            assert container["securityContext"]["allowPrivilegeEscalation"] is False
+            assert "limits" in container["resources"] and "requests" in container["resources"]
+
+
+def test_network_policies_admit_only_what_is_needed(default_objects: list[Any]) -> None:
+    policies = by_kind(default_objects, "NetworkPolicy")
+    values = merged_values({})
+    for service in services():
+        policy = policies[object_name(service.name)]
+        assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
+        admitted = {
+            (p["protocol"], p["port"]) for rule in policy["spec"]["ingress"] for p in rule["ports"]
+        }
+        expected = {("TCP", values["metrics"]["port"])}
+        block = values["services"][service.name]
+        if block.get("grpcFrom"):
+            expected.add(("TCP", block["grpcPort"]))
+        if block.get("sip"):
+            expected.add(("UDP", block["settings"]["sip_port"]))
+        assert admitted == expected, service.name
+    # Only the router serves an API; only ingress-sip takes traffic from outside.
+    assert any(r.get("from") for r in policies[object_name("router")]["spec"]["ingress"])
+
+
+@pytest.mark.parametrize("which", ["values.yaml", "values-production.yaml"])
+def test_tenancy_config_of_the_values_loads(which: str) -> None:
+    values = merged_values(values_file(which) if which != "values.yaml" else {})
+    if values["tenancy"]["existingSecret"]:
+        return
+    tenancy.parse(copy.deepcopy(values["tenancy"]["config"]))
+
+
+def test_tenancy_secret_holds_the_config() -> None:
+    import base64
+
+    objects = render(kitchen_sink())
+    secret = by_kind(objects, "Secret")[f"{object_name('tenancy')}"]
+    text = base64.b64decode(secret["data"]["hotline.yaml"]).decode()
+    parsed = tenancy.parse(yaml.safe_load(text))
+    assert "acme" in parsed.tenants
+
+
+def test_kubernetes_validate_command_accepts_the_production_render(
+    production_objects: list[Any], tmp_path: Any
+) -> None:
+    """The same check through the CLI a user would run on `helm template` output."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "hotline.yaml"
+    objects = [strip(o) for o in production_objects if o["kind"] not in CUSTOM_KINDS]
+    path.write_text(yaml.safe_dump_all(objects))
+    result = subprocess.run(
+        [sys.executable, "-m", "kubernetes_validate", "-k", KUBE_VERSION, "--strict", str(path)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0 and "ERROR" not in result.stdout, result.stdout + result.stderr
+    assert result.stdout.count("passed") == len(objects)
