@@ -24,9 +24,8 @@ from hotline_platform.bus import ensure_topics
 from hotline_platform.grpc_server import is_serving
 
 RESULTS = Path(__file__).resolve().parent / "results"
-RATES = [
-    int(r) for r in os.environ.get("BENCH_SIP_RATES", "100,200,300,500,700,1000,1500").split(",")
-]
+DEFAULT_RATES = "100,200,300,500,700,1000,1500,2000,2500"
+RATES = [int(r) for r in os.environ.get("BENCH_SIP_RATES", DEFAULT_RATES).split(",")]
 STEP_S = float(os.environ.get("BENCH_SIP_STEP_S", "6"))
 HOLD_MS = 500  # each benchmark call is held this long before the caller hangs up
 
