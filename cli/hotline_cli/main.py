@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from hotline_cli import stack
 
@@ -36,7 +37,7 @@ def _state_or_exit(settings: stack.StackSettings) -> stack.StackState:
 def cmd_up(args: argparse.Namespace) -> int:
     settings = stack.StackSettings()
     if args.config:
-        settings.config_path = args.config
+        settings.config_path = Path(args.config)
     try:
         state = stack.up(settings)
     except stack.StackError as exc:

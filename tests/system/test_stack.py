@@ -47,7 +47,7 @@ def _hotline(
 def test_up_status_tail_down(tmp_path: Path) -> None:
     env = dict(os.environ, HOTLINE_STATE_DIR=str(tmp_path / "state"))
     env.update({f"HOTLINE_{name}": str(find_free_port()) for name in PORTS})
-    up = _hotline(env, "up")
+    up = _hotline(env, "up", "--config", "config/hotline.yaml")
     try:
         assert up.returncode == 0, up.stdout + up.stderr
         assert "router" in up.stdout and "ClickHouse" in up.stdout
