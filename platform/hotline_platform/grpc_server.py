@@ -11,7 +11,8 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 async def start(
     port: int, register: Callable[[grpc.aio.Server], None], service_names: tuple[str, ...] = ()
 ) -> grpc.aio.Server:
-    server = grpc.aio.server()
+    # No SO_REUSEPORT: a second server on a taken port must fail, not share it silently.
+    server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     register(server)
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)

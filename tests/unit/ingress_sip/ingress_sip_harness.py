@@ -112,12 +112,14 @@ class Harness:
     def kinds(self) -> list[str]:
         return [type(f).__name__ for f in self.events.facts]
 
-    def offer(self, interaction_id: str = "i-1", n: int = 1, ring_ms: int = 10_000) -> None:
+    def offer(
+        self, interaction_id: str = "i-1", n: int = 1, ring_ms: int = 10_000, tenant: str = "acme"
+    ) -> None:
         self.calls.on_offers(
             [
                 Offer(
                     interaction_id,
-                    "acme",
+                    tenant,
                     f"o-{n}",
                     f"a{n}",
                     "support-en",

@@ -56,6 +56,16 @@ def test_a_retransmitted_invite_gets_the_last_response_again_not_a_second_call(s
     assert sip.stack.stats.retransmissions_absorbed == 1
 
 
+def test_an_offer_naming_another_tenant_rings_nobody(sip: Harness) -> None:
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.sent()
+    sip.offer("i-1", tenant="other-tenant")
+    assert sip.sent_to(AGENT) == []
+    assert sip.calls.stats.offers_ignored == 1
+    sip.offer("i-1")  # the right tenant's offer still rings
+    assert sip.agent_invite().uri == f"sip:a1@{AGENT[0]}:{AGENT[1]}"
+
+
 def test_offer_rings_the_agent_and_the_answer_connects_both_legs(sip: Harness) -> None:
     sip.send(request("INVITE", body=CALLER_SDP))
     sip.sent()

@@ -349,6 +349,14 @@ class CallHandling(TransactionUser):
             self.stats.offers_ignored += 1
             return
         call = session.call
+        if offer.tenant_id != call.entry_point.tenant_id:
+            # Never ring one tenant's agent for another tenant's caller.
+            self.stats.offers_ignored += 1
+            log.error(
+                "offer %s of tenant %s names interaction %s of tenant %s: ignored",
+                offer.offer_id, offer.tenant_id, offer.interaction_id, call.entry_point.tenant_id,
+            )
+            return
         decision = call.consider(offer)
         now = self._clock.now_ms()
         if decision is OfferDecision.REJECT:
