@@ -39,3 +39,16 @@ def authorize(
             grpc.StatusCode.PERMISSION_DENIED,
             f"credential of tenant {tenant.id!r} may not act on tenant {tenant_id!r}",
         )
+
+
+async def authorize_call(
+    config: TenancyConfig, context: grpc.aio.ServicerContext, tenant_id: str
+) -> None:
+    """For gRPC servicers: abort the call unless its credential may act on `tenant_id`, and
+    the tenant exists (UNAUTHENTICATED, PERMISSION_DENIED or NOT_FOUND)."""
+    try:
+        authorize(config, tuple(context.invocation_metadata() or ()), tenant_id)
+    except AuthError as exc:
+        await context.abort(exc.code, str(exc))
+    if tenant_id not in config.tenants:
+        await context.abort(grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")

@@ -10,7 +10,7 @@ from typing import NoReturn, TypeVar
 import grpc
 
 from hotline.router.v1 import router_pb2, router_pb2_grpc
-from hotline_platform.auth import AuthError, authorize
+from hotline_platform.auth import authorize_call
 from hotline_platform.tenancy import TenancyConfig
 from hotline_router.adapters.mapping import AGENT_STATES, skills_to_proto
 from hotline_router.application.service import NotLive, RouterService, UnknownAgent
@@ -33,12 +33,7 @@ class _Api:
 
     async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
         """Authenticate, authorise for the tenant, and check this instance owns it."""
-        try:
-            authorize(self._tenancy, tuple(context.invocation_metadata() or ()), tenant_id)
-        except AuthError as exc:
-            await context.abort(exc.code, str(exc))
-        if tenant_id not in self._tenancy.tenants:
-            await context.abort(grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
+        await authorize_call(self._tenancy, context, tenant_id)
         if not self._owns(tenant_id):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, self._describe(tenant_id))
 

@@ -10,7 +10,7 @@ from typing import NoReturn, TypeVar
 import grpc
 
 from hotline.wfm.v1 import wfm_pb2, wfm_pb2_grpc
-from hotline_platform.auth import AuthError, authorize
+from hotline_platform.auth import authorize_call
 from hotline_platform.tenancy import TenancyConfig
 from hotline_wfm.application.ports import HistoryUnavailable
 from hotline_wfm.application.service import UnknownTenant, WfmService
@@ -133,12 +133,7 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
         self._now_ms = now_ms
 
     async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
-        try:
-            authorize(self._tenancy, tuple(context.invocation_metadata() or ()), tenant_id)
-        except AuthError as exc:
-            await _abort(context, exc.code, str(exc))
-        if tenant_id not in self._tenancy.tenants:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
+        await authorize_call(self._tenancy, context, tenant_id)
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
         try:
