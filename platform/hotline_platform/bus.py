@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -274,25 +274,3 @@ def replay_then_follow(
         received = decode_or_dead_letter(msg, dead_letters)
         if received is not None:
             yield received
-
-
-def consume_loop(
-    consumer: Consumer,
-    handle: Callable[[Received], None],
-    dead_letters: DeadLetters,
-    stop: threading.Event,
-) -> None:
-    """Simple at-least-once loop for group consumers: handle, then commit."""
-    while not stop.is_set():
-        msg = consumer.poll(0.1)
-        if msg is None:
-            continue
-        error = msg.error()
-        if error is not None:
-            if error.code() != KafkaError._PARTITION_EOF:
-                log.error("consume error: %s", error)
-            continue
-        received = decode_or_dead_letter(msg, dead_letters)
-        if received is not None:
-            handle(received)
-        consumer.commit(message=msg, asynchronous=True)

@@ -41,5 +41,6 @@ def to_json(event: Message, *, indent: int | None = None) -> str:
 
 
 def from_json(topic: Topic, text: str) -> Message:
-    assert topic.value_type is not None
+    if topic.value_type is None:
+        raise ContractViolation(f"topic {topic.name} carries no events")
     return json_format.Parse(text, topic.value_type())
