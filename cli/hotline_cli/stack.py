@@ -65,6 +65,8 @@ class StackState:
     clickhouse_pid: int
     sip: str
     services: list[ServiceProcess]
+    # pid -> kernel start time: a pid reused by another program after a reboot is not ours.
+    started: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> StackState:
@@ -74,6 +76,17 @@ class StackState:
 
     def service(self, name: str) -> ServiceProcess:
         return next(s for s in self.services if s.name == name)
+
+    def pids(self) -> list[int]:
+        return [self.broker_pid, self.clickhouse_pid, *(s.pid for s in self.services)]
+
+    def remember_start_times(self) -> None:
+        self.started = {str(pid): _start_time(pid) for pid in self.pids()}
+
+    def ours(self, pid: int) -> bool:
+        """The process `up` started is still running under this pid."""
+        recorded = self.started.get(str(pid))
+        return pid_alive(pid) and (recorded is None or recorded == _start_time(pid))
 
 
 class StackError(RuntimeError):
@@ -99,13 +112,19 @@ def pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
+def _start_time(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
 def running_state(settings: StackSettings) -> StackState | None:
     path = state_file(settings)
     if not path.exists():
         return None
     state = StackState.load(path)
-    pids = [state.broker_pid, state.clickhouse_pid, *(s.pid for s in state.services)]
-    return state if any(pid_alive(p) for p in pids) else None
+    return state if any(state.ours(pid) for pid in state.pids()) else None
 
 
 def _port_free(port: int, kind: int = socket.SOCK_STREAM) -> bool:
@@ -272,6 +291,7 @@ def up(settings: StackSettings, say: Callable[[str], None] = print) -> StackStat
 
 
 def save(settings: StackSettings, state: StackState) -> None:
+    state.remember_start_times()
     state_file(settings).write_text(json.dumps(asdict(state), indent=2))
 
 
@@ -289,11 +309,11 @@ def down(settings: StackSettings, say: Callable[[str], None] = print) -> bool:
         say("no Hotline stack is running here")
         return False
     state = StackState.load(path)
-    # Services first (they flush to the broker), then the broker and ClickHouse.
-    for svc in reversed(state.services):
-        embedded.stop_process(svc.pid)
-    embedded.stop_process(state.broker_pid)
-    embedded.stop_process(state.clickhouse_pid)
+    # Services first (they flush to the broker), then the broker and ClickHouse; never a
+    # process that merely reuses a recorded pid.
+    for pid in [*(s.pid for s in reversed(state.services)), state.broker_pid, state.clickhouse_pid]:
+        if state.ours(pid):
+            embedded.stop_process(pid)
     path.unlink()
     say("Hotline stack stopped")
     return True
