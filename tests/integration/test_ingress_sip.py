@@ -431,6 +431,53 @@ def test_agent_not_answering_times_out_and_the_next_offer_connects(
     assert voice.kinds(interaction) == ["arrived", "offer_timed_out", "offer_accepted", "completed"]
 
 
+def router_times_out(router: EventPublisher, offered: InteractionEvent) -> None:
+    """Play the router timing an offer out itself (ingress silent past ring time-out + grace):
+    `offer_timed_out` on the routing topic."""
+    event = InteractionEvent(
+        envelope=new_envelope(
+            tenant_id="acme",
+            producer="router/test",
+            interaction_id=offered.envelope.interaction_id,
+            agent_id=offered.offered.agent_id,
+            causation_id=offered.envelope.event_id,
+            site_id="lisbon",
+        )
+    )
+    timed_out = event.offer_timed_out
+    timed_out.offer_id = offered.offered.offer_id
+    timed_out.agent_id = offered.offered.agent_id
+    timed_out.queue_id = offered.offered.queue_id
+    router.publish(ROUTING_INTERACTIONS, event)
+    router.flush(10)
+
+
+def test_offer_timed_out_by_the_router_cancels_the_ringing_phone_and_the_next_offer_rings(
+    ingress, voice, router, sipp
+) -> None:
+    silent_port, answering_port = free_udp_port(), free_udp_port()
+    silent = sipp("agent_noanswer.xml", "-p", str(silent_port))
+    answering = sipp("agent_phone.xml", "-p", str(answering_port))
+    test_id = f"rto-{uuid.uuid4().hex[:6]}"
+    caller = sipp("caller.xml", *caller_args(ingress, test_id, "-d", "100"))
+    interaction = voice.arrived(test_id).envelope.interaction_id
+
+    # ingress's own ring time-out is far away: only the router's time-out can end this ring
+    # (same partition as the offer, so read after it; CANCEL waits for the phone's 180)
+    first = offer(router, interaction, silent_port, ring_ms=120_000)
+    router_times_out(router, first)
+    expect_success(silent, "silent agent phone (CANCEL, 200, 487, ACK)")
+
+    second = offer(router, interaction, answering_port, ring_ms=10_000, attempt=2)
+    accepted = voice.next(interaction, "offer_accepted")
+    assert accepted.offer_accepted.offer_id == second.offered.offer_id
+    assert voice.next(interaction, "completed").completed.agent_id == "acme-a2"
+    expect_success(answering, "answering agent phone")
+    expect_success(caller, "caller")
+    # the router published the time-out; ingress adds no outcome of its own for that offer
+    assert voice.kinds(interaction) == ["arrived", "offer_accepted", "completed"]
+
+
 # --------------------------------------------------------------- raw UDP, exact message order
 
 

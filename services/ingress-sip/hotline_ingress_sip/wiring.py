@@ -13,7 +13,7 @@ from hotline_ingress_sip.adapters.udp import UdpTransport
 from hotline_ingress_sip.application.calls import CallHandling
 from hotline_ingress_sip.application.ports import Address
 from hotline_ingress_sip.application.sip_stack import SipStack
-from hotline_ingress_sip.domain.events import EntryPoint, Offer
+from hotline_ingress_sip.domain.events import EntryPoint, RoutingInstruction
 from hotline_ingress_sip.domain.transactions import Timing
 from hotline_ingress_sip.settings import IngressSipSettings
 from hotline_platform import tenancy
@@ -83,7 +83,7 @@ class IngressSipService:
         if self.stack is not None:
             self.stack.on_datagram(data, addr)
 
-    def _on_offers(self, offers: list[Offer]) -> None:
+    def _on_offers(self, offers: list[RoutingInstruction]) -> None:
         if self.calls is not None:
             self.calls.on_offers(offers)
 

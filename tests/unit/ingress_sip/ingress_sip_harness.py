@@ -13,7 +13,7 @@ from hotline_ingress_sip.adapters.memory import (
 )
 from hotline_ingress_sip.application.calls import CallHandling
 from hotline_ingress_sip.application.sip_stack import SipStack
-from hotline_ingress_sip.domain.events import EntryPoint, Offer
+from hotline_ingress_sip.domain.events import EntryPoint, Offer, OfferWithdrawn
 from hotline_ingress_sip.domain.sip import (
     SipMessage,
     SipRequest,
@@ -130,6 +130,10 @@ class Harness:
                 )
             ]
         )
+
+    def withdraw(self, interaction_id: str = "i-1", n: int = 1, tenant: str = "acme") -> None:
+        """The router's own `offer_timed_out` of offer n (as `offer` names it)."""
+        self.calls.on_offers([OfferWithdrawn(interaction_id, tenant, f"o-{n}", f"a{n}")])
 
     def agent_invite(self) -> SipRequest:
         """The INVITE just sent to the agent (and nothing else)."""

@@ -190,6 +190,95 @@ def test_ring_timeout_before_any_provisional_cancels_once_one_arrives(sip: Harne
     assert [m.method for m in sip.sent_to(AGENT)] == ["CANCEL"]
 
 
+def test_offer_timed_out_by_the_router_cancels_the_ringing_leg_without_a_second_outcome(
+    sip: Harness,
+) -> None:
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.sent()
+    sip.offer("i-1", n=1, ring_ms=10_000)
+    invite = sip.agent_invite()
+    sip.send(answer(invite, 180), AGENT)
+    sip.advance(2_000)
+    sip.withdraw("i-1", n=1)
+    [cancel] = sip.sent_to(AGENT)
+    assert cancel.method == "CANCEL" and cancel.top_via.branch == invite.top_via.branch
+    assert sip.kinds() == ["CallArrived"]  # the router published the time-out, not us
+    assert sip.calls.stats.offers_withdrawn == 1
+    assert sip.calls.session_for_interaction("i-1").call.state is CallState.WAITING
+    sip.send(answer(cancel, 200), AGENT)
+    sip.send(answer(invite, 487), AGENT)
+    assert [m.method for m in sip.sent_to(AGENT)] == ["ACK"]
+    sip.withdraw("i-1", n=1)  # redelivered: nothing more
+    assert sip.sent() == []
+    # the next offer rings the next agent instead of being refused as not_offerable
+    sip.offer("i-1", n=2, ring_ms=10_000)
+    second = sip.agent_invite()
+    assert second.uri.startswith("sip:a2@") and second.call_id != invite.call_id
+    sip.advance(20_000)  # the first offer's ring timer was stopped
+    assert sip.kinds().count("OfferTimedOut") == 1
+    [timed_out] = sip.events.of_type(facts.OfferTimedOut)
+    assert timed_out.offer_id == "o-2"
+    assert sip.kinds().count("OfferRejected") == 0
+
+
+def test_offer_withdrawn_before_any_provisional_cancels_once_one_arrives(sip: Harness) -> None:
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.offer("i-1")
+    invite = sip.agent_invite()
+    sip.withdraw("i-1")
+    assert sip.sent_to(AGENT) == []  # RFC 3261 9.1: no CANCEL before a provisional
+    sip.send(answer(invite, 180), AGENT)
+    assert [m.method for m in sip.sent_to(AGENT)] == ["CANCEL"]
+    assert sip.kinds() == ["CallArrived"]
+
+
+def test_agent_answering_after_the_router_withdrew_the_offer_is_hung_up(sip: Harness) -> None:
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.offer("i-1")
+    invite = sip.agent_invite()
+    sip.withdraw("i-1")
+    sip.send(answer(invite, 200, body=AGENT_SDP), AGENT)
+    assert [m.method for m in sip.sent_to(AGENT)] == ["ACK", "BYE"]
+    assert sip.kinds() == ["CallArrived"]
+    assert sip.calls.session_for_interaction("i-1").call.state is CallState.WAITING
+
+
+def test_withdrawal_of_an_offer_that_no_longer_rings_changes_nothing(sip: Harness) -> None:
+    sip.withdraw("someone-elses-interaction")  # a call held elsewhere
+    assert sip.sent() == [] and sip.events.facts == []
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.sent()
+    sip.withdraw("i-1", n=1)  # never offered here
+    sip.offer("i-1", n=1)
+    invite = sip.agent_invite()
+    sip.send(answer(invite, 180), AGENT)
+    sip.withdraw("i-1", n=7)  # another offer than the ringing one
+    sip.withdraw("i-1", n=1, tenant="other-tenant")  # never across tenants
+    assert sip.sent() == []
+    assert sip.calls.session_for_interaction("i-1").call.state is CallState.OFFERING
+    sip.send(answer(invite, 200, body=AGENT_SDP), AGENT)
+    sip.sent()
+    sip.withdraw("i-1", n=1)  # answered before the router's time-out was read: acceptance wins
+    assert sip.sent() == []
+    assert sip.kinds() == ["CallArrived", "OfferAccepted"]
+    assert sip.calls.session_for_interaction("i-1").call.state is CallState.CONNECTED
+    assert sip.calls.stats.offers_withdrawn == 0
+
+
+def test_withdrawal_after_our_own_ring_timeout_changes_nothing(sip: Harness) -> None:
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.offer("i-1", ring_ms=1_000)
+    invite = sip.agent_invite()
+    sip.send(answer(invite, 180), AGENT)
+    sip.advance(1_000)
+    assert [m.method for m in sip.sent_to(AGENT)] == ["CANCEL"]
+    sip.withdraw("i-1", n=1)  # the router timed it out too: no second CANCEL, no new fact
+    assert sip.sent() == []
+    assert sip.kinds() == ["CallArrived", "OfferTimedOut"]
+    sip.offer("i-1", n=2)
+    assert sip.agent_invite().uri.startswith("sip:a2@")
+
+
 def test_agent_rejection_publishes_offer_rejected_and_acks(sip: Harness) -> None:
     sip.send(request("INVITE", body=CALLER_SDP))
     sip.offer("i-1")

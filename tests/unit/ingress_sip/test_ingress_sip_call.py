@@ -73,6 +73,23 @@ def test_timed_out_and_rejected_offers_return_to_waiting_and_the_next_offer_ring
     assert call.state is CallState.WAITING
 
 
+def test_withdrawing_the_ringing_offer_returns_to_waiting_without_a_fact() -> None:
+    call = arrive()
+    assert call.withdraw("o-1") is False  # nothing rings
+    call.ring(offer(1), T0)
+    assert call.withdraw("o-2") is False  # not the ringing offer
+    assert call.state is CallState.OFFERING
+    assert call.withdraw("o-1") is True
+    assert call.state is CallState.WAITING and call.offer is None
+    assert call.withdraw("o-1") is False
+    assert call.consider(offer(1)) is OfferDecision.DUPLICATE
+    assert call.consider(offer(2, "a2")) is OfferDecision.RING
+    call.ring(offer(2, "a2"), T0 + 10_000)
+    call.answered(T0 + 12_000)
+    assert call.withdraw("o-2") is False  # answered: acceptance wins
+    assert call.state is CallState.CONNECTED
+
+
 def test_an_offer_while_another_rings_is_refused() -> None:
     call = arrive()
     call.ring(offer(1), T0)

@@ -12,7 +12,12 @@ from hotline.interaction.v1.events_pb2 import (
     InteractionEvent,
     SelfServiceFinished,
 )
-from hotline_ingress_sip.adapters.kafka_events import offer_from_event, to_event
+from hotline_ingress_sip.adapters.kafka_events import (
+    instruction_from_event,
+    offer_from_event,
+    to_event,
+    withdrawal_from_event,
+)
 from hotline_ingress_sip.domain import events as facts
 from hotline_platform.envelope import check_envelope, new_envelope, occurred_at_ms
 
@@ -136,3 +141,25 @@ def test_other_kinds_and_channels_are_not_offers() -> None:
     )
     queued.queued.queue_id = "q"
     assert offer_from_event(queued) is None
+
+
+def test_the_routers_offer_timed_out_withdraws_the_offer() -> None:
+    event = InteractionEvent(
+        envelope=new_envelope(
+            tenant_id="acme", producer="router/r0", interaction_id="i-1", agent_id="a1"
+        )
+    )
+    t = event.offer_timed_out
+    t.offer_id, t.queue_id, t.rang_ms = "o1", "q", 17_000
+    withdrawn = facts.OfferWithdrawn("i-1", "acme", "o1", "a1")
+    assert withdrawal_from_event(event) == withdrawn
+    assert instruction_from_event(event) == withdrawn
+    assert offer_from_event(event) is None
+    offered = offered_event()
+    assert withdrawal_from_event(offered) is None
+    assert isinstance(instruction_from_event(offered), facts.Offer)
+    queued = InteractionEvent(
+        envelope=new_envelope(tenant_id="acme", producer="router/r0", interaction_id="i-1")
+    )
+    queued.queued.queue_id = "q"
+    assert instruction_from_event(queued) is None

@@ -115,6 +115,27 @@ def offer_from_event(event: InteractionEvent) -> facts.Offer | None:
     )
 
 
+def withdrawal_from_event(event: InteractionEvent) -> facts.OfferWithdrawn | None:
+    """The router's own `offer_timed_out` (None for any other kind). Only the router writes
+    the routing topic, so such an event is always the router giving up on an offer."""
+    if event.WhichOneof("event") != "offer_timed_out":
+        return None
+    timed_out = event.offer_timed_out
+    env = event.envelope
+    return facts.OfferWithdrawn(
+        interaction_id=env.interaction_id,
+        tenant_id=env.tenant_id,
+        offer_id=timed_out.offer_id,
+        agent_id=timed_out.agent_id or env.agent_id,
+    )
+
+
+def instruction_from_event(event: InteractionEvent) -> facts.RoutingInstruction | None:
+    """What a routing event asks of ingress-sip: ring (`offered`), stop ringing (the router's
+    `offer_timed_out`), or nothing (None: every other kind is skipped)."""
+    return offer_from_event(event) or withdrawal_from_event(event)
+
+
 class KafkaInteractionEvents:
     """Publishes facts to hotline.voice.interactions.v1 (non-blocking; flush on shutdown)."""
 

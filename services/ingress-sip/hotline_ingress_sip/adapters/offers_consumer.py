@@ -1,5 +1,5 @@
-"""Reads the router's `offered` events (hotline.routing.interactions.v1) in a thread and hands
-them to the asyncio loop.
+"""Reads the router's `offered` and `offer_timed_out` events (hotline.routing.interactions.v1)
+in a thread and hands them to the asyncio loop.
 
 Every ingress instance reads *all* partitions, by explicit assignment (no group rebalancing),
 starting at the end of each partition as found at start-up: call state lives in the memory of
@@ -21,8 +21,8 @@ from collections.abc import Callable
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from hotline.interaction.v1.events_pb2 import InteractionEvent
-from hotline_ingress_sip.adapters.kafka_events import SERVICE, offer_from_event
-from hotline_ingress_sip.domain.events import Offer
+from hotline_ingress_sip.adapters.kafka_events import SERVICE, instruction_from_event
+from hotline_ingress_sip.domain.events import RoutingInstruction
 from hotline_platform.bus import DeadLetters, decode_or_dead_letter, new_consumer
 from hotline_platform.metrics import DEAD_LETTERED, EVENTS_CONSUMED
 from hotline_platform.topics import ROUTING_INTERACTIONS, Topic
@@ -39,7 +39,7 @@ class OffersConsumer:
         bootstrap: str,
         instance_id: str,
         dead_letters: DeadLetters,
-        deliver: Callable[[list[Offer]], None],
+        deliver: Callable[[list[RoutingInstruction]], None],
         topic: Topic = ROUTING_INTERACTIONS,
     ) -> None:
         self._bootstrap = bootstrap
@@ -84,7 +84,7 @@ class OffersConsumer:
         try:
             while not self._stop.is_set():
                 messages = consumer.consume(BATCH, POLL_S)
-                offers: list[Offer] = []
+                offers: list[RoutingInstruction] = []
                 for msg in messages:
                     error = msg.error()
                     if error is not None:
@@ -98,9 +98,9 @@ class OffersConsumer:
                         self._dead_lettered.inc(self._dead_letters.count - before)
                         continue
                     if isinstance(received.event, InteractionEvent):
-                        offer = offer_from_event(received.event)
-                        if offer is not None:
-                            offers.append(offer)
+                        instruction = instruction_from_event(received.event)
+                        if instruction is not None:
+                            offers.append(instruction)
                 if offers:
                     self.offers += len(offers)
                     try:

@@ -1,8 +1,9 @@
 """Call handling: the B2BUA use cases of docs/flow.md over the SIP stack and the ports.
 
 The caller's leg is answered here (100/180, or 200 at once for announcement entry points);
-the router's `offered` events ring the agent's phone on a second leg; answers, rejections,
-ring time-outs, cancels and hang-ups drive the domain `Call`, whose facts are published.
+the router's `offered` events ring the agent's phone on a second leg (and its own
+`offer_timed_out` stops that ringing); answers, rejections, ring time-outs, cancels and
+hang-ups drive the domain `Call`, whose facts are published.
 Requests we send to a leg go to the address that leg's dialog started with (symmetric
 signalling: the caller's source address, the agent endpoint of the offer).
 """
@@ -18,7 +19,14 @@ from dataclasses import dataclass, field
 from hotline_ingress_sip.application.ports import Address, Clock, InteractionEvents, Timers
 from hotline_ingress_sip.application.sip_stack import SipStack, TransactionUser
 from hotline_ingress_sip.domain.call import Call, CallState, OfferDecision
-from hotline_ingress_sip.domain.events import EndedBy, EntryPoint, Fact, Offer
+from hotline_ingress_sip.domain.events import (
+    EndedBy,
+    EntryPoint,
+    Fact,
+    Offer,
+    OfferWithdrawn,
+    RoutingInstruction,
+)
 from hotline_ingress_sip.domain.sip import (
     Headers,
     SipRequest,
@@ -49,7 +57,7 @@ INTERACTION_HEADER = "X-Hotline-Interaction"
 class LegState(enum.Enum):
     RINGING = "ringing"  # INVITE sent, no final response
     ANSWERED = "answered"
-    CANCELLING = "cancelling"  # we gave up (ring timeout, caller left): CANCEL once possible
+    CANCELLING = "cancelling"  # we gave up (ring timeout, withdrawn, caller left): CANCEL asap
     ENDED = "ended"
 
 
@@ -88,6 +96,7 @@ class CallStats:
     calls: int = 0
     not_found: int = 0
     offers_ignored: int = 0
+    offers_withdrawn: int = 0  # ringing offers the router timed out itself
     facts: int = 0
 
 
@@ -334,12 +343,16 @@ class CallHandling(TransactionUser):
 
     # ------------------------------------------------------------------------ offers
 
-    def on_offers(self, offers: Iterable[Offer]) -> None:
-        """Offers from the router (`offered` events); those for calls not held here are
-        ignored: another ingress instance holds them."""
+    def on_offers(self, offers: Iterable[RoutingInstruction]) -> None:
+        """Offers from the router (`offered` events) and the router's own time-outs of them
+        (`offer_timed_out`); those for calls not held here are ignored: another ingress
+        instance holds them."""
         for offer in offers:
             try:
-                self.on_offer(offer)
+                if isinstance(offer, OfferWithdrawn):
+                    self.on_withdrawal(offer)
+                else:
+                    self.on_offer(offer)
             except Exception:
                 log.exception("offer %s for %s failed", offer.offer_id, offer.interaction_id)
 
@@ -371,6 +384,28 @@ class CallHandling(TransactionUser):
             return
         call.ring(offer, now)
         self._ring_agent(session, offer, offer.agent_endpoint.strip(), uri.host_port)
+
+    def on_withdrawal(self, withdrawal: OfferWithdrawn) -> None:
+        """The router timed an offer out itself (we stayed silent past its ring time-out +
+        grace) and will offer the contact to the next agent. If that offer still rings here,
+        CANCEL the agent leg, as our own ring time-out does, and let the call wait for the next
+        offer; publish nothing: the router already published the time-out. An offer that no
+        longer rings (answered, rejected or timed out here, unknown) is left alone."""
+        session = self._by_interaction.get(withdrawal.interaction_id)
+        if session is None or withdrawal.tenant_id != session.call.entry_point.tenant_id:
+            return
+        leg = session.agent
+        if leg is None or not self._is_current(session, leg):
+            return
+        if not session.call.withdraw(withdrawal.offer_id):
+            return
+        log.info(
+            "offer %s for %s timed out by the router: cancelling agent %s",
+            withdrawal.offer_id, withdrawal.interaction_id, leg.offer.agent_id,
+        )
+        self.stats.offers_withdrawn += 1
+        session.agent = None
+        self._give_up_leg(leg)
 
     def _ring_agent(self, session: CallSession, offer: Offer, uri: str, dest: Address) -> None:
         caller_invite = session.invite.request

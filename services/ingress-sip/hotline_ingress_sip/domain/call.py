@@ -2,7 +2,7 @@
 two SIP legs into the facts of docs/flow.md.
 
     WAITING --offer--> OFFERING --answered--> CONNECTED --hung up--> ENDED
-       ^                  |  rejected / unreachable / ring timed out
+       ^                  |  rejected / unreachable / ring timed out / withdrawn by the router
        +------------------+
     WAITING | OFFERING --caller left--> ENDED (abandoned)
     SELF_SERVICE (announcement entry point) --hung up--> ENDED (self_service_finished)
@@ -191,6 +191,19 @@ class Call:
             queue_id=offer.queue_id,
             rang_ms=max(0, now_ms - self.offered_at_ms),
         )
+
+    def withdraw(self, offer_id: str) -> bool:
+        """The router timed the offer out itself. If that offer still rings, the call waits
+        again (no fact: the router published the time-out) and True is returned; an offer
+        that no longer rings (answered, rejected, timed out here, another offer, unknown)
+        changes nothing."""
+        if self.state is not CallState.OFFERING or self.offer is None:
+            return False
+        if self.offer.offer_id != offer_id:
+            return False
+        self.state = CallState.WAITING
+        self.offer = None
+        return True
 
     # ------------------------------------------------------------------------- endings
 

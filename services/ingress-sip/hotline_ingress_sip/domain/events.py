@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TypeAlias
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,22 @@ class Offer:
     ring_timeout_ms: int
     attempt: int = 1
     causation_id: str = ""  # event id of the `offered` event
+
+
+@dataclass(frozen=True, slots=True)
+class OfferWithdrawn:
+    """The router gave up on an offer (its own `offer_timed_out`, published when ingress-sip
+    stayed silent past the ring time-out + grace): stop ringing if it still rings. The router
+    already recorded the outcome, so this causes no fact of ours."""
+
+    interaction_id: str
+    tenant_id: str
+    offer_id: str
+    agent_id: str = ""
+
+
+# What ingress-sip reads from the router's topic.
+RoutingInstruction: TypeAlias = Offer | OfferWithdrawn
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
