@@ -122,6 +122,8 @@ def build_plan(options: DemoOptions) -> DemoPlan:
                 "id": "haier",
                 "name": "Haier Europe",
                 "credential": "haier-demo-credential",
+                # Haier's contract counts abandons against service level (KPI.md `missed`).
+                "kpi": {"service_level": "missed"},
                 "queues": [
                     {
                         "id": "service-de",

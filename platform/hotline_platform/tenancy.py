@@ -56,6 +56,19 @@ class EntryPoint:
     site_id: str = ""
 
 
+SERVICE_LEVEL_DEFINITIONS = ("exclude", "missed", "met_if_within_T", "removed_within_T")
+ABANDON_DENOMINATORS = ("offered", "queued", "handled_plus_abandoned")
+
+
+@dataclass(frozen=True)
+class KpiDefinitions:
+    """How the tenant's contract defines its KPIs (shared/KPI.md; defaults are KPI.md's)."""
+
+    service_level: str = "exclude"
+    short_abandon_s: float = 5.0
+    abandonment_denominator: str = "offered"
+
+
 @dataclass(frozen=True)
 class Tenant:
     id: str
@@ -63,6 +76,7 @@ class Tenant:
     credential: str
     queues: dict[str, Queue] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
+    kpi: KpiDefinitions = KpiDefinitions()
 
 
 @dataclass(frozen=True)
@@ -98,6 +112,32 @@ def _require(raw: dict[str, Any], key: str, where: str) -> Any:
     if key not in raw or raw[key] in (None, ""):
         raise ConfigError(f"{where}: missing '{key}'")
     return raw[key]
+
+
+def _kpi(raw: dict[str, Any], where: str) -> KpiDefinitions:
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: 'kpi' must be a mapping")
+    unknown = set(raw) - {"service_level", "short_abandon_s", "abandonment_denominator"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown kpi setting(s) {', '.join(sorted(unknown))}")
+    kpi = KpiDefinitions(
+        service_level=str(raw.get("service_level", "exclude")),
+        short_abandon_s=float(raw.get("short_abandon_s", 5.0)),
+        abandonment_denominator=str(raw.get("abandonment_denominator", "offered")),
+    )
+    if kpi.service_level not in SERVICE_LEVEL_DEFINITIONS:
+        raise ConfigError(
+            f"{where}: kpi.service_level {kpi.service_level!r} is not one of "
+            f"{', '.join(SERVICE_LEVEL_DEFINITIONS)}"
+        )
+    if kpi.abandonment_denominator not in ABANDON_DENOMINATORS:
+        raise ConfigError(
+            f"{where}: kpi.abandonment_denominator {kpi.abandonment_denominator!r} is not one "
+            f"of {', '.join(ABANDON_DENOMINATORS)}"
+        )
+    if kpi.short_abandon_s < 0:
+        raise ConfigError(f"{where}: kpi.short_abandon_s must be >= 0")
+    return kpi
 
 
 def parse(raw: dict[str, Any]) -> TenancyConfig:
@@ -154,10 +194,11 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
             entry_points[address] = EntryPoint(
                 address, tid, queue_id, kind, str(e.get("site", sites[0] if sites else ""))
             )
+        kpi = _kpi(t.get("kpi") or {}, where)
         credential = str(_require(t, "credential", where))
         if any(other.credential == credential for other in tenants.values()):
             raise ConfigError(f"{where}: credential shared with another tenant")
-        tenants[tid] = Tenant(tid, str(t.get("name", tid)), credential, queues, agents)
+        tenants[tid] = Tenant(tid, str(t.get("name", tid)), credential, queues, agents, kpi)
     return TenancyConfig(sites, tenants, entry_points)
 
 

@@ -121,6 +121,30 @@ def test_report_uses_the_requested_variant_and_rejects_empty_periods() -> None:
         build_report(FactsSource(), CONFIG, "acme", END, START)
 
 
+def test_report_uses_the_tenants_contract_definitions_by_default() -> None:
+    raw = {
+        "tenants": [
+            {
+                "id": "acme",
+                "credential": "c1",
+                "queues": [{"id": "support", "service_level": {"threshold_s": 20}}],
+                "kpi": {
+                    "service_level": "removed_within_T",
+                    "short_abandon_s": 3,
+                    "abandonment_denominator": "queued",
+                },
+            }
+        ]
+    }
+    report = build_report(FactsSource(), tenancy.parse(raw), "acme", START, END)
+    assert report["definitions"]["service_level"] == "removed_within_T"
+    assert report["definitions"]["abandonment_rate"] == "queued"
+    assert report["definitions"]["short_abandon_s"] == 3
+    bad = {"tenants": [{"id": "acme", "credential": "c1", "kpi": {"service_level": "nope"}}]}
+    with pytest.raises(tenancy.ConfigError, match="kpi.service_level 'nope' is not one of"):
+        tenancy.parse(bad)
+
+
 def test_naive_datetimes_are_utc_and_other_zones_are_converted() -> None:
     assert to_ms(datetime(2026, 11, 2, 10)) == to_ms(START)
     assert to_ms(datetime(2026, 11, 2, 11, tzinfo=timezone(timedelta(hours=1)))) == to_ms(START)

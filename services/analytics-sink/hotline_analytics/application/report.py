@@ -11,8 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hotline_analytics.application.ports import TallySource
-from hotline_analytics.domain.kpi import CountingRules, QueueTally, kpis
-from hotline_platform.tenancy import TenancyConfig
+from hotline_analytics.domain.kpi import (
+    AbandonDenominator,
+    CountingRules,
+    QueueTally,
+    ServiceLevelDefinition,
+    kpis,
+)
+from hotline_platform.tenancy import KpiDefinitions, TenancyConfig
 
 
 def to_ms(moment: datetime) -> int:
@@ -53,6 +59,15 @@ def _figures(t: QueueTally, rules: CountingRules) -> dict[str, Any]:
     }
 
 
+def contract_rules(kpi: KpiDefinitions) -> CountingRules:
+    """The counting rules a tenant's contract asks for (validated by the tenancy config)."""
+    return CountingRules(
+        short_abandon_s=kpi.short_abandon_s,
+        service_level=ServiceLevelDefinition(kpi.service_level),
+        abandon_denominator=AbandonDenominator(kpi.abandonment_denominator),
+    )
+
+
 def build_report(
     source: TallySource,
     tenancy: TenancyConfig,
@@ -61,12 +76,14 @@ def build_report(
     end: datetime,
     rules: CountingRules | None = None,
 ) -> dict[str, Any]:
-    """KPIs per queue of `tenant_id` for contacts queued in [start, end), plus totals."""
-    rules = rules or CountingRules()
+    """KPIs per queue of `tenant_id` for contacts queued in [start, end), plus totals.
+
+    Definitions: `rules` if given, else the tenant's contract (`kpi:` in the tenancy config)."""
     start_ms, end_ms = to_ms(start), to_ms(end)
     if end_ms <= start_ms:
         raise ValueError(f"empty period: from {_iso(start)} to {_iso(end)}")
     tenant = tenancy.tenants.get(tenant_id)
+    rules = rules or (contract_rules(tenant.kpi) if tenant else CountingRules())
     configured = tenant.queues if tenant else {}
     thresholds = {qid: q.service_level_threshold_s for qid, q in configured.items()}
     tallies = source.queue_tallies(tenant_id, start_ms, end_ms, thresholds, rules.short_abandon_ms)
