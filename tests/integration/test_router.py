@@ -109,7 +109,8 @@ class Desk:
 
     def call(self, method: str, request: Any) -> Any:
         stub = self.queues if method == "ListQueues" else self.agents
-        return getattr(stub, method)(request, metadata=self.metadata, timeout=10)
+        reply = getattr(stub, method)(request, metadata=self.metadata, timeout=10)
+        return next(reply) if method == "WatchAgent" else reply  # a stream: its first view
 
     def ids(self, agent_id: str) -> dict[str, str]:
         return {"tenant_id": self.tenant_id, "agent_id": agent_id}
@@ -480,6 +481,11 @@ def test_tenants_are_isolated(rig: Any) -> None:
         ("GetAgent", router_pb2.GetAgentRequest(tenant_id=tb["id"], agent_id=b1)),
         ("ListAgents", router_pb2.ListAgentsRequest(tenant_id=tb["id"])),
         ("ListQueues", router_pb2.ListQueuesRequest(tenant_id=tb["id"])),
+        ("SetReady", router_pb2.SetReadyRequest(tenant_id=tb["id"], agent_id=b1)),
+        ("SetNotReady", router_pb2.SetNotReadyRequest(tenant_id=tb["id"], agent_id=b1)),
+        ("LogOut", router_pb2.LogOutRequest(tenant_id=tb["id"], agent_id=b1)),
+        ("FinishWrapUp", router_pb2.FinishWrapUpRequest(tenant_id=tb["id"], agent_id=b1)),
+        ("WatchAgent", router_pb2.GetAgentRequest(tenant_id=tb["id"], agent_id=b1)),
     ]
     for method, request in calls:
         with pytest.raises(grpc.RpcError) as denied:
