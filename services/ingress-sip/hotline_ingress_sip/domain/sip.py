@@ -130,12 +130,11 @@ class Headers:
         return f"Headers({self._items!r})"
 
 
-@dataclass(slots=True)
-class SipRequest:
-    method: str
-    uri: str
-    headers: Headers = field(default_factory=Headers)
-    body: bytes = b""
+class _DialogHeaders:
+    """What requests and responses both read from their headers."""
+
+    __slots__ = ()
+    headers: Headers
 
     @property
     def call_id(self) -> str:
@@ -157,6 +156,14 @@ class SipRequest:
     def to_tag(self) -> str:
         return tag_of(self.headers.get("to") or "")
 
+
+@dataclass(slots=True)
+class SipRequest(_DialogHeaders):
+    method: str
+    uri: str
+    headers: Headers = field(default_factory=Headers)
+    body: bytes = b""
+
     def skeleton(self) -> SipRequest:
         """Method, Call-ID and CSeq only: what a finished transaction keeps (saves memory)."""
         headers = Headers()
@@ -168,27 +175,11 @@ class SipRequest:
 
 
 @dataclass(slots=True)
-class SipResponse:
+class SipResponse(_DialogHeaders):
     status: int
     reason: str
     headers: Headers = field(default_factory=Headers)
     body: bytes = b""
-
-    @property
-    def call_id(self) -> str:
-        return self.headers.get("call-id") or ""
-
-    @property
-    def cseq(self) -> tuple[int, str]:
-        return parse_cseq(self.headers.get("cseq") or "")
-
-    @property
-    def top_via(self) -> Via:
-        return parse_via(self.headers.get("via") or "")
-
-    @property
-    def to_tag(self) -> str:
-        return tag_of(self.headers.get("to") or "")
 
 
 SipMessage = SipRequest | SipResponse

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from google.protobuf.message import Message
 
@@ -76,17 +77,22 @@ def to_fact(event: Message) -> f.Fact | None:
     return None
 
 
-def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
-    env = ev.envelope
-    if not env.interaction_id:
-        return None
-    base = {
+def _base(env: common_pb2.Envelope, **subject: str) -> dict[str, Any]:
+    """The fact fields every event's envelope gives, plus what it is about."""
+    return {
         "event_id": env.event_id,
         "tenant_id": env.tenant_id,
         "at_ms": occurred_at_ms(env),
         "causation_id": env.causation_id,
-        "interaction_id": env.interaction_id,
+        **subject,
     }
+
+
+def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
+    env = ev.envelope
+    if not env.interaction_id:
+        return None
+    base = _base(env, interaction_id=env.interaction_id)
     kind = ev.WhichOneof("event")
     if kind == "arrived":
         a = ev.arrived
@@ -165,13 +171,7 @@ def _agent_fact(ev: agent_pb2.AgentEvent) -> f.Fact | None:
     env = ev.envelope
     if not env.agent_id:
         return None
-    base = {
-        "event_id": env.event_id,
-        "tenant_id": env.tenant_id,
-        "at_ms": occurred_at_ms(env),
-        "causation_id": env.causation_id,
-        "agent_id": env.agent_id,
-    }
+    base = _base(env, agent_id=env.agent_id)
     kind = ev.WhichOneof("event")
     if kind == "logged_in":
         li = ev.logged_in
