@@ -67,8 +67,11 @@ def event_kind(event: HasEnvelope) -> str:
     return kind
 
 
-def check_envelope(event: HasEnvelope) -> None:
-    """Raise ContractViolation unless the event carries a usable envelope and a body."""
+def check_envelope(event: HasEnvelope, *, requires_subject: bool = True) -> None:
+    """Raise ContractViolation unless the event carries a usable envelope and a body.
+
+    `requires_subject` (the topic's): the envelope must name an interaction or an agent.
+    Only liveness topics, whose subject is the producing instance, set it False."""
     if not event.HasField("envelope"):
         raise ContractViolation("event has no envelope")
     env = event.envelope
@@ -84,6 +87,6 @@ def check_envelope(event: HasEnvelope) -> None:
     ]
     if missing:
         raise ContractViolation(f"envelope lacks {', '.join(missing)}")
-    if not (env.interaction_id or env.agent_id):
+    if requires_subject and not (env.interaction_id or env.agent_id):
         raise ContractViolation("envelope names neither an interaction nor an agent")
     event_kind(event)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from hotline.agent.v1.events_pb2 import AgentEvent
+from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 
 EVENT_PARTITIONS = 12
@@ -29,6 +30,9 @@ class Topic:
     key: str = "tenant_id"
     retention_ms: int = -1  # -1: keep forever (event store of record)
     description: str = ""
+    # Events name the interaction or agent they are about (envelope check). False for topics
+    # whose subject is the producing instance itself (liveness).
+    requires_subject: bool = True
 
 
 VOICE_INTERACTIONS = Topic(
@@ -51,6 +55,16 @@ AGENTS = Topic(
     description="Agent sessions and states, derived from desktop API calls and contacts.",
 )
 
+INGRESS_LIVENESS = Topic(
+    "hotline.ingress.liveness.v1",
+    IngressEvent,
+    writer="ingress-sip",
+    retention_ms=3600 * 1000,  # only the latest start/heartbeat per instance matters
+    description="Ingress instances' process starts and heartbeats, one per tenant served; "
+    "the router ends the interactions of an instance that restarted or fell silent.",
+    requires_subject=False,
+)
+
 
 def dead_letter_topic(service: str) -> Topic:
     return Topic(
@@ -67,8 +81,10 @@ def dead_letter_topic(service: str) -> Topic:
 
 CONSUMERS = ("ingress-sip", "router", "analytics-sink")
 EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)
+# Operational, not business facts: not stored by the analytics sink.
+LIVENESS_TOPICS: tuple[Topic, ...] = (INGRESS_LIVENESS,)
 DEAD_LETTER_TOPICS: tuple[Topic, ...] = tuple(dead_letter_topic(s) for s in CONSUMERS)
-ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + DEAD_LETTER_TOPICS
+ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + LIVENESS_TOPICS + DEAD_LETTER_TOPICS
 BY_NAME = {t.name: t for t in ALL_TOPICS}
 
 
