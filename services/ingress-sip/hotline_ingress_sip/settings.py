@@ -23,6 +23,9 @@ class IngressSipSettings(ServiceSettings):
     default_ring_timeout_ms: int = 15_000
     # Audio port announced in the SDP of announcement answers (no media is played yet).
     media_port: int = 4000
+    # How often this process says it is alive (hotline.ingress.liveness.v1). The router's
+    # HOTLINE_INGRESS_LOST_AFTER_MS must be several intervals.
+    heartbeat_interval_ms: int = 2000
     # On SIGTERM, live calls are ended; wait this long for the far ends' answers.
     shutdown_grace_s: float = 1.0
 

@@ -8,6 +8,7 @@ import logging
 
 from hotline_ingress_sip.adapters.clock import LoopTimers, SystemClock
 from hotline_ingress_sip.adapters.kafka_events import SERVICE, KafkaInteractionEvents
+from hotline_ingress_sip.adapters.liveness import Liveness
 from hotline_ingress_sip.adapters.offers_consumer import OffersConsumer
 from hotline_ingress_sip.adapters.udp import UdpTransport
 from hotline_ingress_sip.application.calls import CallHandling
@@ -74,6 +75,14 @@ class IngressSipService:
         self.consumer = OffersConsumer(
             settings.kafka_bootstrap, settings.instance_id, self.dead_letters, self._on_offers
         )
+        self.liveness = Liveness(
+            publisher,
+            settings.instance_id,
+            {ep.tenant_id for ep in entry_points.values()},
+            self.clock,
+            interval_ms=settings.heartbeat_interval_ms,
+            active_calls=lambda: self.calls.active_calls if self.calls is not None else 0,
+        )
         self.stack: SipStack | None = None
         self.calls: CallHandling | None = None
         self.sip_address: Address | None = None
@@ -91,6 +100,9 @@ class IngressSipService:
         loop = asyncio.get_running_loop()
         # Position the offers consumer first: no offer for a call taken later can be missed.
         await asyncio.to_thread(self.consumer.start, loop)
+        # Then say that this process started (durably) before taking any call: the router
+        # ends whatever an earlier process of this instance held (it is gone with it).
+        await asyncio.to_thread(self.liveness.announce_start)
         s = self.settings
         self.sip_address = await self.transport.open(s.sip_host, s.sip_port)
         host = s.advertised_host()
@@ -113,6 +125,7 @@ class IngressSipService:
             default_ring_timeout_ms=s.default_ring_timeout_ms,
         )
         self.stack.start()
+        self.liveness.start()
         log.info(
             "SIP on udp %s:%s (advertised %s:%s), %d entry points",
             self.sip_address[0], port, host, port, len(self.entry_points),
@@ -125,6 +138,7 @@ class IngressSipService:
                 grace = self.settings.shutdown_grace_s
                 log.info("ended %d live calls; waiting %.1fs", ended, grace)
                 await asyncio.sleep(grace)
+        await self.liveness.stop()
         await asyncio.to_thread(self.consumer.stop)
         self.transport.close()
         if self.stack is not None:

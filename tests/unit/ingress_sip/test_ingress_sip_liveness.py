@@ -1,0 +1,124 @@
+"""ingress-sip says when its process starts and that it is alive, once per tenant served,
+on hotline.ingress.liveness.v1 (the router ends the calls of a restarted or silent instance)."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from google.protobuf.message import Message
+from ingress_sip_harness import AGENT, CALLER, CALLER_SDP, Harness, request
+
+from hotline.ingress.v1.events_pb2 import IngressEvent
+from hotline.interaction.v1.events_pb2 import InteractionEvent
+from hotline_ingress_sip.adapters.liveness import Liveness
+from hotline_ingress_sip.adapters.memory import ManualClock
+from hotline_platform import codec, topics
+from hotline_platform.envelope import ContractViolation, new_envelope, occurred_at_ms
+
+
+class RecordingPublisher:
+    def __init__(self) -> None:
+        self.published: list[tuple[topics.Topic, Message]] = []
+        self.flushed_after: list[int] = []
+
+    def publish(self, topic: topics.Topic, event: Message) -> None:
+        self.published.append((topic, event))
+
+    def flush(self, timeout: float = 10) -> None:
+        self.flushed_after.append(len(self.published))
+
+
+def _events(pub: RecordingPublisher, kind: str) -> list[IngressEvent]:
+    out = []
+    for topic, event in pub.published:
+        assert topic is topics.INGRESS_LIVENESS
+        assert isinstance(event, IngressEvent)
+        # Every record passes the consumers' contract checks (no interaction or agent named).
+        decoded = codec.decode(topic, codec.encode(event), event.envelope.tenant_id.encode())
+        assert isinstance(decoded, IngressEvent)
+        if event.WhichOneof("event") == kind:
+            out.append(event)
+    return out
+
+
+def test_started_once_per_tenant_and_flushed_then_heartbeats() -> None:
+    pub = RecordingPublisher()
+    clock = ManualClock(1_000_000)
+    calls = [3]
+    live = Liveness(
+        pub, "sip-0", ["acme", "globex", "acme"], clock, interval_ms=2000,
+        active_calls=lambda: calls[0],
+    )
+    live.announce_start()
+    started = _events(pub, "started")
+    assert sorted(e.envelope.tenant_id for e in started) == ["acme", "globex"]
+    assert pub.flushed_after == [2]  # durable before any call is taken
+    for e in started:
+        assert e.envelope.producer == "ingress-sip/sip-0"
+        assert not e.envelope.interaction_id and not e.envelope.agent_id
+        assert occurred_at_ms(e.envelope) == 1_000_000
+        assert e.started.instance_id == "sip-0"
+        assert e.started.incarnation_id == live.incarnation_id
+        assert e.started.heartbeat_interval_ms == 2000
+
+    clock.now += 2000
+    live.beat()
+    beats = _events(pub, "heartbeat")
+    assert sorted(e.envelope.tenant_id for e in beats) == ["acme", "globex"]
+    for e in beats:
+        assert occurred_at_ms(e.envelope) == 1_002_000
+        assert e.heartbeat.started_at_ms == 1_000_000
+        assert e.heartbeat.incarnation_id == live.incarnation_id
+        assert e.heartbeat.active_calls == 3
+
+
+def test_every_process_start_is_a_new_incarnation() -> None:
+    clock = ManualClock()
+    first = Liveness(RecordingPublisher(), "sip-0", ["acme"], clock)
+    second = Liveness(RecordingPublisher(), "sip-0", ["acme"], clock)
+    assert first.incarnation_id != second.incarnation_id
+
+
+def test_heartbeats_run_on_the_loop_until_stopped() -> None:
+    async def scenario() -> int:
+        live = Liveness(RecordingPublisher(), "sip-0", ["acme"], ManualClock(), interval_ms=10)
+        live.announce_start()
+        live.start()
+        await asyncio.sleep(0.08)
+        await live.stop()
+        beats = live.heartbeats
+        await asyncio.sleep(0.03)
+        assert live.heartbeats == beats
+        return beats
+
+    assert asyncio.run(scenario()) >= 3
+
+
+def test_interaction_topics_still_require_a_subject() -> None:
+    event = IngressEvent(envelope=new_envelope(tenant_id="acme", producer="ingress-sip/x"))
+    event.heartbeat.instance_id = "x"
+    payload = codec.encode(event)
+    assert codec.decode(topics.INGRESS_LIVENESS, payload, b"acme")
+    wrong = InteractionEvent(envelope=new_envelope(tenant_id="acme", producer="ingress-sip/x"))
+    wrong.abandoned.reason = "x"
+    with pytest.raises(ContractViolation, match="neither an interaction nor an agent"):
+        codec.decode(topics.VOICE_INTERACTIONS, codec.encode(wrong), b"acme")
+
+
+def test_a_restarted_process_acts_on_nothing_of_its_previous_incarnation() -> None:
+    """A new process holds only its own calls: offers and withdrawals for interactions of the
+    process before it (the router may still be catching up) ring and cancel nobody, and a
+    request in a dialog of the old process gets 481."""
+    sip = Harness()
+    sip.send(request("INVITE", body=CALLER_SDP))  # this process's own call: i-1
+    sip.sent()
+    sip.offer("i-of-the-old-process")
+    sip.withdraw("i-of-the-old-process")
+    assert sip.sent_to(AGENT) == []
+    assert sip.calls.stats.offers_ignored == 1
+    assert sip.kinds() == ["CallArrived"]
+    sip.send(request("BYE", call_id="call-of-the-old-process", branch="z9hG4bK-old"))
+    assert [getattr(m, "status", 0) for m in sip.sent_to(CALLER)] == [481]
+    sip.offer("i-1")  # its own call still rings
+    assert sip.agent_invite().uri == f"sip:a1@{AGENT[0]}:{AGENT[1]}"
