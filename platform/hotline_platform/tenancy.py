@@ -2,6 +2,11 @@
 
 Pure (YAML in, frozen dataclasses out). Every service reads the same file; a later issue
 moves it behind an admin API. Errors name the offending entry.
+
+A tenant's API credential is given either as `credential_hash: "scrypt$..."` (production: made
+with `hotline credentials hash`, it accepts tokens `<tenant id>.<secret>`), or as plaintext
+`credential` (development configs; hashed at load, so the loaded config holds no plaintext).
+See hotline_platform.credentials.
 """
 
 from __future__ import annotations
@@ -11,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from hotline_platform import credentials as creds
 
 
 class ConfigError(ValueError):
@@ -73,7 +80,7 @@ class KpiDefinitions:
 class Tenant:
     id: str
     name: str
-    credential: str
+    credential_hash: str  # scrypt hash string (hotline_platform.credentials), never plaintext
     queues: dict[str, Queue] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
     kpi: KpiDefinitions = KpiDefinitions()
@@ -84,12 +91,19 @@ class TenancyConfig:
     sites: tuple[str, ...]
     tenants: dict[str, Tenant]
     entry_points: dict[str, EntryPoint]
+    credentials: creds.CredentialIndex = field(
+        default_factory=creds.CredentialIndex, compare=False, repr=False
+    )
 
     def tenant_for_credential(self, credential: str) -> Tenant | None:
-        for tenant in self.tenants.values():
-            if credential and tenant.credential == credential:
-                return tenant
-        return None
+        """The tenant whose credential this is: one scrypt for a token seen first (per
+        candidate hash), a keyed-fingerprint lookup after (see CredentialIndex)."""
+        owner = self.credentials.owner_of(credential)
+        return self.tenants.get(owner) if owner is not None else None
+
+    def credential_is_cached(self, credential: str) -> bool:
+        """True when tenant_for_credential(credential) answers without hashing."""
+        return self.credentials.cached(credential) is not None
 
     def queue(self, tenant_id: str, queue_id: str) -> Queue | None:
         tenant = self.tenants.get(tenant_id)
@@ -146,6 +160,8 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
     sites = tuple(str(_require(s, "id", "sites[]")) for s in raw.get("sites", []))
     tenants: dict[str, Tenant] = {}
     entry_points: dict[str, EntryPoint] = {}
+    index = creds.CredentialIndex()
+    plaintexts: dict[str, str] = {}  # only while parsing, to refuse a shared credential
     for t in raw.get("tenants", []):
         tid = str(_require(t, "id", "tenants[]"))
         where = f"tenant {tid}"
@@ -195,11 +211,41 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
                 address, tid, queue_id, kind, str(e.get("site", sites[0] if sites else ""))
             )
         kpi = _kpi(t.get("kpi") or {}, where)
-        credential = str(_require(t, "credential", where))
-        if any(other.credential == credential for other in tenants.values()):
-            raise ConfigError(f"{where}: credential shared with another tenant")
-        tenants[tid] = Tenant(tid, str(t.get("name", tid)), credential, queues, agents, kpi)
-    return TenancyConfig(sites, tenants, entry_points)
+        _add_credential(index, plaintexts, t, tid, where)
+        tenants[tid] = Tenant(
+            tid, str(t.get("name", tid)), index.hash_of(tid), queues, agents, kpi
+        )
+    return TenancyConfig(sites, tenants, entry_points, index)
+
+
+def _add_credential(
+    index: creds.CredentialIndex,
+    plaintexts: dict[str, str],
+    raw: dict[str, Any],
+    tid: str,
+    where: str,
+) -> None:
+    hashed, plain = raw.get("credential_hash"), raw.get("credential")
+    if hashed and plain:
+        raise ConfigError(f"{where}: give 'credential' or 'credential_hash', not both")
+    if hashed:
+        if "." in tid:
+            raise ConfigError(
+                f"{where}: a tenant with a credential_hash needs an id without '.' "
+                "(its tokens read <tenant id>.<secret>)"
+            )
+        try:
+            index.add_hash(tid, str(hashed))
+        except creds.CredentialHashError as exc:
+            raise ConfigError(f"{where}: credential_hash: {exc}") from exc
+        return
+    if not plain:
+        raise ConfigError(f"{where}: missing 'credential_hash' (or plaintext 'credential')")
+    secret = str(plain)
+    if secret in plaintexts.values():
+        raise ConfigError(f"{where}: credential shared with another tenant")
+    plaintexts[tid] = secret
+    index.add_plaintext(tid, secret)
 
 
 def load(path: str | Path) -> TenancyConfig:
