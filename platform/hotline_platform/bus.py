@@ -8,9 +8,10 @@ production against the local Tansu broker and is several times faster (shared/IN
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,25 +66,65 @@ def ensure_topics(
         log.info("created topic %s", name)
 
 
-class EventPublisher:
-    """Publishes contract events keyed and partitioned by tenant. Thread-safe, non-blocking."""
+#: Exit status of a process that stopped because an event it acted on could not be recorded.
+EXIT_EVENT_NOT_RECORDED = 75
 
-    def __init__(self, bootstrap: str, client_id: str, *, linger_ms: int = 1) -> None:
-        self._producer = Producer(
-            {
-                "bootstrap.servers": bootstrap,
-                "client.id": client_id,
-                "enable.idempotence": True,
-                "linger.ms": linger_ms,
-                "compression.type": "none",
-            }
-        )
-        self._errors: list[str] = []
+
+class DeliveryFailed(RuntimeError):
+    """An event was not recorded by the broker: the service's state may no longer match its
+    log. Sticky: every later publish and flush of that publisher raises it too."""
+
+
+def crash(reason: str) -> None:
+    """The default reaction to a lost event: stop the process at once (crash-only), so that its
+    supervisor restarts it and it rebuilds from what the log really holds."""
+    log.critical("event delivery failed, exiting so the service rebuilds from its log: %s", reason)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    os._exit(EXIT_EVENT_NOT_RECORDED)
+
+
+class EventPublisher:
+    """Publishes contract events keyed and partitioned by tenant. Thread-safe, non-blocking.
+
+    A failed delivery is never swallowed: it calls ``on_failure`` (default: :func:`crash`) from
+    the thread serving delivery reports, and every later ``publish``/``flush`` raises
+    :class:`DeliveryFailed`; nothing clears it.
+    """
+
+    def __init__(
+        self,
+        bootstrap: str,
+        client_id: str,
+        *,
+        linger_ms: int = 1,
+        on_failure: Callable[[str], None] | None = crash,
+        extra: dict[str, object] | None = None,
+    ) -> None:
+        config: dict[str, object] = {
+            "bootstrap.servers": bootstrap,
+            "client.id": client_id,
+            "enable.idempotence": True,
+            "linger.ms": linger_ms,
+            "compression.type": "none",
+        }
+        self._producer = Producer({**config, **(extra or {})})
+        self._failure = ""
+        self._on_failure = on_failure
+
+    @property
+    def failure(self) -> str:
+        """Why the first failed delivery failed ('' while every event was delivered)."""
+        return self._failure
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
-            self._errors.append(f"{msg.topic()}: {err}")
+            reason = f"{msg.topic()}: {err}"
             log.error("delivery failed topic=%s error=%s", msg.topic(), err)
+            if not self._failure:
+                self._failure = reason
+                if self._on_failure is not None:
+                    self._on_failure(reason)
 
     def publish(self, topic: Topic, event: ProtoMessage) -> None:
         tenant = event.envelope.tenant_id  # type: ignore[attr-defined]
@@ -99,6 +140,8 @@ class EventPublisher:
         partition: int,
         headers: list[tuple[str, str | bytes | None]] | None = None,
     ) -> None:
+        if self._failure:
+            raise DeliveryFailed(f"an earlier event was not recorded: {self._failure}")
         while True:
             try:
                 self._producer.produce(
@@ -116,11 +159,10 @@ class EventPublisher:
 
     def flush(self, timeout: float = 10) -> None:
         remaining = self._producer.flush(timeout)
+        if self._failure:
+            raise DeliveryFailed(f"event delivery failed: {self._failure}")
         if remaining:
             raise RuntimeError(f"{remaining} events not delivered within {timeout}s")
-        if self._errors:
-            errors, self._errors = self._errors, []
-            raise RuntimeError(f"event delivery failed: {errors[:3]}")
 
 
 @dataclass(frozen=True)
