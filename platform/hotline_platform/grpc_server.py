@@ -1,22 +1,58 @@
-"""gRPC server with the standard health service (what `hotline up` and Kubernetes probe)."""
+"""gRPC server with the standard health service (what `hotline up` and Kubernetes probe).
+
+TLS: `start` serves TLS when given server credentials (`server_credentials`, built from the
+HOTLINE_TLS_* settings of ServiceSettings), mutual TLS when a client CA is given too, and
+plaintext otherwise (the embedded stack: loopback only). `python -m hotline_platform.grpc_probe`
+is the health probe for TLS servers (Kubernetes' built-in gRPC probe speaks plaintext only).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 
+def server_credentials(
+    cert_file: str, key_file: str, client_ca_file: str = ""
+) -> grpc.ServerCredentials | None:
+    """TLS credentials from PEM files, or None (plaintext) when no certificate is given.
+    With `client_ca_file`, clients must present a certificate signed by that CA."""
+    if not cert_file and not key_file:
+        if client_ca_file:
+            raise ValueError("a TLS client CA needs a server certificate and key too")
+        return None
+    if not cert_file or not key_file:
+        raise ValueError("TLS needs both a certificate file and a key file")
+    try:
+        pair = (Path(key_file).read_bytes(), Path(cert_file).read_bytes())
+        client_ca = Path(client_ca_file).read_bytes() if client_ca_file else None
+    except OSError as exc:
+        raise ValueError(f"cannot read TLS files: {exc}") from exc
+    return grpc.ssl_server_credentials(
+        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+    )
+
+
 async def start(
-    port: int, register: Callable[[grpc.aio.Server], None], service_names: tuple[str, ...] = ()
+    port: int,
+    register: Callable[[grpc.aio.Server], None],
+    service_names: tuple[str, ...] = (),
+    credentials: grpc.ServerCredentials | None = None,
 ) -> grpc.aio.Server:
+    """Serve on `port` (all interfaces): TLS with `credentials`, plaintext without."""
     # No SO_REUSEPORT: a second server on a taken port must fail, not share it silently.
     server = grpc.aio.server(options=[("grpc.so_reuseport", 0)])
     register(server)
     checker = health.aio.HealthServicer()
     health_pb2_grpc.add_HealthServicer_to_server(checker, server)
-    bound = server.add_insecure_port(f"0.0.0.0:{port}")
+    address = f"0.0.0.0:{port}"
+    if credentials is None:
+        bound = server.add_insecure_port(address)
+    else:
+        bound = server.add_secure_port(address, credentials)
     if not bound:
         raise RuntimeError(f"cannot listen for gRPC on port {port}")
     await server.start()
@@ -25,9 +61,39 @@ async def start(
     return server
 
 
-def is_serving(address: str, timeout: float = 1.0) -> bool:
+def channel_credentials(
+    root_cert: bytes | None = None,
+    client_cert: bytes | None = None,
+    client_key: bytes | None = None,
+) -> grpc.ChannelCredentials:
+    """Client TLS credentials: trust `root_cert` (default: the system roots); present
+    `client_cert`/`client_key` to a mutual-TLS server."""
+    return grpc.ssl_channel_credentials(
+        root_certificates=root_cert, private_key=client_key, certificate_chain=client_cert
+    )
+
+
+def is_serving(
+    address: str,
+    timeout: float = 1.0,
+    *,
+    root_cert: bytes | None = None,
+    client_cert: bytes | None = None,
+    client_key: bytes | None = None,
+    server_name: str = "",
+) -> bool:
+    """Does the health service at `address` answer SERVING? Plaintext unless a `root_cert`
+    (or client certificate) is given; `server_name` is the name the server's certificate
+    must carry when it differs from the address's host (e.g. probing 127.0.0.1)."""
     try:
-        with grpc.insecure_channel(address) as channel:
+        if root_cert is None and client_cert is None:
+            channel = grpc.insecure_channel(address)
+        else:
+            options = [("grpc.ssl_target_name_override", server_name)] if server_name else []
+            channel = grpc.secure_channel(
+                address, channel_credentials(root_cert, client_cert, client_key), options
+            )
+        with channel:
             stub = health_pb2_grpc.HealthStub(channel)
             reply = stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=timeout)
             return bool(reply.status == health_pb2.HealthCheckResponse.SERVING)

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 async def serve(settings: AnalyticsSettings) -> int:
     sink = build_sink(settings)
     await asyncio.to_thread(sink.prepare)
-    server = await grpc_server.start(settings.grpc_port, lambda _server: None)
+    server = await grpc_server.start(
+        settings.grpc_port, lambda _server: None, credentials=settings.grpc_credentials()
+    )
     log.info("health gRPC on port %d", settings.grpc_port)
 
     stop = threading.Event()

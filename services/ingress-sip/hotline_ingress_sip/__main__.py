@@ -25,7 +25,9 @@ async def run(settings: IngressSipSettings) -> int:
     await asyncio.to_thread(ensure_topics, settings.kafka_bootstrap)
     metrics.serve(settings.metrics_port)
     await service.start()
-    health = await grpc_server.start(settings.grpc_port, lambda _server: None)
+    health = await grpc_server.start(
+        settings.grpc_port, lambda _server: None, credentials=settings.grpc_credentials()
+    )
     log.info("ready (gRPC health on port %s)", settings.grpc_port)
 
     stop = asyncio.Event()

@@ -99,6 +99,7 @@ class Router:
                 server, self.service, self.tenancy, self.owns_tenant, self.describe_ownership
             ),
             grpc_api.SERVICE_NAMES,
+            credentials=self.settings.grpc_credentials(),
         )
 
     async def wait_failed(self) -> BaseException:

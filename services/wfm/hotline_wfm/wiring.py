@@ -49,6 +49,7 @@ class Wfm:
                 server, self.service, self.tenancy, self.settings.wfm_shrinkage
             ),
             grpc_api.SERVICE_NAMES,
+            credentials=self.settings.grpc_credentials(),
         )
 
     async def stop(self) -> None:
