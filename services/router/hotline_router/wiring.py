@@ -52,7 +52,11 @@ class Router:
         self._events = EventPublisher(
             settings.kafka_bootstrap, client_id=f"{SERVICE}-{settings.instance_id}"
         )
-        config = routing_config(self.tenancy, offer_grace_ms=settings.offer_grace_ms)
+        config = routing_config(
+            self.tenancy,
+            offer_grace_ms=settings.offer_grace_ms,
+            ingress_lost_after_ms=settings.ingress_lost_after_ms,
+        )
         self.service = RouterService(
             config,
             KafkaFactPublisher(self._events, f"{SERVICE}/{settings.instance_id}", config),

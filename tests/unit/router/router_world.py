@@ -17,6 +17,8 @@ from hotline_router.domain.facts import (
     Arrived,
     Completed,
     Fact,
+    IngressHeartbeat,
+    IngressStarted,
     OfferAccepted,
     Offered,
     OfferRejected,
@@ -69,6 +71,7 @@ class World:
     voice: list[Fact] = field(default_factory=list)
     routing: list[Fact] = field(default_factory=list)
     agents: list[Fact] = field(default_factory=list)
+    liveness: list[Fact] = field(default_factory=list)  # ingress starts and heartbeats
     last_output: list[Fact] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -127,8 +130,28 @@ class World:
     def _base(self, iid: str) -> dict[str, Any]:
         return {"event_id": self.new_id(), "tenant_id": T, "at_ms": self.now, "interaction_id": iid}
 
-    def arrive(self, iid: str, entry: str = "100") -> list[Fact]:
-        return self.ingress(Arrived(**self._base(iid), entry_point_id=entry))
+    def arrive(self, iid: str, entry: str = "100", producer: str = "") -> list[Fact]:
+        return self.ingress(Arrived(**self._base(iid), producer=producer, entry_point_id=entry))
+
+    def _live(self, fact: Fact) -> list[Fact]:
+        self.last_output = []
+        self.liveness.append(fact)
+        apply(self.state, fact)
+        return self.settle()
+
+    def ingress_started(self, producer: str) -> list[Fact]:
+        """A process of the ingress instance `producer` starts (now)."""
+        return self._live(
+            IngressStarted(event_id=self.new_id(), tenant_id=T, at_ms=self.now, producer=producer)
+        )
+
+    def heartbeat(self, producer: str, started_at_ms: int) -> list[Fact]:
+        return self._live(
+            IngressHeartbeat(
+                event_id=self.new_id(), tenant_id=T, at_ms=self.now, producer=producer,
+                started_at_ms=started_at_ms,
+            )
+        )
 
     def open_offer(self, iid: str) -> Offered:
         it = self.interaction(iid)
@@ -203,6 +226,7 @@ def rebuild(world: World, order: list[Fact]) -> World:
     fresh.voice = [f for f in world.voice if f in order]
     fresh.routing = [f for f in world.routing if f in order]
     fresh.agents = [f for f in world.agents if f in order]
+    fresh.liveness = [f for f in world.liveness if f in order]
     for fact in order:
         apply(fresh.state, fact)
     return fresh

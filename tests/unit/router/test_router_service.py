@@ -180,3 +180,25 @@ def test_facts_of_unknown_tenants_are_ignored() -> None:
     )
     assert publisher.published == []
     assert "ghost" not in service.state_for_tests().tenants
+
+
+def test_an_ingress_with_no_liveness_is_lost_counting_from_going_live() -> None:
+    """Replay folds an old arrival of an ingress-sip instance that never said it was alive;
+    the service goes live (that is "last seen"), and its tick ends the call once the limit
+    has passed, exactly once."""
+    service, publisher, clock = _service()
+    old = Arrived(
+        event_id="arr-old", tenant_id=T, at_ms=clock.now - 3_600_000, interaction_id="old",
+        producer="ingress-sip/gone", entry_point_id="100",
+    )
+    service.on_fact(old, own_topic=False)
+    service.go_live()
+    assert [type(f) for f in publisher.published] == [Queued]  # queued at arrival, waits
+    clock.now += 10_000
+    service.tick()
+    assert [type(f) for f in publisher.published] == [Queued]
+    clock.now += 1
+    service.tick()
+    service.tick()
+    assert [type(f) for f in publisher.published] == [Queued, Abandoned]
+    assert service.queues(T)[0].waiting == 0

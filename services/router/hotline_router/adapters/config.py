@@ -17,7 +17,9 @@ def _skills(levels: tuple[SkillLevel, ...]) -> tuple[Skill, ...]:
     return tuple(Skill(s.name, s.level) for s in levels)
 
 
-def routing_config(tenancy: TenancyConfig, *, offer_grace_ms: int = 5_000) -> RoutingConfig:
+def routing_config(
+    tenancy: TenancyConfig, *, offer_grace_ms: int = 5_000, ingress_lost_after_ms: int = 10_000
+) -> RoutingConfig:
     tenants = {}
     for tid, tenant in tenancy.tenants.items():
         queues = {
@@ -49,4 +51,6 @@ def routing_config(tenancy: TenancyConfig, *, offer_grace_ms: int = 5_000) -> Ro
             for a in tenant.agents.values()
         }
         tenants[tid] = TenantConfig(tid, queues, entry_points, agents)
-    return RoutingConfig(tenants=tenants, offer_grace_ms=offer_grace_ms)
+    return RoutingConfig(
+        tenants=tenants, offer_grace_ms=offer_grace_ms, ingress_lost_after_ms=ingress_lost_after_ms
+    )

@@ -26,11 +26,12 @@ from hotline_router.domain.model import RoutingConfig
 log = logging.getLogger(__name__)
 
 SERVICE = "router"
-# Every topic the router's state is folded from: its input and its own two outputs.
+# Every topic the router's state is folded from: its inputs and its own two outputs.
 STATE_TOPICS: tuple[topics.Topic, ...] = (
     topics.VOICE_INTERACTIONS,
     topics.ROUTING_INTERACTIONS,
     topics.AGENTS,
+    topics.INGRESS_LIVENESS,
 )
 
 
@@ -57,7 +58,7 @@ class KafkaFactPublisher:
 
 
 class EventPump:
-    """One thread: assign the owned partitions of the three state topics from offset 0, fold
+    """One thread: assign the owned partitions of the state topics from offset 0, fold
     every event (replay, no decisions), go live when replay is done, then keep following.
 
     Replay ends when the platform's `replay_then_follow` has seen an end-of-partition report

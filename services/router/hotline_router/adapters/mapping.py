@@ -9,6 +9,7 @@ from google.protobuf.message import Message
 
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.common.v1 import envelope_pb2 as common_pb2
+from hotline.ingress.v1 import events_pb2 as ingress_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline_platform import topics
 from hotline_platform.envelope import new_envelope, occurred_at_ms
@@ -48,6 +49,7 @@ ABANDON_STAGES = {
     _AB.STAGE_IN_QUEUE: "in_queue",
     _AB.STAGE_WHILE_OFFERED: "while_offered",
 }
+ABANDON_STAGES_BACK = {v: k for k, v in ABANDON_STAGES.items()}
 _CO = interaction_pb2.InteractionCompleted
 ENDED_BY = {
     _CO.ENDED_BY_UNSPECIFIED: "",
@@ -55,6 +57,7 @@ ENDED_BY = {
     _CO.ENDED_BY_AGENT: "agent",
     _CO.ENDED_BY_SYSTEM: "system",
 }
+ENDED_BY_BACK = {v: k for k, v in ENDED_BY.items()}
 
 
 def skills_from_proto(skills: Iterable[common_pb2.Skill]) -> tuple[Skill, ...]:
@@ -74,6 +77,24 @@ def to_fact(event: Message) -> f.Fact | None:
         return _interaction_fact(event)
     if isinstance(event, agent_pb2.AgentEvent):
         return _agent_fact(event)
+    if isinstance(event, ingress_pb2.IngressEvent):
+        return _ingress_fact(event)
+    return None
+
+
+def _ingress_fact(ev: ingress_pb2.IngressEvent) -> f.Fact | None:
+    env = ev.envelope
+    if not env.producer:
+        return None
+    base = _base(env, producer=env.producer)
+    kind = ev.WhichOneof("event")
+    if kind == "started":
+        return f.IngressStarted(**base, incarnation_id=ev.started.incarnation_id)
+    if kind == "heartbeat":
+        hb = ev.heartbeat
+        return f.IngressHeartbeat(
+            **base, incarnation_id=hb.incarnation_id, started_at_ms=hb.started_at_ms
+        )
     return None
 
 
@@ -97,7 +118,7 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
     if kind == "arrived":
         a = ev.arrived
         return f.Arrived(
-            **base, entry_point_id=a.entry_point_id, language=a.language,
+            **base, producer=env.producer, entry_point_id=a.entry_point_id, language=a.language,
             channel=CHANNELS.get(a.channel, ""),
         )
     if kind == "self_service_finished":
@@ -242,6 +263,20 @@ def _interaction_event(
                 interaction_pb2.OfferTimedOut(
                     offer_id=fact.offer_id, agent_id=fact.agent_id, queue_id=fact.queue_id,
                     rang_ms=fact.rang_ms,
+                )
+            )
+        case f.Abandoned():
+            ev.abandoned.CopyFrom(
+                interaction_pb2.InteractionAbandoned(
+                    stage=ABANDON_STAGES_BACK.get(fact.stage, 0), waited_ms=fact.waited_ms,
+                    reason=fact.reason,
+                )
+            )
+        case f.Completed():
+            ev.completed.CopyFrom(
+                interaction_pb2.InteractionCompleted(
+                    ended_by=ENDED_BY_BACK.get(fact.ended_by, 0), agent_id=fact.agent_id,
+                    talk_ms=fact.talk_ms, hold_ms=fact.hold_ms,
                 )
             )
         case f.WrapUpStarted():

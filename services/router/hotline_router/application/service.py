@@ -105,6 +105,7 @@ class RouterService:
         """Replay is complete: reconcile every tenant, then decide on every new fact."""
         with self._lock:
             self._live = True
+            self._state.live_since_ms = self._clock.now_ms()
             for tenant_id in sorted(set(self._state.tenants) | set(self.config.tenants)):
                 if self._owns(tenant_id):
                     self._settle(tenant_id)
@@ -120,7 +121,8 @@ class RouterService:
             )
 
     def tick(self) -> None:
-        """Time-driven decisions: router-side offer time-outs, wrap-up time-outs."""
+        """Time-driven decisions: router-side offer time-outs, wrap-up time-outs, silent
+        ingress instances."""
         with self._lock:
             if not self._live:
                 return

@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from hotline_router.domain.facts import (
+    Abandoned,
     AgentStateChanged,
+    Completed,
     Disposition,
     Fact,
     Offered,
@@ -22,6 +24,7 @@ from hotline_router.domain.facts import (
     WrapUpStarted,
 )
 from hotline_router.domain.model import (
+    INGRESS_LOST,
     MISSED_OFFER,
     OFFER_WITHDRAWN,
     Agent,
@@ -120,6 +123,24 @@ class EndWrapUp:
     causation_id: str = ""
 
 
+@dataclass(frozen=True)
+class EndLostContact:
+    """The ingress instance holding the contact was lost (restarted after the contact
+    arrived, or silent too long): the contact is over. Connected: `completed` ended by
+    SYSTEM; otherwise `abandoned` at its stage with reason `ingress_lost`."""
+
+    tenant_id: str
+    interaction_id: str
+    owner: str
+    why: str  # "restarted" | "silent" (logs, tests)
+    lost_at_ms: int  # its owner's last sign of life (silent), or its new start (restarted)
+    connected_agent: str = ""
+    answered_at_ms: int = 0
+    stage: str = ""  # "in_queue" | "while_offered" | "before_queue" (not connected)
+    arrived_at_ms: int = 0
+    causation_id: str = ""  # the owner's newer `started`, if known
+
+
 Decision = (
     QueueContact
     | OfferContact
@@ -128,6 +149,7 @@ Decision = (
     | ChangeAgentState
     | StartWrapUp
     | EndWrapUp
+    | EndLostContact
 )
 
 
@@ -145,6 +167,10 @@ def decide(
     repairs = reconcile_agents(tenant_id, tenant, tenant_config, config, now_ms)
     if repairs:
         return repairs
+    # Then contacts whose ingress was lost, alone: nothing else may offer them meanwhile.
+    lost = end_lost_contacts(tenant_id, tenant, tenant_config, config, now_ms, state.live_since_ms)
+    if lost:
+        return lost
     return [
         *expire_offers(tenant_id, tenant, config, now_ms),
         *queue_arrivals(tenant_id, tenant, tenant_config),
@@ -259,6 +285,80 @@ def expire_offers(
                     now_ms - offer.issued_at_ms,
                 )
             )
+    return out
+
+
+def ingress_lost(
+    it: Interaction, tenant: TenantState, config: RoutingConfig, now_ms: int, live_since_ms: int
+) -> tuple[str, int, str] | None:
+    """(why, lost_at_ms, causation id) when the instance holding `it` is lost, else None.
+
+    Restarted: a `started` of the owner (or a heartbeat naming its start) later than the
+    arrival; a process starts (and says so, durably) before it serves calls, so every call
+    of a process arrives after its start. Silent: no start, heartbeat or arrival of the owner
+    for longer than `ingress_lost_after_ms`; an owner with no liveness record at all (an
+    older ingress, or records past their retention) counts as seen when this router went
+    live. Only services that publish liveness (`liveness_services`) are judged."""
+    if it.arrived_at_ms is None or it.owner.partition("/")[0] not in config.liveness_services:
+        return None
+    rec = tenant.ingresses.get(it.owner)
+    if rec is not None and rec.started_at_ms > it.arrived_at_ms:
+        return "restarted", rec.started_at_ms, rec.started_event_id
+    last_seen = max(rec.last_seen_ms if rec is not None else live_since_ms, it.arrived_at_ms)
+    if now_ms - last_seen > config.ingress_lost_after_ms:
+        return "silent", last_seen, ""
+    return None
+
+
+def end_lost_contacts(
+    tenant_id: str,
+    tenant: TenantState,
+    tc: TenantConfig,
+    config: RoutingConfig,
+    now_ms: int,
+    live_since_ms: int,
+) -> list[Decision]:
+    """End every open contact whose ingress instance was lost. A contact still to be queued
+    is queued first (queue_arrivals: it entered the queue at arrival) and ended next pass,
+    so it counts in its queue like any caller who left."""
+    to_queue = {
+        d.interaction_id for d in queue_arrivals(tenant_id, tenant, tc)
+        if isinstance(d, QueueContact)
+    }
+    out: list[Decision] = []
+    for iid in sorted(tenant.interactions):
+        it = tenant.interactions[iid]
+        if it.ended or iid in to_queue:
+            continue
+        lost = ingress_lost(it, tenant, config, now_ms, live_since_ms)
+        if lost is None:
+            continue
+        why, lost_at, cause = lost
+        connected = it.connected_agent
+        if connected:
+            answered = max(
+                (r for r in it.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED),
+                key=lambda r: r.rank(),
+            )
+            out.append(
+                EndLostContact(
+                    tenant_id, iid, it.owner, why, lost_at, connected_agent=connected,
+                    answered_at_ms=answered.at_ms, causation_id=cause,
+                )
+            )
+            continue
+        if it.open_offer() is not None:
+            stage = "while_offered"
+        elif it.placement is not None:
+            stage = "in_queue"
+        else:
+            stage = "before_queue"  # an announcement, or a contact no queue takes
+        out.append(
+            EndLostContact(
+                tenant_id, iid, it.owner, why, lost_at, stage=stage,
+                arrived_at_ms=it.arrived_at_ms or 0, causation_id=cause,
+            )
+        )
     return out
 
 
@@ -468,4 +568,24 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                 state_change(tid, agent, AgentState.READY, now_ms, new_id, causation_id=cause)
             )
             return facts
+        case EndLostContact():
+            if decision.connected_agent:
+                return [
+                    Completed(
+                        event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                        causation_id=decision.causation_id,
+                        interaction_id=decision.interaction_id,
+                        agent_id=decision.connected_agent, ended_by="system",
+                        # Talk is counted to the ingress's last sign of life (or new start).
+                        talk_ms=max(0, decision.lost_at_ms - decision.answered_at_ms),
+                    )
+                ]
+            return [
+                Abandoned(
+                    event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                    causation_id=decision.causation_id,
+                    interaction_id=decision.interaction_id, stage=decision.stage,
+                    waited_ms=max(0, now_ms - decision.arrived_at_ms), reason=INGRESS_LOST,
+                )
+            ]
     raise TypeError(f"unknown decision {decision!r}")  # pragma: no cover

@@ -26,6 +26,7 @@ class InteractionFact(Fact):
 
 @dataclass(frozen=True, kw_only=True)
 class Arrived(InteractionFact):
+    producer: str = ""  # the ingress instance that took the contact, "ingress-sip/<id>"
     entry_point_id: str = ""
     language: str = ""
     channel: str = "voice"
@@ -150,5 +151,27 @@ class AgentStateChanged(AgentFact):
     interaction_id: str = ""  # for RESERVED, causation_id is the `offered` event id
 
 
-# Facts the router writes to its interaction topic (the rest of InteractionFact is ingress's).
-ROUTER_INTERACTION_FACTS = (Queued, Offered, OfferTimedOut, WrapUpStarted, WrapUpEnded)
+# --------------------------------------------------------------------------- ingress liveness
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressFact(Fact):
+    producer: str  # "ingress-sip/<instance>", as in the envelopes of its interaction facts
+    incarnation_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressStarted(IngressFact):
+    """A process of the instance started: whatever an earlier process held is gone."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class IngressHeartbeat(IngressFact):
+    started_at_ms: int = 0  # when this process started
+
+
+# Facts the router writes to its interaction topic (the rest of InteractionFact is ingress's;
+# `abandoned` / `completed` only for contacts whose ingress was lost).
+ROUTER_INTERACTION_FACTS = (
+    Queued, Offered, OfferTimedOut, WrapUpStarted, WrapUpEnded, Abandoned, Completed,
+)

@@ -15,6 +15,9 @@ from hotline_router.domain.facts import (
     Arrived,
     Completed,
     Fact,
+    IngressFact,
+    IngressHeartbeat,
+    IngressStarted,
     InteractionFact,
     OfferAccepted,
     Offered,
@@ -27,6 +30,7 @@ from hotline_router.domain.facts import (
 )
 from hotline_router.domain.model import (
     AgentState,
+    IngressLiveness,
     Interaction,
     Offer,
     OfferOutcome,
@@ -44,6 +48,24 @@ def apply(state: RouterState, fact: Fact) -> None:
         _apply_interaction(tenant, fact)
     elif isinstance(fact, AgentLoggedIn | AgentLoggedOut | AgentStateChanged):
         _apply_agent(tenant, fact)
+    elif isinstance(fact, IngressFact):
+        _apply_ingress(tenant, fact)
+
+
+def _apply_ingress(tenant: TenantState, fact: IngressFact) -> None:
+    """Latest start and latest sign of life per instance: max-merges, order-insensitive."""
+    rec = tenant.ingresses.get(fact.producer)
+    if rec is None:
+        rec = tenant.ingresses[fact.producer] = IngressLiveness(fact.producer)
+    rec.last_seen_ms = max(rec.last_seen_ms, fact.at_ms)
+    if isinstance(fact, IngressStarted):
+        if (fact.at_ms, fact.event_id) > (rec.started_at_ms, rec.started_event_id):
+            rec.started_at_ms = fact.at_ms
+            rec.started_event_id = fact.event_id
+    elif isinstance(fact, IngressHeartbeat) and fact.started_at_ms > rec.started_at_ms:
+        # Its `started` is not (or no longer: short retention) in the log.
+        rec.started_at_ms = fact.started_at_ms
+        rec.started_event_id = ""
 
 
 def _earliest(current: int | None, at_ms: int) -> int:
@@ -62,6 +84,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
             if it.arrived_at_ms is None or fact.at_ms < it.arrived_at_ms:
                 it.arrived_at_ms = fact.at_ms
                 it.arrived_event_id = fact.event_id
+                it.owner = fact.producer
                 it.entry_point_id = fact.entry_point_id
                 it.language = fact.language
                 it.channel = fact.channel

@@ -33,6 +33,8 @@ class OfferOutcome(IntEnum):
 MISSED_OFFER = "missed_offer"
 LOGGED_IN = "logged_in"
 OFFER_WITHDRAWN = "offer_withdrawn"
+# `abandoned.reason` of a contact whose ingress was lost (restarted or silent).
+INGRESS_LOST = "ingress_lost"
 
 
 @dataclass(frozen=True)
@@ -93,6 +95,12 @@ class RoutingConfig:
     offer_grace_ms: int = 5_000
     default_ring_timeout_ms: int = 15_000
     default_wrap_up_timeout_ms: int = 120_000
+    # An ingress instance silent (no start, heartbeat or arrival) for longer than this is
+    # lost, and so are the interactions it owned.
+    ingress_lost_after_ms: int = 10_000
+    # Services (first part of an `arrived` producer, "ingress-sip/<instance>") that publish
+    # liveness: only their interactions are ended when their instance is lost.
+    liveness_services: tuple[str, ...] = ("ingress-sip",)
 
 
 # --------------------------------------------------------------------------- state
@@ -169,6 +177,8 @@ class Interaction:
     interaction_id: str
     arrived_at_ms: int | None = None
     arrived_event_id: str = ""
+    # The ingress instance holding the contact: the producer of its `arrived`.
+    owner: str = ""
     entry_point_id: str = ""
     language: str = ""
     channel: str = ""
@@ -223,9 +233,23 @@ class Interaction:
 
 
 @dataclass
+class IngressLiveness:
+    """What the router knows of one ingress instance (a producer) in one tenant: an
+    order-insensitive merge of its `started` and `heartbeat` facts (latest wins)."""
+
+    producer: str
+    # When its current process started (newest `started`, or a heartbeat's started_at).
+    started_at_ms: int = 0
+    started_event_id: str = ""  # the newest `started` seen (causation of what it ends)
+    # Its last sign of life (newest start or heartbeat).
+    last_seen_ms: int = 0
+
+
+@dataclass
 class TenantState:
     agents: dict[str, Agent] = field(default_factory=dict)
     interactions: dict[str, Interaction] = field(default_factory=dict)
+    ingresses: dict[str, IngressLiveness] = field(default_factory=dict)
     # Interactions that ended and were dropped from memory (live compaction); facts about
     # them are ignored.
     finished: set[str] = field(default_factory=set)
@@ -240,6 +264,9 @@ class TenantState:
 @dataclass
 class RouterState:
     tenants: dict[str, TenantState] = field(default_factory=dict)
+    # When this process went live (not folded from facts): an ingress with no liveness
+    # record at all is taken as silent since then, not since the epoch.
+    live_since_ms: int = 0
 
     def tenant(self, tenant_id: str) -> TenantState:
         found = self.tenants.get(tenant_id)
