@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from google.protobuf.message import Message
 
 from hotline.agent.v1.events_pb2 import AgentEvent
+from hotline.audit.v1.events_pb2 import AuditEvent
 from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 
@@ -79,12 +80,28 @@ def dead_letter_topic(service: str) -> Topic:
     )
 
 
+def audit_topic(service: str) -> Topic:
+    """Where `service` records who stored and read tenant content (hotline_platform.content)."""
+    return Topic(
+        f"hotline.audit.{service}.v1",
+        AuditEvent,
+        writer=service,
+        description=f"Content {service} stored and every read it asked for (who, why, "
+        "outcome), with references, never content.",
+        # The subject is a content reference; the interaction is named only when known.
+        requires_subject=False,
+    )
+
+
 CONSUMERS = ("ingress-sip", "router", "analytics-sink")
+# Services that may store or read tenant content, hence write an audit topic each.
+CONTENT_SERVICES = ("ingress-sip", "router", "wfm", "analytics-sink")
 EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)
 # Operational, not business facts: not stored by the analytics sink.
 LIVENESS_TOPICS: tuple[Topic, ...] = (INGRESS_LIVENESS,)
 DEAD_LETTER_TOPICS: tuple[Topic, ...] = tuple(dead_letter_topic(s) for s in CONSUMERS)
-ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + LIVENESS_TOPICS + DEAD_LETTER_TOPICS
+AUDIT_TOPICS: tuple[Topic, ...] = tuple(audit_topic(s) for s in CONTENT_SERVICES)
+ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + LIVENESS_TOPICS + DEAD_LETTER_TOPICS + AUDIT_TOPICS
 BY_NAME = {t.name: t for t in ALL_TOPICS}
 
 
