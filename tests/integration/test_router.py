@@ -22,12 +22,13 @@ import pytest
 import yaml
 
 from hotline.agent.v1 import events_pb2 as agent_pb2
+from hotline.ingress.v1 import events_pb2 as ingress_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli.embedded import find_free_port
 from hotline_platform import codec, topics
 from hotline_platform.bus import EventPublisher, ensure_topics, new_consumer
-from hotline_platform.envelope import ContractViolation, new_envelope
+from hotline_platform.envelope import ContractViolation, new_envelope, now_ms
 from hotline_platform.grpc_server import is_serving
 
 pytestmark = pytest.mark.integration
@@ -135,11 +136,13 @@ class Ingress:
         self.tenant_id = tenant_id
         self.entry_point = entry_point
 
-    def event(self, iid: str, agent_id: str = "") -> interaction_pb2.InteractionEvent:
+    def event(
+        self, iid: str, agent_id: str = "", producer: str = "ingress-sip/test"
+    ) -> interaction_pb2.InteractionEvent:
         return interaction_pb2.InteractionEvent(
             envelope=new_envelope(
                 tenant_id=self.tenant_id,
-                producer="ingress-sip/test",
+                producer=producer,
                 interaction_id=iid,
                 agent_id=agent_id,
             )
@@ -150,8 +153,25 @@ class Ingress:
             self.publisher.publish(topics.VOICE_INTERACTIONS, event)
         self.publisher.flush()
 
-    def arrived(self, iid: str) -> interaction_pb2.InteractionEvent:
-        ev = self.event(iid)
+    def liveness(self, kind: str, instance: str, at_ms: int, started_at_ms: int = 0) -> None:
+        """Publish an ingress instance's `started` or `heartbeat` (occurred at `at_ms`)."""
+        ev = ingress_pb2.IngressEvent(
+            envelope=new_envelope(
+                tenant_id=self.tenant_id, producer=f"ingress-sip/{instance}", occurred_at_ms=at_ms
+            )
+        )
+        body = getattr(ev, kind)
+        body.instance_id = instance
+        body.incarnation_id = f"{instance}-{at_ms}"
+        if kind == "heartbeat":
+            body.started_at_ms = started_at_ms
+        self.publisher.publish(topics.INGRESS_LIVENESS, ev)
+        self.publisher.flush()
+
+    def arrived(
+        self, iid: str, producer: str = "ingress-sip/test"
+    ) -> interaction_pb2.InteractionEvent:
+        ev = self.event(iid, producer=producer)
         ev.arrived.entry_point_id = self.entry_point
         ev.arrived.to_address = self.entry_point
         ev.arrived.session_ref = f"call-{iid}"
@@ -256,6 +276,8 @@ def rig(broker: str, tmp_path: Path) -> Iterator[Callable[..., Any]]:
                 "HOTLINE_GRPC_PORT": str(port),
                 "HOTLINE_INSTANCE_ID": f"router-test-{len(started)}",
                 "HOTLINE_METRICS_PORT": "0",
+                # The test's ingress publishes no heartbeats unless a test is about them.
+                "HOTLINE_INGRESS_LOST_AFTER_MS": "600000",
                 **env,
                 **start_env,
             }
@@ -462,6 +484,73 @@ def test_sigkilled_router_rebuilds_its_state_from_the_events(rig: Any, broker: s
     eventually(lambda: desk.queue().waiting == 3, "c2, c3, c4 waiting")
     assert len(out.of("offered", "c1")) == 1
     assert [len(out.of("queued", f"c{i}")) for i in (1, 2, 3, 4)] == [1, 1, 1, 1]
+
+
+def test_restarted_ingress_ends_its_connected_call_and_the_agent_wraps_up(
+    rig: Any, broker: str
+) -> None:
+    t = _tenant("lost", [{"id": "a1", "skills": ["sales"]}], wrap_up_timeout_s=1)
+    router = rig([t])()
+    desk, out = rig.desk(router, t), rig.output(t)
+    ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
+    a1 = _agent(t, "a1")
+    started = now_ms()
+    ingress.liveness("started", "x", started)
+    desk.ready(a1)
+    ingress.send(ingress.arrived("c1", producer="ingress-sip/x"))
+    offer = out.wait("offered", "c1")[0]
+    ingress.send(ingress.answered(offer))
+    eventually(lambda: desk.agent(a1).state == agent_pb2.AGENT_STATE_BUSY, "a1 busy")
+    assert desk.queue().waiting == 0
+
+    ingress.liveness("started", "x", now_ms())  # instance x's process started again
+    completed = out.wait("completed", "c1")[0]
+    assert completed.envelope.producer.startswith("router/")
+    assert completed.completed.ended_by == interaction_pb2.InteractionCompleted.ENDED_BY_SYSTEM
+    assert completed.completed.agent_id == a1
+    out.wait("wrap_up_started", "c1")
+    wrap_up = [
+        e for e in out.of("state_changed")
+        if e.envelope.agent_id == a1 and e.state_changed.state == agent_pb2.AGENT_STATE_WRAP_UP
+    ]
+    assert wrap_up
+    # The queue's wrap-up time-out (1 s) ends it: READY, and free to log out.
+    out.wait("wrap_up_ended", "c1")
+    eventually(lambda: desk.agent(a1).state == agent_pb2.AGENT_STATE_READY, "a1 ready")
+    desk.call("LogOut", router_pb2.LogOutRequest(**desk.ids(a1), reason="shift over"))
+    assert len(out.of("completed", "c1")) == 1 and out.of("abandoned", "c1") == []
+
+
+def test_silent_ingress_loses_its_waiting_call_across_a_router_restart(
+    rig: Any, broker: str
+) -> None:
+    t = _tenant("quiet", [{"id": "a1", "skills": ["sales"]}])
+    start = rig([t], HOTLINE_INGRESS_LOST_AFTER_MS="1500")
+    router = start()
+    desk, out = rig.desk(router, t), rig.output(t)
+    ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
+    started = now_ms()
+    ingress.liveness("started", "y", started)
+    ingress.send(ingress.arrived("c1", producer="ingress-sip/y"))  # nobody ready: waits
+    out.wait("queued", "c1")
+    for _ in range(8):  # alive for 4 s, more than the limit: nothing ends
+        time.sleep(0.5)
+        ingress.liveness("heartbeat", "y", now_ms(), started)
+    assert out.of("abandoned", "c1") == [] and desk.queue().waiting == 1
+    router.kill()  # the router restarts while the ingress is still alive
+    router = start()
+    desk = rig.desk(router, t)
+    ingress.liveness("heartbeat", "y", now_ms(), started)
+    assert desk.queue().waiting == 1
+    # The heartbeats stop: past the limit, the caller is gone.
+    abandoned = out.wait("abandoned", "c1")[0]
+    assert abandoned.envelope.producer.startswith("router/")
+    assert abandoned.abandoned.reason == "ingress_lost"
+    assert abandoned.abandoned.stage == interaction_pb2.InteractionAbandoned.STAGE_IN_QUEUE
+    assert desk.queue().waiting == 0
+    desk.ready(_agent(t, "a1"))  # nothing that ended is offered
+    time.sleep(1.0)
+    assert out.of("offered", "c1") == [] and len(out.of("abandoned", "c1")) == 1
 
 
 def test_tenants_are_isolated(rig: Any) -> None:
