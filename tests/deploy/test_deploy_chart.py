@@ -24,7 +24,7 @@ from kubernetes_validate import utils as kv
 from hotline_platform import tenancy
 
 # Custom resources the chart may render (no official schema): checked by hand below.
-CUSTOM_KINDS = {"ServiceMonitor"}
+CUSTOM_KINDS = {"ServiceMonitor", "Certificate"}
 
 
 def kitchen_sink() -> dict[str, Any]:
@@ -32,7 +32,9 @@ def kitchen_sink() -> dict[str, Any]:
     return {
         "metrics": {"enabled": True, "serviceMonitor": {"enabled": True, "labels": {"a": "b"}}},
         "networkPolicy": {"extraEgress": [{"ports": [{"port": 8443, "protocol": "TCP"}]}]},
-        "objectStorage": {"endpoint": "https://objects.example.internal", "existingSecret": "s3"},
+        "objectStore": {"endpoint": "https://objects.example.internal", "existingSecret": "s3"},
+        "keyring": {"existingSecret": "keys", "existingSecretKey": "ring.json"},
+        "tls": {"enabled": True, "existingSecret": "hotline-tls"},
         "image": {"registry": "registry.example.internal/hotline", "pullSecrets": [{"name": "r"}]},
         "tenancy": {"configYaml": (CHART.parents[1] / "config" / "hotline.yaml").read_text()},
         "services": {
@@ -105,7 +107,17 @@ def test_helm_lint_strict(values_name: str | None) -> None:
         ({"kafka": {"bootstrapServers": "kafka"}}, "/kafka/bootstrapServers"),
         ({"clickhouse": {"port": "9000"}}, "/clickhouse/port"),
         ({"logLevel": "LOUD"}, "/logLevel"),
-        ({"objectStorage": {"endpoint": "objects:9000"}}, "/objectStorage/endpoint"),
+        ({"objectStore": {"endpoint": "objects:9000"}}, "/objectStore/endpoint"),
+        ({"objectStore": {"bucket": "Bad_Bucket"}}, "/objectStore/bucket"),
+        ({"objectStorage": {}}, "'objectStorage' not allowed"),
+        ({"tls": {"enabled": True}}, "/tls/certManager/issuerRef"),
+        ({"tls": {"mutual": True}}, "/tls/enabled"),
+        ({"tls": {"enabled": True, "certManager": {"issuerRef": {"kind": "X"}}}}, "issuerRef/kind"),
+        ({"keyring": {"existingSecret": "Bad_Name"}}, "/keyring/existingSecret"),
+        (
+            {"tenancy": {"config": {"tenants": [{"id": "t", "credential_hash": "plain"}]}}},
+            "credential_hash",
+        ),
         ({"tenancy": {"config": {"tenants": [{"id": "t"}]}}}, "credential"),
         ({"kafkaa": {}}, "'kafkaa' not allowed"),
     ],
@@ -237,13 +249,15 @@ def test_every_setting_is_set_by_the_chart_or_has_a_default(
         assert not unknown, f"{service.name}: the chart sets {unknown}, no setting reads them"
 
 
-# Passed to every service for features that read them (object storage): no field yet.
+# Passed to every service for features that read them (the content store and its keyring),
+# whether or not a service's settings have the field yet.
 SHARED_OPTIONAL = {
-    "HOTLINE_OBJECT_STORAGE_ENDPOINT",
-    "HOTLINE_OBJECT_STORAGE_BUCKET",
-    "HOTLINE_OBJECT_STORAGE_REGION",
-    "HOTLINE_OBJECT_STORAGE_ACCESS_KEY_ID",
-    "HOTLINE_OBJECT_STORAGE_SECRET_ACCESS_KEY",
+    "HOTLINE_OBJECT_STORE_ENDPOINT",
+    "HOTLINE_OBJECT_STORE_BUCKET",
+    "HOTLINE_OBJECT_STORE_REGION",
+    "HOTLINE_OBJECT_STORE_ACCESS_KEY",
+    "HOTLINE_OBJECT_STORE_SECRET_KEY",
+    "HOTLINE_KEYRING_PATH",
 }
 
 
@@ -317,7 +331,12 @@ def test_probes_and_ports_are_the_ports_the_service_opens(which: str) -> None:
         ports = {p["name"]: p for p in container["ports"]}
         assert ports["grpc"]["containerPort"] == settings.grpc_port  # type: ignore[attr-defined]
         for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert container[probe]["grpc"]["port"] == settings.grpc_port  # type: ignore[attr-defined]
+            port = settings.grpc_port  # type: ignore[attr-defined]
+            if "exec" in container[probe]:  # TLS: the probe runs in the container
+                command = container[probe]["exec"]["command"]
+                assert command[command.index("--port") + 1] == str(port)
+            else:
+                assert container[probe]["grpc"]["port"] == port
         if "metrics" in ports:
             assert calls(sources, "serve") and any(
                 uses_setting(c, "metrics_port") for c in calls(sources, "serve")
@@ -417,3 +436,133 @@ def test_kubernetes_validate_command_accepts_the_production_render(
     )
     assert result.returncode == 0 and "ERROR" not in result.stdout, result.stdout + result.stderr
     assert result.stdout.count("passed") == len(objects)
+
+
+# --- object store, keyring, TLS ---------------------------------------------------------------
+
+TLS_MOUNT = "/etc/hotline/tls"
+
+
+def content_and_mtls() -> dict[str, Any]:
+    return {
+        "objectStore": {
+            "endpoint": "https://s3.example.internal",
+            "bucket": "hotline-content",
+            "region": "eu-west-1",
+            "existingSecret": "hotline-object-store",
+        },
+        "keyring": {"existingSecret": "hotline-keyring"},
+        "tls": {
+            "enabled": True,
+            "certManager": {"issuerRef": {"name": "hotline-ca", "kind": "Issuer"}},
+            "mutual": True,
+        },
+    }
+
+
+def pod_of(objects: list[dict[str, Any]], service: str) -> dict[str, Any]:
+    pod: dict[str, Any] = by_kind(objects, "Deployment")[object_name(service)]["spec"]["template"][
+        "spec"
+    ]
+    return pod
+
+
+def test_object_store_keyring_and_mutual_tls_reach_every_service() -> None:
+    objects = render(content_and_mtls())
+    certificates = by_kind(objects, "Certificate")
+    assert list(certificates) == [object_name("tls")]
+    certificate = certificates[object_name("tls")]
+    assert certificate["apiVersion"] == "cert-manager.io/v1"
+    assert certificate["spec"]["secretName"] == object_name("tls")
+    assert certificate["spec"]["issuerRef"] == {"name": "hotline-ca", "kind": "Issuer"}
+    assert {"server auth", "client auth"} <= set(certificate["spec"]["usages"])
+    for service in services():
+        env = environment(objects, service.name)
+        assert env["HOTLINE_OBJECT_STORE_ENDPOINT"] == "https://s3.example.internal"
+        assert env["HOTLINE_OBJECT_STORE_BUCKET"] == "hotline-content"
+        assert env["HOTLINE_OBJECT_STORE_REGION"] == "eu-west-1"
+        assert env["HOTLINE_KEYRING_PATH"] == "/etc/hotline/keyring/keyring.json"
+        assert env["HOTLINE_TLS_CERT_FILE"] == f"{TLS_MOUNT}/tls.crt"
+        assert env["HOTLINE_TLS_KEY_FILE"] == f"{TLS_MOUNT}/tls.key"
+        assert env["HOTLINE_TLS_CLIENT_CA_FILE"] == f"{TLS_MOUNT}/ca.crt"
+        # The environment names real settings and parses (files are only read at start).
+        fields = service.settings_class().model_fields
+        for name in ("tls_cert_file", "tls_key_file", "tls_client_ca_file"):
+            assert name in fields
+        pod = pod_of(objects, service.name)
+        container = pod["containers"][0]
+        refs = {
+            v["name"]: v["valueFrom"]["secretKeyRef"]
+            for v in container["env"]
+            if "secretKeyRef" in v.get("valueFrom", {})
+        }
+        assert refs["HOTLINE_OBJECT_STORE_ACCESS_KEY"] == {
+            "name": "hotline-object-store", "key": "access-key"
+        }
+        assert refs["HOTLINE_OBJECT_STORE_SECRET_KEY"] == {
+            "name": "hotline-object-store", "key": "secret-key"
+        }
+        mounts = {m["name"]: m for m in container["volumeMounts"]}
+        volumes = {v["name"]: v for v in pod["volumes"]}
+        assert mounts["keyring"] == {
+            "name": "keyring", "mountPath": "/etc/hotline/keyring", "readOnly": True
+        }
+        assert volumes["keyring"]["secret"]["secretName"] == "hotline-keyring"
+        assert volumes["keyring"]["secret"]["items"] == [
+            {"key": "keyring.json", "path": "keyring.json"}
+        ]
+        assert mounts["tls"] == {"name": "tls", "mountPath": TLS_MOUNT, "readOnly": True}
+        assert volumes["tls"]["secret"]["secretName"] == certificate["spec"]["secretName"]
+        assert {i["path"] for i in volumes["tls"]["secret"]["items"]} == {
+            "tls.crt", "tls.key", "ca.crt"
+        }
+        # The probe switch: no built-in grpc probe (plaintext only) but the TLS probe command,
+        # presenting the pod's certificate (mutual) and checking the name the certificate has.
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert "grpc" not in container[probe]
+            command = container[probe]["exec"]["command"]
+            assert command[:3] == ["python", "-m", "hotline_platform.grpc_probe"]
+            option = dict(zip(command[3::2], command[4::2], strict=True))
+            assert option["--ca"] == f"{TLS_MOUNT}/ca.crt"
+            assert option["--cert"] == f"{TLS_MOUNT}/tls.crt"
+            assert option["--key"] == f"{TLS_MOUNT}/tls.key"
+            assert option["--server-name"] in certificate["spec"]["dnsNames"]
+            assert container[probe]["timeoutSeconds"] >= 3
+    # The probe module exists where the images put the platform package.
+    assert (CHART.parents[1] / "platform" / "hotline_platform" / "grpc_probe.py").is_file()
+
+
+def test_tls_with_an_existing_secret_and_without_mutual() -> None:
+    objects = render({"tls": {"enabled": True, "existingSecret": "my-tls"}})
+    assert not by_kind(objects, "Certificate")
+    env = environment(objects, "router")
+    assert "HOTLINE_TLS_CERT_FILE" in env and "HOTLINE_TLS_CLIENT_CA_FILE" not in env
+    pod = pod_of(objects, "router")
+    assert {v["name"]: v for v in pod["volumes"]}["tls"]["secret"]["secretName"] == "my-tls"
+    command = pod["containers"][0]["readinessProbe"]["exec"]["command"]
+    assert "--ca" in command and "--cert" not in command
+
+
+def test_defaults_keep_plaintext_probes_and_no_content_settings(
+    default_objects: list[Any],
+) -> None:
+    assert not by_kind(default_objects, "Certificate")
+    for service in services():
+        env = environment(default_objects, service.name)
+        assert not {v for v in env if v.startswith(("HOTLINE_TLS_", "HOTLINE_OBJECT_STORE_"))}
+        assert "HOTLINE_KEYRING_PATH" not in env
+        container = pod_of(default_objects, service.name)["containers"][0]
+        assert "grpc" in container["readinessProbe"]
+        assert {m["name"] for m in container["volumeMounts"]} == {"tenancy", "tmp"}
+
+
+def test_tls_values_that_cannot_work_fail_the_render() -> None:
+    both = {
+        "tls": {
+            "enabled": True,
+            "existingSecret": "x",
+            "certManager": {"issuerRef": {"name": "ca"}},
+        }
+    }
+    with pytest.raises(Exception, match="not both"):
+        render(both)

@@ -52,3 +52,22 @@ app.kubernetes.io/instance: {{ .root.Release.Name }}
 {{- define "hotline.envConfigMap" -}}
 {{- printf "%s-env" (include "hotline.fullname" .) -}}
 {{- end -}}
+
+{{/* The Secret with tls.crt, tls.key and ca.crt: the existing one, or cert-manager's. */}}
+{{- define "hotline.tlsSecret" -}}
+{{- .Values.tls.existingSecret | default (printf "%s-tls" (include "hotline.fullname" .)) -}}
+{{- end -}}
+
+{{/* Fail early on TLS values that cannot work (the schema checks types, this the combination). */}}
+{{- define "hotline.validateTls" -}}
+{{- if .Values.tls.enabled -}}
+{{- if and (not .Values.tls.existingSecret) (not .Values.tls.certManager.issuerRef.name) -}}
+{{- fail "tls.enabled needs tls.existingSecret or tls.certManager.issuerRef.name" -}}
+{{- end -}}
+{{- if and .Values.tls.existingSecret .Values.tls.certManager.issuerRef.name -}}
+{{- fail "tls: set tls.existingSecret or tls.certManager.issuerRef, not both" -}}
+{{- end -}}
+{{- else if .Values.tls.mutual -}}
+{{- fail "tls.mutual needs tls.enabled" -}}
+{{- end -}}
+{{- end -}}
