@@ -11,8 +11,10 @@ from ingress_sip_harness import AGENT, CALLER, CALLER_SDP, Harness, request
 
 from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
+from hotline_ingress_sip.adapters.kafka_events import instruction_from_event
 from hotline_ingress_sip.adapters.liveness import Liveness
 from hotline_ingress_sip.adapters.memory import ManualClock
+from hotline_ingress_sip.domain.events import EndedByRouter
 from hotline_platform import codec, topics
 from hotline_platform.envelope import ContractViolation, new_envelope, occurred_at_ms
 
@@ -122,3 +124,45 @@ def test_a_restarted_process_acts_on_nothing_of_its_previous_incarnation() -> No
     assert [getattr(m, "status", 0) for m in sip.sent_to(CALLER)] == [481]
     sip.offer("i-1")  # its own call still rings
     assert sip.agent_invite().uri == f"sip:a1@{AGENT[0]}:{AGENT[1]}"
+
+
+# ----------------------------------------------------------------- the router took us for lost
+
+
+def test_a_waiting_call_the_router_ended_is_released_without_a_second_fact() -> None:
+    """A stall longer than the router's limit: the router ended the call (`abandoned`
+    ingress_lost); the caller still waiting here gets 480, and no fact of ours follows."""
+    sip = Harness()
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.sent()
+    sip.offer("i-1")
+    sip.agent_invite()
+    sip.calls.on_offers([EndedByRouter("i-1", "other-tenant")])  # not that tenant's call
+    assert sip.sent() == []
+    sip.calls.on_offers([EndedByRouter("i-1", "acme")])
+    assert [getattr(m, "status", 0) for m in sip.sent_to(CALLER)] == [480]
+    assert sip.kinds() == ["CallArrived"]
+    assert sip.calls.active_calls == 0 and sip.calls.stats.ended_by_router == 1
+    sip.offer("i-1", n=2)  # whatever the router still sends rings nobody
+    assert sip.sent_to(AGENT) == []
+
+
+def test_a_connected_call_the_router_ended_is_hung_up_on_both_legs() -> None:
+    sip = Harness()
+    sip.connect()
+    sip.sent()
+    sip.calls.on_offers([EndedByRouter("i-1", "acme")])
+    sent = sip.sent()
+    assert sorted(getattr(m, "method", "") for m, _ in sent) == ["BYE", "BYE"]
+    assert sip.kinds() == ["CallArrived", "OfferAccepted"]
+    assert sip.calls.active_calls == 0
+
+
+def test_router_terminal_facts_are_read_as_endings() -> None:
+    ev = InteractionEvent(
+        envelope=new_envelope(tenant_id="acme", producer="router/r", interaction_id="i-1")
+    )
+    ev.abandoned.reason = "ingress_lost"
+    assert instruction_from_event(ev) == EndedByRouter("i-1", "acme")
+    ev.completed.agent_id = "a1"
+    assert instruction_from_event(ev) == EndedByRouter("i-1", "acme")

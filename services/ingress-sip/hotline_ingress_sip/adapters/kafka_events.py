@@ -130,10 +130,20 @@ def withdrawal_from_event(event: InteractionEvent) -> facts.OfferWithdrawn | Non
     )
 
 
+def ending_from_event(event: InteractionEvent) -> facts.EndedByRouter | None:
+    """The router's own `abandoned` / `completed` (None for any other kind): it writes them
+    only for contacts whose ingress it took for lost."""
+    if event.WhichOneof("event") not in ("abandoned", "completed"):
+        return None
+    env = event.envelope
+    return facts.EndedByRouter(interaction_id=env.interaction_id, tenant_id=env.tenant_id)
+
+
 def instruction_from_event(event: InteractionEvent) -> facts.RoutingInstruction | None:
     """What a routing event asks of ingress-sip: ring (`offered`), stop ringing (the router's
-    `offer_timed_out`), or nothing (None: every other kind is skipped)."""
-    return offer_from_event(event) or withdrawal_from_event(event)
+    `offer_timed_out`), end the call (the router's `abandoned` / `completed`), or nothing
+    (None: every other kind is skipped)."""
+    return offer_from_event(event) or withdrawal_from_event(event) or ending_from_event(event)
 
 
 class KafkaInteractionEvents:

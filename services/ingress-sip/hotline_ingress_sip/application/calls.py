@@ -21,6 +21,7 @@ from hotline_ingress_sip.application.sip_stack import SipStack, TransactionUser
 from hotline_ingress_sip.domain.call import Call, CallState, OfferDecision
 from hotline_ingress_sip.domain.events import (
     EndedBy,
+    EndedByRouter,
     EntryPoint,
     Fact,
     Offer,
@@ -97,6 +98,7 @@ class CallStats:
     not_found: int = 0
     offers_ignored: int = 0
     offers_withdrawn: int = 0  # ringing offers the router timed out itself
+    ended_by_router: int = 0  # calls the router ended, taking this instance for lost
     facts: int = 0
 
 
@@ -351,10 +353,12 @@ class CallHandling(TransactionUser):
             try:
                 if isinstance(offer, OfferWithdrawn):
                     self.on_withdrawal(offer)
+                elif isinstance(offer, EndedByRouter):
+                    self.on_ended_by_router(offer)
                 else:
                     self.on_offer(offer)
             except Exception:
-                log.exception("offer %s for %s failed", offer.offer_id, offer.interaction_id)
+                log.exception("%s for %s failed", type(offer).__name__, offer.interaction_id)
 
     def on_offer(self, offer: Offer) -> None:
         session = self._by_interaction.get(offer.interaction_id)
@@ -406,6 +410,30 @@ class CallHandling(TransactionUser):
         self.stats.offers_withdrawn += 1
         session.agent = None
         self._give_up_leg(leg)
+
+    def on_ended_by_router(self, ended: EndedByRouter) -> None:
+        """The router ended the interaction, taking this instance for lost (it was silent
+        too long: a stall, a partition). If the call is still up here, end it like a shutdown
+        does (480 to a waiting caller, CANCEL a ringing agent; BYE both legs of a connected
+        call) and publish nothing: the router's fact is the call's one terminal fact."""
+        session = self._by_interaction.get(ended.interaction_id)
+        if session is None or ended.tenant_id != session.call.entry_point.tenant_id:
+            return
+        call = session.call
+        now = self._clock.now_ms()
+        if call.state in (CallState.WAITING, CallState.OFFERING):
+            self._stack.respond(session.invite, 480, to_tag=session.dialog.local_tag)
+            self._stop_agent(session)
+            call.caller_left(now, "ended by the router")
+        elif call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
+            self._bye_agent(session)
+            self._send_bye_to_caller(session)
+            call.hung_up(EndedBy.SYSTEM, now)
+        else:
+            return
+        log.warning("interaction %s ended by the router (taken for lost)", ended.interaction_id)
+        self.stats.ended_by_router += 1
+        self._finish(session)
 
     def _ring_agent(self, session: CallSession, offer: Offer, uri: str, dest: Address) -> None:
         caller_invite = session.invite.request

@@ -46,8 +46,18 @@ class OfferWithdrawn:
     agent_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class EndedByRouter:
+    """The router ended the interaction itself (`abandoned` / `completed` on its topic): it
+    took this instance for lost (silent past its HOTLINE_INGRESS_LOST_AFTER_MS, e.g. a stall).
+    If the call is still up here, end it without a fact of ours: the router has the fact."""
+
+    interaction_id: str
+    tenant_id: str
+
+
 # What ingress-sip reads from the router's topic.
-RoutingInstruction: TypeAlias = Offer | OfferWithdrawn
+RoutingInstruction: TypeAlias = Offer | OfferWithdrawn | EndedByRouter
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
