@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import random
 import signal
 import socket
@@ -37,8 +36,23 @@ SITES = ("lisbon", "manila")
 class DemoOptions:
     duration_s: float = 90.0
     seed: int = 7
-    kill_router_at_s: float | None = None
+    chaos: str | None = None  # KIND or KIND@SECONDS: SIGKILL that process mid-run
     json_path: str | None = None
+
+
+#: What `--chaos` can SIGKILL: the supervisor restarts it; the run's checks must still hold.
+CHAOS_KINDS = ("ingress-sip", "broker", "clickhouse", "analytics-sink", "router")
+
+
+def parse_chaos(text: str, duration_s: float) -> tuple[str, float]:
+    """`KIND[@SECONDS]` -> (process name, seconds into the run; default: half-way)."""
+    kind, _, at = text.partition("@")
+    if kind not in CHAOS_KINDS:
+        raise ValueError(f"unknown chaos kind {kind!r}; one of {', '.join(CHAOS_KINDS)}")
+    seconds = float(at) if at else duration_s / 2
+    if not 0 <= seconds <= duration_s:
+        raise ValueError(f"chaos time {seconds}s is outside the run's 0..{duration_s:.0f}s")
+    return kind, seconds
 
 
 @dataclass(frozen=True)
@@ -167,6 +181,7 @@ class Desktop:
         self.metadata = (("authorization", f"Bearer {credential}"),)
         self.rng = rng
         self.calls_wrapped = 0
+        self.shift_started = False
 
     async def run(self, stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -180,9 +195,17 @@ class Desktop:
             agents = router_pb2_grpc.AgentServiceStub(channel)
             ids = {"tenant_id": self.tenant, "agent_id": self.agent_id}
             view = await agents.GetAgent(router_pb2.GetAgentRequest(**ids), metadata=self.metadata)
-            if view.state in (agent_pb2.AGENT_STATE_LOGGED_OUT, agent_pb2.AGENT_STATE_UNSPECIFIED):
+            if not self.shift_started and view.state not in _OUT:
+                # Left logged in by an earlier run (the log is durable): a new shift logs in
+                # again, so routing uses this run's phone.
+                await _log_out(agents, view, self.metadata)
+                view = await agents.GetAgent(
+                    router_pb2.GetAgentRequest(**ids), metadata=self.metadata
+                )
+            if view.state in _OUT:
                 await agents.LogIn(router_pb2.LogInRequest(**ids), metadata=self.metadata)
                 await agents.SetReady(router_pb2.SetReadyRequest(**ids), metadata=self.metadata)
+            self.shift_started = True
             watch = agents.WatchAgent(router_pb2.GetAgentRequest(**ids), metadata=self.metadata)
             stopper = asyncio.ensure_future(stop.wait())
             try:
@@ -226,6 +249,50 @@ class Desktop:
             await agents.SetReady(router_pb2.SetReadyRequest(**ids), metadata=self.metadata)
 
 
+_OUT = (agent_pb2.AGENT_STATE_LOGGED_OUT, agent_pb2.AGENT_STATE_UNSPECIFIED)
+
+
+async def _log_out(
+    agents: router_pb2_grpc.AgentServiceStub, view: Any, metadata: tuple[tuple[str, str], ...]
+) -> None:
+    """End the agent's shift: finish a wrap-up, then log out (refused while on a call)."""
+    ids = {"tenant_id": view.tenant_id, "agent_id": view.agent_id}
+    try:
+        if view.state == agent_pb2.AGENT_STATE_WRAP_UP:
+            await agents.FinishWrapUp(
+                router_pb2.FinishWrapUpRequest(**ids, interaction_id=view.interaction_id),
+                metadata=metadata,
+            )
+        await agents.LogOut(router_pb2.LogOutRequest(**ids, reason="end_of_shift"),
+                            metadata=metadata)
+    except grpc.aio.AioRpcError as exc:
+        if exc.code() != grpc.StatusCode.FAILED_PRECONDITION:
+            raise
+
+
+async def _end_shift(router: str, tenants: dict[str, Any]) -> list[str]:
+    """Once every call ended: agents still BUSY or RESERVED are stuck (a problem); then every
+    agent logs out."""
+    stuck = []
+    async with grpc.aio.insecure_channel(router) as channel:
+        agents = router_pb2_grpc.AgentServiceStub(channel)
+        for tenant in tenants.values():
+            metadata = (("authorization", f"Bearer {tenant['credential']}"),)
+            reply = await agents.ListAgents(
+                router_pb2.ListAgentsRequest(tenant_id=tenant["id"]), metadata=metadata, timeout=10
+            )
+            for view in reply.agents:
+                if view.state in (agent_pb2.AGENT_STATE_BUSY, agent_pb2.AGENT_STATE_RESERVED):
+                    stuck.append(
+                        f"{tenant['id']}/{view.agent_id}: "
+                        f"{agent_pb2.AgentState.Name(view.state)} for "
+                        f"{view.interaction_id or 'no interaction'} after every call ended"
+                    )
+                elif view.state not in _OUT:
+                    await _log_out(agents, view, metadata)
+    return stuck
+
+
 def _say(text: str) -> None:
     print(f"[{datetime.now(UTC):%H:%M:%S}] {text}", flush=True)
 
@@ -266,20 +333,26 @@ async def _progress(
         _say("  ".join(parts))
 
 
-async def _kill_router_later(
-    settings: stack.StackSettings, state: stack.StackState, after_s: float, stop: asyncio.Event
-) -> None:
+async def _chaos_later(
+    settings: stack.StackSettings, name: str, after_s: float, stop: asyncio.Event
+) -> dict[str, Any]:
+    """SIGKILL one process `after_s` into the run; the supervisor restarts it. Returns what
+    happened (pids, seconds until it served again)."""
     try:
         await asyncio.wait_for(stop.wait(), timeout=after_s)
-        return
+        return {"kind": name, "skipped": "the run ended first"}
     except TimeoutError:
         pass
-    svc = state.service("router")
-    _say(f"chaos: SIGKILL router (pid {svc.pid})")
-    os.kill(svc.pid, signal.SIGKILL)
-    await asyncio.sleep(1.0)
-    await asyncio.to_thread(stack.restart_service, settings, state, "router")
-    _say(f"chaos: router restarted (pid {svc.pid}); it rebuilt its state from the events")
+    state = stack.StackState.load(stack.state_file(settings))
+    pid = stack.kill(state, name, signal.SIGKILL)
+    killed_at = time.monotonic()
+    _say(f"chaos: SIGKILL {name} (pid {pid}); the supervisor restarts it")
+    state = await asyncio.to_thread(stack.wait_restarted, settings, name, pid, 180)
+    back_s = time.monotonic() - killed_at
+    new_pid = state.process(name).pid
+    _say(f"chaos: {name} is back (pid {new_pid}) after {back_s:.1f}s")
+    return {"kind": name, "at_s": after_s, "killed_pid": pid, "new_pid": new_pid,
+            "back_after_s": round(back_s, 2)}
 
 
 async def _simulate_calls(
@@ -343,12 +416,10 @@ async def _simulate_calls(
         )
     )
     background = [asyncio.ensure_future(_progress(state, plan, runs, started, stop))]
-    if options.kill_router_at_s is not None:
-        background.append(
-            asyncio.ensure_future(
-                _kill_router_later(settings, state, options.kill_router_at_s, stop)
-            )
-        )
+    chaos_task = None
+    if options.chaos:
+        name, at_s = parse_chaos(options.chaos, options.duration_s)
+        chaos_task = asyncio.ensure_future(_chaos_later(settings, name, at_s, stop))
     # Callers end when their last call ended (answered and hung up, or gave up).
     longest = max(c.patience_s + c.talk_s for c in plan.callers)
     deadline = time.monotonic() + options.duration_s + longest + 60
@@ -363,13 +434,23 @@ async def _simulate_calls(
             _say(f"a desktop failed: {outcome!r}")
     for outcome in await asyncio.gather(*background, return_exceptions=True):
         if isinstance(outcome, Exception):
-            raise outcome  # e.g. the router did not come back after the SIGKILL
+            raise outcome
+    # The process killed by chaos must be back (raises otherwise), before the checks.
+    chaos = await chaos_task if chaos_task is not None else None
+    stuck = await _end_shift(router, tenants)
     ended_at = datetime.now(UTC)
     placed: dict[str, int] = {}
     for cls, run in zip(plan.callers, callers, strict=True):
         key = f"{cls.tenant_id}/{cls.queue_id}"
         placed[key] = placed.get(key, 0) + run.calls_created()
-    return {"started_at": started_at, "ended_at": ended_at, "placed": placed, "tenants": tenants}
+    return {
+        "started_at": started_at,
+        "ended_at": ended_at,
+        "placed": placed,
+        "tenants": tenants,
+        "stuck_agents": stuck,
+        "chaos": chaos,
+    }
 
 
 async def _simulate(
@@ -405,7 +486,9 @@ def _reports(state: stack.StackState, run: dict[str, Any]) -> dict[str, Any]:
 def _lifecycle(state: stack.StackState, run: dict[str, Any]) -> dict[str, list[str]]:
     from hotline_cli.reporting import lifecycle_problems
 
-    found: dict[str, list[str]] = {"unfinished_interactions": [], "concurrent_offers": []}
+    found: dict[str, list[str]] = {
+        "unfinished_interactions": [], "ended_twice": [], "concurrent_offers": []
+    }
     for tenant in run["tenants"]:
         for key, items in lifecycle_problems(
             state, tenant, run["started_at"], run["ended_at"]
@@ -467,6 +550,9 @@ def run_demo(options: DemoOptions) -> int:
         run = asyncio.run(_simulate(settings, state, plan, options, demo_dir / "sipp"))
         _say("waiting for the analytics sink to store the last events")
         reports, problems, lifecycle = _settle(state, run)
+        problems += [f"stuck agent: {item}" for item in run["stuck_agents"]]
+        history = _check_history(state, demo_dir / "runs", run, reports)
+        problems += history["problems"]
     finally:
         stack.down(settings, say=_say)
     from hotline_cli.reporting import format_report
@@ -478,13 +564,17 @@ def run_demo(options: DemoOptions) -> int:
     print(
         "calls placed by sipp: " + ", ".join(f"{k}={v}" for k, v in sorted(run["placed"].items()))
     )
+    if run["chaos"]:
+        print(f"chaos: {json.dumps(run['chaos'])}")
+    if history["compared"]:
+        print(f"history: the reports of {history['compared']} earlier run(s) are unchanged")
     if problems:
         print("CHECK FAILED:\n  " + "\n  ".join(problems))
     else:
         print(
             "check: every queue's report matches the calls placed "
-            "(queued = placed; answered + abandoned = offered); every call ended; "
-            "no call was offered to two agents at once"
+            "(queued = placed; answered + abandoned = offered); every call ended exactly once; "
+            "no call was offered to two agents at once; no agent was left BUSY or RESERVED"
         )
     if options.json_path:
         Path(options.json_path).write_text(
@@ -494,6 +584,9 @@ def run_demo(options: DemoOptions) -> int:
                     "reports": reports,
                     "problems": problems,
                     **lifecycle,
+                    "stuck_agents": run["stuck_agents"],
+                    "chaos": run["chaos"],
+                    "history_compared": history["compared"],
                     "started_at": run["started_at"],
                     "ended_at": run["ended_at"],
                 },
@@ -502,6 +595,40 @@ def run_demo(options: DemoOptions) -> int:
             )
         )
     return 1 if problems else 0
+
+
+def _comparable(report: dict[str, Any]) -> str:
+    return json.dumps({k: v for k, v in report.items() if k != "generated_at"},
+                      sort_keys=True, default=str)
+
+
+def _check_history(
+    state: stack.StackState, runs_dir: Path, run: dict[str, Any], reports: dict[str, Any]
+) -> dict[str, Any]:
+    """The reports of earlier runs on this state dir, computed again now, must equal what those
+    runs printed (the event log and ClickHouse are durable: `down`/`up` changes no figure).
+    Then this run's reports are kept for the next run."""
+    from hotline_cli.reporting import kpi_report_from_state
+
+    problems = []
+    compared = 0
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    for path in sorted(runs_dir.glob("*.json")):
+        earlier = json.loads(path.read_text())
+        start = datetime.fromisoformat(earlier["started_at"])
+        end = datetime.fromisoformat(earlier["ended_at"])
+        for tenant, report in earlier["reports"].items():
+            now = kpi_report_from_state(state, tenant, start, end)
+            if _comparable(now) != _comparable(report):
+                problems.append(f"the report of {tenant} for the run of {path.stem} changed")
+        compared += 1
+    name = run["started_at"].strftime("%Y%m%dT%H%M%S")
+    (runs_dir / f"{name}.json").write_text(
+        json.dumps({"started_at": run["started_at"].isoformat(),
+                    "ended_at": run["ended_at"].isoformat(), "reports": reports},
+                   default=str)
+    )
+    return {"problems": problems, "compared": compared}
 
 
 def _settle(

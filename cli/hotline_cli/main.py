@@ -54,6 +54,26 @@ def cmd_down(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_reset(args: argparse.Namespace) -> int:
+    settings = stack.StackSettings()
+    where = settings.state_dir.resolve()
+    if not args.yes:
+        if not sys.stdin.isatty():
+            print("hotline reset: give --yes to delete without asking", file=sys.stderr)
+            return 2
+        answer = input(f"Delete every event, recording, key and report in {where}? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return 1
+    try:
+        stack.reset(settings)
+    except stack.StackError as exc:
+        print(f"hotline reset: {exc}", file=sys.stderr)
+        return 1
+    print(f"deleted {where}")
+    return 0
+
+
 def cmd_status(args: argparse.Namespace) -> int:
     state = stack.running_state(stack.StackSettings())
     if state is None:
@@ -141,12 +161,18 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hotline_cli.demo import DemoOptions, run_demo
+    from hotline_cli.demo import DemoOptions, parse_chaos, run_demo
 
+    if args.chaos:
+        try:
+            parse_chaos(args.chaos, args.duration)
+        except ValueError as exc:
+            print(f"hotline demo: --chaos: {exc}", file=sys.stderr)
+            return 2
     options = DemoOptions(
         duration_s=args.duration,
         seed=args.seed,
-        kill_router_at_s=args.kill_router_at,
+        chaos=args.chaos,
         json_path=args.json,
     )
     return run_demo(options)
@@ -232,6 +258,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_up)
     sub.add_parser("down", help="stop what `hotline up` started").set_defaults(func=cmd_down)
     sub.add_parser("status", help="where the running stack listens").set_defaults(func=cmd_status)
+    reset = sub.add_parser(
+        "reset", help="delete the embedded stack's data (event log, content, keys, reports)"
+    )
+    reset.add_argument("--yes", action="store_true", help="do not ask")
+    reset.set_defaults(func=cmd_reset)
 
     events = sub.add_parser("events", help="look at the event streams")
     events_sub = events.add_subparsers(dest="events_command", required=True)
@@ -265,10 +296,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--seed", type=int, default=7)
     demo.add_argument(
-        "--kill-router-at",
-        type=float,
-        default=None,
-        help="SIGKILL the router this many seconds in, then restart it",
+        "--chaos",
+        metavar="KIND[@SECONDS]",
+        help="SIGKILL one process mid-run (ingress-sip, broker, clickhouse, analytics-sink or "
+        "router; default half-way); the supervisor restarts it and the checks must still hold",
     )
     demo.add_argument("--json", help="also write the demo's result (report + checks) here")
     demo.set_defaults(func=cmd_demo)

@@ -38,8 +38,8 @@ def queue_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
 def lifecycle_problems(
     state: StackState, tenant_id: str, start: datetime, end: datetime
 ) -> dict[str, list[str]]:
-    """Interactions that arrived in [start, end) and never ended, and contacts that were
-    offered to a second agent while an earlier offer was still unresolved."""
+    """Interactions that arrived in [start, end) and never ended or ended more than once, and
+    contacts that were offered to a second agent while an earlier offer was still unresolved."""
     ch = _clickhouse(state)
     client = ch.client()
     params = {"tenant": tenant_id, "start": to_ms(start), "end": to_ms(end)}
@@ -52,6 +52,18 @@ def lifecycle_problems(
             HAVING minIf(occurred_at_ms, kind = 'arrived') >= %(start)s
                AND minIf(occurred_at_ms, kind = 'arrived') < %(end)s
                AND countIf(kind IN {TERMINAL}) = 0
+            """,
+            params,
+        )
+        ended_twice = client.execute(
+            f"""
+            SELECT interaction_id, countIf(kind IN {TERMINAL}) AS ends
+            FROM {ch.database}.events FINAL
+            WHERE tenant_id = %(tenant)s AND entity = 'interaction'
+            GROUP BY interaction_id
+            HAVING minIf(occurred_at_ms, kind = 'arrived') >= %(start)s
+               AND minIf(occurred_at_ms, kind = 'arrived') < %(end)s
+               AND ends > 1
             """,
             params,
         )
@@ -91,5 +103,6 @@ def lifecycle_problems(
                 ringing.pop(offer_id, None)
     return {
         "unfinished_interactions": [f"{tenant_id}/{row[0]}" for row in unfinished],
+        "ended_twice": [f"{tenant_id}/{row[0]}: {row[1]} terminal events" for row in ended_twice],
         "concurrent_offers": concurrent,
     }

@@ -1,13 +1,22 @@
-"""The embedded stack behind `hotline up` / `hotline down`: the Tansu broker, a ClickHouse
-server and every service as its own OS process (as Kubernetes runs them), on this machine.
+"""The embedded stack behind `hotline up` / `hotline down`: object storage (SeaweedFS), the Tansu
+broker on it, a ClickHouse server and every service as its own OS process (as Kubernetes runs
+them), on this machine, under one supervisor that restarts whatever dies.
 
-What `up` started is written to <state dir>/stack.json; `down` stops exactly those processes.
+`up` plans the processes (ports, command lines, environments), writes the plan to
+<state dir>/stack.json and starts the supervisor (`python -m hotline_cli.supervisor`), which
+starts everything in order, waits for each to be ready, and from then on restarts a process that
+exits, with back-off. `down` stops the supervisor, then exactly the processes it recorded.
+
+Everything durable lives in the state dir: the event log (the broker's `s3://` storage in the
+object store), the content store's bucket, the keyring, ClickHouse's tables. `down` then `up`
+resumes with the whole history; `hotline reset` deletes it.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -19,8 +28,11 @@ from pathlib import Path
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline_cli import embedded
-from hotline_platform.bus import ensure_topics
 from hotline_platform.grpc_server import is_serving
+
+#: Buckets of the embedded object store: the broker's event log and the content store.
+EVENTS_BUCKET = "hotline-events"
+CONTENT_BUCKET = "hotline-content"
 
 
 class StackSettings(BaseSettings):
@@ -30,6 +42,7 @@ class StackSettings(BaseSettings):
 
     state_dir: Path = Path(".hotline")
     config_path: Path = Path("config/hotline.yaml")
+    object_store_port: int = 18333
     broker_port: int = 19092
     clickhouse_tcp_port: int = 19000
     clickhouse_http_port: int = 18123
@@ -40,17 +53,35 @@ class StackSettings(BaseSettings):
     ingress_sip_metrics_port: int = 9101
     router_metrics_port: int = 9102
     analytics_metrics_port: int = 9103
-    start_timeout_s: float = 60.0
+    start_timeout_s: float = 120.0
+    # The broker's event log in memory instead of the object store (tests and benchmarks only:
+    # `down` then loses every event).
+    memory_broker: bool = False
 
 
 @dataclass
-class ServiceProcess:
+class Process:
+    """One process the supervisor keeps running."""
+
     name: str
-    pid: int
-    grpc_port: int
+    argv: list[str]
     log: str
-    module: str = ""
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # added to the supervisor's environment
+    unset: list[str] = field(default_factory=list)  # removed from it
+    cwd: str = ""
+    grpc_port: int = 0  # services: where gRPC health is served
+    pid: int = 0
+    started: str = ""  # kernel start time of pid: a reused pid is not ours
+    restarts: int = 0
+
+    def environment(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if k not in self.unset}
+        env.update(self.env)
+        return env
+
+    @property
+    def module(self) -> str:
+        return self.argv[2] if self.argv[1:2] == ["-m"] else ""
 
 
 @dataclass
@@ -58,35 +89,39 @@ class StackState:
     state_dir: str
     config_path: str
     broker: str
-    broker_pid: int
     clickhouse_host: str
     clickhouse_tcp_port: int
     clickhouse_http_port: int
-    clickhouse_pid: int
     sip: str
-    services: list[ServiceProcess]
-    # pid -> kernel start time: a pid reused by another program after a reboot is not ours.
-    started: dict[str, str] = field(default_factory=dict)
+    object_store_endpoint: str
+    processes: list[Process]
+    supervisor_pid: int = 0
+    supervisor_started: str = ""
+    ready: bool = False
+    error: str = ""
 
     @classmethod
     def load(cls, path: Path) -> StackState:
         raw = json.loads(path.read_text())
-        raw["services"] = [ServiceProcess(**s) for s in raw["services"]]
+        raw["processes"] = [Process(**p) for p in raw["processes"]]
         return cls(**raw)
 
-    def service(self, name: str) -> ServiceProcess:
-        return next(s for s in self.services if s.name == name)
+    def process(self, name: str) -> Process:
+        return next(p for p in self.processes if p.name == name)
 
-    def pids(self) -> list[int]:
-        return [self.broker_pid, self.clickhouse_pid, *(s.pid for s in self.services)]
+    def service(self, name: str) -> Process:
+        return self.process(name)
 
-    def remember_start_times(self) -> None:
-        self.started = {str(pid): _start_time(pid) for pid in self.pids()}
+    @property
+    def services(self) -> list[Process]:
+        return [p for p in self.processes if p.grpc_port]
 
-    def ours(self, pid: int) -> bool:
-        """The process `up` started is still running under this pid."""
-        recorded = self.started.get(str(pid))
-        return pid_alive(pid) and (recorded is None or recorded == _start_time(pid))
+    def ours(self, pid: int, started: str) -> bool:
+        """The process we started is still running under this pid."""
+        return pid > 0 and pid_alive(pid) and (not started or started == start_time(pid))
+
+    def supervisor_running(self) -> bool:
+        return self.ours(self.supervisor_pid, self.supervisor_started)
 
 
 class StackError(RuntimeError):
@@ -112,11 +147,21 @@ def pid_alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[-1].split()[0] != "Z"
 
 
-def _start_time(pid: int) -> str:
+def start_time(pid: int) -> str:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[19]
     except (OSError, IndexError):
         return ""
+
+
+def save(path: Path, state: StackState) -> None:
+    """Write the state atomically (readers never see half a file); it holds the object
+    store's keys, so only its owner may read it."""
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        json.dump(asdict(state), fh, indent=2)
+    os.replace(tmp, path)
 
 
 def running_state(settings: StackSettings) -> StackState | None:
@@ -124,7 +169,8 @@ def running_state(settings: StackSettings) -> StackState | None:
     if not path.exists():
         return None
     state = StackState.load(path)
-    return state if any(state.ours(pid) for pid in state.pids()) else None
+    alive = state.supervisor_running() or any(state.ours(p.pid, p.started) for p in state.processes)
+    return state if alive else None
 
 
 def _port_free(port: int, kind: int = socket.SOCK_STREAM) -> bool:
@@ -147,64 +193,8 @@ def _pick_port(
     return port
 
 
-def service_env(state: StackState, extra: dict[str, str]) -> dict[str, str]:
-    env = dict(os.environ)
-    env.update(
-        {
-            "HOTLINE_KAFKA_BOOTSTRAP": state.broker,
-            "HOTLINE_CONFIG_PATH": state.config_path,
-            "HOTLINE_CLICKHOUSE_HOST": state.clickhouse_host,
-            "HOTLINE_CLICKHOUSE_PORT": str(state.clickhouse_tcp_port),
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
-    env.update(extra)
-    return env
-
-
-def start_service(state: StackState, svc: ServiceProcess) -> ServiceProcess:
-    log = open(svc.log, "ab")  # noqa: SIM115 (handed to the child)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", svc.module],
-        env=service_env(state, svc.env),
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    log.close()
-    svc.pid = proc.pid
-    return svc
-
-
-def wait_healthy(state: StackState, svc: ServiceProcess, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not pid_alive(svc.pid):
-            raise StackError(f"{svc.name} exited during start-up; see {svc.log}:\n{_tail(svc.log)}")
-        if is_serving(f"127.0.0.1:{svc.grpc_port}", timeout=1.0):
-            return
-        time.sleep(0.2)
-    raise StackError(
-        f"{svc.name} not healthy after {timeout:.0f}s; see {svc.log}:\n{_tail(svc.log)}"
-    )
-
-
-def _tail(path: str, size: int = 3000) -> str:
-    try:
-        data = Path(path).read_bytes()[-size:]
-    except OSError:
-        return ""
-    return data.decode(errors="replace")
-
-
-def up(settings: StackSettings, say: Callable[[str], None] = print) -> StackState:
-    existing = running_state(settings)
-    if existing is not None:
-        raise StackError(
-            f"a Hotline stack is already running (state {state_file(settings)}, broker "
-            f"{existing.broker}); run `hotline down` first"
-        )
+def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackState:
+    """Every process of the stack, with its ports, command line and environment."""
     state_dir = settings.state_dir.resolve()
     logs = state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -212,95 +202,175 @@ def up(settings: StackSettings, say: Callable[[str], None] = print) -> StackStat
     if not config_path.exists():
         raise StackError(f"tenancy config {config_path} not found")
 
+    s3_port = _pick_port(settings.object_store_port, "the object store (S3)", say)
     broker_port = _pick_port(settings.broker_port, "the broker", say)
     ch_tcp = _pick_port(settings.clickhouse_tcp_port, "ClickHouse (native)", say)
     ch_http = _pick_port(settings.clickhouse_http_port, "ClickHouse (HTTP)", say)
     sip_port = _pick_port(settings.sip_port, "SIP (UDP)", say, socket.SOCK_DGRAM)
 
-    started: list[int] = []
-    try:
-        broker = embedded.start_broker(broker_port, logs / "broker.log")
-        started.append(broker.pid)
-        clickhouse = embedded.start_clickhouse(state_dir / "clickhouse", ch_tcp, ch_http, logs)
-        started.append(clickhouse.pid)
-        embedded.wait_broker_ready(broker_port, timeout=settings.start_timeout_s)
-        embedded.wait_clickhouse_ready(ch_tcp, timeout=settings.start_timeout_s)
-        bootstrap = f"127.0.0.1:{broker_port}"
-        ensure_topics(bootstrap)
-
-        specs = [
-            (
-                "ingress-sip",
-                "hotline_ingress_sip",
-                settings.ingress_sip_grpc_port,
-                settings.ingress_sip_metrics_port,
-                {"HOTLINE_SIP_PORT": str(sip_port)},
-            ),
-            (
-                "router",
-                "hotline_router",
-                settings.router_grpc_port,
-                settings.router_metrics_port,
-                {},
-            ),
-            (
-                "analytics-sink",
-                "hotline_analytics",
-                settings.analytics_grpc_port,
-                settings.analytics_metrics_port,
-                {},
-            ),
-        ]
-        services = []
-        for name, module, grpc_port, metrics_port, extra in specs:
-            grpc_port = _pick_port(grpc_port, f"{name} gRPC", say)
-            metrics_port = _pick_port(metrics_port, f"{name} metrics", say)
-            env = {
-                "HOTLINE_GRPC_PORT": str(grpc_port),
-                "HOTLINE_METRICS_PORT": str(metrics_port),
-                "HOTLINE_INSTANCE_ID": f"{name}-0",
-                **extra,
-            }
-            services.append(
-                ServiceProcess(name, 0, grpc_port, str(logs / f"{name}.log"), module, env)
+    access_key, secret_key = embedded.object_store_credentials(state_dir)
+    store = embedded.ObjectStore(f"http://127.0.0.1:{s3_port}", access_key, secret_key)
+    objects_dir = state_dir / "objects"
+    embedded.write_object_store_identities(objects_dir, access_key, secret_key)
+    weed_ports = {flag: embedded.find_free_port() for flag in embedded.WEED_PORT_FLAGS}
+    storage = "memory://tansu/" if settings.memory_broker else f"s3://{EVENTS_BUCKET}/"
+    broker_env = embedded.broker_env(None if settings.memory_broker else store)
+    processes = [
+        Process(
+            "object-store",
+            embedded.object_store_argv(objects_dir, s3_port, weed_ports),
+            str(logs / "object-store.log"),
+            cwd=str(objects_dir),
+        ),
+        Process(
+            "broker",
+            embedded.broker_argv(broker_port, storage),
+            str(logs / "broker.log"),
+            env={k: v for k, v in broker_env.items() if os.environ.get(k) != v},
+            unset=[k for k in os.environ if k not in broker_env],
+        ),
+        Process(
+            "clickhouse",
+            embedded.clickhouse_argv(state_dir / "clickhouse", ch_tcp, ch_http, logs),
+            str(logs / "clickhouse-server.stdout.log"),
+            cwd=str(state_dir / "clickhouse"),
+        ),
+    ]
+    common = {
+        "HOTLINE_KAFKA_BOOTSTRAP": f"127.0.0.1:{broker_port}",
+        "HOTLINE_CONFIG_PATH": str(config_path),
+        "HOTLINE_CLICKHOUSE_HOST": "127.0.0.1",
+        "HOTLINE_CLICKHOUSE_PORT": str(ch_tcp),
+        "HOTLINE_OBJECT_STORE_ENDPOINT": store.endpoint,
+        "HOTLINE_OBJECT_STORE_BUCKET": CONTENT_BUCKET,
+        "HOTLINE_OBJECT_STORE_REGION": store.region,
+        "HOTLINE_OBJECT_STORE_ACCESS_KEY": access_key,
+        "HOTLINE_OBJECT_STORE_SECRET_KEY": secret_key,
+        "HOTLINE_KEYRING_PATH": str(state_dir / "keyring.json"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    specs = [
+        ("ingress-sip", "hotline_ingress_sip", settings.ingress_sip_grpc_port,
+         settings.ingress_sip_metrics_port, {"HOTLINE_SIP_PORT": str(sip_port)}),
+        ("router", "hotline_router", settings.router_grpc_port,
+         settings.router_metrics_port, {}),
+        ("analytics-sink", "hotline_analytics", settings.analytics_grpc_port,
+         settings.analytics_metrics_port, {}),
+    ]  # fmt: skip
+    for name, module, grpc_port, metrics_port, extra in specs:
+        grpc_port = _pick_port(grpc_port, f"{name} gRPC", say)
+        metrics_port = _pick_port(metrics_port, f"{name} metrics", say)
+        env = {
+            **common,
+            "HOTLINE_GRPC_PORT": str(grpc_port),
+            "HOTLINE_METRICS_PORT": str(metrics_port),
+            "HOTLINE_INSTANCE_ID": f"{name}-0",
+            **extra,
+        }
+        processes.append(
+            Process(
+                name,
+                [sys.executable, "-m", module],
+                str(logs / f"{name}.log"),
+                env=env,
+                grpc_port=grpc_port,
             )
-        state = StackState(
-            state_dir=str(state_dir),
-            config_path=str(config_path),
-            broker=bootstrap,
-            broker_pid=broker.pid,
-            clickhouse_host="127.0.0.1",
-            clickhouse_tcp_port=ch_tcp,
-            clickhouse_http_port=ch_http,
-            clickhouse_pid=clickhouse.pid,
-            sip=f"udp:127.0.0.1:{sip_port}",
-            services=services,
         )
-        for svc in services:
-            start_service(state, svc)
-            started.append(svc.pid)
-        save(settings, state)
-        for svc in services:
-            wait_healthy(state, svc, settings.start_timeout_s)
-    except Exception:
-        for pid in reversed(started):
-            embedded.stop_process(pid)
-        state_file(settings).unlink(missing_ok=True)
-        raise
-    return state
+    return StackState(
+        state_dir=str(state_dir),
+        config_path=str(config_path),
+        broker=f"127.0.0.1:{broker_port}",
+        clickhouse_host="127.0.0.1",
+        clickhouse_tcp_port=ch_tcp,
+        clickhouse_http_port=ch_http,
+        sip=f"udp:127.0.0.1:{sip_port}",
+        object_store_endpoint=store.endpoint,
+        processes=processes,
+    )
 
 
-def save(settings: StackSettings, state: StackState) -> None:
-    state.remember_start_times()
-    state_file(settings).write_text(json.dumps(asdict(state), indent=2))
+def object_store(state: StackState) -> embedded.ObjectStore:
+    access_key, secret_key = embedded.object_store_credentials(Path(state.state_dir))
+    return embedded.ObjectStore(state.object_store_endpoint, access_key, secret_key)
 
 
-def restart_service(settings: StackSettings, state: StackState, name: str) -> ServiceProcess:
-    svc = state.service(name)
-    start_service(state, svc)
-    save(settings, state)
-    wait_healthy(state, svc, settings.start_timeout_s)
-    return svc
+def up(settings: StackSettings, say: Callable[[str], None] = print) -> StackState:
+    """Plan the stack, start its supervisor, and wait until every process is ready."""
+    existing = running_state(settings)
+    if existing is not None:
+        raise StackError(
+            f"a Hotline stack is already running (state {state_file(settings)}, broker "
+            f"{existing.broker}); run `hotline down` first"
+        )
+    state = plan(settings, say)
+    path = state_file(settings).resolve()
+    save(path, state)
+    log_path = Path(state.state_dir) / "logs" / "supervisor.log"
+    supervisor = embedded.spawn(
+        [sys.executable, "-m", "hotline_cli.supervisor", str(path)], log_path
+    )
+    deadline = time.monotonic() + settings.start_timeout_s
+    while True:
+        state = StackState.load(path)
+        if state.ready:
+            return state
+        failed = supervisor.poll() is not None or state.error
+        if failed or time.monotonic() > deadline:
+            if supervisor.poll() is None:
+                embedded.stop_process(supervisor.pid, timeout=60)
+            _stop_processes(state)
+            path.unlink(missing_ok=True)
+            reason = state.error or (
+                "the supervisor exited" if supervisor.poll() is not None else
+                f"not ready after {settings.start_timeout_s:.0f}s"
+            )
+            raise StackError(f"{reason}; see {log_path}:\n{tail(str(log_path))}")
+        time.sleep(0.2)
+
+
+def wait_ready(state: StackState, proc: Process, timeout: float) -> None:
+    """Block until ``proc`` serves (services: gRPC health; infrastructure: its own probe)."""
+    if proc.name == "object-store":
+        embedded.wait_object_store_ready(
+            object_store(state), (EVENTS_BUCKET, CONTENT_BUCKET), timeout, log_path=Path(proc.log)
+        )
+    elif proc.name == "broker":
+        embedded.wait_broker_ready(int(state.broker.rsplit(":", 1)[1]), timeout)
+    elif proc.name == "clickhouse":
+        embedded.wait_clickhouse_ready(state.clickhouse_tcp_port, timeout)
+    else:
+        deadline = time.monotonic() + timeout
+        while not is_serving(f"127.0.0.1:{proc.grpc_port}", timeout=1.0):
+            if not pid_alive(proc.pid):
+                raise StackError(f"{proc.name} exited during start-up; see {proc.log}:\n"
+                                 + tail(proc.log))
+            if time.monotonic() > deadline:
+                raise StackError(f"{proc.name} not healthy after {timeout:.0f}s; see {proc.log}:\n"
+                                 + tail(proc.log))
+            time.sleep(0.2)
+
+
+def tail(path: str, size: int = 3000) -> str:
+    try:
+        data = Path(path).read_bytes()[-size:]
+    except OSError:
+        return ""
+    return data.decode(errors="replace")
+
+
+#: Stop order: services first (they flush to the broker), then ClickHouse and the broker, and
+#: the object store last (the broker's log lives in it).
+_STOP_ORDER = ("clickhouse", "broker", "object-store")
+
+
+def _stop_processes(state: StackState) -> None:
+    infra = [state.process(name) for name in _STOP_ORDER if any(
+        p.name == name for p in state.processes)]
+    services = [p for p in reversed(state.processes) if p not in infra]
+    for proc in [*services, *infra]:
+        if state.ours(proc.pid, proc.started):
+            # weed ignores SIGTERM for > 20 s (INFRA.md); its writes are already on disk.
+            embedded.stop_process(proc.pid, timeout=3 if proc.name == "object-store" else 15)
 
 
 def down(settings: StackSettings, say: Callable[[str], None] = print) -> bool:
@@ -309,18 +379,55 @@ def down(settings: StackSettings, say: Callable[[str], None] = print) -> bool:
         say("no Hotline stack is running here")
         return False
     state = StackState.load(path)
-    # Services first (they flush to the broker), then the broker and ClickHouse; never a
-    # process that merely reuses a recorded pid.
-    for pid in [*(s.pid for s in reversed(state.services)), state.broker_pid, state.clickhouse_pid]:
-        if state.ours(pid):
-            embedded.stop_process(pid)
+    if state.supervisor_running():  # first, so that it restarts nothing we stop
+        embedded.stop_process(state.supervisor_pid, timeout=10)
+    _stop_processes(StackState.load(path))  # the supervisor may have restarted one meanwhile
     path.unlink()
     say("Hotline stack stopped")
     return True
 
 
+def reset(settings: StackSettings) -> Path:
+    """Delete everything the stack keeps (event log, content, keys, ClickHouse, logs)."""
+    if running_state(settings) is not None:
+        raise StackError("the stack is running: `hotline down` first")
+    state_dir = settings.state_dir.resolve()
+    if state_dir.exists():
+        shutil.rmtree(state_dir)
+    return state_dir
+
+
+def kill(state: StackState, name: str, sig: int) -> int:
+    """Send ``sig`` to the named process (chaos); returns its pid."""
+    proc = state.process(name)
+    if not state.ours(proc.pid, proc.started):
+        raise StackError(f"{name} is not running")
+    os.kill(proc.pid, sig)
+    return proc.pid
+
+
+def wait_restarted(
+    settings: StackSettings, name: str, old_pid: int, timeout: float
+) -> StackState:
+    """Wait until the supervisor has restarted ``name`` (a new pid) and it is ready again."""
+    path = state_file(settings)
+    deadline = time.monotonic() + timeout
+    while True:
+        state = StackState.load(path)
+        proc = state.process(name)
+        if proc.pid not in (0, old_pid) and state.ours(proc.pid, proc.started):
+            break
+        if time.monotonic() > deadline:
+            raise StackError(f"{name} was not restarted within {timeout:.0f}s")
+        time.sleep(0.2)
+    wait_ready(state, proc, max(1.0, deadline - time.monotonic()))
+    return state
+
+
 def describe(state: StackState) -> str:
     lines = [
+        f"  object store (S3)         {state.object_store_endpoint} "
+        f"(buckets {EVENTS_BUCKET}, {CONTENT_BUCKET})",
         f"  broker (Kafka protocol)   {state.broker}",
         f"  ClickHouse                native 127.0.0.1:{state.clickhouse_tcp_port}, "
         f"HTTP http://127.0.0.1:{state.clickhouse_http_port}",
@@ -331,5 +438,19 @@ def describe(state: StackState) -> str:
             f"  {svc.name:<25} gRPC 127.0.0.1:{svc.grpc_port}, "
             f"metrics :{svc.env.get('HOTLINE_METRICS_PORT')}, pid {svc.pid}, log {svc.log}"
         )
+    restarted = [f"{p.name} ×{p.restarts}" for p in state.processes if p.restarts]
+    lines.append(f"  supervisor                pid {state.supervisor_pid}, restarts: "
+                 + (", ".join(restarted) or "none"))
     lines.append(f"  tenancy config            {state.config_path}")
+    lines.append(f"  state (durable)           {state.state_dir}")
     return "\n".join(lines)
+
+
+def start_process(proc: Process) -> subprocess.Popen[bytes]:
+    popen = embedded.spawn(
+        proc.argv, Path(proc.log), cwd=Path(proc.cwd) if proc.cwd else None,
+        env=proc.environment(),
+    )
+    proc.pid = popen.pid
+    proc.started = start_time(popen.pid)
+    return popen
