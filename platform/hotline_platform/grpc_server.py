@@ -2,12 +2,16 @@
 
 TLS: `start` serves TLS when given server credentials (`server_credentials`, built from the
 HOTLINE_TLS_* settings of ServiceSettings), mutual TLS when a client CA is given too, and
-plaintext otherwise (the embedded stack: loopback only). `python -m hotline_platform.grpc_probe`
-is the health probe for TLS servers (Kubernetes' built-in gRPC probe speaks plaintext only).
+plaintext otherwise (the embedded stack: loopback only). The files are read again when they
+change (checked before each new connection's handshake), so a renewed certificate (e.g. a
+Kubernetes Secret updated by cert-manager) is served without a restart.
+`python -m hotline_platform.grpc_probe` is the health probe for TLS servers (Kubernetes'
+built-in gRPC probe speaks plaintext only).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -26,14 +30,51 @@ def server_credentials(
         return None
     if not cert_file or not key_file:
         raise ValueError("TLS needs both a certificate file and a key file")
+    files = _TlsFiles(cert_file, key_file, client_ca_file)
     try:
-        pair = (Path(key_file).read_bytes(), Path(cert_file).read_bytes())
-        client_ca = Path(client_ca_file).read_bytes() if client_ca_file else None
+        initial = files.load()
     except OSError as exc:
         raise ValueError(f"cannot read TLS files: {exc}") from exc
-    return grpc.ssl_server_credentials(
-        [pair], root_certificates=client_ca, require_client_auth=client_ca is not None
+    return grpc.dynamic_ssl_server_credentials(
+        initial, files.fetch_if_changed, require_client_authentication=bool(client_ca_file)
     )
+
+
+class _TlsFiles:
+    """The PEM files of a TLS server, re-read when their modification times change."""
+
+    def __init__(self, cert_file: str, key_file: str, client_ca_file: str) -> None:
+        self.paths = tuple(p for p in (cert_file, key_file, client_ca_file) if p)
+        self.cert_file, self.key_file, self.client_ca_file = cert_file, key_file, client_ca_file
+        self.stamp: tuple[tuple[int, int], ...] = ()
+
+    def _stamp(self) -> tuple[tuple[int, int], ...]:
+        return tuple((st.st_mtime_ns, st.st_size) for st in map(os.stat, self.paths))
+
+    def _read(self) -> grpc.ServerCertificateConfiguration | None:
+        """The files' configuration; None when they changed while being read."""
+        before = self._stamp()
+        pair = (Path(self.key_file).read_bytes(), Path(self.cert_file).read_bytes())
+        client_ca = Path(self.client_ca_file).read_bytes() if self.client_ca_file else None
+        if self._stamp() != before:
+            return None
+        self.stamp = before
+        return grpc.ssl_server_certificate_configuration([pair], root_certificates=client_ca)
+
+    def load(self) -> grpc.ServerCertificateConfiguration:
+        for _ in range(10):
+            configuration = self._read()
+            if configuration is not None:
+                return configuration
+        raise OSError(f"TLS files keep changing: {', '.join(self.paths)}")
+
+    def fetch_if_changed(self) -> grpc.ServerCertificateConfiguration | None:
+        """grpc's fetcher (before each handshake): a new configuration, or None to keep the
+        current one (also while the files are being replaced: the next handshake retries)."""
+        try:
+            return None if self._stamp() == self.stamp else self._read()
+        except OSError:
+            return None
 
 
 async def start(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -257,3 +258,28 @@ def test_incomplete_tls_settings_are_refused(pki: Pki, tmp_path: Path) -> None:
     )
     with pytest.raises(ValueError, match="cannot read TLS files"):
         missing.grpc_credentials()
+
+
+def test_a_renewed_certificate_is_served_without_a_restart(pki: Pki, tmp_path: Path) -> None:
+    """As when cert-manager renews the Secret the pod mounts: new connections get the new
+    certificate (here from another CA, so a client can tell which one it got)."""
+    cert, key = tmp_path / "tls.crt", tmp_path / "tls.key"
+    cert.write_bytes(pki.server.cert_pem)
+    key.write_bytes(pki.server.key_pem)
+    settings = ServiceSettings(tls_cert_file=str(cert), tls_key_file=str(key))
+    served = Served(settings, find_free_port())
+    try:
+        address = f"localhost:{served.port}"
+        assert grpc_server.is_serving(address, 3, root_cert=pki.ca.cert_pem)
+        renewed_ca = Authority(tmp_path, "renewed-ca")
+        renewed = renewed_ca.issue("renewed", ["localhost"], ExtendedKeyUsageOID.SERVER_AUTH)
+        # Replace key and certificate (mtime moves on even on coarse-grained file systems).
+        key.write_bytes(renewed.key_pem)
+        cert.write_bytes(renewed.cert_pem)
+        for path in (cert, key):
+            stat = path.stat()
+            os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+        assert grpc_server.is_serving(address, 3, root_cert=renewed_ca.issued.cert_pem)
+        assert not grpc_server.is_serving(address, 2, root_cert=pki.ca.cert_pem)
+    finally:
+        served.stop()
