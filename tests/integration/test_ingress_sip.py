@@ -26,6 +26,7 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from google.protobuf.message import DecodeError
 
 from hotline.common.v1.envelope_pb2 import CHANNEL_VOICE, DIRECTION_INBOUND
+from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.interaction.v1.events_pb2 import (
     IDENTITY_KIND_PHONE,
     InteractionAbandoned,
@@ -41,8 +42,13 @@ from hotline_ingress_sip.domain.sip import (
     serialize,
 )
 from hotline_platform.bus import EventPublisher, ensure_topics
-from hotline_platform.envelope import new_envelope
-from hotline_platform.topics import ROUTING_INTERACTIONS, VOICE_INTERACTIONS, dead_letter_topic
+from hotline_platform.envelope import new_envelope, occurred_at_ms
+from hotline_platform.topics import (
+    INGRESS_LIVENESS,
+    ROUTING_INTERACTIONS,
+    VOICE_INTERACTIONS,
+    dead_letter_topic,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -90,6 +96,7 @@ class Ingress:
     sip: tuple[str, int]
     log: Path
     bootstrap: str
+    instance_id: str = ""
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
@@ -113,20 +120,22 @@ def ingress(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[I
     config.write_text(TENANCY)
     sip_port = free_udp_port()
     log = base / "ingress-sip.log"
+    instance_id = f"test-{uuid.uuid4().hex[:6]}"
     env = {
         **os.environ,
         "HOTLINE_KAFKA_BOOTSTRAP": broker,
         "HOTLINE_CONFIG_PATH": str(config),
         "HOTLINE_SIP_PORT": str(sip_port),
         "HOTLINE_GRPC_PORT": str(free_tcp_port()),
-        "HOTLINE_INSTANCE_ID": f"test-{uuid.uuid4().hex[:6]}",
+        "HOTLINE_INSTANCE_ID": instance_id,
         "HOTLINE_LOG_LEVEL": "INFO",
+        "HOTLINE_HEARTBEAT_INTERVAL_MS": "500",
     }
     with log.open("wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "hotline_ingress_sip"], env=env, stdout=out, stderr=out
         )
-    service = Ingress(proc, ("127.0.0.1", sip_port), log, broker)
+    service = Ingress(proc, ("127.0.0.1", sip_port), log, broker, instance_id)
     # Ready = answers OPTIONS (the offers consumer is positioned before SIP is served).
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
@@ -634,6 +643,36 @@ def test_undecodable_routing_record_is_dead_lettered(ingress, router) -> None:
     assert headers["hotline-source-topic"] == ROUTING_INTERACTIONS.name.encode()
     assert headers["hotline-source-partition"] == b"3"
     assert headers["hotline-reason"]
+
+
+def test_liveness_started_before_serving_then_heartbeats(ingress) -> None:
+    """One `started` per tenant served (the config's acme), durable before SIP answered the
+    fixture's OPTIONS, then heartbeats of the same incarnation (every 500 ms here)."""
+    reader = TopicReader(ingress.bootstrap, INGRESS_LIVENESS.name, INGRESS_LIVENESS.partitions)
+    producer = f"ingress-sip/{ingress.instance_id}"
+
+    def ours(kind: str) -> list[IngressEvent]:
+        out = []
+        for key, value, _headers in reader.records:
+            try:
+                event = IngressEvent.FromString(value or b"")
+            except DecodeError:
+                continue
+            if event.envelope.producer == producer and event.WhichOneof("event") == kind:
+                assert key == event.envelope.tenant_id.encode()
+                out.append(event)
+        return out
+
+    found = reader.wait_for(lambda _k, _v, _h: len(ours("heartbeat")) >= 2)
+    reader.close()
+    assert found is not None, f"no heartbeats:\n{ingress_log(ingress)}"
+    [started] = ours("started")
+    assert started.envelope.tenant_id == "acme"
+    assert started.started.instance_id == ingress.instance_id
+    assert started.started.heartbeat_interval_ms == 500
+    for beat in ours("heartbeat"):
+        assert beat.heartbeat.incarnation_id == started.started.incarnation_id
+        assert beat.heartbeat.started_at_ms == occurred_at_ms(started.envelope)
 
 
 def ingress_log(ingress: Ingress) -> str:
