@@ -73,6 +73,7 @@ class Process:
     pid: int = 0
     started: str = ""  # kernel start time of pid: a reused pid is not ours
     restarts: int = 0
+    ready_after_s: float = 0.0  # from its start to serving, at `up`
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in self.unset}

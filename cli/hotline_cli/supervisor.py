@@ -47,12 +47,15 @@ class Supervisor:
 
     def start_all(self, timeout: float = 120) -> None:
         for proc in self.state.processes:
+            started = time.monotonic()
             self.children[proc.name] = stack.start_process(proc)
             self.save()
             log.info("started %s pid %s", proc.name, proc.pid)
             stack.wait_ready(self.state, proc, timeout)
             if proc.name == "broker":
                 ensure_topics(self.state.broker)
+            proc.ready_after_s = round(time.monotonic() - started, 3)
+            log.info("%s ready after %.2fs", proc.name, proc.ready_after_s)
         self.state.ready = True
         self.save()
         log.info("every process is ready")
