@@ -24,6 +24,9 @@ DISTRIBUTIONS = {
     "prometheus_client": "prometheus-client",
     "pydantic": "pydantic-settings",
     "pydantic_settings": "pydantic-settings",
+    "boto3": "boto3",
+    "botocore": "boto3",
+    "cryptography": "cryptography",
 }
 # First-party packages: import name -> source folder in the repository.
 FIRST_PARTY = {
