@@ -10,14 +10,13 @@ from datetime import datetime
 from typing import Any
 
 from hotline_analytics import SERVICE
+from hotline_analytics.adapters.audit import SinkBatch, SinkStore
 from hotline_analytics.adapters.clickhouse import (
-    ClickHouseEventStore,
     ClickHouseReports,
     ClickHouseSettings,
     create_schema,
 )
 from hotline_analytics.adapters.kafka import BatchConsumer, KafkaDeadLetters
-from hotline_analytics.adapters.rows import EventBatch
 from hotline_analytics.application.ingest import IngestBatch, IngestResult, MappedBatch
 from hotline_analytics.application.ports import Record
 from hotline_analytics.application.report import build_report, format_report
@@ -26,7 +25,10 @@ from hotline_analytics.settings import AnalyticsSettings
 from hotline_platform import metrics
 from hotline_platform.bus import EventPublisher, ensure_topics
 from hotline_platform.tenancy import TenancyConfig
-from hotline_platform.topics import EVENT_TOPICS, dead_letter_topic
+from hotline_platform.topics import AUDIT_TOPICS, EVENT_TOPICS, dead_letter_topic
+
+# Contract events -> `events`; every service's audit topic -> `content_access`.
+TOPICS = (*EVENT_TOPICS, *AUDIT_TOPICS)
 
 __all__ = ["AnalyticsSink", "build_sink", "format_report", "kpi_report", "outcome_counts"]
 
@@ -54,7 +56,7 @@ class AnalyticsSink:
 
     def prepare(self) -> None:
         """Create the topics (declared partition counts) and the ClickHouse schema."""
-        ensure_topics(self.settings.kafka_bootstrap, (*EVENT_TOPICS, dead_letter_topic(SERVICE)))
+        ensure_topics(self.settings.kafka_bootstrap, (*TOPICS, dead_letter_topic(SERVICE)))
         ch = self.settings.clickhouse()
         client = ch.client()
         try:
@@ -69,11 +71,11 @@ class AnalyticsSink:
         client = ch.client()
         publisher = EventPublisher(s.kafka_bootstrap, f"{SERVICE}/{s.instance_id}")
         dead_letters = KafkaDeadLetters(publisher, SERVICE)
-        ingest = IngestBatch(EventBatch, ClickHouseEventStore(client, ch.database), dead_letters)
+        ingest = IngestBatch(SinkBatch, SinkStore(client, ch.database), dead_letters)
         consumer = BatchConsumer(
             s.kafka_bootstrap,
             s.consumer_group,
-            EVENT_TOPICS,
+            TOPICS,
             batch_size=s.batch_size,
             max_wait_s=s.batch_max_wait_s,
             client_id=f"{SERVICE}/{s.instance_id}",
@@ -92,7 +94,7 @@ class AnalyticsSink:
             metrics.DEAD_LETTERED.labels(SERVICE).inc(result.dead_lettered)
             return result
 
-        log.info("consuming %s as group %s", [t.name for t in EVENT_TOPICS], s.consumer_group)
+        log.info("consuming %s as group %s", [t.name for t in TOPICS], s.consumer_group)
         try:
             consumer.run(prepare, store, stop)
         finally:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from hotline_analytics.adapters.audit import content_access_ddl
 from hotline_analytics.adapters.rows import COLUMNS
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -183,4 +184,5 @@ def schema_statements(database: str) -> list[str]:
         _events_ddl(db),
         _interactions_ddl(db),
         _interactions_mv_ddl(db),
+        content_access_ddl(db),
     ]
