@@ -11,7 +11,7 @@ import sys
 import time
 import traceback
 
-MODULES: tuple[str, ...] = ("event_throughput", "sip_call_rate", "staffing_plan")
+MODULES: tuple[str, ...] = ("event_throughput", "sip_call_rate", "staffing_plan", "content_store")
 
 
 def main(names: list[str] | None = None) -> int:
