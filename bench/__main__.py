@@ -11,7 +11,14 @@ import sys
 import time
 import traceback
 
-MODULES: tuple[str, ...] = ("event_throughput", "sip_call_rate", "staffing_plan", "content_store")
+MODULES: tuple[str, ...] = (
+    "event_throughput",
+    "sip_call_rate",
+    "staffing_plan",
+    "content_store",
+    "event_log",
+    "restart",
+)
 
 
 def main(names: list[str] | None = None) -> int:
