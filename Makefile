@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 DEMO_ARGS ?=
 
-.PHONY: install demo test unit integration system bench lint proto up down clean
+.PHONY: install demo test unit integration system chaos bench lint proto up down reset clean
 
 $(STAMP): requirements.lock pyproject.toml scripts/install-system-deps.sh
 	bash scripts/install-system-deps.sh
@@ -31,6 +31,11 @@ integration: install
 system: install
 	$(PY) -m pytest -q tests/system
 
+# Every fault of the demo (SIGKILL of ingress-sip, broker, ClickHouse, analytics sink, router)
+# with longer runs than `make test` uses (90 s of calls each, about 15 minutes in all).
+chaos: install
+	HOTLINE_CHAOS_DURATION=$${HOTLINE_CHAOS_DURATION:-90} $(PY) -m pytest -q tests/system/test_demo.py
+
 bench: install
 	$(PY) -m bench
 
@@ -46,6 +51,9 @@ up: install
 
 down:
 	$(VENV)/bin/hotline down
+
+reset:
+	$(VENV)/bin/hotline reset
 
 clean:
 	-$(VENV)/bin/hotline down
