@@ -199,5 +199,6 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"abandonment rate: {d['abandonment_rate_formula']}; ASA: {d['asa']}",
         f"AHT: {d['aht']}",
         f"waiting: {d['waiting']}",
+        f"ended by a fault: {d['ended_by_fault']}",
     ]
     return "\n".join(out)

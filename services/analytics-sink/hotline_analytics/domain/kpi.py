@@ -118,6 +118,10 @@ class CountingRules:
             "handled": "answered contacts whose wrap-up has ended",
             "aht": "sum of (talk + hold + wrap-up) of handled contacts / handled"
             " (talk_ms already includes hold in the contract, so hold is not added twice)",
+            "ended_by_fault": "contacts whose ingress instance crashed or fell silent are ended"
+            " by the router: waiting or ringing ones count as abandoned (reason ingress_lost;"
+            " short if under the short-abandon time), connected ones as answered (completed by"
+            " SYSTEM, handled once wrapped up)",
         }
 
 
