@@ -557,7 +557,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         seconds = time.monotonic() - started
         router = _router_log(router_log, log_offset)
     finally:
+        started = time.monotonic()
         stack.down(settings, say=_say)
+        down_s = time.monotonic() - started
 
     ready = {p.name: p.ready_after_s for p in state.processes}
     breakdown = {
@@ -584,6 +586,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "router": router,
         "analytics_sink_before_restart": sink,
         "first_up_seconds_empty_log": round(first_up_s, 2),
+        "down_seconds_after": round(down_s, 2),
         "tenancy": "hotline_cli.demo.build_plan (2 tenants, 3 queues, 22 agents)",
         "definitions": {
             "seconds": "stack.up wall time, from the call to every process ready (services:"
