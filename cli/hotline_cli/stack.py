@@ -53,7 +53,9 @@ class StackSettings(BaseSettings):
     ingress_sip_metrics_port: int = 9101
     router_metrics_port: int = 9102
     analytics_metrics_port: int = 9103
-    start_timeout_s: float = 120.0
+    # Each process's start-up, and `up` as a whole. The router replays its whole history at
+    # start (~50k events/s here: 1M events take ~20 s), so this bounds the history too.
+    start_timeout_s: float = 600.0
     # The broker's event log in memory instead of the object store (tests and benchmarks only:
     # `down` then loses every event).
     memory_broker: bool = False
@@ -96,6 +98,7 @@ class StackState:
     sip: str
     object_store_endpoint: str
     processes: list[Process]
+    start_timeout_s: float = 600.0
     supervisor_pid: int = 0
     supervisor_started: str = ""
     ready: bool = False
@@ -287,6 +290,7 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
         sip=f"udp:127.0.0.1:{sip_port}",
         object_store_endpoint=store.endpoint,
         processes=processes,
+        start_timeout_s=settings.start_timeout_s,
     )
 
 

@@ -45,7 +45,8 @@ class Supervisor:
     def save(self) -> None:
         stack.save(self.path, self.state)
 
-    def start_all(self, timeout: float = 120) -> None:
+    def start_all(self) -> None:
+        timeout = self.state.start_timeout_s
         for proc in self.state.processes:
             started = time.monotonic()
             self.children[proc.name] = stack.start_process(proc)
