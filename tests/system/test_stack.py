@@ -1,9 +1,11 @@
-"""`hotline up` / `status` / `events tail` / `down` on the real embedded stack."""
+"""`hotline up` / `status` / `events tail` / `down` / `reset` on the real embedded stack: the
+event log survives `down` and `up`, the supervisor restarts a killed service."""
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -11,6 +13,7 @@ from pathlib import Path
 import grpc
 import pytest
 
+from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli import stack
 from hotline_cli.embedded import find_free_port
@@ -18,6 +21,7 @@ from hotline_cli.embedded import find_free_port
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
 PORTS = (
+    "OBJECT_STORE_PORT",
     "BROKER_PORT",
     "CLICKHOUSE_TCP_PORT",
     "CLICKHOUSE_HTTP_PORT",
@@ -84,12 +88,48 @@ def test_up_status_tail_down(tmp_path: Path) -> None:
         assert line["event"]["envelope"]["tenantId"] == "acme"
         assert line["event"]["envelope"]["agentId"] == "acme-a1"
         assert "loggedIn" in line["event"]
-        recorded = json.loads((tmp_path / "state" / "stack.json").read_text())
-        pids = [recorded["broker_pid"], recorded["clickhouse_pid"]]
-        pids += [svc["pid"] for svc in recorded["services"]]
+        pids = _pids(tmp_path)
         assert all(stack.pid_alive(pid) for pid in pids)
     finally:
         down = _hotline(env, "down")
     assert down.returncode == 0
     assert not any(stack.pid_alive(pid) for pid in pids), "down left a process running"
     assert not (tmp_path / "state" / "stack.json").exists()
+
+    # The event log is durable: after `up` again the router rebuilt the agent's state from it.
+    up = _hotline(env, "up", "--config", "config/hotline.yaml")
+    try:
+        assert up.returncode == 0, up.stdout + up.stderr
+        assert _agent_state(env) == agent_pb2.AGENT_STATE_NOT_READY
+        # A SIGKILLed service is restarted by the supervisor, and rebuilds the same state.
+        settings = stack.StackSettings(state_dir=tmp_path / "state")
+        state = stack.StackState.load(stack.state_file(settings))
+        killed = stack.kill(state, "router", signal.SIGKILL)
+        stack.wait_restarted(settings, "router", killed, timeout=60)
+        assert _agent_state(env) == agent_pb2.AGENT_STATE_NOT_READY
+        status = _hotline(env, "status")
+        assert "router ×1" in status.stdout, status.stdout
+        refused = _hotline(env, "reset", "--yes")
+        assert refused.returncode == 1 and "down" in refused.stderr
+        pids = _pids(tmp_path)
+    finally:
+        assert _hotline(env, "down").returncode == 0
+    assert not any(stack.pid_alive(pid) for pid in pids), "down left a process running"
+    reset = _hotline(env, "reset", "--yes")
+    assert reset.returncode == 0, reset.stderr
+    assert not (tmp_path / "state").exists()
+
+
+def _pids(tmp_path: Path) -> list[int]:
+    recorded = json.loads((tmp_path / "state" / "stack.json").read_text())
+    return [recorded["supervisor_pid"], *(p["pid"] for p in recorded["processes"])]
+
+
+def _agent_state(env: dict[str, str]) -> int:
+    with grpc.insecure_channel(f"127.0.0.1:{env['HOTLINE_ROUTER_GRPC_PORT']}") as channel:
+        view = router_pb2_grpc.AgentServiceStub(channel).GetAgent(
+            router_pb2.GetAgentRequest(tenant_id="acme", agent_id="acme-a1"),
+            metadata=(("authorization", "Bearer acme-dev-credential"),),
+            timeout=10,
+        )
+    return int(view.state)
