@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -369,13 +370,23 @@ _STOP_ORDER = ("clickhouse", "broker", "object-store")
 
 
 def _stop_processes(state: StackState) -> None:
-    infra = [state.process(name) for name in _STOP_ORDER if any(
-        p.name == name for p in state.processes)]
-    services = [p for p in reversed(state.processes) if p not in infra]
-    for proc in [*services, *infra]:
+    """Stop the services together (each flushes its events), then ClickHouse and the broker,
+    then the object store."""
+
+    def stop(proc: Process) -> None:
         if state.ours(proc.pid, proc.started):
             # weed ignores SIGTERM for > 20 s (INFRA.md); its writes are already on disk.
             embedded.stop_process(proc.pid, timeout=3 if proc.name == "object-store" else 15)
+
+    infra = [p for p in state.processes if p.name in _STOP_ORDER]
+    stages = [
+        [p for p in state.processes if p not in infra],
+        [p for p in infra if p.name != "object-store"],
+        [p for p in infra if p.name == "object-store"],
+    ]
+    with ThreadPoolExecutor(max_workers=len(state.processes) or 1) as pool:
+        for stage in stages:
+            list(pool.map(stop, stage))
 
 
 def down(settings: StackSettings, say: Callable[[str], None] = print) -> bool:
