@@ -45,21 +45,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.event_log import produce_all
+
 RESULTS = Path(__file__).resolve().parent / "results"
 INGRESS = "ingress-sip/ingress-sip-0"
 ROUTER = "router/router-0"
 DAY_MS = 86_400_000
 SHIFT_MS = 8 * 3_600_000
 ABANDON_SHARE = 0.12  # per answered call, a call abandoned in queue this often
-PRODUCER_CONFIG: dict[str, Any] = {
-    # As hotline_platform.bus.EventPublisher (idempotent, no compression), batched for a bulk load.
-    "enable.idempotence": True,
-    "compression.type": "none",
-    "linger.ms": 5,
-    "batch.num.messages": 10_000,
-    "queue.buffering.max.messages": 2_000_000,
-    "queue.buffering.max.kbytes": 2_097_151,
-}
 
 
 # ------------------------------------------------------------------ history
@@ -376,32 +369,12 @@ def _can_take(agent: Any, queue: Any) -> bool:
 
 
 def _produce(bootstrap: str, records: list[_Record]) -> dict[str, Any]:
-    from confluent_kafka import Producer
-
-    producer = Producer(
-        {"bootstrap.servers": bootstrap, "client.id": "bench-restart-history", **PRODUCER_CONFIG}
+    count, seconds = produce_all(
+        bootstrap,
+        "bench-restart-history",
+        ((r.topic, r.partition, r.key, r.value) for r in records),
     )
-    errors: list[str] = []
-
-    def on_delivery(err: Any, _msg: Any) -> None:
-        if err is not None:
-            errors.append(str(err))
-
-    produce = producer.produce
-    started = time.monotonic()
-    for r in records:
-        while True:
-            try:
-                produce(r.topic, r.value, r.key, partition=r.partition, on_delivery=on_delivery)
-                break
-            except BufferError:
-                producer.poll(0.01)
-    producer.poll(0)
-    undelivered = producer.flush(300)
-    seconds = time.monotonic() - started
-    if undelivered or errors:
-        raise RuntimeError(f"history: {undelivered} undelivered, errors {errors[:3]}")
-    return {"seconds": round(seconds, 2), "events_per_s": round(len(records) / seconds)}
+    return {"seconds": round(seconds, 2), "events_per_s": round(count / seconds)}
 
 
 # ------------------------------------------------------------------ stack
