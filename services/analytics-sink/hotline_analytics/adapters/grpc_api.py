@@ -1,0 +1,134 @@
+"""gRPC `hotline.analytics.v1.Reports`: the read API over application/reads.py.
+
+Each call: tenant guard first (hotline_platform.auth.authorize_call), then the use case on a
+worker thread of the API's own executor (ClickHouse clients block), then one generic mapping
+to protobuf (hotline_platform.protodict: field names of the report dict and the dataclasses
+agree with the messages). Errors: UnknownTenant NOT_FOUND, InvalidRequest INVALID_ARGUMENT,
+StoreUnavailable UNAVAILABLE.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import datetime
+from typing import NoReturn, TypeVar
+
+import grpc
+
+from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
+from hotline_analytics.application.reads import (
+    InvalidRequest,
+    ReportsService,
+    StoreUnavailable,
+    UnknownTenant,
+)
+from hotline_platform.auth import authorize_call
+from hotline_platform.protodict import to_datetime, to_dict, to_message
+from hotline_platform.tenancy import TenancyConfig
+
+T = TypeVar("T")
+
+SERVICE_NAMES = (reports_pb2.DESCRIPTOR.services_by_name["Reports"].full_name,)
+
+
+async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
+    await context.abort(code, text)
+    raise AssertionError("unreachable")  # pragma: no cover - abort raises
+
+
+def _period(
+    request: reports_pb2.GetKpiReportRequest | reports_pb2.CheckLifecycleRequest,
+) -> tuple[datetime | None, datetime | None]:
+    """The request's period; None for a bound that is not given."""
+    if not request.HasField("period"):
+        return None, None
+    period = request.period
+    start = to_datetime(getattr(period, "from")) if period.HasField("from") else None
+    end = to_datetime(period.to) if period.HasField("to") else None
+    return start, end
+
+
+def _identity_kind(identity: reports_pb2.CustomerIdentity) -> str:
+    """`phone` for IDENTITY_KIND_PHONE; "" when unset (the use case refuses it)."""
+    kind = to_dict(identity)["kind"]
+    return "" if kind == "unspecified" else str(kind)
+
+
+class ReportsApi(reports_pb2_grpc.ReportsServicer):
+    def __init__(
+        self,
+        service: ReportsService,
+        tenancy: Callable[[], TenancyConfig],
+        executor: Executor | None = None,
+    ) -> None:
+        self._service = service
+        self._tenancy = tenancy
+        self._executor = executor
+
+    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
+        await authorize_call(self._tenancy(), context, tenant_id)
+
+    async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._executor, call)
+        except UnknownTenant as exc:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+        except InvalidRequest as exc:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except StoreUnavailable as exc:
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"reports unavailable: {exc}")
+
+    async def GetKpiReport(  # noqa: N802 - gRPC method name
+        self, request: reports_pb2.GetKpiReportRequest, context: grpc.aio.ServicerContext
+    ) -> reports_pb2.KpiReport:
+        await self._guard(context, request.tenant_id)
+        start, end = _period(request)
+        report = await self._run(
+            context,
+            lambda: self._service.kpi_report(
+                request.tenant_id, start, end, list(request.queue_ids)
+            ),
+        )
+        return to_message(report, reports_pb2.KpiReport)
+
+    async def ListCustomerContacts(  # noqa: N802
+        self,
+        request: reports_pb2.ListCustomerContactsRequest,
+        context: grpc.aio.ServicerContext,
+    ) -> reports_pb2.ListCustomerContactsResponse:
+        await self._guard(context, request.tenant_id)
+        contacts = await self._run(
+            context,
+            lambda: self._service.customer_contacts(
+                request.tenant_id,
+                _identity_kind(request.identity),
+                request.identity.value,
+                request.limit,
+                request.exclude_interaction_id,
+            ),
+        )
+        return to_message({"contacts": contacts}, reports_pb2.ListCustomerContactsResponse)
+
+    async def CheckLifecycle(  # noqa: N802
+        self, request: reports_pb2.CheckLifecycleRequest, context: grpc.aio.ServicerContext
+    ) -> reports_pb2.LifecycleCheck:
+        await self._guard(context, request.tenant_id)
+        start, end = _period(request)
+        check = await self._run(
+            context, lambda: self._service.check_lifecycle(request.tenant_id, start, end)
+        )
+        return to_message(check, reports_pb2.LifecycleCheck)
+
+
+def register(
+    server: grpc.aio.Server,
+    service: ReportsService,
+    tenancy: Callable[[], TenancyConfig],
+    executor: Executor | None = None,
+) -> None:
+    reports_pb2_grpc.add_ReportsServicer_to_server(
+        ReportsApi(service, tenancy, executor), server
+    )

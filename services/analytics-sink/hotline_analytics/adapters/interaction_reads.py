@@ -1,0 +1,239 @@
+"""ClickHouse side of the read API (application/reads.py): KPI tallies, a customer's contacts,
+the lifecycle facts. Blocking; called on worker threads, each query on a client of a small pool
+(a clickhouse-driver Client is not thread-safe). A connection failure becomes StoreUnavailable
+and its client is dropped, so the next call reconnects (ClickHouse restarted meanwhile)."""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from clickhouse_driver import Client, errors
+
+from hotline.interaction.v1.events_pb2 import IdentityHint, IdentityKind, InteractionEvent
+from hotline_analytics.adapters.clickhouse import ClickHouseReports, ClickHouseSettings
+from hotline_analytics.adapters.queries import FACT_COLUMNS
+from hotline_analytics.adapters.schema import INTERACTION_AGGREGATES, check_identifier
+from hotline_analytics.application.reads import StoreUnavailable
+from hotline_analytics.domain.contacts import ContactRecord
+from hotline_analytics.domain.kpi import InteractionFacts, QueueTally
+from hotline_analytics.domain.lifecycle import (
+    OFFER_RESOLUTION_KINDS,
+    OFFERED,
+    TERMINAL_KINDS,
+    EndedTwice,
+    OfferStep,
+)
+
+# What a lost or refused connection raises (a query error is a bug and is not caught here).
+_UNREACHABLE = (errors.NetworkError, errors.SocketTimeoutError, OSError, EOFError)
+
+
+class ClientPool:
+    """Up to `size` ClickHouse clients, each used by one thread at a time."""
+
+    def __init__(self, settings: ClickHouseSettings, size: int = 8) -> None:
+        self._settings = settings
+        self._idle: queue.LifoQueue[Client] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+
+    @contextmanager
+    def client(self) -> Iterator[Client]:
+        self._slots.acquire()
+        try:
+            try:
+                client = self._idle.get_nowait()
+            except queue.Empty:
+                client = self._settings.client()
+            try:
+                yield client
+            except _UNREACHABLE as exc:
+                client.disconnect()
+                s = self._settings
+                raise StoreUnavailable(f"ClickHouse at {s.host}:{s.port}: {exc}") from exc
+            except BaseException:
+                client.disconnect()  # its state is unknown: never reuse it
+                raise
+            self._idle.put(client)
+        finally:
+            self._slots.release()
+
+    def close(self) -> None:
+        while True:
+            try:
+                self._idle.get_nowait().disconnect()
+            except queue.Empty:
+                return
+
+
+
+def _merge(column: str) -> str:
+    """`minIfMerge(queued_at_ms)` for a column whose state type is AggregateFunction(minIf, ..)."""
+    state = _STATES[column]
+    function = state[len("AggregateFunction("):].split(",")[0].strip()
+    return f"{function}Merge({column})"
+
+
+_STATES = {name: state for name, state, _ in INTERACTION_AGGREGATES}
+# InteractionFacts' columns (sl_threshold_s = its service_level_threshold_s), then the rest
+# of what a customer's contact shows.
+_FACT_AGGREGATES = {name: _merge(name) for name in FACT_COLUMNS[1:]}
+_CONTACT_AGGREGATES = {
+    name: _merge(name)
+    for name in ("channel", "entry_point_id", "arrived_at_ms", "disposition_code", "resolved")
+}
+
+# Arrived events that may carry the identity: the hint's exact protobuf bytes inside `raw`
+# (checked again after decoding), or the from address. Newest first; duplicates of an event
+# (before merges) are collapsed in Python.
+_ARRIVALS_SQL = """
+SELECT interaction_id, occurred_at_ms, hex(raw)
+FROM {db}.events
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction' AND kind = 'arrived'
+  AND interaction_id != %(exclude)s
+  AND (from_address = %(value)s OR position(raw, unhex(%(hint_hex)s)) > 0)
+ORDER BY occurred_at_ms DESC
+LIMIT %(cap)s
+"""
+
+_CONTACTS_SQL = """
+SELECT interaction_id, {columns}
+FROM {db}.interactions
+WHERE tenant_id = %(tenant_id)s AND interaction_id IN %(ids)s
+GROUP BY interaction_id
+"""
+
+_TERMINAL = "(" + ", ".join(f"'{k}'" for k in TERMINAL_KINDS) + ")"
+_ARRIVED_IN_PERIOD = """minIf(occurred_at_ms, kind = 'arrived') >= %(start_ms)s
+   AND minIf(occurred_at_ms, kind = 'arrived') < %(end_ms)s"""
+
+_UNFINISHED_SQL = f"""
+SELECT interaction_id FROM {{db}}.events FINAL
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
+GROUP BY interaction_id
+HAVING {_ARRIVED_IN_PERIOD}
+   AND countIf(kind IN {_TERMINAL}) = 0
+ORDER BY interaction_id
+"""
+
+_ENDED_TWICE_SQL = f"""
+SELECT interaction_id, countIf(kind IN {_TERMINAL}) AS ends
+FROM {{db}}.events FINAL
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
+GROUP BY interaction_id
+HAVING {_ARRIVED_IN_PERIOD}
+   AND ends > 1
+ORDER BY interaction_id
+"""
+
+_OFFER_KINDS = (OFFERED, *OFFER_RESOLUTION_KINDS, *TERMINAL_KINDS)
+_OFFER_STEPS_SQL = f"""
+SELECT interaction_id, occurred_at_ms, kind, offer_id, agent_id
+FROM {{db}}.events FINAL
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
+  AND kind IN ({", ".join(f"'{k}'" for k in _OFFER_KINDS)})
+  AND occurred_at_ms >= %(start_ms)s
+ORDER BY interaction_id, occurred_at_ms
+"""
+
+
+def hint_bytes(kind: str, value: str) -> bytes:
+    """The protobuf bytes of the identity hint (kind = phone | email | chat_id | account)."""
+    return IdentityHint(
+        kind=IdentityKind.Value(f"IDENTITY_KIND_{kind.upper()}"), value=value
+    ).SerializeToString()
+
+
+def _carries(raw: bytes, kind: str, value: str) -> bool:
+    event = InteractionEvent()
+    event.ParseFromString(raw)
+    wanted = IdentityKind.Value(f"IDENTITY_KIND_{kind.upper()}")
+    arrived = event.arrived
+    return arrived.from_address == value or any(
+        h.kind == wanted and h.value == value for h in arrived.identity_hints
+    )
+
+
+class ClickHouseReads:
+    """ReadStore (application/reads.py) over ClickHouse; thread-safe."""
+
+    def __init__(self, pool: ClientPool, database: str) -> None:
+        self._pool = pool
+        self._db = check_identifier(database)
+
+    def _execute(self, sql: str, params: Mapping[str, Any]) -> list[Any]:
+        with self._pool.client() as client:
+            return list(client.execute(sql.format(db=self._db), dict(params)))
+
+    def queue_tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+    ) -> dict[str, QueueTally]:
+        with self._pool.client() as client:
+            return ClickHouseReports(client, self._db).queue_tallies(
+                tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms
+            )
+
+    def contacts_by_identity(
+        self, tenant_id: str, kind: str, value: str, limit: int, exclude_interaction_id: str
+    ) -> list[ContactRecord]:
+        rows = self._execute(
+            _ARRIVALS_SQL,
+            {
+                "tenant_id": tenant_id,
+                "exclude": exclude_interaction_id,
+                "value": value,
+                "hint_hex": hint_bytes(kind, value).hex().upper(),
+                "cap": limit * 4 + 16,
+            },
+        )
+        order: list[str] = []
+        for interaction_id, _at, raw_hex in rows:
+            if interaction_id in order or not _carries(bytes.fromhex(raw_hex), kind, value):
+                continue
+            order.append(interaction_id)
+            if len(order) == limit:
+                break
+        if not order:
+            return []
+        aggregates = {**_FACT_AGGREGATES, **_CONTACT_AGGREGATES}
+        columns = ", ".join(f"{expr} AS {name}" for name, expr in aggregates.items())
+        found = {}
+        for row in self._execute(
+            _CONTACTS_SQL.replace("{columns}", columns),
+            {"tenant_id": tenant_id, "ids": tuple(order)},
+        ):
+            values = dict(zip(("interaction_id", *aggregates), row, strict=True))
+            facts = InteractionFacts(
+                interaction_id=values["interaction_id"],
+                service_level_threshold_s=int(values["sl_threshold_s"]),
+                **{k: values[k] for k in _FACT_AGGREGATES if k != "sl_threshold_s"},
+            )
+            found[facts.interaction_id] = ContactRecord(
+                facts=facts,
+                channel=values["channel"],
+                entry_point_id=values["entry_point_id"],
+                arrived_at_ms=int(values["arrived_at_ms"]),
+                disposition_code=values["disposition_code"],
+                resolved=bool(values["resolved"]),
+            )
+        return [found[i] for i in order if i in found]
+
+    def unfinished(self, tenant_id: str, start_ms: int, end_ms: int) -> list[str]:
+        params = {"tenant_id": tenant_id, "start_ms": start_ms, "end_ms": end_ms}
+        return [row[0] for row in self._execute(_UNFINISHED_SQL, params)]
+
+    def ended_twice(self, tenant_id: str, start_ms: int, end_ms: int) -> list[EndedTwice]:
+        params = {"tenant_id": tenant_id, "start_ms": start_ms, "end_ms": end_ms}
+        return [EndedTwice(i, int(n)) for i, n in self._execute(_ENDED_TWICE_SQL, params)]
+
+    def offer_steps(self, tenant_id: str, start_ms: int) -> list[OfferStep]:
+        params = {"tenant_id": tenant_id, "start_ms": start_ms}
+        return [OfferStep(*row) for row in self._execute(_OFFER_STEPS_SQL, params)]

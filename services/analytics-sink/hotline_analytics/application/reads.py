@@ -1,0 +1,176 @@
+"""Use cases of the analytics read API (the `Reports` gRPC service): the KPI report, a
+customer's recent contacts, the lifecycle check. Over ports; ClickHouse is in adapters/."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from hotline_analytics.application.ports import TallySource
+from hotline_analytics.application.report import build_report, contract_rules, to_ms
+from hotline_analytics.domain.contacts import ContactRecord, ContactSummary, summarise
+from hotline_analytics.domain.kpi import CountingRules, QueueTally
+from hotline_analytics.domain.lifecycle import (
+    EndedTwice,
+    LifecycleCheck,
+    OfferStep,
+    concurrent_offers,
+)
+from hotline_platform.tenancy import TenancyConfig
+
+DEFAULT_CONTACTS = 20
+MAX_CONTACTS = 200
+IDENTITY_KINDS = ("phone", "email", "chat_id", "account")
+
+
+class UnknownTenant(LookupError):
+    pass
+
+
+class InvalidRequest(ValueError):
+    """The request cannot be answered as asked; the message says which field and why."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The store (ClickHouse) cannot be reached; retrying later may work."""
+
+
+class ContactSource(Protocol):
+    def contacts_by_identity(
+        self, tenant_id: str, kind: str, value: str, limit: int, exclude_interaction_id: str
+    ) -> list[ContactRecord]:
+        """The newest `limit` contacts whose `arrived` event carries the identity hint
+        (kind, value), or whose from address is `value`, newest first."""
+        ...
+
+
+class LifecycleSource(Protocol):
+    def unfinished(self, tenant_id: str, start_ms: int, end_ms: int) -> list[str]:
+        """Interactions that arrived in [start_ms, end_ms) with no terminal event."""
+        ...
+
+    def ended_twice(self, tenant_id: str, start_ms: int, end_ms: int) -> list[EndedTwice]:
+        """Interactions that arrived in [start_ms, end_ms) with more than one terminal event."""
+        ...
+
+    def offer_steps(self, tenant_id: str, start_ms: int) -> list[OfferStep]:
+        """Offers, their resolutions and terminal events from `start_ms` on."""
+        ...
+
+
+class ReadStore(TallySource, ContactSource, LifecycleSource, Protocol):
+    """Everything the read API reads (adapters.interaction_reads.ClickHouseReads)."""
+
+
+def check_period(start: datetime | None, end: datetime | None, field: str = "period") -> None:
+    if start is None:
+        raise InvalidRequest(f"{field}.from is required")
+    if end is None:
+        raise InvalidRequest(f"{field}.to is required")
+    if to_ms(end) <= to_ms(start):
+        raise InvalidRequest(
+            f"{field} is empty: to ({_iso(end)}) must be after from ({_iso(start)})"
+        )
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+class _OnlyQueues:
+    """A TallySource restricted to some queues: the report's totals are theirs alone."""
+
+    def __init__(self, source: TallySource, queue_ids: frozenset[str]) -> None:
+        self._source = source
+        self._queue_ids = queue_ids
+
+    def queue_tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+    ) -> dict[str, QueueTally]:
+        tallies = self._source.queue_tallies(
+            tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms
+        )
+        return {q: t for q, t in tallies.items() if q in self._queue_ids}
+
+
+class ReportsService:
+    """The read API's use cases. Thread-safe if the store is (each call may run on a worker
+    thread). Raises UnknownTenant, InvalidRequest or StoreUnavailable."""
+
+    def __init__(self, store: ReadStore, tenancy: Callable[[], TenancyConfig]) -> None:
+        self._store = store
+        self._tenancy = tenancy  # called per request: the config may be replaced while serving
+
+    def _rules(self, tenant_id: str) -> CountingRules:
+        tenant = self._tenancy().tenants.get(tenant_id)
+        if tenant is None:
+            raise UnknownTenant(f"no tenant {tenant_id!r}")
+        return contract_rules(tenant.kpi)
+
+    def kpi_report(
+        self,
+        tenant_id: str,
+        start: datetime | None,
+        end: datetime | None,
+        queue_ids: Iterable[str] = (),
+    ) -> dict[str, Any]:
+        """build_report's dict, of the listed queues only when some are listed."""
+        config = self._tenancy()
+        self._rules(tenant_id)
+        check_period(start, end)
+        assert start is not None and end is not None  # checked above (for mypy)
+        wanted = frozenset(q for q in queue_ids)
+        source: TallySource = self._store if not wanted else _OnlyQueues(self._store, wanted)
+        report = build_report(source, config, tenant_id, start, end)
+        if wanted:
+            report["queues"] = [q for q in report["queues"] if q["queue_id"] in wanted]
+        return report
+
+    def customer_contacts(
+        self,
+        tenant_id: str,
+        kind: str,
+        value: str,
+        limit: int = 0,
+        exclude_interaction_id: str = "",
+    ) -> list[ContactSummary]:
+        rules = self._rules(tenant_id)
+        if kind not in IDENTITY_KINDS:
+            raise InvalidRequest(
+                f"identity.kind is required: one of {', '.join(IDENTITY_KINDS)}"
+                + (f" (not {kind!r})" if kind else "")
+            )
+        if not value.strip():
+            raise InvalidRequest("identity.value is required")
+        if limit < 0 or limit > MAX_CONTACTS:
+            raise InvalidRequest(
+                f"limit must be between 0 and {MAX_CONTACTS} (0: {DEFAULT_CONTACTS})"
+            )
+        records = self._store.contacts_by_identity(
+            tenant_id, kind, value, limit or DEFAULT_CONTACTS, exclude_interaction_id
+        )
+        return [summarise(r, rules) for r in records]
+
+    def check_lifecycle(
+        self, tenant_id: str, start: datetime | None, end: datetime | None
+    ) -> LifecycleCheck:
+        self._rules(tenant_id)
+        check_period(start, end)
+        assert start is not None and end is not None
+        start_ms, end_ms = to_ms(start), to_ms(end)
+        return LifecycleCheck(
+            unfinished_interactions=tuple(self._store.unfinished(tenant_id, start_ms, end_ms)),
+            ended_twice=tuple(self._store.ended_twice(tenant_id, start_ms, end_ms)),
+            concurrent_offers=tuple(
+                concurrent_offers(self._store.offer_steps(tenant_id, start_ms))
+            ),
+        )
+
