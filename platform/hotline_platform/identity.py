@@ -128,6 +128,8 @@ class User:
                 raise IdentityError(f"{who}: a user without a tenant needs the role operator")
             if self.operator_scope == Scope():
                 raise IdentityError(f"{who}: an operator needs a scope (all or listed tenants)")
+            if Role.AGENT in self.roles:
+                raise IdentityError(f"{who}: an agent belongs to one tenant")
         if (Role.AGENT in self.roles) != bool(self.agent_id):
             raise IdentityError(f"{who}: the role agent and an agent_id go together")
 

@@ -4,6 +4,8 @@ clock, API keys, users' rules, browser sessions, and token -> principal."""
 from __future__ import annotations
 
 import re
+import statistics
+import time
 from dataclasses import replace
 
 import pytest
@@ -107,6 +109,21 @@ def test_login_and_no_user_enumeration(monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(checked) == {"$argon2id$v=19$m=19456,t=2,p=1"}
 
 
+def test_unknown_user_and_wrong_password_take_similar_time() -> None:
+    users = MemoryIdentities()
+    users.add_user(_user())
+    login = PasswordLogin(users, Lockout(LockoutPolicy(max_failures=1000)))
+    times: dict[str, list[float]] = {"ana": [], "nobody": []}
+    for _ in range(9):  # interleaved, so load from other processes hits both alike
+        for user in times:
+            start = time.perf_counter()
+            with pytest.raises(LoginFailed):
+                login.login("acme", user, "wrong password", 0)
+            times[user].append(time.perf_counter() - start)
+    known, unknown = (statistics.median(t) for t in times.values())
+    assert 0.5 < known / unknown < 2.0, (known, unknown)
+
+
 def test_lockout_after_five_failures_in_fifteen_minutes_for_fifteen_minutes() -> None:
     users = MemoryIdentities()
     users.add_user(_user())
@@ -175,6 +192,8 @@ def test_lockout_state_is_bounded() -> None:
         ({"roles": frozenset({Role.OPERATOR}), "agent_id": ""}, "operator staff"),
         ({"tenant_id": "", "roles": frozenset({Role.SUPERVISOR}), "agent_id": ""}, "operator"),
         ({"tenant_id": "", "roles": frozenset({Role.OPERATOR}), "agent_id": ""}, "needs a scope"),
+        ({"tenant_id": "", "roles": frozenset({Role.OPERATOR, Role.AGENT}),
+          "operator_scope": Scope.everything()}, "one tenant"),
         ({"agent_id": ""}, "agent_id go together"),
         ({"roles": frozenset({Role.SUPERVISOR})}, "agent_id go together"),
         ({"operator_scope": Scope.everything()}, "no operator scope"),
