@@ -111,11 +111,35 @@ class EventPublisher:
         self._producer = Producer({**config, **(extra or {})})
         self._failure = ""
         self._on_failure = on_failure
+        # Delivery reports are served continuously, not only when the next event is published:
+        # a caller waiting for `on_recorded` must not wait for unrelated traffic.
+        self._closed = threading.Event()
+        threading.Thread(
+            target=self._serve_reports, name=f"{client_id}-reports", daemon=True
+        ).start()
+
+    def _serve_reports(self) -> None:
+        while not self._closed.is_set():
+            self._producer.poll(0.05)
+
+    def close(self) -> None:
+        """Stop serving delivery reports (after the last flush)."""
+        self._closed.set()
 
     @property
     def failure(self) -> str:
         """Why the first failed delivery failed ('' while every event was delivered)."""
         return self._failure
+
+    def _reporter(
+        self, on_recorded: Callable[[], object]
+    ) -> Callable[[KafkaError | None, Message], None]:
+        def report(err: KafkaError | None, msg: Message) -> None:
+            self._on_delivery(err, msg)
+            if err is None:
+                on_recorded()
+
+        return report
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
@@ -126,10 +150,21 @@ class EventPublisher:
                 if self._on_failure is not None:
                     self._on_failure(reason)
 
-    def publish(self, topic: Topic, event: ProtoMessage) -> None:
+    def publish(
+        self,
+        topic: Topic,
+        event: ProtoMessage,
+        on_recorded: Callable[[], object] | None = None,
+    ) -> None:
+        """Publish without waiting. ``on_recorded`` is called (from the delivery-report thread)
+        once the broker has the event; never if it is lost (then ``on_failure`` is)."""
         tenant = event.envelope.tenant_id  # type: ignore[attr-defined]
         self.publish_raw(
-            topic, tenant.encode(), encode(event), partition_for(tenant, topic.partitions)
+            topic,
+            tenant.encode(),
+            encode(event),
+            partition_for(tenant, topic.partitions),
+            on_recorded=on_recorded,
         )
 
     def publish_raw(
@@ -139,6 +174,7 @@ class EventPublisher:
         value: bytes,
         partition: int,
         headers: list[tuple[str, str | bytes | None]] | None = None,
+        on_recorded: Callable[[], object] | None = None,
     ) -> None:
         if self._failure:
             raise DeliveryFailed(f"an earlier event was not recorded: {self._failure}")
@@ -150,7 +186,9 @@ class EventPublisher:
                     key=key,
                     partition=partition,
                     headers=headers,
-                    on_delivery=self._on_delivery,
+                    on_delivery=self._on_delivery
+                    if on_recorded is None
+                    else self._reporter(on_recorded),
                 )
                 break
             except BufferError:  # local queue full: serve delivery reports, then retry

@@ -98,6 +98,7 @@ class IngressSipService:
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        self.events.bind(loop)
         # Position the offers consumer first: no offer for a call taken later can be missed.
         await asyncio.to_thread(self.consumer.start, loop)
         # Then say that this process started (durably) before taking any call: the router

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+from functools import partial
+
 from hotline.common.v1.envelope_pb2 import CHANNEL_VOICE, DIRECTION_INBOUND
 from hotline.interaction.v1.events_pb2 import (
     IDENTITY_KIND_PHONE,
@@ -153,7 +157,18 @@ class KafkaInteractionEvents:
         self._publisher = publisher
         self.producer = f"{SERVICE}/{instance_id}"
         self._published = EVENTS_PUBLISHED.labels(SERVICE, VOICE_INTERACTIONS.name)
+        self._loop: asyncio.AbstractEventLoop | None = None
 
-    def publish(self, fact: facts.Fact) -> None:
-        self._publisher.publish(VOICE_INTERACTIONS, to_event(fact, self.producer))
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """The loop `on_recorded` callbacks run on (delivery reports come from another thread)."""
+        self._loop = loop
+
+    def publish(self, fact: facts.Fact, on_recorded: Callable[[], None] | None = None) -> None:
+        callback: Callable[[], object] | None = None
+        if on_recorded is not None:
+            loop = self._loop
+            if loop is None:
+                raise RuntimeError("bind() the event loop before asking for on_recorded")
+            callback = partial(loop.call_soon_threadsafe, on_recorded)
+        self._publisher.publish(VOICE_INTERACTIONS, to_event(fact, self.producer), callback)
         self._published.inc()

@@ -80,9 +80,22 @@ class RecordingTransport:
 @dataclass
 class RecordingEvents:
     facts: list[Fact] = field(default_factory=list)
+    # False: facts are "in flight" until `record_pending()` (a broker that has not acked yet).
+    record_at_once: bool = True
+    pending: list[Callable[[], None]] = field(default_factory=list)
 
-    def publish(self, fact: Fact) -> None:
+    def publish(self, fact: Fact, on_recorded: Callable[[], None] | None = None) -> None:
         self.facts.append(fact)
+        if on_recorded is not None:
+            if self.record_at_once:
+                on_recorded()
+            else:
+                self.pending.append(on_recorded)
+
+    def record_pending(self) -> None:
+        callbacks, self.pending = self.pending, []
+        for callback in callbacks:
+            callback()
 
     def of_type(self, kind: type[Fact]) -> list[Fact]:
         return [f for f in self.facts if isinstance(f, kind)]

@@ -145,9 +145,9 @@ class CallHandling(TransactionUser):
 
     # ------------------------------------------------------------------------ helpers
 
-    def _publish(self, fact: Fact) -> None:
+    def _publish(self, fact: Fact, on_recorded: Callable[[], None] | None = None) -> None:
         self.stats.facts += 1
-        self._events.publish(fact)
+        self._events.publish(fact, on_recorded)
 
     def _finish(self, session: CallSession) -> None:
         """The call is over. Retransmissions are absorbed by the stack's transactions, and
@@ -233,7 +233,17 @@ class CallHandling(TransactionUser):
         self._by_call_id[request.call_id] = session
         self._by_interaction[call.interaction_id] = session
         self.stats.calls += 1
-        tag = dialog.local_tag
+        # The caller hears nothing until `arrived` is durable: a crash before that leaves the
+        # INVITE unanswered, so the caller retransmits it to the restarted process instead of
+        # waiting on a call that no log knows (nothing accepted is lost).
+        self._publish(arrived, on_recorded=lambda: self._answer_arrival(session, entry))
+
+    def _answer_arrival(self, session: CallSession, entry: EntryPoint) -> None:
+        """`arrived` is recorded: answer the caller (180, or 200 for an announcement), unless
+        the call already ended meanwhile (a CANCEL was answered with 487)."""
+        if self._by_call_id.get(session.dialog.call_id) is not session or session.finished:
+            return
+        txn, tag = session.invite, session.dialog.local_tag
         if entry.announcement:
             self._stack.respond(
                 txn,
@@ -243,9 +253,7 @@ class CallHandling(TransactionUser):
                 body=self._sdp,
             )
         else:
-            self._stack.respond(txn, 100)
             self._stack.respond(txn, 180, to_tag=tag, extra=[("Contact", self._contact)])
-        self._publish(arrived)
 
     def on_ack(self, ack: SipRequest, invite: ServerTransaction | None) -> None:
         session = self._by_call_id.get(ack.call_id)

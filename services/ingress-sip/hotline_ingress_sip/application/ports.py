@@ -30,4 +30,7 @@ class Clock(Protocol):
 class InteractionEvents(Protocol):
     """Where the facts ingress-sip observes go (Kafka: hotline.voice.interactions.v1)."""
 
-    def publish(self, fact: Fact) -> None: ...
+    def publish(self, fact: Fact, on_recorded: Callable[[], None] | None = None) -> None:
+        """Publish without waiting; `on_recorded` runs on the caller's loop once the fact is
+        durable (never, if it is lost: the process then stops, crash-only)."""
+        ...
