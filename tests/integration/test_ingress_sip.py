@@ -556,7 +556,7 @@ def test_caller_cancel_while_the_agent_rings_cancels_the_agent_leg(
     invite = raw_request("INVITE", caller, ingress.sip, call_id=call_id, branch=branch,
                          body="v=0\r\n")  # fmt: skip
     caller.send(invite, ingress.sip)
-    assert [caller.recv()[0].status for _ in range(2)] == [100, 180]  # type: ignore[union-attr]
+    assert caller.recv()[0].status == 180  # type: ignore[union-attr]
     interaction = voice.arrived(call_id).envelope.interaction_id
 
     offer(router, interaction, agent.port, ring_ms=60_000)
