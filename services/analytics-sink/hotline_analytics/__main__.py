@@ -1,8 +1,12 @@
 """`python -m hotline_analytics`: the analytics sink as one process (Kubernetes entrypoint).
 
-Creates the topics and the ClickHouse schema, serves gRPC health on `grpc_port` (and Prometheus
-metrics on `metrics_port` if set), consumes every event topic into ClickHouse until
-SIGTERM/SIGINT, then stores what is in flight, commits it and leaves the consumer group.
+Creates the topics and the ClickHouse schema, serves the read API (`hotline.analytics.v1.Reports`)
+and gRPC health on `grpc_port` (and Prometheus metrics on `metrics_port` if set), consumes every
+event topic into ClickHouse until SIGTERM/SIGINT, then stores what is in flight, commits it and
+leaves the consumer group.
+
+Concurrency: one asyncio loop serves gRPC; the consumer runs on one thread of its own, read API
+calls on a pool of worker threads (blocking ClickHouse clients), never on the loop.
 """
 
 from __future__ import annotations
@@ -15,8 +19,8 @@ import threading
 
 from hotline_analytics import SERVICE
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_analytics.wiring import build_sink
-from hotline_platform import grpc_server, logs, metrics
+from hotline_analytics.wiring import ReadApi, build_sink, start_grpc
+from hotline_platform import logs, metrics
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +28,9 @@ log = logging.getLogger(__name__)
 async def serve(settings: AnalyticsSettings) -> int:
     sink = build_sink(settings)
     await asyncio.to_thread(sink.prepare)
-    server = await grpc_server.start(
-        settings.grpc_port, lambda _server: None, credentials=settings.grpc_credentials()
-    )
-    log.info("health gRPC on port %d", settings.grpc_port)
+    api = ReadApi(settings)
+    server = await start_grpc(settings, api)
+    log.info("Reports API and health gRPC on port %d", settings.grpc_port)
 
     stop = threading.Event()
     loop = asyncio.get_running_loop()
@@ -41,6 +44,7 @@ async def serve(settings: AnalyticsSettings) -> int:
         return 1
     finally:
         await server.stop(5)
+        api.close()
 
 
 def tune_gc() -> None:

@@ -1,4 +1,5 @@
-"""Hand wiring of the analytics sink, and the report entry points the CLI calls."""
+"""Hand wiring of the analytics sink: the consumer (events -> ClickHouse), the read API
+(`hotline.analytics.v1.Reports` over gRPC), and report helpers for tests."""
 
 from __future__ import annotations
 
@@ -6,23 +7,29 @@ import logging
 import threading
 from collections import Counter
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+import grpc
+
 from hotline_analytics import SERVICE
+from hotline_analytics.adapters import grpc_api
 from hotline_analytics.adapters.audit import SinkBatch, SinkStore
 from hotline_analytics.adapters.clickhouse import (
     ClickHouseReports,
     ClickHouseSettings,
     create_schema,
 )
+from hotline_analytics.adapters.interaction_reads import ClickHouseReads, ClientPool
 from hotline_analytics.adapters.kafka import BatchConsumer, KafkaDeadLetters
 from hotline_analytics.application.ingest import IngestBatch, IngestResult, MappedBatch
 from hotline_analytics.application.ports import Record
+from hotline_analytics.application.reads import ReportsService
 from hotline_analytics.application.report import build_report, format_report
 from hotline_analytics.domain.kpi import CountingRules
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_platform import metrics
+from hotline_platform import grpc_server, metrics, tenancy
 from hotline_platform.bus import EventPublisher, ensure_topics
 from hotline_platform.tenancy import TenancyConfig
 from hotline_platform.topics import AUDIT_TOPICS, EVENT_TOPICS, dead_letter_topic
@@ -30,7 +37,18 @@ from hotline_platform.topics import AUDIT_TOPICS, EVENT_TOPICS, dead_letter_topi
 # Contract events -> `events`; every service's audit topic -> `content_access`.
 TOPICS = (*EVENT_TOPICS, *AUDIT_TOPICS)
 
-__all__ = ["AnalyticsSink", "build_sink", "format_report", "kpi_report", "outcome_counts"]
+__all__ = [
+    "AnalyticsSink",
+    "ReadApi",
+    "build_sink",
+    "format_report",
+    "kpi_report",
+    "outcome_counts",
+    "start_grpc",
+]
+
+# Read API calls answered at once (worker threads, each with its own ClickHouse client).
+READ_CONCURRENCY = 8
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +146,39 @@ class AnalyticsSink:
 
 def build_sink(settings: AnalyticsSettings | None = None) -> AnalyticsSink:
     return AnalyticsSink(settings or AnalyticsSettings())
+
+
+class ReadApi:
+    """The read API's parts: the tenancy config (tenant guard, KPI contracts), a pool of
+    ClickHouse clients and the worker threads that use them (the gRPC server's event loop
+    never blocks on ClickHouse). `register(server)` adds `Reports` to a gRPC server;
+    `close()` frees the threads and clients."""
+
+    def __init__(
+        self, settings: AnalyticsSettings, tenancy_config: TenancyConfig | None = None
+    ) -> None:
+        self.tenancy = tenancy_config or tenancy.load(settings.config_path)
+        self.pool = ClientPool(settings.clickhouse(), READ_CONCURRENCY)
+        self.executor = ThreadPoolExecutor(READ_CONCURRENCY, thread_name_prefix="reports")
+        store = ClickHouseReads(self.pool, settings.clickhouse_database)
+        self.service = ReportsService(store, lambda: self.tenancy)
+
+    def register(self, server: grpc.aio.Server) -> None:
+        grpc_api.register(server, self.service, lambda: self.tenancy, self.executor)
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=False, cancel_futures=True)
+        self.pool.close()
+
+
+async def start_grpc(settings: AnalyticsSettings, api: ReadApi) -> grpc.aio.Server:
+    """Serve `Reports` and the health service on `grpc_port` (TLS per the settings)."""
+    return await grpc_server.start(
+        settings.grpc_port,
+        api.register,
+        grpc_api.SERVICE_NAMES,
+        credentials=settings.grpc_credentials(),
+    )
 
 
 def kpi_report(
