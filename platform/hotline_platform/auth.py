@@ -1,17 +1,29 @@
-"""Per-tenant API credentials: who is calling, and may they touch this tenant?
+"""Who is calling a gRPC service, and may they do this? hotline_platform.policy decides.
 
-Credentials are stored hashed (hotline_platform.credentials). A token seen before is found by
-its keyed fingerprint; a new one costs one scrypt (about 50 ms), which authorize_call runs on
+A call carries ``authorization: Bearer <token>``: an API key (``hk_...``), a browser session
+(``hs_...``) or a legacy tenant credential of the tenancy config (hotline_platform.identity).
+Credentials are stored hashed (hotline_platform.credentials): a token seen before is found by
+its keyed fingerprint; a new one costs one scrypt (about 50 ms), which `authorize_grpc` runs on
 a worker thread so the server's event loop keeps serving meanwhile.
+
+Servicers name the method they serve; its permission comes from policy.GRPC_METHODS (one
+table for the platform), e.g.::
+
+    await authorize_call(tenancy, context, tenant_id, rule_of(SERVICE, "LogIn"),
+                         agent_id=request.agent_id)
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Sequence
+from typing import NoReturn
 
 import grpc
 
+from hotline_platform import policy
+from hotline_platform.identity import CallerResolver, Principal, Unauthenticated
 from hotline_platform.tenancy import TenancyConfig
 
 
@@ -30,35 +42,106 @@ def bearer(metadata: Sequence[tuple[str, str | bytes]] | None) -> str:
     return ""
 
 
+def tenancy_resolver(config: TenancyConfig) -> CallerResolver:
+    """A resolver that knows the tenancy config's (legacy) tenant credentials only."""
+
+    def tenant_of(token: str) -> str | None:
+        tenant = config.tenant_for_credential(token)
+        return tenant.id if tenant is not None else None
+
+    return CallerResolver(tenant_of=tenant_of, tenant_credential_cached=config.credential_is_cached)
+
+
+def rule_of(service: str, method: str) -> policy.Rule:
+    """The rule of `method` of `service` ("hotline.router.v1.AgentService", "LogIn")."""
+    return policy.grpc_rule(f"/{service}/{method}")
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _check(
+    resolver: CallerResolver, token: str, tenant_id: str, permission: str | None,
+    agent_id: str | None,
+) -> Principal:
+    principal = resolver.resolve(token, _now_ms())
+    if permission is None:
+        return policy.authorize_tenant(principal, tenant_id)
+    policy.authorize(principal, tenant_id, permission, agent_id=agent_id)
+    return principal
+
+
 def authorize(
-    config: TenancyConfig, metadata: Sequence[tuple[str, str | bytes]] | None, tenant_id: str
-) -> None:
-    """Raise AuthError unless the caller's credential belongs to `tenant_id`."""
+    config: TenancyConfig,
+    metadata: Sequence[tuple[str, str | bytes]] | None,
+    tenant_id: str,
+    permission: str | None = None,
+    *,
+    agent_id: str | None = None,
+    resolver: CallerResolver | None = None,
+) -> Principal:
+    """The caller, or AuthError (UNAUTHENTICATED / PERMISSION_DENIED) unless it may act on
+    `tenant_id` (and use `permission`, when given). Blocking: may run one scrypt."""
     token = bearer(metadata)
     if not token:
         raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer' metadata")
-    tenant = config.tenant_for_credential(token)
-    if tenant is None:
-        raise AuthError(grpc.StatusCode.UNAUTHENTICATED, "unknown credential")
-    if tenant.id != tenant_id:
-        raise AuthError(
-            grpc.StatusCode.PERMISSION_DENIED,
-            f"credential of tenant {tenant.id!r} may not act on tenant {tenant_id!r}",
+    try:
+        return _check(resolver or tenancy_resolver(config), token, tenant_id, permission, agent_id)
+    except Unauthenticated as exc:
+        raise AuthError(grpc.StatusCode.UNAUTHENTICATED, str(exc)) from None
+    except policy.Forbidden as exc:
+        raise AuthError(grpc.StatusCode.PERMISSION_DENIED, str(exc)) from None
+
+
+async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
+    await context.abort(code, text)
+    raise AssertionError("unreachable")  # pragma: no cover - abort raises
+
+
+async def authorize_grpc(
+    context: grpc.aio.ServicerContext,
+    tenant_id: str,
+    permission: str | policy.Rule | None,
+    *,
+    agent_id: str | None = None,
+    resolver: CallerResolver,
+) -> Principal:
+    """For gRPC servicers: the caller, or the call aborted (UNAUTHENTICATED or
+    PERMISSION_DENIED). `permission` None checks the tenant only. Hashing runs on a worker
+    thread unless the token is already known."""
+    name = permission.permission if isinstance(permission, policy.Rule) else permission
+    metadata = tuple(context.invocation_metadata() or ())
+    token = bearer(metadata)
+    if not token:
+        await _abort(
+            context, grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer' metadata"
         )
+    try:
+        if resolver.cached(token):
+            return _check(resolver, token, tenant_id, name, agent_id)
+        return await asyncio.to_thread(_check, resolver, token, tenant_id, name, agent_id)
+    except Unauthenticated as exc:
+        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, str(exc))
+    except policy.Forbidden as exc:
+        await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
 
 
 async def authorize_call(
-    config: TenancyConfig, context: grpc.aio.ServicerContext, tenant_id: str
-) -> None:
-    """For gRPC servicers: abort the call unless its credential may act on `tenant_id`, and
-    the tenant exists (UNAUTHENTICATED, PERMISSION_DENIED or NOT_FOUND)."""
-    metadata = tuple(context.invocation_metadata() or ())
-    try:
-        if config.credential_is_cached(bearer(metadata)):
-            authorize(config, metadata, tenant_id)
-        else:
-            await asyncio.to_thread(authorize, config, metadata, tenant_id)
-    except AuthError as exc:
-        await context.abort(exc.code, str(exc))
+    config: TenancyConfig,
+    context: grpc.aio.ServicerContext,
+    tenant_id: str,
+    permission: str | policy.Rule | None = None,
+    *,
+    agent_id: str | None = None,
+    resolver: CallerResolver | None = None,
+) -> Principal:
+    """authorize_grpc with the tenancy config's credentials (unless `resolver` is given), then
+    NOT_FOUND when the tenant does not exist."""
+    principal = await authorize_grpc(
+        context, tenant_id, permission, agent_id=agent_id,
+        resolver=resolver or tenancy_resolver(config),
+    )
     if tenant_id not in config.tenants:
-        await context.abort(grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
+        await _abort(context, grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
+    return principal

@@ -20,13 +20,14 @@ from typing import Any, TypeVar
 import grpc
 import pytest
 import yaml
+from support.grpc_matrix import sample_request
 
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.ingress.v1 import events_pb2 as ingress_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli.embedded import find_free_port
-from hotline_platform import codec, topics
+from hotline_platform import codec, policy, topics
 from hotline_platform.bus import EventPublisher, ensure_topics, new_consumer
 from hotline_platform.envelope import ContractViolation, new_envelope, now_ms
 from hotline_platform.grpc_server import is_serving
@@ -565,17 +566,14 @@ def test_tenants_are_isolated(rig: Any) -> None:
     b1 = _agent(tb, "b1")
     listed = a_as_a.call("ListAgents", router_pb2.ListAgentsRequest(tenant_id=ta["id"]))
     assert [a.agent_id for a in listed.agents] == [_agent(ta, "a1")]
+    # Every method of the permission table (tests/unit/test_policy_grpc.py runs the whole
+    # tenant x role matrix in-process; here: the deployed process, with tenant credentials).
     calls = [
-        ("LogIn", router_pb2.LogInRequest(tenant_id=tb["id"], agent_id=b1)),
-        ("GetAgent", router_pb2.GetAgentRequest(tenant_id=tb["id"], agent_id=b1)),
-        ("ListAgents", router_pb2.ListAgentsRequest(tenant_id=tb["id"])),
-        ("ListQueues", router_pb2.ListQueuesRequest(tenant_id=tb["id"])),
-        ("SetReady", router_pb2.SetReadyRequest(tenant_id=tb["id"], agent_id=b1)),
-        ("SetNotReady", router_pb2.SetNotReadyRequest(tenant_id=tb["id"], agent_id=b1)),
-        ("LogOut", router_pb2.LogOutRequest(tenant_id=tb["id"], agent_id=b1)),
-        ("FinishWrapUp", router_pb2.FinishWrapUpRequest(tenant_id=tb["id"], agent_id=b1)),
-        ("WatchAgent", router_pb2.GetAgentRequest(tenant_id=tb["id"], agent_id=b1)),
+        (route.rsplit("/", 1)[1], sample_request(route, tb["id"], b1))
+        for route in policy.GRPC_METHODS
+        if route.startswith("/hotline.router.v1.")
     ]
+    assert len(calls) == 9
     for method, request in calls:
         with pytest.raises(grpc.RpcError) as denied:
             a_on_b.call(method, request)

@@ -10,7 +10,8 @@ from typing import NoReturn, TypeVar
 import grpc
 
 from hotline.router.v1 import router_pb2, router_pb2_grpc
-from hotline_platform.auth import authorize_call
+from hotline_platform.auth import authorize_call, rule_of
+from hotline_platform.identity import CallerResolver
 from hotline_platform.tenancy import TenancyConfig
 from hotline_router.adapters.mapping import AGENT_STATES, skills_to_proto
 from hotline_router.application.service import NotLive, RouterService, UnknownAgent
@@ -22,18 +23,28 @@ T = TypeVar("T")
 
 
 class _Api:
+    SERVICE = ""  # full service name: its methods' permissions are in policy.GRPC_METHODS
+
     def __init__(
         self, service: RouterService, tenancy: TenancyConfig, owns_tenant: Callable[[str], bool],
-        describe_ownership: Callable[[str], str],
+        describe_ownership: Callable[[str], str], resolver: CallerResolver | None = None,
     ) -> None:
         self._service = service
         self._tenancy = tenancy
         self._owns = owns_tenant
         self._describe = describe_ownership
+        self._resolver = resolver  # None: the tenancy config's tenant credentials only
 
-    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
-        """Authenticate, authorise for the tenant, and check this instance owns it."""
-        await authorize_call(self._tenancy, context, tenant_id)
+    async def _guard(
+        self, context: grpc.aio.ServicerContext, tenant_id: str, method: str,
+        agent_id: str | None = None,
+    ) -> None:
+        """Authenticate, authorise `method` on the tenant (and agent), and check this instance
+        owns the tenant."""
+        await authorize_call(
+            self._tenancy, context, tenant_id, rule_of(self.SERVICE, method),
+            agent_id=agent_id, resolver=self._resolver,
+        )
         if not self._owns(tenant_id):
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, self._describe(tenant_id))
 
@@ -72,13 +83,15 @@ async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text:
 
 
 class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
+    SERVICE = router_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name
+
     async def _agent_call(
-        self, request: object, context: grpc.aio.ServicerContext,
+        self, method: str, request: object, context: grpc.aio.ServicerContext,
         call: Callable[[str, str], AgentSnapshot],
     ) -> router_pb2.AgentView:
         tenant_id: str = request.tenant_id  # type: ignore[attr-defined]
         agent_id: str = request.agent_id  # type: ignore[attr-defined]
-        await self._guard(context, tenant_id)
+        await self._guard(context, tenant_id, method, agent_id)
         if not agent_id:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "agent_id is required")
         snap = await self._run(context, lambda: call(tenant_id, agent_id))
@@ -87,25 +100,25 @@ class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
     async def LogIn(  # noqa: N802 (gRPC method names)
         self, request: router_pb2.LogInRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.AgentView:
-        return await self._agent_call(request, context, self._service.log_in)
+        return await self._agent_call("LogIn", request, context, self._service.log_in)
 
     async def LogOut(  # noqa: N802
         self, request: router_pb2.LogOutRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.AgentView:
         return await self._agent_call(
-            request, context, lambda t, a: self._service.log_out(t, a, request.reason)
+            "LogOut", request, context, lambda t, a: self._service.log_out(t, a, request.reason)
         )
 
     async def SetReady(  # noqa: N802
         self, request: router_pb2.SetReadyRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.AgentView:
-        return await self._agent_call(request, context, self._service.set_ready)
+        return await self._agent_call("SetReady", request, context, self._service.set_ready)
 
     async def SetNotReady(  # noqa: N802
         self, request: router_pb2.SetNotReadyRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.AgentView:
         return await self._agent_call(
-            request, context,
+            "SetNotReady", request, context,
             lambda t, a: self._service.set_not_ready(t, a, request.reason_code or "not_ready"),
         )
 
@@ -121,19 +134,19 @@ class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
             else None
         )
         return await self._agent_call(
-            request, context,
+            "FinishWrapUp", request, context,
             lambda t, a: self._service.finish_wrap_up(t, a, request.interaction_id, disposition),
         )
 
     async def GetAgent(  # noqa: N802
         self, request: router_pb2.GetAgentRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.AgentView:
-        return await self._agent_call(request, context, self._service.agent)
+        return await self._agent_call("GetAgent", request, context, self._service.agent)
 
     async def ListAgents(  # noqa: N802
         self, request: router_pb2.ListAgentsRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.ListAgentsResponse:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "ListAgents")
         snaps = await self._run(context, lambda: self._service.agents(request.tenant_id))
         return router_pb2.ListAgentsResponse(
             agents=[self._view(request.tenant_id, s) for s in snaps]
@@ -143,7 +156,7 @@ class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
         self, request: router_pb2.GetAgentRequest, context: grpc.aio.ServicerContext
     ) -> AsyncIterator[router_pb2.AgentView]:
         tenant_id, agent_id = request.tenant_id, request.agent_id
-        await self._guard(context, tenant_id)
+        await self._guard(context, tenant_id, "WatchAgent", agent_id)
         loop = asyncio.get_running_loop()
         changes: asyncio.Queue[AgentSnapshot] = asyncio.Queue()
 
@@ -168,11 +181,13 @@ class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
 
 
 class QueueApi(_Api, router_pb2_grpc.QueueServiceServicer):
+    SERVICE = router_pb2.DESCRIPTOR.services_by_name["QueueService"].full_name
+
     async def ListQueues(  # noqa: N802
         self, request: router_pb2.ListQueuesRequest, context: grpc.aio.ServicerContext
     ) -> router_pb2.ListQueuesResponse:
         tenant_id = request.tenant_id
-        await self._guard(context, tenant_id)
+        await self._guard(context, tenant_id, "ListQueues")
         snaps = await self._run(context, lambda: self._service.queues(tenant_id))
         return router_pb2.ListQueuesResponse(
             queues=[
@@ -198,10 +213,11 @@ SERVICE_NAMES = (
 def register(
     server: grpc.aio.Server, service: RouterService, tenancy: TenancyConfig,
     owns_tenant: Callable[[str], bool], describe_ownership: Callable[[str], str],
+    resolver: CallerResolver | None = None,
 ) -> None:
     router_pb2_grpc.add_AgentServiceServicer_to_server(
-        AgentApi(service, tenancy, owns_tenant, describe_ownership), server
+        AgentApi(service, tenancy, owns_tenant, describe_ownership, resolver), server
     )
     router_pb2_grpc.add_QueueServiceServicer_to_server(
-        QueueApi(service, tenancy, owns_tenant, describe_ownership), server
+        QueueApi(service, tenancy, owns_tenant, describe_ownership, resolver), server
     )

@@ -10,7 +10,8 @@ from typing import NoReturn, TypeVar
 import grpc
 
 from hotline.wfm.v1 import wfm_pb2, wfm_pb2_grpc
-from hotline_platform.auth import authorize_call
+from hotline_platform.auth import authorize_call, rule_of
+from hotline_platform.identity import CallerResolver
 from hotline_platform.tenancy import TenancyConfig
 from hotline_wfm.application.ports import HistoryUnavailable
 from hotline_wfm.application.service import UnknownTenant, WfmService
@@ -126,14 +127,19 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
     def __init__(
         self, service: WfmService, tenancy: TenancyConfig, default_shrinkage: float,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
+        resolver: CallerResolver | None = None,
     ) -> None:
         self._service = service
         self._tenancy = tenancy
         self._shrinkage = default_shrinkage
         self._now_ms = now_ms
+        self._resolver = resolver  # None: the tenancy config's tenant credentials only
 
-    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
-        await authorize_call(self._tenancy, context, tenant_id)
+    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str, method: str) -> None:
+        await authorize_call(
+            self._tenancy, context, tenant_id, rule_of(SERVICE_NAMES[0], method),
+            resolver=self._resolver,
+        )
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
         try:
@@ -150,7 +156,7 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
     async def ComputeStaffing(  # noqa: N802 - gRPC method name
         self, request: wfm_pb2.StaffingRequest, context: grpc.aio.ServicerContext
     ) -> wfm_pb2.StaffingResult:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "ComputeStaffing")
 
         def compute() -> IntervalStaffing:
             params = params_from_proto(request.params, self._shrinkage)
@@ -163,7 +169,7 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
     async def PlanStaffing(  # noqa: N802
         self, request: wfm_pb2.PlanRequest, context: grpc.aio.ServicerContext
     ) -> wfm_pb2.PlanResponse:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "PlanStaffing")
 
         def compute() -> wfm_pb2.PlanResponse:
             params = params_from_proto(request.params, self._shrinkage)
@@ -191,7 +197,7 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
     async def Forecast(  # noqa: N802
         self, request: wfm_pb2.ForecastRequest, context: grpc.aio.ServicerContext
     ) -> wfm_pb2.ForecastResponse:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "Forecast")
         now = self._now_ms()
         result = await self._run(
             context,
@@ -215,8 +221,9 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
 
 
 def register(
-    server: grpc.aio.Server, service: WfmService, tenancy: TenancyConfig, shrinkage: float
+    server: grpc.aio.Server, service: WfmService, tenancy: TenancyConfig, shrinkage: float,
+    resolver: CallerResolver | None = None,
 ) -> None:
     wfm_pb2_grpc.add_StaffingServiceServicer_to_server(
-        StaffingApi(service, tenancy, shrinkage), server
+        StaffingApi(service, tenancy, shrinkage, resolver=resolver), server
     )
