@@ -8,8 +8,8 @@ how the pieces fit.
 - **Users** belong to one tenant, or (BPO operator staff, role ``operator``) to the operator
   with a scope of all tenants or a listed set. Roles apply in every tenant of the scope.
 - **Passwords** are hashed with argon2id (RFC 9106) at OWASP's first recommended setting,
-  m=19 MiB, t=2, p=1: one verification takes about 25 ms (median; 21-39 ms p10-p90) on our
-  2-core test machine with other tests running beside it. The implementation is
+  m=19 MiB, t=2, p=1: one verification takes about 25 ms (median, 22-31 ms p10-p90) on our
+  2-core test machine at load 1.4-3.9, 37-58 ms at load 7 (docs/identity.md). The implementation is
   `cryptography`'s (already pinned and in every image), which writes and reads the same PHC
   strings as argon2-cffi at the same speed; argon2-cffi would add two distributions to every
   service image, since each image carries the whole platform package. The parameters travel in
