@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "content_store",
     "event_log",
     "restart",
+    "rest_api",
 )
 
 

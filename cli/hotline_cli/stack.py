@@ -54,6 +54,10 @@ class StackSettings(BaseSettings):
     ingress_sip_metrics_port: int = 9101
     router_metrics_port: int = 9102
     analytics_metrics_port: int = 9103
+    # The REST gateway: its API (HTTP) and gRPC health.
+    gateway_http_port: int = 8080
+    gateway_grpc_port: int = 50057
+    gateway_metrics_port: int = 9107
     # Each process's start-up, and `up` as a whole. The router replays its whole history at
     # start (~50k events/s here: 1M events take ~20 s), so this bounds the history too.
     start_timeout_s: float = 600.0
@@ -212,6 +216,7 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
     ch_tcp = _pick_port(settings.clickhouse_tcp_port, "ClickHouse (native)", say)
     ch_http = _pick_port(settings.clickhouse_http_port, "ClickHouse (HTTP)", say)
     sip_port = _pick_port(settings.sip_port, "SIP (UDP)", say, socket.SOCK_DGRAM)
+    http_port = _pick_port(settings.gateway_http_port, "the REST gateway (HTTP)", say)
 
     access_key, secret_key = embedded.object_store_credentials(state_dir)
     store = embedded.ObjectStore(f"http://127.0.0.1:{s3_port}", access_key, secret_key)
@@ -259,6 +264,9 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
          settings.ingress_sip_metrics_port, {"HOTLINE_SIP_PORT": str(sip_port)}),
         ("router", "hotline_router", settings.router_grpc_port,
          settings.router_metrics_port, {}),
+        ("gateway", "hotline_gateway", settings.gateway_grpc_port,
+         settings.gateway_metrics_port,
+         {"HOTLINE_HTTP_PORT": str(http_port), "HOTLINE_HTTP_HOST": "127.0.0.1"}),
         ("analytics-sink", "hotline_analytics", settings.analytics_grpc_port,
          settings.analytics_metrics_port, {}),
     ]  # fmt: skip
@@ -281,6 +289,10 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
                 grpc_port=grpc_port,
             )
         )
+    # The gateway calls the router's API on the port picked for it.
+    router = next(p for p in processes if p.name == "router")
+    gateway = next(p for p in processes if p.name == "gateway")
+    gateway.env["HOTLINE_ROUTER_ADDRESS"] = f"127.0.0.1:{router.grpc_port}"
     return StackState(
         state_dir=str(state_dir),
         config_path=str(config_path),
@@ -450,8 +462,10 @@ def describe(state: StackState) -> str:
         f"  SIP (ingress-sip)         {state.sip}",
     ]
     for svc in state.services:
+        http = svc.env.get("HOTLINE_HTTP_PORT")
         lines.append(
-            f"  {svc.name:<25} gRPC 127.0.0.1:{svc.grpc_port}, "
+            f"  {svc.name:<25} " + (f"HTTP http://127.0.0.1:{http}, " if http else "")
+            + f"gRPC 127.0.0.1:{svc.grpc_port}, "
             f"metrics :{svc.env.get('HOTLINE_METRICS_PORT')}, pid {svc.pid}, log {svc.log}"
         )
     restarted = [f"{p.name} ×{p.restarts}" for p in state.processes if p.restarts]

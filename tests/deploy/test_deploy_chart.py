@@ -344,6 +344,12 @@ def test_probes_and_ports_are_the_ports_the_service_opens(which: str) -> None:
             assert ports["metrics"]["containerPort"] == settings.metrics_port  # type: ignore[attr-defined]
         else:
             assert settings.metrics_port == 0  # type: ignore[attr-defined]
+        if "http" in ports:  # the REST gateway: uvicorn on settings.http_port
+            assert any(
+                isinstance(n, ast.Attribute) and n.attr == "http_port"
+                for c in calls(sources, "Config") for kw in c.keywords for n in ast.walk(kw.value)
+            ), f"{service.name} never serves HTTP on settings.http_port"
+            assert ports["http"]["containerPort"] == settings.http_port  # type: ignore[attr-defined]
         if "sip" in ports:
             assert any(uses_setting(c, "sip_port") for c in calls(sources, "open"))
             assert ports["sip"]["containerPort"] == settings.sip_port  # type: ignore[attr-defined]
@@ -394,6 +400,8 @@ def test_network_policies_admit_only_what_is_needed(default_objects: list[Any]) 
         block = values["services"][service.name]
         if block.get("grpcFrom"):
             expected.add(("TCP", block["grpcPort"]))
+        if block.get("httpFrom"):
+            expected.add(("TCP", block["httpPort"]))
         if block.get("sip"):
             expected.add(("UDP", block["settings"]["sip_port"]))
         assert admitted == expected, service.name

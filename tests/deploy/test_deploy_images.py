@@ -27,6 +27,9 @@ DISTRIBUTIONS = {
     "boto3": "boto3",
     "botocore": "boto3",
     "cryptography": "cryptography",
+    "fastapi": "fastapi",
+    "starlette": "fastapi",
+    "uvicorn": "uvicorn",
 }
 # First-party packages: import name -> source folder in the repository.
 FIRST_PARTY = {

@@ -1,0 +1,1 @@
+"""The HTTP side: FastAPI app, route table, problem details, middleware."""

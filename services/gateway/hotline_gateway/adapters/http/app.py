@@ -1,0 +1,133 @@
+"""The FastAPI app, built from the route table (routes.ROUTES): one admission dependency per
+route (its permission), Idempotency-Key on POSTs, problem+json for every error, the request
+context middleware, OpenAPI 3.1 at /v1/openapi.json."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException
+
+from hotline_gateway.adapters.http import openapi, problems
+from hotline_gateway.adapters.http.context import current_request_id
+from hotline_gateway.adapters.http.deps import Components, Replay, admission, idempotency_key
+from hotline_gateway.adapters.http.middleware import RequestContext
+from hotline_gateway.adapters.http.routes import ROUTES
+from hotline_gateway.adapters.http.schemas import Health
+from hotline_gateway.domain.errors import GatewayError
+
+log = logging.getLogger(__name__)
+
+OPENAPI_PATH = "/v1/openapi.json"
+MAX_BODY_BYTES = 64 * 1024
+
+
+async def healthz() -> Health:
+    """The HTTP server answers (liveness). Readiness is the gRPC health service."""
+    return Health(status="ok")
+
+
+async def problem_type(slug: str) -> JSONResponse:
+    """What a problem `type` means (the URI a problem's `type` names)."""
+    kind = problems.TYPES.get(slug)
+    if kind is None:
+        raise HTTPException(404, f"no problem type {slug!r}")
+    return JSONResponse(
+        {"type": kind.uri, "title": kind.title, "status": kind.status,
+         "description": kind.description}
+    )
+
+
+def _location(loc: tuple[Any, ...]) -> str:
+    return ".".join(str(part) for part in loc)
+
+
+async def _on_validation(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    issues = [
+        {"location": _location(tuple(err.get("loc", ()))), "message": str(err.get("msg", ""))}
+        for err in exc.errors()
+    ]
+    return problems.problem(
+        problems.TYPES["invalid-request"],
+        "; ".join(f"{i['location']}: {i['message']}" for i in issues) or "invalid request",
+        request.url.path, current_request_id(), errors=issues,
+    )
+
+
+async def _on_gateway_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, GatewayError)
+    return problems.from_error(exc, request.url.path, current_request_id())
+
+
+async def _on_http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    kind = problems.for_status(exc.status_code)
+    detail = exc.detail if isinstance(exc.detail, str) else kind.title
+    if exc.status_code == 404 and detail == "Not Found":
+        detail = f"no route {request.url.path}"
+    return problems.problem(
+        kind, detail, request.url.path, current_request_id(), dict(exc.headers or {})
+    )
+
+
+async def _on_replay(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Replay)
+    stored = exc.response
+    response = Response(content=stored.body, status_code=stored.status)
+    for name, value in stored.headers:
+        response.headers.append(name, value)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def create_app(components: Components | None = None, *, access_log: bool = True) -> FastAPI:
+    """The app; `components` None builds it for its OpenAPI document only."""
+    app = FastAPI(
+        title=openapi.TITLE,
+        version=openapi.VERSION,
+        openapi_url=OPENAPI_PATH,
+        docs_url=None,
+        redoc_url=None,
+        swagger_ui_oauth2_redirect_url=None,
+    )
+    app.state.components = components
+    app.add_api_route("/healthz", healthz, methods=["GET"], operation_id="healthz",
+                      summary="Liveness of the HTTP server", tags=["health"])
+    for route in ROUTES:
+        dependencies = [Depends(admission(route.permission, bool(route.agent_field)))]
+        if route.idempotent_post:
+            dependencies.append(Depends(idempotency_key))
+        app.add_api_route(
+            route.path,
+            route.endpoint,
+            methods=[route.method],
+            operation_id=route.name,
+            summary=route.summary,
+            response_model=route.response_model,
+            status_code=route.status_code,
+            dependencies=dependencies,
+            tags=[route.tag],
+            responses={status: {"description": "error"} for status in route.errors},
+            max_body_size=MAX_BODY_BYTES,
+        )
+    app.add_api_route("/v1/problems/{slug}", problem_type, methods=["GET"],
+                      include_in_schema=False)
+    app.add_exception_handler(RequestValidationError, _on_validation)
+    app.add_exception_handler(GatewayError, _on_gateway_error)
+    app.add_exception_handler(HTTPException, _on_http_error)
+    app.add_exception_handler(Replay, _on_replay)
+    app.add_middleware(RequestContext, access_log=access_log)  # type: ignore[arg-type]
+    document: dict[str, Any] = {}
+
+    def cached_openapi() -> dict[str, Any]:
+        if not document:
+            document.update(openapi.document(app))
+        return document
+
+    app.openapi = cached_openapi  # type: ignore[method-assign]
+    return app

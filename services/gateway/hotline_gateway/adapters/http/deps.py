@@ -1,0 +1,143 @@
+"""FastAPI dependencies shared by every route: the application objects, admission (bearer
+token, rate limit, permission on the tenant), and Idempotency-Key on POSTs."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Path, Query, Request
+
+from hotline_gateway.adapters.http.context import current_request_id
+from hotline_gateway.application.access import AccessControl
+from hotline_gateway.application.ports import Caller, IdempotencyStore
+from hotline_gateway.application.service import GatewayService
+from hotline_gateway.domain.errors import IdempotencyInProgress, IdempotencyMismatch, Invalid
+from hotline_gateway.domain.idempotency import Outcome, StoredResponse, fingerprint, valid_key
+from hotline_gateway.domain.pagination import MAX_CURSOR_CHARS
+
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
+ID_MAX = 128
+
+
+@dataclass(frozen=True)
+class Components:
+    """What the routes use, held by the app (app.state.components)."""
+
+    gateway: GatewayService
+    access: AccessControl
+    idempotency: IdempotencyStore
+
+
+def components(request: Request) -> Components:
+    found: Components = request.app.state.components
+    return found
+
+
+# Dependencies are coroutines: FastAPI runs plain functions on a worker thread.
+
+
+async def gateway(request: Request) -> GatewayService:
+    return components(request).gateway
+
+
+GatewayDep = Annotated[GatewayService, Depends(gateway)]
+
+TenantId = Annotated[
+    str, Path(min_length=1, max_length=ID_MAX, description="The tenant (e.g. acme)")
+]
+
+
+async def caller(request: Request, tenant_id: TenantId) -> Caller:
+    """The admitted caller (set by the route's admission dependency, which runs first). It
+    takes the same path parameter as admission, so when that parameter is invalid neither
+    runs and the request ends as 422."""
+    del tenant_id  # only there to share admission's validation
+    admitted: Caller = request.state.caller
+    return admitted
+
+
+CallerDep = Annotated[Caller, Depends(caller)]
+AgentId = Annotated[str, Path(min_length=1, max_length=ID_MAX, description="The agent's id")]
+PageLimit = Annotated[
+    int, Query(ge=1, le=MAX_PAGE, description=f"Items per page (default {DEFAULT_PAGE})")
+]
+PageCursor = Annotated[
+    str | None,
+    Query(max_length=MAX_CURSOR_CHARS, description="Opaque: the `next` link of the last page"),
+]
+IfMatch = Annotated[
+    str | None,
+    Header(
+        alias="If-Match", max_length=1024,
+        description="Only if the resource still has this ETag (else 412)",
+    ),
+]
+
+
+def admission(permission: str, per_agent: bool) -> Callable[..., Awaitable[None]]:
+    """The dependency admitting a request to a route that needs `permission` on the tenant
+    (and, `per_agent`, on the agent named by the path's agent_id)."""
+
+    async def admit(request: Request, tenant_id: TenantId) -> None:
+        access = components(request).access
+        request.state.caller = await access.admit(
+            request.headers.get("authorization"),
+            tenant_id,
+            permission,
+            agent_id=request.path_params.get("agent_id") if per_agent else None,
+            client=request.client.host if request.client else "",
+            request_id=current_request_id(),
+        )
+
+    admit.__name__ = f"admit_{permission.replace('.', '_')}"
+    return admit
+
+
+class Replay(Exception):
+    """Answer with a stored response (an Idempotency-Key seen before with this request)."""
+
+    def __init__(self, response: StoredResponse) -> None:
+        super().__init__("replay")
+        self.response = response
+
+
+IDEMPOTENCY_STATE = "idempotency"
+
+
+async def idempotency_key(
+    request: Request,
+    admitted: CallerDep,
+    key: Annotated[
+        str | None,
+        Header(
+            alias="Idempotency-Key",
+            max_length=255,
+            pattern=r"^[\x21-\x7e]{1,255}$",
+            description="Makes a retry safe: the same key with the same request returns the "
+            "first response (for 24 h); with another request, 422.",
+        ),
+    ] = None,
+) -> None:
+    if key is None:
+        return
+    if not valid_key(key):
+        raise Invalid("invalid Idempotency-Key",
+                      (("header.Idempotency-Key", "1-255 visible ASCII characters"),))
+    scope = f"{admitted.principal.id}\x1f{admitted.tenant_id}"
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    body = await request.body()
+    store = components(request).idempotency
+    outcome, stored = await store.begin(scope, key, fingerprint(request.method, target, body))
+    if outcome is Outcome.REPLAY and stored is not None:
+        raise Replay(stored)
+    if outcome is Outcome.MISMATCH:
+        raise IdempotencyMismatch(
+            "this Idempotency-Key was already used with another request"
+        )
+    if outcome is Outcome.IN_PROGRESS:
+        raise IdempotencyInProgress("the first request with this Idempotency-Key is running")
+    # Held: the request-context middleware keeps the response (or releases the key).
+    request.scope.setdefault("state", {})[IDEMPOTENCY_STATE] = (store, scope, key)

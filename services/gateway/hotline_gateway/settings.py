@@ -1,0 +1,44 @@
+"""Gateway settings (environment variables HOTLINE_*)."""
+
+from __future__ import annotations
+
+from pydantic import model_validator
+
+from hotline_platform.settings import ServiceSettings
+
+
+class GatewaySettings(ServiceSettings):
+    # gRPC health only (what `hotline up` and Kubernetes probe); the API is HTTP.
+    grpc_port: int = 50057
+    http_port: int = 8080
+    http_host: str = "0.0.0.0"
+    # Backends (host:port of their gRPC APIs).
+    router_address: str = "127.0.0.1:50052"
+    wfm_address: str = "127.0.0.1:50054"
+    # TLS to the backends: the CA their certificates are signed by (empty: plaintext). With
+    # tls_cert_file/tls_key_file set too, the gateway presents them (mutual TLS).
+    backend_ca_file: str = ""
+    backend_timeout_s: float = 5.0
+    # Retry-After of a 503 when a backend is unavailable.
+    backend_retry_after_s: float = 1.0
+    # Per principal (credential): sustained requests/s and burst. rate 0: unlimited.
+    rate_limit_per_s: float = 50.0
+    rate_limit_burst: int = 100
+    # Tokens never seen before cost a password-hash check each: per client address.
+    new_credentials_per_s: float = 2.0
+    new_credentials_burst: int = 10
+    # Idempotency-Key: how long a key is remembered, and at most how many (in-process store).
+    idempotency_ttl_s: float = 86_400.0
+    idempotency_max_keys: int = 100_000
+    # One log line per request (with its request id).
+    access_log: bool = True
+
+    @model_validator(mode="after")
+    def _positive(self) -> GatewaySettings:
+        if self.rate_limit_per_s > 0 and self.rate_limit_burst < 1:
+            raise ValueError("rate_limit_burst must be at least 1")
+        if self.new_credentials_per_s > 0 and self.new_credentials_burst < 1:
+            raise ValueError("new_credentials_burst must be at least 1")
+        if self.backend_timeout_s <= 0 or self.idempotency_ttl_s <= 0:
+            raise ValueError("backend_timeout_s and idempotency_ttl_s must be positive")
+        return self

@@ -1,0 +1,125 @@
+"""Hand wiring: settings + tenancy config -> a running gateway (start/stop).
+
+Concurrency: one asyncio event loop runs everything: uvicorn (HTTP), the gRPC clients to the
+backends (grpc.aio, one channel each, shared by all requests), and the gRPC health server.
+The only blocking work, verifying a credential never seen before (scrypt), runs on a worker
+thread (asyncio.to_thread). In-process state (rate-limit buckets, idempotency records) is
+touched only from the loop, so it needs no lock.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterator
+
+import grpc
+import uvicorn
+
+from hotline_gateway.adapters.grpc_backend import open_channel
+from hotline_gateway.adapters.http.app import create_app
+from hotline_gateway.adapters.http.deps import Components
+from hotline_gateway.adapters.inprocess import InProcessIdempotencyStore, InProcessRateLimiter
+from hotline_gateway.adapters.policy_identity import PolicyIdentity, tenancy_resolver
+from hotline_gateway.adapters.router_grpc import RouterClient
+from hotline_gateway.adapters.wfm_grpc import WfmClient
+from hotline_gateway.application.access import AccessControl, Limits
+from hotline_gateway.application.service import GatewayService
+from hotline_gateway.domain.ratelimit import Limit
+from hotline_gateway.settings import GatewaySettings
+from hotline_platform import grpc_server, identity, tenancy
+
+log = logging.getLogger(__name__)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn without its own signal handling: __main__ owns the signals."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+class Gateway:
+    """`await start()` serves HTTP, then gRPC health (SERVING once HTTP listens);
+    `await stop()` stops both. Backends are dialled lazily: the gateway starts without them
+    and answers 503 while one is unreachable."""
+
+    def __init__(
+        self,
+        settings: GatewaySettings,
+        tenancy_config: tenancy.TenancyConfig | None = None,
+        resolver: identity.CallerResolver | None = None,
+    ) -> None:
+        self.settings = settings
+        self.tenancy = tenancy_config or tenancy.load(settings.config_path)
+        # Who a bearer token is: tenant credentials of the tenancy config; API keys and
+        # browser sessions when their stores are wired in (a resolver with them).
+        self.resolver = resolver or tenancy_resolver(self.tenancy)
+        self._channels: list[grpc.aio.Channel] = []
+        self._http: _Server | None = None
+        self._http_task: asyncio.Task[None] | None = None
+        self._grpc: grpc.aio.Server | None = None
+
+    def _channel(self, address: str) -> grpc.aio.Channel:
+        s = self.settings
+        mutual = bool(s.backend_ca_file and s.tls_cert_file)
+        channel = open_channel(
+            address, s.backend_ca_file,
+            s.tls_cert_file if mutual else "", s.tls_key_file if mutual else "",
+        )
+        self._channels.append(channel)
+        return channel
+
+    def components(self) -> Components:
+        s = self.settings
+        router = RouterClient(
+            self._channel(s.router_address), s.backend_timeout_s, s.backend_retry_after_s
+        )
+        wfm = WfmClient(self._channel(s.wfm_address), s.backend_timeout_s, s.backend_retry_after_s)
+        limits = Limits(
+            per_principal=Limit(s.rate_limit_per_s, s.rate_limit_burst),
+            unverified_per_client=Limit(s.new_credentials_per_s, s.new_credentials_burst),
+        )
+        return Components(
+            gateway=GatewayService(agents=router, queues=router, staffing=wfm),
+            access=AccessControl(PolicyIdentity(self.resolver), InProcessRateLimiter(), limits),
+            idempotency=InProcessIdempotencyStore(s.idempotency_ttl_s, s.idempotency_max_keys),
+        )
+
+    async def start(self) -> None:
+        s = self.settings
+        app = create_app(self.components(), access_log=s.access_log)
+        config = uvicorn.Config(
+            app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
+            lifespan="off", server_header=False, timeout_graceful_shutdown=5, http="httptools",
+        )
+        self._http = _Server(config)
+        self._http_task = asyncio.create_task(self._http.serve(), name="gateway-http")
+        while not self._http.started:
+            if self._http_task.done():
+                raise RuntimeError(f"cannot serve HTTP on port {s.http_port}")
+            await asyncio.sleep(0.01)
+        self._grpc = await grpc_server.start(
+            s.grpc_port, lambda server: None, (), credentials=s.grpc_credentials()
+        )
+        log.info("serving HTTP on %s:%d, gRPC health on %d; router %s, WFM %s",
+                 s.http_host, s.http_port, s.grpc_port, s.router_address, s.wfm_address)
+
+    async def wait_failed(self) -> BaseException:
+        """Return when the HTTP server stopped by itself (the process should exit)."""
+        assert self._http_task is not None
+        with contextlib.suppress(BaseException):
+            await asyncio.shield(self._http_task)
+        return RuntimeError("the HTTP server stopped")
+
+    async def stop(self) -> None:
+        if self._grpc is not None:
+            await self._grpc.stop(grace=2)
+        if self._http is not None and self._http_task is not None:
+            self._http.should_exit = True
+            with contextlib.suppress(BaseException):
+                await self._http_task
+        for channel in self._channels:
+            await channel.close()

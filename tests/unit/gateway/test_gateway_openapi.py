@@ -1,0 +1,71 @@
+"""The OpenAPI document: committed copy = code, 3.1, served, and complete from the route
+table (every route admitted by its permission, every error documented as problem+json)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fastapi.routing import APIRoute
+from gateway_fakes import make_world
+
+from hotline_gateway.adapters.http.app import OPENAPI_PATH, create_app
+from hotline_gateway.adapters.http.openapi import document, render
+from hotline_gateway.adapters.http.routes import ROUTES
+
+COMMITTED = Path(__file__).resolve().parents[3] / "services" / "gateway" / "openapi.json"
+REGENERATE = ".venv/bin/python -m hotline_gateway --write-openapi"
+PUBLIC = {("GET", "/healthz"), ("GET", "/v1/problems/{slug}")}
+
+
+def test_committed_openapi_matches_the_code() -> None:
+    current = render(create_app())
+    assert COMMITTED.read_text() == current, (
+        f"services/gateway/openapi.json differs from the code: run `{REGENERATE}` and commit it"
+    )
+
+
+def test_openapi_is_3_1_and_served_under_v1() -> None:
+    world = make_world()
+    served = world.client.get(OPENAPI_PATH)
+    assert served.status_code == 200
+    assert served.json()["openapi"] == "3.1.0"
+    assert served.json() == json.loads(COMMITTED.read_text())
+    world.client.close()
+
+
+def test_every_route_comes_from_the_route_table() -> None:
+    app = create_app()
+    served = {
+        (method, route.path)
+        for route in app.routes
+        if isinstance(route, APIRoute)
+        for method in route.methods
+    }
+    table = {(r.method, r.path) for r in ROUTES}
+    assert served == table | PUBLIC
+    assert len({r.name for r in ROUTES}) == len(ROUTES)
+    for route in ROUTES:
+        assert route.path.startswith("/v1/tenants/{tenant_id}/"), route.path
+        assert route.permission, route.name
+
+
+def test_every_operation_documents_permission_security_and_problems() -> None:
+    schema = document(create_app())
+    assert "HTTPValidationError" not in schema["components"]["schemas"]
+    for route in ROUTES:
+        operation = schema["paths"][route.path][route.method.lower()]
+        assert operation["x-permission"] == route.permission
+        assert operation["security"] == [{"bearer": []}]
+        responses = operation["responses"]
+        for status in (401, 403, 422, 429):
+            content = responses[str(status)]["content"]
+            assert list(content) == ["application/problem+json"], (route.name, status)
+        assert "Retry-After" in responses["429"]["headers"]
+        assert "WWW-Authenticate" in responses["401"]["headers"]
+        success = responses[str(route.status_code)]
+        assert list(success["content"]) == ["application/json"]
+        assert ("ETag" in success["headers"]) == route.etag
+        if route.method == "POST":
+            names = {p["name"] for p in operation["parameters"] if p["in"] == "header"}
+            assert {"Idempotency-Key", "If-Match"} <= names
