@@ -475,23 +475,28 @@ def _free_udp_port() -> int:
 
 
 def _reports(state: stack.StackState, run: dict[str, Any]) -> dict[str, Any]:
+    """Each tenant's KPI report of the run, from the analytics API (Reports.GetKpiReport)."""
     from hotline_cli.reporting import kpi_report_from_state
 
     return {
-        tenant: kpi_report_from_state(state, tenant, run["started_at"], run["ended_at"])
-        for tenant in run["tenants"]
+        tenant: kpi_report_from_state(
+            state, tenant, run["started_at"], run["ended_at"], credential=t["credential"]
+        )
+        for tenant, t in run["tenants"].items()
     }
 
 
 def _lifecycle(state: stack.StackState, run: dict[str, Any]) -> dict[str, list[str]]:
+    """Lifecycle problems of the run's interactions, from the analytics API
+    (Reports.CheckLifecycle)."""
     from hotline_cli.reporting import lifecycle_problems
 
     found: dict[str, list[str]] = {
         "unfinished_interactions": [], "ended_twice": [], "concurrent_offers": []
     }
-    for tenant in run["tenants"]:
+    for tenant, t in run["tenants"].items():
         for key, items in lifecycle_problems(
-            state, tenant, run["started_at"], run["ended_at"]
+            state, tenant, run["started_at"], run["ended_at"], credential=t["credential"]
         ).items():
             found[key].extend(items)
     return found

@@ -147,12 +147,18 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from hotline_cli.reporting import format_report, kpi_report_from_state
+    from hotline_cli.reporting import ReportsError, format_report, kpi_report_from_state
 
     state = _state_or_exit(stack.StackSettings())
     start = _parse_time(args.start)
     end = _parse_time(args.end)
-    report = kpi_report_from_state(state, args.tenant, start, end)
+    try:
+        report = kpi_report_from_state(
+            state, args.tenant, start, end, args.credential, args.queue or ()
+        )
+    except ReportsError as exc:
+        print(f"hotline report: {exc}", file=sys.stderr)
+        return 1
     if args.json:
         print(json.dumps(report, indent=2, default=str))
     else:
@@ -274,7 +280,9 @@ def build_parser() -> argparse.ArgumentParser:
     tail.add_argument("--bootstrap", help="broker address (default: the running stack's)")
     tail.set_defaults(func=cmd_events_tail)
 
-    report = sub.add_parser("report", help="KPI report per queue from ClickHouse")
+    report = sub.add_parser(
+        "report", help="KPI report per queue, from the analytics API (Reports.GetKpiReport)"
+    )
     report.add_argument("--tenant", required=True)
     report.add_argument(
         "--from",
@@ -284,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--to", dest="end", default="now", help="end (exclusive); default now")
     report.add_argument("--json", action="store_true", help="print JSON")
+    report.add_argument(
+        "--queue", action="append", help="only this queue (repeatable; default: all)"
+    )
+    report.add_argument(
+        "--credential",
+        help="the tenant's API credential (default: $HOTLINE_CREDENTIAL, else the plaintext"
+        " credential of the tenant in the stack's tenancy config)",
+    )
     report.set_defaults(func=cmd_report)
 
     demo = sub.add_parser("demo", help="run a simulated BPO slice on the embedded stack")
