@@ -162,11 +162,16 @@ class CredentialIndex:
         self._max_cached = max_cached
         self._gate = threading.BoundedSemaphore(max_parallel)
 
-    def add_hash(self, owner: str, encoded: str) -> None:
-        """A stored hash: it accepts only scoped tokens `<owner>.<secret>`."""
+    def add_hash(self, owner: str, encoded: str, *, scoped_only: bool = True) -> None:
+        """A stored hash: it accepts only scoped tokens `<owner>.<secret>`, unless
+        `scoped_only` is False (the hash of an unscoped development credential, as
+        add_plaintext makes: the live directory publishes those hashes)."""
         if owner in self._by_owner:
             raise ValueError(f"{owner!r} has a credential already")
-        self._by_owner[owner] = _Entry(owner, CredentialHash.parse(encoded), True)
+        entry = _Entry(owner, CredentialHash.parse(encoded), scoped_only)
+        self._by_owner[owner] = entry
+        if not scoped_only:
+            self._unscoped.append(entry)
 
     def add_plaintext(self, owner: str, secret: str) -> None:
         """A plaintext (development) credential, hashed here and not kept."""

@@ -16,6 +16,9 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap: str = "127.0.0.1:19092"
     config_path: str = "config/hotline.yaml"
+    # "on": tenants, queues, agents and entry points come from the live directory
+    # (hotline.directory.v1, followed live); "off": from config_path, read once at start.
+    directory: str = "off"
     instance_id: str = socket.gethostname()
     log_level: str = "INFO"
     # Prometheus /metrics port; 0 disables it.

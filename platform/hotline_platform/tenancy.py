@@ -31,6 +31,14 @@ class SkillLevel:
 
 
 @dataclass(frozen=True)
+class Code:
+    """A code an agent picks (not-ready reason, wrap-up disposition) and the label shown."""
+
+    code: str
+    label: str = ""
+
+
+@dataclass(frozen=True)
 class Queue:
     id: str
     tenant_id: str
@@ -41,6 +49,7 @@ class Queue:
     service_level_target: float = 0.8
     ring_timeout_s: float = 15.0
     wrap_up_timeout_s: float = 120.0
+    wrap_up_codes: tuple[Code, ...] = ()  # dispositions offered at wrap-up
 
 
 @dataclass(frozen=True)
@@ -84,6 +93,10 @@ class Tenant:
     queues: dict[str, Queue] = field(default_factory=dict)
     agents: dict[str, Agent] = field(default_factory=dict)
     kpi: KpiDefinitions = KpiDefinitions()
+    # True for a plaintext development credential not of the form "<tenant id>.<secret>"
+    # (checked against every unscoped token); False: scoped tokens only (credentials.py).
+    credential_unscoped: bool = False
+    not_ready_reasons: tuple[Code, ...] = ()  # reasons an agent may give when not ready
 
 
 @dataclass(frozen=True)
@@ -119,6 +132,21 @@ def _skills(raw: list[Any] | None, where: str) -> tuple[SkillLevel, ...]:
             out.append(SkillLevel(str(item["name"]), int(item.get("level", 1))))
         else:
             raise ConfigError(f"{where}: a skill is a name or {{name, level}}, got {item!r}")
+    return tuple(out)
+
+
+def _codes(raw: list[Any] | None, where: str) -> tuple[Code, ...]:
+    out: list[Code] = []
+    for item in raw or []:
+        if isinstance(item, str):
+            code = Code(item, item)
+        elif isinstance(item, dict) and item.get("code"):
+            code = Code(str(item["code"]), str(item.get("label", item["code"])))
+        else:
+            raise ConfigError(f"{where}: a code is a string or {{code, label}}, got {item!r}")
+        if any(c.code == code.code for c in out):
+            raise ConfigError(f"{where}: code {code.code!r} listed twice")
+        out.append(code)
     return tuple(out)
 
 
@@ -170,6 +198,8 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
         queues: dict[str, Queue] = {}
         for q in t.get("queues", []):
             qid = str(_require(q, "id", f"{where} queues[]"))
+            if qid in queues:
+                raise ConfigError(f"queue {tid}/{qid}: defined twice")
             sl = q.get("service_level", {}) or {}
             queues[qid] = Queue(
                 id=qid,
@@ -181,10 +211,13 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
                 service_level_target=float(sl.get("target", 0.8)),
                 ring_timeout_s=float(q.get("ring_timeout_s", 15)),
                 wrap_up_timeout_s=float(q.get("wrap_up_timeout_s", 120)),
+                wrap_up_codes=_codes(q.get("wrap_up_codes"), f"queue {tid}/{qid} wrap_up_codes"),
             )
         agents: dict[str, Agent] = {}
         for a in t.get("agents", []):
             aid = str(_require(a, "id", f"{where} agents[]"))
+            if aid in agents:
+                raise ConfigError(f"agent {tid}/{aid}: defined twice")
             site = str(a.get("site", sites[0] if sites else ""))
             if sites and site not in sites:
                 raise ConfigError(f"agent {aid}: unknown site {site!r}")
@@ -212,8 +245,11 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
             )
         kpi = _kpi(t.get("kpi") or {}, where)
         _add_credential(index, plaintexts, t, tid, where)
+        plain = t.get("credential")
         tenants[tid] = Tenant(
-            tid, str(t.get("name", tid)), index.hash_of(tid), queues, agents, kpi
+            tid, str(t.get("name", tid)), index.hash_of(tid), queues, agents, kpi,
+            credential_unscoped=bool(plain) and creds.key_id(str(plain)) != tid,
+            not_ready_reasons=_codes(t.get("not_ready_reasons"), f"{where} not_ready_reasons"),
         )
     return TenancyConfig(sites, tenants, entry_points, index)
 

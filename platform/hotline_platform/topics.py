@@ -15,6 +15,7 @@ from google.protobuf.message import Message
 
 from hotline.agent.v1.events_pb2 import AgentEvent
 from hotline.audit.v1.events_pb2 import AuditEvent
+from hotline.directory.v1.events_pb2 import DirectoryEvent
 from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 
@@ -66,6 +67,18 @@ INGRESS_LIVENESS = Topic(
     requires_subject=False,
 )
 
+DIRECTORY = Topic(
+    "hotline.directory.v1",
+    DirectoryEvent,
+    writer="directory",
+    # One partition: one total order for the whole (small) directory, folded by every service.
+    partitions=1,
+    description="The live directory: tenants, sites, queues, agents and entry points, each "
+    "fact the entity's whole state after a change, who made it and the entity's version.",
+    # The subject is a directory entity, neither an interaction nor an agent's session.
+    requires_subject=False,
+)
+
 
 def dead_letter_topic(service: str) -> Topic:
     return Topic(
@@ -93,7 +106,7 @@ def audit_topic(service: str) -> Topic:
     )
 
 
-CONSUMERS = ("ingress-sip", "router", "analytics-sink")
+CONSUMERS = ("ingress-sip", "router", "analytics-sink", "directory")
 # Services that may store or read tenant content, hence write an audit topic each.
 CONTENT_SERVICES = ("ingress-sip", "router", "wfm", "analytics-sink")
 EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)
@@ -102,6 +115,9 @@ LIVENESS_TOPICS: tuple[Topic, ...] = (INGRESS_LIVENESS,)
 DEAD_LETTER_TOPICS: tuple[Topic, ...] = tuple(dead_letter_topic(s) for s in CONSUMERS)
 AUDIT_TOPICS: tuple[Topic, ...] = tuple(audit_topic(s) for s in CONTENT_SERVICES)
 ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + LIVENESS_TOPICS + DEAD_LETTER_TOPICS + AUDIT_TOPICS
+# The live directory (hotline_platform.directory): configuration, not interaction facts.
+DIRECTORY_TOPICS: tuple[Topic, ...] = (DIRECTORY,)
+ALL_TOPICS += DIRECTORY_TOPICS
 BY_NAME = {t.name: t for t in ALL_TOPICS}
 
 

@@ -1,0 +1,182 @@
+from hotline.common.v1 import envelope_pb2 as _envelope_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class EntryPointKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    ENTRY_POINT_KIND_UNSPECIFIED: _ClassVar[EntryPointKind]
+    ENTRY_POINT_KIND_QUEUE: _ClassVar[EntryPointKind]
+    ENTRY_POINT_KIND_ANNOUNCEMENT: _ClassVar[EntryPointKind]
+ENTRY_POINT_KIND_UNSPECIFIED: EntryPointKind
+ENTRY_POINT_KIND_QUEUE: EntryPointKind
+ENTRY_POINT_KIND_ANNOUNCEMENT: EntryPointKind
+
+class DirectoryEvent(_message.Message):
+    __slots__ = ("envelope", "changed_by", "entity_version", "tenant_defined", "tenant_removed", "site_defined", "site_removed", "queue_defined", "queue_removed", "agent_defined", "agent_removed", "entry_point_defined", "entry_point_removed")
+    ENVELOPE_FIELD_NUMBER: _ClassVar[int]
+    CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
+    ENTITY_VERSION_FIELD_NUMBER: _ClassVar[int]
+    TENANT_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    TENANT_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    SITE_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    SITE_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    AGENT_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    AGENT_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_POINT_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_POINT_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    envelope: _envelope_pb2.Envelope
+    changed_by: str
+    entity_version: int
+    tenant_defined: TenantDefined
+    tenant_removed: TenantRemoved
+    site_defined: SiteDefined
+    site_removed: SiteRemoved
+    queue_defined: QueueDefined
+    queue_removed: QueueRemoved
+    agent_defined: AgentDefined
+    agent_removed: AgentRemoved
+    entry_point_defined: EntryPointDefined
+    entry_point_removed: EntryPointRemoved
+    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., changed_by: _Optional[str] = ..., entity_version: _Optional[int] = ..., tenant_defined: _Optional[_Union[TenantDefined, _Mapping]] = ..., tenant_removed: _Optional[_Union[TenantRemoved, _Mapping]] = ..., site_defined: _Optional[_Union[SiteDefined, _Mapping]] = ..., site_removed: _Optional[_Union[SiteRemoved, _Mapping]] = ..., queue_defined: _Optional[_Union[QueueDefined, _Mapping]] = ..., queue_removed: _Optional[_Union[QueueRemoved, _Mapping]] = ..., agent_defined: _Optional[_Union[AgentDefined, _Mapping]] = ..., agent_removed: _Optional[_Union[AgentRemoved, _Mapping]] = ..., entry_point_defined: _Optional[_Union[EntryPointDefined, _Mapping]] = ..., entry_point_removed: _Optional[_Union[EntryPointRemoved, _Mapping]] = ...) -> None: ...
+
+class KpiContract(_message.Message):
+    __slots__ = ("service_level", "short_abandon_ms", "abandonment_denominator")
+    SERVICE_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    SHORT_ABANDON_MS_FIELD_NUMBER: _ClassVar[int]
+    ABANDONMENT_DENOMINATOR_FIELD_NUMBER: _ClassVar[int]
+    service_level: str
+    short_abandon_ms: int
+    abandonment_denominator: str
+    def __init__(self, service_level: _Optional[str] = ..., short_abandon_ms: _Optional[int] = ..., abandonment_denominator: _Optional[str] = ...) -> None: ...
+
+class Code(_message.Message):
+    __slots__ = ("code", "label")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    label: str
+    def __init__(self, code: _Optional[str] = ..., label: _Optional[str] = ...) -> None: ...
+
+class TenantDefined(_message.Message):
+    __slots__ = ("tenant_id", "name", "kpi", "credential_hash", "credential_unscoped", "not_ready_reasons")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KPI_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_HASH_FIELD_NUMBER: _ClassVar[int]
+    CREDENTIAL_UNSCOPED_FIELD_NUMBER: _ClassVar[int]
+    NOT_READY_REASONS_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    name: str
+    kpi: KpiContract
+    credential_hash: str
+    credential_unscoped: bool
+    not_ready_reasons: _containers.RepeatedCompositeFieldContainer[Code]
+    def __init__(self, tenant_id: _Optional[str] = ..., name: _Optional[str] = ..., kpi: _Optional[_Union[KpiContract, _Mapping]] = ..., credential_hash: _Optional[str] = ..., credential_unscoped: _Optional[bool] = ..., not_ready_reasons: _Optional[_Iterable[_Union[Code, _Mapping]]] = ...) -> None: ...
+
+class TenantRemoved(_message.Message):
+    __slots__ = ("tenant_id",)
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    def __init__(self, tenant_id: _Optional[str] = ...) -> None: ...
+
+class SiteDefined(_message.Message):
+    __slots__ = ("site_id", "name")
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    name: str
+    def __init__(self, site_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+
+class SiteRemoved(_message.Message):
+    __slots__ = ("site_id",)
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    site_id: str
+    def __init__(self, site_id: _Optional[str] = ...) -> None: ...
+
+class QueueDefined(_message.Message):
+    __slots__ = ("tenant_id", "queue_id", "required_skills", "language", "priority", "service_level_threshold_s", "service_level_target", "ring_timeout_ms", "wrap_up_timeout_ms", "wrap_up_codes")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_THRESHOLD_S_FIELD_NUMBER: _ClassVar[int]
+    SERVICE_LEVEL_TARGET_FIELD_NUMBER: _ClassVar[int]
+    RING_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    WRAP_UP_CODES_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    queue_id: str
+    required_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
+    language: str
+    priority: int
+    service_level_threshold_s: int
+    service_level_target: float
+    ring_timeout_ms: int
+    wrap_up_timeout_ms: int
+    wrap_up_codes: _containers.RepeatedCompositeFieldContainer[Code]
+    def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., priority: _Optional[int] = ..., service_level_threshold_s: _Optional[int] = ..., service_level_target: _Optional[float] = ..., ring_timeout_ms: _Optional[int] = ..., wrap_up_timeout_ms: _Optional[int] = ..., wrap_up_codes: _Optional[_Iterable[_Union[Code, _Mapping]]] = ...) -> None: ...
+
+class QueueRemoved(_message.Message):
+    __slots__ = ("tenant_id", "queue_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    queue_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ...) -> None: ...
+
+class AgentDefined(_message.Message):
+    __slots__ = ("tenant_id", "agent_id", "name", "site_id", "skills", "languages", "phone")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SKILLS_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGES_FIELD_NUMBER: _ClassVar[int]
+    PHONE_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    agent_id: str
+    name: str
+    site_id: str
+    skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
+    languages: _containers.RepeatedScalarFieldContainer[str]
+    phone: str
+    def __init__(self, tenant_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., name: _Optional[str] = ..., site_id: _Optional[str] = ..., skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., languages: _Optional[_Iterable[str]] = ..., phone: _Optional[str] = ...) -> None: ...
+
+class AgentRemoved(_message.Message):
+    __slots__ = ("tenant_id", "agent_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    agent_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
+
+class EntryPointDefined(_message.Message):
+    __slots__ = ("tenant_id", "address", "kind", "queue_id", "site_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    address: str
+    kind: EntryPointKind
+    queue_id: str
+    site_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ..., kind: _Optional[_Union[EntryPointKind, str]] = ..., queue_id: _Optional[str] = ..., site_id: _Optional[str] = ...) -> None: ...
+
+class EntryPointRemoved(_message.Message):
+    __slots__ = ("tenant_id", "address")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    address: str
+    def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...

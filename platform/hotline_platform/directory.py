@@ -1,0 +1,797 @@
+"""The live directory: tenants, sites, queues, agents and entry points as facts on
+hotline.directory.v1, folded into the platform's TenancyConfig.
+
+Pure part (no broker, no gRPC): conversions between tenancy dataclasses and the facts of
+proto/hotline/directory/v1/events.proto, the fold (`View`), the validation rules, `plan` (what
+the one writer publishes for a request, or why it refuses) and `diff` (two configs -> changes,
+for `hotline config apply`).
+
+Adapter part: `DirectoryFollower` replays the topic to its end (end-of-partition reports, never
+the high-water mark: bus.replay_then_follow), then follows it live; `StaticTenancy` serves a
+YAML file instead (HOTLINE_DIRECTORY=off). Both answer `current()` and `subscribe(callback)`.
+
+Entity keys: "tenant/<id>", "site/<id>", "queue/<tenant>/<id>", "agent/<tenant>/<id>",
+"entry_point/<address>". Every entity has a version: 1 when first defined, +1 per change,
+removal included; a re-definition continues the count (an ETag never comes back).
+
+Validation rules (checked by the writer on the whole directory as it would be after a request,
+so two requests cannot each pass and together break one):
+- errors (the request is refused, every reason listed): a field out of range; two changes to one
+  entity in one request; a removal of something that does not exist; a queue, agent or entry
+  point of an unknown tenant; an agent or entry point on an unknown site; an entry point to a
+  missing queue; a queue that no entry point reaches (there is no other way in today); a queue
+  defined in the request requiring a skill no agent of its tenant has (unknown skill); a tenant
+  or site removed while something still uses it.
+- warnings (published anyway): an existing queue left without any agent having one of its
+  skills by a change to agents (refusing it would block removing staff).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from hotline.common.v1.envelope_pb2 import Skill
+from hotline.directory.v1 import events_pb2 as pb
+from hotline.directory.v1.directory_pb2 import Change
+from hotline_platform import credentials as creds
+from hotline_platform import tenancy
+from hotline_platform.envelope import new_envelope
+
+log = logging.getLogger(__name__)
+
+#: Envelope tenant of facts about the operator's own entities (sites).
+OPERATOR = "_operator"
+#: `changed_by` of changes made with the operator credential.
+OPERATOR_ACTOR = "operator"
+
+# Change field -> DirectoryEvent field, in the order definitions are applied.
+_DEFINE = {
+    "define_site": "site_defined",
+    "define_tenant": "tenant_defined",
+    "define_queue": "queue_defined",
+    "define_agent": "agent_defined",
+    "define_entry_point": "entry_point_defined",
+}
+_REMOVE = {
+    "remove_entry_point": "entry_point_removed",
+    "remove_agent": "agent_removed",
+    "remove_queue": "queue_removed",
+    "remove_tenant": "tenant_removed",
+    "remove_site": "site_removed",
+}
+CHANGE_TO_EVENT = {**_DEFINE, **_REMOVE}
+EVENT_TO_CHANGE = {v: k for k, v in CHANGE_TO_EVENT.items()}
+_KIND_ORDER = ("site", "tenant", "queue", "agent", "entry_point")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
+_ENTRY_KINDS = {
+    "queue": pb.ENTRY_POINT_KIND_QUEUE,
+    "announcement": pb.ENTRY_POINT_KIND_ANNOUNCEMENT,
+}
+_ENTRY_KIND_NAMES = {v: k for k, v in _ENTRY_KINDS.items()}
+
+Body = Any  # one of the *Defined / *Removed messages
+
+
+class Refused(ValueError):
+    """A request that breaks a rule; `reasons` lists every one, each naming the entity."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__("; ".join(reasons))
+        self.reasons = reasons
+
+
+class VersionConflict(Refused):
+    """An expected version does not match the directory (someone changed it meanwhile)."""
+
+
+# ---------------------------------------------------------------------------------- keys
+
+
+def key_of(body: Body) -> str:
+    """The entity key a definition or removal is about."""
+    name = body.DESCRIPTOR.name
+    if name.startswith("Tenant"):
+        return f"tenant/{body.tenant_id}"
+    if name.startswith("Site"):
+        return f"site/{body.site_id}"
+    if name.startswith("Queue"):
+        return f"queue/{body.tenant_id}/{body.queue_id}"
+    if name.startswith("Agent"):
+        return f"agent/{body.tenant_id}/{body.agent_id}"
+    if name.startswith("EntryPoint"):
+        return f"entry_point/{body.address}"
+    raise ValueError(f"not a directory fact: {name}")
+
+
+def kind_of(key: str) -> str:
+    return key.split("/", 1)[0]
+
+
+def scope_of(body: Body) -> str:
+    """The tenant a fact belongs to (its envelope tenant and record key), or OPERATOR."""
+    return OPERATOR if body.DESCRIPTOR.name.startswith("Site") else str(body.tenant_id)
+
+
+def describe_key(key: str) -> str:
+    """'queue/acme/support-en' -> 'queue acme/support-en'."""
+    kind, _, rest = key.partition("/")
+    return f"{kind.replace('_', ' ')} {rest}"
+
+
+def change_body(change: Change) -> tuple[str, Body]:
+    """(DirectoryEvent field name, message) of a Change."""
+    which = change.WhichOneof("change")
+    if which is None:
+        raise Refused(["a change names no definition or removal"])
+    return CHANGE_TO_EVENT[which], getattr(change, which)
+
+
+def event_body(event: pb.DirectoryEvent) -> tuple[str, Body]:
+    which = event.WhichOneof("event")
+    if which is None:
+        raise ValueError("directory event has no body")
+    return which, getattr(event, which)
+
+
+def as_change(field_name: str, body: Body) -> Change:
+    change = Change()
+    getattr(change, EVENT_TO_CHANGE[field_name]).CopyFrom(body)
+    return change
+
+
+# ------------------------------------------------------------- tenancy <-> definitions
+
+
+def _skills_pb(levels: Iterable[tenancy.SkillLevel]) -> list[Skill]:
+    return [Skill(name=s.name, level=s.level) for s in levels]
+
+
+def _skills(levels: Iterable[Skill]) -> tuple[tenancy.SkillLevel, ...]:
+    return tuple(tenancy.SkillLevel(s.name, int(s.level)) for s in levels)
+
+
+def _codes_pb(codes: Iterable[tenancy.Code]) -> list[pb.Code]:
+    return [pb.Code(code=c.code, label=c.label) for c in codes]
+
+
+def _codes(codes: Iterable[pb.Code]) -> tuple[tenancy.Code, ...]:
+    return tuple(tenancy.Code(c.code, c.label) for c in codes)
+
+
+def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
+    """Every entity of a config as its definition message, by key."""
+    out: dict[str, Body] = {}
+    for site in config.sites:
+        out[f"site/{site}"] = pb.SiteDefined(site_id=site, name=site)
+    for tenant in config.tenants.values():
+        out[f"tenant/{tenant.id}"] = pb.TenantDefined(
+            tenant_id=tenant.id,
+            name=tenant.name,
+            kpi=pb.KpiContract(
+                service_level=tenant.kpi.service_level,
+                short_abandon_ms=round(tenant.kpi.short_abandon_s * 1000),
+                abandonment_denominator=tenant.kpi.abandonment_denominator,
+            ),
+            credential_hash=tenant.credential_hash,
+            credential_unscoped=tenant.credential_unscoped,
+            not_ready_reasons=_codes_pb(tenant.not_ready_reasons),
+        )
+        for q in tenant.queues.values():
+            out[f"queue/{tenant.id}/{q.id}"] = pb.QueueDefined(
+                tenant_id=tenant.id,
+                queue_id=q.id,
+                required_skills=_skills_pb(q.required_skills),
+                language=q.language,
+                priority=q.priority,
+                service_level_threshold_s=q.service_level_threshold_s,
+                service_level_target=q.service_level_target,
+                ring_timeout_ms=round(q.ring_timeout_s * 1000),
+                wrap_up_timeout_ms=round(q.wrap_up_timeout_s * 1000),
+                wrap_up_codes=_codes_pb(q.wrap_up_codes),
+            )
+        for a in tenant.agents.values():
+            out[f"agent/{tenant.id}/{a.id}"] = pb.AgentDefined(
+                tenant_id=tenant.id,
+                agent_id=a.id,
+                name=a.name,
+                site_id=a.site_id,
+                skills=_skills_pb(a.skills),
+                languages=list(a.languages),
+                phone=a.phone,
+            )
+    for ep in config.entry_points.values():
+        out[f"entry_point/{ep.address}"] = pb.EntryPointDefined(
+            tenant_id=ep.tenant_id,
+            address=ep.address,
+            kind=_ENTRY_KINDS.get(ep.kind, pb.ENTRY_POINT_KIND_UNSPECIFIED),
+            queue_id=ep.queue_id,
+            site_id=ep.site_id,
+        )
+    return out
+
+
+class _IndexCache:
+    """Keeps the CredentialIndex (and the tokens it verified) while credentials stay the same."""
+
+    def __init__(self) -> None:
+        self._signature: tuple[tuple[str, str, bool], ...] | None = None
+        self._index = creds.CredentialIndex()
+
+    def index(self, tenants: Iterable[pb.TenantDefined]) -> creds.CredentialIndex:
+        signature = tuple(
+            sorted((t.tenant_id, t.credential_hash, t.credential_unscoped) for t in tenants)
+        )
+        if signature != self._signature:
+            index = creds.CredentialIndex()
+            for tid, encoded, unscoped in signature:
+                if encoded:
+                    index.add_hash(tid, encoded, scoped_only=not unscoped)
+            self._index, self._signature = index, signature
+        return self._index
+
+
+def to_config(
+    definitions: Mapping[str, Body], index_cache: _IndexCache | None = None
+) -> tenancy.TenancyConfig:
+    """The TenancyConfig of a set of definitions (entities of unknown tenants are left out)."""
+    by_kind: dict[str, list[Body]] = {k: [] for k in _KIND_ORDER}
+    for key in sorted(definitions):
+        by_kind[kind_of(key)].append(definitions[key])
+    sites = tuple(s.site_id for s in by_kind["site"])
+    queues: dict[str, dict[str, tenancy.Queue]] = {}
+    agents: dict[str, dict[str, tenancy.Agent]] = {}
+    for q in by_kind["queue"]:
+        queues.setdefault(q.tenant_id, {})[q.queue_id] = tenancy.Queue(
+            id=q.queue_id,
+            tenant_id=q.tenant_id,
+            required_skills=_skills(q.required_skills),
+            language=q.language,
+            priority=q.priority,
+            service_level_threshold_s=q.service_level_threshold_s,
+            service_level_target=q.service_level_target,
+            ring_timeout_s=q.ring_timeout_ms / 1000,
+            wrap_up_timeout_s=q.wrap_up_timeout_ms / 1000,
+            wrap_up_codes=_codes(q.wrap_up_codes),
+        )
+    for a in by_kind["agent"]:
+        agents.setdefault(a.tenant_id, {})[a.agent_id] = tenancy.Agent(
+            id=a.agent_id,
+            tenant_id=a.tenant_id,
+            name=a.name,
+            site_id=a.site_id,
+            skills=_skills(a.skills),
+            languages=tuple(a.languages),
+            phone=a.phone,
+        )
+    tenants: dict[str, tenancy.Tenant] = {}
+    for t in by_kind["tenant"]:
+        tenants[t.tenant_id] = tenancy.Tenant(
+            id=t.tenant_id,
+            name=t.name,
+            credential_hash=t.credential_hash,
+            queues=queues.get(t.tenant_id, {}),
+            agents=agents.get(t.tenant_id, {}),
+            kpi=tenancy.KpiDefinitions(
+                service_level=t.kpi.service_level or "exclude",
+                short_abandon_s=t.kpi.short_abandon_ms / 1000,
+                abandonment_denominator=t.kpi.abandonment_denominator or "offered",
+            ),
+            credential_unscoped=t.credential_unscoped,
+            not_ready_reasons=_codes(t.not_ready_reasons),
+        )
+    entry_points = {
+        e.address: tenancy.EntryPoint(
+            e.address, e.tenant_id, e.queue_id, _ENTRY_KIND_NAMES.get(e.kind, "queue"), e.site_id
+        )
+        for e in by_kind["entry_point"]
+        if e.tenant_id in tenants
+    }
+    index = (index_cache or _IndexCache()).index(by_kind["tenant"])
+    return tenancy.TenancyConfig(sites, tenants, entry_points, index)
+
+
+# ------------------------------------------------------------------------------- the fold
+
+
+@dataclass
+class View:
+    """The directory folded from its facts: the latest definition of every live entity, every
+    entity's version (removed ones too) and who changed it last. Not thread-safe."""
+
+    definitions: dict[str, Body] = field(default_factory=dict)
+    versions: dict[str, int] = field(default_factory=dict)
+    changed_by: dict[str, str] = field(default_factory=dict)
+    events: dict[str, pb.DirectoryEvent] = field(default_factory=dict)
+    _index: _IndexCache = field(default_factory=_IndexCache, repr=False)
+
+    def apply(self, event: pb.DirectoryEvent) -> None:
+        which, body = event_body(event)
+        key = key_of(body)
+        self.versions[key] = int(event.entity_version) or self.versions.get(key, 0) + 1
+        self.changed_by[key] = event.changed_by
+        if which.endswith("_defined"):
+            self.definitions[key] = body
+            self.events[key] = event
+        else:
+            self.definitions.pop(key, None)
+            self.events.pop(key, None)
+
+    def copy(self) -> View:
+        return View(
+            dict(self.definitions), dict(self.versions), dict(self.changed_by), dict(self.events),
+            self._index,
+        )
+
+    def config(self) -> tenancy.TenancyConfig:
+        return to_config(self.definitions, self._index)
+
+    def keys_of_tenant(self, tenant_id: str) -> list[str]:
+        return sorted(k for k, b in self.definitions.items() if scope_of(b) == tenant_id)
+
+
+def fold(events: Iterable[pb.DirectoryEvent]) -> View:
+    view = View()
+    for event in events:
+        view.apply(event)
+    return view
+
+
+# ------------------------------------------------------------------------------ validation
+
+
+def _check_fields(key: str, body: Body) -> list[str]:
+    """Rules about one definition alone."""
+    what = describe_key(key)
+    errors: list[str] = []
+    name = body.DESCRIPTOR.name
+    ids = {
+        "TenantDefined": ("tenant_id",),
+        "SiteDefined": ("site_id",),
+        "QueueDefined": ("tenant_id", "queue_id"),
+        "AgentDefined": ("tenant_id", "agent_id"),
+        "EntryPointDefined": ("tenant_id",),
+    }.get(name, ())
+    for attr in ids:
+        value = getattr(body, attr)
+        if not _ID.match(value):
+            errors.append(
+                f"{what}: {attr} {value!r} must be 1-64 letters, digits, '-' or '_', "
+                "starting with a letter or digit"
+            )
+    if name == "TenantDefined":
+        if not body.credential_hash:
+            errors.append(f"{what}: missing credential_hash")
+        else:
+            try:
+                creds.CredentialHash.parse(body.credential_hash)
+            except creds.CredentialHashError as exc:
+                errors.append(f"{what}: credential_hash: {exc}")
+        kpi = body.kpi
+        if kpi.service_level and kpi.service_level not in tenancy.SERVICE_LEVEL_DEFINITIONS:
+            errors.append(
+                f"{what}: kpi.service_level {kpi.service_level!r} is not one of "
+                f"{', '.join(tenancy.SERVICE_LEVEL_DEFINITIONS)}"
+            )
+        if (
+            kpi.abandonment_denominator
+            and kpi.abandonment_denominator not in tenancy.ABANDON_DENOMINATORS
+        ):
+            errors.append(
+                f"{what}: kpi.abandonment_denominator {kpi.abandonment_denominator!r} is not "
+                f"one of {', '.join(tenancy.ABANDON_DENOMINATORS)}"
+            )
+        errors += _check_codes(what, "not_ready_reasons", body.not_ready_reasons)
+    elif name == "QueueDefined":
+        if not 0 < body.service_level_target <= 1:
+            errors.append(
+                f"{what}: service_level_target {body.service_level_target} must be in (0, 1]"
+            )
+        if body.service_level_threshold_s <= 0:
+            errors.append(f"{what}: service_level_threshold_s must be > 0")
+        if body.ring_timeout_ms <= 0:
+            errors.append(f"{what}: ring_timeout_ms must be > 0")
+        if body.wrap_up_timeout_ms <= 0:
+            errors.append(f"{what}: wrap_up_timeout_ms must be > 0")
+        errors += _check_codes(what, "wrap_up_codes", body.wrap_up_codes)
+    elif name == "AgentDefined":
+        if not body.phone:
+            errors.append(f"{what}: missing phone")
+    elif name == "EntryPointDefined":
+        if not body.address or "/" in body.address:
+            errors.append(f"{what}: address must be non-empty and contain no '/'")
+        if body.kind not in _ENTRY_KIND_NAMES:
+            errors.append(f"{what}: kind must be queue or announcement")
+        elif body.kind == pb.ENTRY_POINT_KIND_QUEUE and not body.queue_id:
+            errors.append(f"{what}: a queue entry point needs a queue_id")
+    return errors
+
+
+def _check_codes(what: str, attr: str, codes: Iterable[pb.Code]) -> list[str]:
+    seen: set[str] = set()
+    errors = []
+    for c in codes:
+        if not c.code:
+            errors.append(f"{what}: {attr} has an empty code")
+        elif c.code in seen:
+            errors.append(f"{what}: {attr} lists {c.code!r} twice")
+        seen.add(c.code)
+    return errors
+
+
+def validate(
+    after: Mapping[str, Body], touched: Iterable[str], before: Mapping[str, Body] | None = None
+) -> tuple[list[str], list[str]]:
+    """(errors, warnings) of the directory `after` a request that changed the `touched` keys.
+
+    Whole-directory rules are checked on every entity the request could affect; an error
+    names the entity and what is wrong with it."""
+    touched = set(touched)
+    before = before or {}
+    errors: list[str] = []
+    warnings: list[str] = []
+    for key in sorted(touched):
+        if key in after:
+            errors += _check_fields(key, after[key])
+    sites = {b.site_id for k, b in after.items() if kind_of(k) == "site"}
+    tenants = {b.tenant_id for k, b in after.items() if kind_of(k) == "tenant"}
+    queues = {(b.tenant_id, b.queue_id) for k, b in after.items() if kind_of(k) == "queue"}
+    reached = {
+        (b.tenant_id, b.queue_id)
+        for k, b in after.items()
+        if kind_of(k) == "entry_point" and b.kind == pb.ENTRY_POINT_KIND_QUEUE
+    }
+    skills: dict[str, set[str]] = {}
+    for k, b in after.items():
+        if kind_of(k) == "agent":
+            skills.setdefault(b.tenant_id, set()).update(s.name for s in b.skills)
+    agents_touched = {b_key for b_key in touched if kind_of(b_key) == "agent"}
+    for key in sorted(after):
+        body = after[key]
+        kind = kind_of(key)
+        what = describe_key(key)
+        if kind in ("queue", "agent", "entry_point") and body.tenant_id not in tenants:
+            if key in touched:  # (a removed tenant's users: see the removals below)
+                errors.append(f"{what}: tenant {body.tenant_id!r} does not exist")
+            continue
+        placed = kind in ("agent", "entry_point")
+        if placed and body.site_id and body.site_id not in sites and key in touched:
+            errors.append(f"{what}: site {body.site_id!r} does not exist")
+        if kind == "agent" and not body.site_id and sites and key in touched:
+            errors.append(f"{what}: site is required (sites: {', '.join(sorted(sites))})")
+        if kind == "entry_point" and body.kind == pb.ENTRY_POINT_KIND_QUEUE and body.queue_id:
+            queue_key = f"queue/{body.tenant_id}/{body.queue_id}"
+            if (body.tenant_id, body.queue_id) not in queues and (
+                key in touched or queue_key in touched
+            ):
+                errors.append(
+                    f"{what}: queue {body.queue_id!r} of tenant {body.tenant_id} does not exist"
+                )
+        if kind == "queue":
+            entry_keys = {
+                k for k, b in before.items()
+                if kind_of(k) == "entry_point" and b.tenant_id == body.tenant_id
+                and b.queue_id == body.queue_id
+            }
+            if (body.tenant_id, body.queue_id) not in reached and (
+                key in touched or entry_keys & touched
+            ):
+                errors.append(
+                    f"{what}: no entry point reaches this queue (define an entry point with "
+                    f"queue_id {body.queue_id!r}, or remove the queue)"
+                )
+            have = skills.get(body.tenant_id, set())
+            missing = sorted({s.name for s in body.required_skills} - have)
+            if missing and key in touched:
+                errors.append(
+                    f"{what}: unknown skill(s) {', '.join(missing)}: no agent of tenant "
+                    f"{body.tenant_id} has them"
+                )
+            elif missing and any(k.startswith(f"agent/{body.tenant_id}/") for k in agents_touched):
+                warnings.append(
+                    f"{what}: after this change no agent of tenant {body.tenant_id} has "
+                    f"skill(s) {', '.join(missing)}; its contacts will wait"
+                )
+    # Removals: something still using what is removed.
+    for key in sorted(touched - set(after)):
+        kind = kind_of(key)
+        if key not in before:
+            continue
+        old = before[key]
+        what = describe_key(key)
+        if kind == "tenant":
+            users = sorted(
+                describe_key(k) for k, b in after.items()
+                if kind_of(k) in ("queue", "agent", "entry_point") and b.tenant_id == old.tenant_id
+            )
+            if users:
+                errors.append(f"{what}: cannot remove, still has {', '.join(users)}")
+        elif kind == "site":
+            users = sorted(
+                describe_key(k) for k, b in after.items()
+                if kind_of(k) in ("agent", "entry_point") and b.site_id == old.site_id
+            )
+            if users:
+                errors.append(f"{what}: cannot remove, still used by {', '.join(users)}")
+    return errors, warnings
+
+
+# --------------------------------------------------------------------------- the writer
+
+
+def plan(
+    view: View,
+    changes: Iterable[Change],
+    *,
+    actor: str,
+    producer: str,
+    expected_versions: Mapping[str, int] | None = None,
+    correlation_id: str = "",
+    occurred_at_ms: int | None = None,
+) -> tuple[list[pb.DirectoryEvent], list[str]]:
+    """The facts a request publishes (in order), and warnings; raises Refused or
+    VersionConflict. A definition equal to the current one publishes nothing."""
+    expected = dict(expected_versions or {})
+    conflicts = []
+    for key, version in sorted(expected.items()):
+        current = view.versions.get(key, 0) if key in view.definitions else 0
+        if version != current:
+            have = f"version {current}" if current else "no such entity"
+            conflicts.append(
+                f"{describe_key(key)}: expected version {version}, the directory has {have}"
+            )
+    if conflicts:
+        raise VersionConflict(conflicts)
+    errors: list[str] = []
+    seen: set[str] = set()
+    steps: list[tuple[str, str, Body]] = []
+    for change in changes:
+        which, body = change_body(change)
+        key = key_of(body)
+        if key in seen:
+            errors.append(f"{describe_key(key)}: changed twice in one request (duplicate id)")
+            continue
+        seen.add(key)
+        if which.endswith("_removed") and key not in view.definitions:
+            errors.append(f"{describe_key(key)}: does not exist, cannot remove")
+            continue
+        if which.endswith("_defined") and view.definitions.get(key) == body:
+            continue  # no change
+        steps.append((which, key, body))
+    if errors:
+        raise Refused(errors)
+    order = {f: i for i, f in enumerate(list(_DEFINE.values()) + list(_REMOVE.values()))}
+    steps.sort(key=lambda s: order[s[0]])
+    after = dict(view.definitions)
+    for which, key, body in steps:
+        if which.endswith("_defined"):
+            after[key] = body
+        else:
+            after.pop(key, None)
+    errors, warnings = validate(after, [k for _, k, _ in steps], view.definitions)
+    if errors:
+        raise Refused(errors)
+    events = []
+    for which, key, body in steps:
+        scope = scope_of(body)
+        event = pb.DirectoryEvent(
+            envelope=new_envelope(
+                tenant_id=scope,
+                producer=producer,
+                correlation_id=correlation_id,
+                occurred_at_ms=occurred_at_ms,
+            ),
+            changed_by=actor,
+            entity_version=view.versions.get(key, 0) + 1,
+        )
+        getattr(event, which).CopyFrom(body)
+        events.append(event)
+    return events, warnings
+
+
+def required_scope(view: View, change: Change) -> str:
+    """Who may make a change: a tenant id (that tenant's credential, or the operator), or
+    OPERATOR (the operator credential only): tenants and sites are the operator's."""
+    _, body = change_body(change)
+    kind = kind_of(key_of(body))
+    return OPERATOR if kind in ("tenant", "site") else str(body.tenant_id)
+
+
+# ---------------------------------------------------------------------------------- diff
+
+
+def plaintext_credentials(raw: Mapping[str, Any]) -> dict[str, str]:
+    """Tenant id -> plaintext `credential` of a raw tenancy YAML (development configs), so
+    that `diff` can tell whether it matches a stored hash."""
+    out = {}
+    for t in raw.get("tenants", []) or []:
+        if isinstance(t, dict) and t.get("credential") and t.get("id"):
+            out[str(t["id"])] = str(t["credential"])
+    return out
+
+
+def diff(
+    current: tenancy.TenancyConfig | Mapping[str, Body],
+    desired: tenancy.TenancyConfig,
+    plaintexts: Mapping[str, str] | None = None,
+) -> list[Change]:
+    """The changes that turn `current` into `desired`: definitions (sites, tenants, queues,
+    agents, entry points) then removals (the reverse order). A tenant whose desired plaintext
+    credential verifies against the current hash keeps that hash (no change)."""
+    have = current if isinstance(current, Mapping) else definitions_of(current)
+    want = definitions_of(desired)
+    plaintexts = plaintexts or {}
+    out: list[tuple[int, str, Change]] = []
+    for key, body in want.items():
+        old = have.get(key)
+        if kind_of(key) == "tenant" and old is not None and body.tenant_id in plaintexts:
+            same_secret = old.credential_unscoped == body.credential_unscoped and _verifies(
+                plaintexts[body.tenant_id], old.credential_hash
+            )
+            if same_secret:
+                body = pb.TenantDefined()
+                body.CopyFrom(want[key])
+                body.credential_hash = old.credential_hash
+        if old != body:
+            field_name = kind_of(key) + "_defined"
+            out.append((_KIND_ORDER.index(kind_of(key)), key, as_change(field_name, body)))
+    for key, body in have.items():
+        if key not in want:
+            field_name = kind_of(key) + "_removed"
+            removal = getattr(pb, type(body).__name__.replace("Defined", "Removed"))()
+            for attr in ("tenant_id", "site_id", "queue_id", "agent_id", "address"):
+                if attr in removal.DESCRIPTOR.fields_by_name:
+                    setattr(removal, attr, getattr(body, attr))
+            out.append((10 - _KIND_ORDER.index(kind_of(key)), key, as_change(field_name, removal)))
+    out.sort(key=lambda item: (item[0], item[1]))
+    return [c for _, _, c in out]
+
+
+def _verifies(secret: str, encoded: str) -> bool:
+    try:
+        return creds.verify(secret, encoded)
+    except creds.CredentialHashError:
+        return False
+
+
+def describe_change(change: Change) -> str:
+    """One line for people: '+ queue acme/support-en' (defined), '- agent acme/a1' (removed)."""
+    which, body = change_body(change)
+    sign = "+" if which.endswith("_defined") else "-"
+    return f"{sign} {describe_key(key_of(body))}"
+
+
+# ------------------------------------------------------------------------------ followers
+
+Listener = Callable[[tenancy.TenancyConfig], None]
+
+
+class StaticTenancy:
+    """The tenancy YAML file, read once (HOTLINE_DIRECTORY=off): the follower's interface."""
+
+    def __init__(self, config: tenancy.TenancyConfig) -> None:
+        self._config = config
+
+    def current(self) -> tenancy.TenancyConfig:
+        return self._config
+
+    def subscribe(self, callback: Listener) -> None:
+        """Nothing ever changes: the callback is never called."""
+
+    def start(self, timeout: float = 60) -> None:
+        """Nothing to replay."""
+
+    def stop(self) -> None:
+        """Nothing to stop."""
+
+
+class DirectoryFollower:
+    """Replays hotline.directory.v1 to its end, then follows it live (a daemon thread).
+
+    `start()` returns once the replay is done; `current()` is the latest TenancyConfig (never
+    a half-replayed one); `subscribe(callback)` calls back with each new config, from the
+    follower's thread and outside its lock. Records that fail to decode go to the owning
+    service's dead-letter topic. Thread-safe."""
+
+    def __init__(self, bootstrap: str, service: str, instance_id: str = "") -> None:
+        from hotline_platform.bus import DeadLetters, EventPublisher
+
+        self._bootstrap = bootstrap
+        self._service = service
+        self._publisher = EventPublisher(bootstrap, client_id=f"{service}-directory-follower")
+        self._dead_letters = DeadLetters(self._publisher, service)
+        self._instance = instance_id
+        self._lock = threading.Lock()
+        self._view = View()
+        self._config = to_config({})
+        self._listeners: list[Listener] = []
+        self._stop = threading.Event()
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self.applied = 0
+        self._thread = threading.Thread(target=self._run, name=f"{service}-directory", daemon=True)
+
+    def current(self) -> tenancy.TenancyConfig:
+        with self._lock:
+            return self._config
+
+    def view(self) -> View:
+        """A copy of the folded directory (definitions and versions)."""
+        with self._lock:
+            return self._view.copy()
+
+    def subscribe(self, callback: Listener) -> None:
+        with self._lock:
+            self._listeners.append(callback)
+
+    def start(self, timeout: float = 60) -> None:
+        self._dead_letters.remember_sent(self._bootstrap)
+        self._thread.start()
+        if not self.ready.wait(timeout):
+            raise RuntimeError(f"directory not replayed within {timeout}s: {self.failed!r}")
+        if self.failed is not None:
+            raise RuntimeError(f"directory replay failed: {self.failed!r}")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def _run(self) -> None:
+        from hotline_platform.bus import assign_from_start, new_consumer, replay_then_follow
+        from hotline_platform.topics import DIRECTORY
+
+        consumer = new_consumer(
+            self._bootstrap, f"{self._service}-directory-{self._instance or id(self)}",
+            **{"fetch.error.backoff.ms": 10},
+        )
+        try:
+            assign_from_start(consumer, [DIRECTORY])
+            for item in replay_then_follow(consumer, self._dead_letters, stop=self._stop):
+                if item is None:
+                    self._publish_config()
+                    self.ready.set()
+                    log.info("directory replayed: %d facts", self.applied)
+                    continue
+                with self._lock:
+                    self._view.apply(item.event)  # type: ignore[arg-type]
+                    self.applied += 1
+                if self.ready.is_set():
+                    self._publish_config()
+        except BaseException as exc:  # noqa: BLE001
+            log.exception("directory follower failed")
+            self.failed = exc
+            self.ready.set()
+        finally:
+            consumer.close()
+            try:
+                self._publisher.flush(5)
+            except RuntimeError:
+                log.exception("dead letters not delivered")
+
+    def _publish_config(self) -> None:
+        with self._lock:
+            config = self._view.config()
+            self._config = config
+            listeners = list(self._listeners)
+        for listener in listeners:
+            try:
+                listener(config)
+            except Exception:  # noqa: BLE001
+                log.exception("directory listener failed")
+
+
+def tenancy_source(
+    directory: str, config_path: str, bootstrap: str, service: str, instance_id: str = ""
+) -> StaticTenancy | DirectoryFollower:
+    """HOTLINE_DIRECTORY=on: follow the directory topic; off: the YAML file, as before."""
+    mode = directory.strip().lower()
+    if mode in ("", "off", "false", "0", "no"):
+        return StaticTenancy(tenancy.load(config_path))
+    if mode in ("on", "true", "1", "yes"):
+        return DirectoryFollower(bootstrap, service, instance_id)
+    raise ValueError(f"HOTLINE_DIRECTORY={directory!r}: expected on or off")

@@ -1,0 +1,118 @@
+"""gRPC servicer of DirectoryService: credentials -> Caller, use cases, precise refusals."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import NoReturn
+
+import grpc
+
+from hotline.directory.v1 import directory_pb2, directory_pb2_grpc
+from hotline_directory.application.service import DirectoryWriter, NotAllowed, NotFound
+from hotline_directory.domain.access import Caller
+from hotline_platform import auth, directory
+from hotline_platform.credentials import CredentialIndex
+
+OPERATOR_OWNER = "operator"
+
+
+class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
+    def __init__(self, writer: DirectoryWriter, operator: CredentialIndex) -> None:
+        self._writer = writer
+        self._operator = operator
+
+    async def _caller(self, context: grpc.aio.ServicerContext) -> Caller:
+        """The operator, or the tenant whose credential this is (else the call is aborted)."""
+        token = auth.bearer(tuple(context.invocation_metadata() or ()))
+        if not token:
+            await _abort(
+                context, grpc.StatusCode.UNAUTHENTICATED,
+                "missing 'authorization: Bearer' metadata",
+            )
+        config = self._writer.config()
+        if self._operator.cached(token) == OPERATOR_OWNER:
+            return Caller()
+        if not config.credential_is_cached(token):
+            owner = await asyncio.to_thread(self._operator.owner_of, token)
+            if owner == OPERATOR_OWNER:
+                return Caller()
+        tenant = await asyncio.to_thread(config.tenant_for_credential, token)
+        if tenant is None:
+            await _abort(context, grpc.StatusCode.UNAUTHENTICATED, "unknown credential")
+        return Caller(tenant.id)
+
+    async def Apply(  # noqa: N802 (gRPC method names)
+        self, request: directory_pb2.ApplyRequest, context: grpc.aio.ServicerContext
+    ) -> directory_pb2.ApplyResponse:
+        if any(change.WhichOneof("change") is None for change in request.changes):
+            await _abort(
+                context, grpc.StatusCode.INVALID_ARGUMENT,
+                "a change names no definition or removal",
+            )
+        caller = await self._caller(context)
+        if not caller.is_operator:
+            # Per-tenant changes: the platform's check that the credential is that tenant's
+            # (changes of another tenant are refused below with the entity they name).
+            await auth.authorize_call(self._writer.config(), context, caller.tenant_id)
+        try:
+            result = await asyncio.to_thread(
+                self._writer.apply,
+                caller,
+                list(request.changes),
+                dry_run=request.dry_run,
+                expected_versions=dict(request.expected_versions),
+            )
+        except NotAllowed as exc:
+            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+        except directory.VersionConflict as exc:
+            await _abort(context, grpc.StatusCode.ABORTED, str(exc))
+        except directory.Refused as exc:
+            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+        except RuntimeError as exc:  # facts not durable
+            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"not recorded: {exc}")
+        return directory_pb2.ApplyResponse(
+            events=result.events, applied=result.applied, warnings=result.warnings
+        )
+
+    async def Get(  # noqa: N802
+        self, request: directory_pb2.GetRequest, context: grpc.aio.ServicerContext
+    ) -> directory_pb2.Entity:
+        caller = await self._caller(context)
+        try:
+            entity = self._writer.get(caller, request.key)
+        except NotFound as exc:
+            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+        except NotAllowed as exc:
+            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+        return directory_pb2.Entity(
+            key=entity.key, version=entity.version, definition=entity.definition
+        )
+
+    async def List(  # noqa: N802
+        self, request: directory_pb2.ListRequest, context: grpc.aio.ServicerContext
+    ) -> directory_pb2.ListResponse:
+        caller = await self._caller(context)
+        try:
+            entities = self._writer.list(caller, request.tenant_id)
+        except NotAllowed as exc:
+            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+        return directory_pb2.ListResponse(
+            entities=[
+                directory_pb2.Entity(key=e.key, version=e.version, definition=e.definition)
+                for e in entities
+            ]
+        )
+
+
+async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
+    await context.abort(code, text)
+    raise AssertionError("unreachable")  # pragma: no cover - abort raises
+
+
+SERVICE_NAMES = (directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,)
+
+
+def register(server: grpc.aio.Server, writer: DirectoryWriter, operator: CredentialIndex) -> None:
+    directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
+        DirectoryApi(writer, operator), server
+    )
