@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hotline_cli import embedded
+from hotline_cli import config_cmd, embedded
 from hotline_platform.grpc_server import is_serving
 
 #: Buckets of the embedded object store: the broker's event log and the content store.
@@ -58,6 +58,8 @@ class StackSettings(BaseSettings):
     gateway_http_port: int = 8080
     gateway_grpc_port: int = 50057
     gateway_metrics_port: int = 9107
+    directory_grpc_port: int = 50056
+    directory_metrics_port: int = 9106
     # Each process's start-up, and `up` as a whole. The router replays its whole history at
     # start (~50k events/s here: 1M events take ~20 s), so this bounds the history too.
     start_timeout_s: float = 600.0
@@ -258,8 +260,13 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
         "HOTLINE_OBJECT_STORE_SECRET_KEY": secret_key,
         "HOTLINE_KEYRING_PATH": str(state_dir / "keyring.json"),
         "PYTHONUNBUFFERED": "1",
+        # Services follow the live directory; `up` applies the tenancy file to it (supervisor).
+        "HOTLINE_DIRECTORY": "on",
     }
     specs = [
+        ("directory", "hotline_directory", settings.directory_grpc_port,
+         settings.directory_metrics_port,
+         {"HOTLINE_DIRECTORY_ADMIN_TOKEN": config_cmd.stack_admin_hash(state_dir)}),
         ("ingress-sip", "hotline_ingress_sip", settings.ingress_sip_grpc_port,
          settings.ingress_sip_metrics_port, {"HOTLINE_SIP_PORT": str(sip_port)}),
         ("router", "hotline_router", settings.router_grpc_port,

@@ -23,7 +23,7 @@ import threading
 import time
 from pathlib import Path
 
-from hotline_cli import stack
+from hotline_cli import config_cmd, stack
 from hotline_platform.bus import ensure_topics
 
 log = logging.getLogger("hotline.supervisor")
@@ -55,11 +55,27 @@ class Supervisor:
             stack.wait_ready(self.state, proc, timeout)
             if proc.name == "broker":
                 ensure_topics(self.state.broker)
+            if proc.name == "directory":
+                # Only at `up` (start_all), not on restarts: the directory is durable, and
+                # the services started after it (the router folds only known tenants' facts
+                # at replay) find the stack's tenancy file in it.
+                self.apply_tenancy(proc)
             proc.ready_after_s = round(time.monotonic() - started, 3)
             log.info("%s ready after %.2fs", proc.name, proc.ready_after_s)
         self.state.ready = True
         self.save()
         log.info("every process is ready")
+
+    def apply_tenancy(self, proc: stack.Process) -> None:
+        config_cmd.apply_file(
+            f"127.0.0.1:{proc.grpc_port}",
+            (Path(self.state.state_dir) / config_cmd.ADMIN_TOKEN_FILE).read_text().strip(),
+            self.state.config_path,
+            # Additive: what was added to the directory live survives a restart of the stack
+            # (`hotline config apply` is the declarative sync, removals included).
+            prune=False,
+            say=lambda line: log.info("directory: %s", line),
+        )
 
     def watch(self) -> None:
         while not self.stop.wait(0.2):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterator, Mapping
 
 from hotline_ingress_sip.adapters.clock import LoopTimers, SystemClock
 from hotline_ingress_sip.adapters.kafka_events import SERVICE, KafkaInteractionEvents
@@ -17,7 +18,7 @@ from hotline_ingress_sip.application.sip_stack import SipStack
 from hotline_ingress_sip.domain.events import EntryPoint, RoutingInstruction
 from hotline_ingress_sip.domain.transactions import Timing
 from hotline_ingress_sip.settings import IngressSipSettings
-from hotline_platform import tenancy
+from hotline_platform import directory
 from hotline_platform.bus import DeadLetters, EventPublisher
 from hotline_platform.tenancy import TenancyConfig
 
@@ -35,6 +36,26 @@ def entry_points_from(config: TenancyConfig) -> dict[str, EntryPoint]:
         )
         for address, ep in config.entry_points.items()
     }
+
+
+class LiveEntryPoints(Mapping[str, EntryPoint]):
+    """The entry points of the live directory, replaced whole on a change (one reference
+    assignment): a lookup on the SIP loop sees the old set or the new one, never half."""
+
+    def __init__(self, entries: Mapping[str, EntryPoint] | None = None) -> None:
+        self._entries: dict[str, EntryPoint] = dict(entries or {})
+
+    def replace(self, entries: Mapping[str, EntryPoint]) -> None:
+        self._entries = dict(entries)
+
+    def __getitem__(self, address: str) -> EntryPoint:
+        return self._entries[address]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._entries)
+
+    def __len__(self) -> int:
+        return len(self._entries)
 
 
 def announcement_sdp(host: str, media_port: int) -> bytes:
@@ -58,13 +79,16 @@ class IngressSipService:
     def __init__(
         self,
         settings: IngressSipSettings,
-        entry_points: dict[str, EntryPoint],
+        source: directory.StaticTenancy | directory.DirectoryFollower,
         publisher: EventPublisher,
         *,
         owns_publisher: bool = True,
     ) -> None:
         self.settings = settings
-        self.entry_points = entry_points
+        # Entry points (and the tenants served) follow the live directory (HOTLINE_DIRECTORY
+        # =on) or come from the YAML file (off); filled at start.
+        self.directory = source
+        self.entry_points = LiveEntryPoints()
         self.publisher = publisher
         self._owns_publisher = owns_publisher
         self.clock = SystemClock()
@@ -78,7 +102,7 @@ class IngressSipService:
         self.liveness = Liveness(
             publisher,
             settings.instance_id,
-            {ep.tenant_id for ep in entry_points.values()},
+            (),
             self.clock,
             interval_ms=settings.heartbeat_interval_ms,
             active_calls=lambda: self.calls.active_calls if self.calls is not None else 0,
@@ -96,8 +120,18 @@ class IngressSipService:
         if self.calls is not None:
             self.calls.on_offers(offers)
 
+    def _directory_changed(self, config: TenancyConfig) -> None:
+        """The directory changed (the follower's thread): announce this process to tenants new
+        to it (durably), then route their entry points."""
+        entries = entry_points_from(config)
+        self.liveness.serve({ep.tenant_id for ep in entries.values()})
+        self.entry_points.replace(entries)
+
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
+        await asyncio.to_thread(self.directory.start)
+        self.directory.subscribe(self._directory_changed)
+        self._directory_changed(self.directory.current())
         self.events.bind(loop)
         # Position the offers consumer first: no offer for a call taken later can be missed.
         await asyncio.to_thread(self.consumer.start, loop)
@@ -141,6 +175,7 @@ class IngressSipService:
                 await asyncio.sleep(grace)
         await self.liveness.stop()
         await asyncio.to_thread(self.consumer.stop)
+        await asyncio.to_thread(self.directory.stop)
         self.transport.close()
         if self.stack is not None:
             self.stack.stop()
@@ -162,8 +197,15 @@ def build(
 ) -> IngressSipService:
     """Everything ingress-sip needs, wired by hand. Pass `publisher` to share one producer
     between services in one process (its owner flushes it)."""
-    config = config if config is not None else tenancy.load(settings.config_path)
+    source = (
+        directory.StaticTenancy(config)
+        if config is not None
+        else directory.tenancy_source(
+            settings.directory, settings.config_path, settings.kafka_bootstrap, SERVICE,
+            settings.instance_id,
+        )
+    )
     owns = publisher is None
     if publisher is None:
         publisher = EventPublisher(settings.kafka_bootstrap, f"{SERVICE}-{settings.instance_id}")
-    return IngressSipService(settings, entry_points_from(config), publisher, owns_publisher=owns)
+    return IngressSipService(settings, source, publisher, owns_publisher=owns)

@@ -9,7 +9,7 @@ import time
 
 import grpc
 
-from hotline_platform import grpc_server, tenancy
+from hotline_platform import directory, grpc_server, tenancy
 from hotline_platform.bus import EventPublisher, ensure_topics
 from hotline_platform.envelope import new_event_id, now_ms
 from hotline_platform.topics import EVENT_PARTITIONS, partition_for
@@ -44,7 +44,18 @@ class Router:
         self, settings: RouterSettings, tenancy_config: tenancy.TenancyConfig | None = None
     ) -> None:
         self.settings = settings
-        self.tenancy = tenancy_config or tenancy.load(settings.config_path)
+        # The live directory (HOTLINE_DIRECTORY=on) or the YAML file, read once (off).
+        self.directory = (
+            directory.StaticTenancy(tenancy_config)
+            if tenancy_config is not None
+            else directory.tenancy_source(
+                settings.directory, settings.config_path, settings.kafka_bootstrap, SERVICE,
+                settings.instance_id,
+            )
+        )
+        # Replayed before the router's own topics: facts of unknown tenants are not folded.
+        self.directory.start()
+        self.tenancy = self.directory.current()
         self.partitions = settings.owned_partitions()
         owned = frozenset(self.partitions)
         self.owns_tenant = lambda tenant_id: partition_for(tenant_id, EVENT_PARTITIONS) in owned
@@ -57,9 +68,10 @@ class Router:
             offer_grace_ms=settings.offer_grace_ms,
             ingress_lost_after_ms=settings.ingress_lost_after_ms,
         )
+        self._facts = KafkaFactPublisher(self._events, f"{SERVICE}/{settings.instance_id}", config)
         self.service = RouterService(
             config,
-            KafkaFactPublisher(self._events, f"{SERVICE}/{settings.instance_id}", config),
+            self._facts,
             SystemClock(),
             new_event_id,
             self.owns_tenant,
@@ -77,6 +89,20 @@ class Router:
         self._ticker = threading.Thread(target=self._tick_loop, name="router-tick", daemon=True)
         self._server: grpc.aio.Server | None = None
         self.failure: BaseException | None = None
+        self.directory.subscribe(self._directory_changed)
+
+    def _directory_changed(self, config: tenancy.TenancyConfig) -> None:
+        """A directory change (the follower's thread): rebuild the routing config and hand it
+        to the service, which swaps it under its state lock and decides at once."""
+        routing = routing_config(
+            config,
+            offer_grace_ms=self.settings.offer_grace_ms,
+            ingress_lost_after_ms=self.settings.ingress_lost_after_ms,
+        )
+        self.tenancy = config
+        self._facts.reconfigure(routing)
+        self.service.reconfigure(routing)
+        log.info("directory changed: %d tenants", len(routing.tenants))
 
     def describe_ownership(self, tenant_id: str) -> str:
         return (
@@ -100,7 +126,8 @@ class Router:
         self._server = await grpc_server.start(
             self.settings.grpc_port,
             lambda server: grpc_api.register(
-                server, self.service, self.tenancy, self.owns_tenant, self.describe_ownership
+                server, self.service, lambda: self.tenancy, self.owns_tenant,
+                self.describe_ownership,
             ),
             grpc_api.SERVICE_NAMES,
             credentials=self.settings.grpc_credentials(),
@@ -121,6 +148,7 @@ class Router:
         if self._server is not None:
             await self._server.stop(grace=2)
         self._stop.set()
+        await asyncio.to_thread(self.directory.stop)
         await asyncio.to_thread(self._pump.join, 5)
         if self._ticker.is_alive():
             await asyncio.to_thread(self._ticker.join, 5)

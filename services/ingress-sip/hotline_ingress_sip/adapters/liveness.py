@@ -74,17 +74,36 @@ class Liveness:
             )
         )
 
+    def _started(self, tenant_id: str) -> IngressEvent:
+        event = self._event(tenant_id, self.started_at_ms)
+        event.started.instance_id = self.instance_id
+        event.started.incarnation_id = self.incarnation_id
+        event.started.heartbeat_interval_ms = self.interval_ms
+        event.started.channel = CHANNEL_VOICE
+        return event
+
+    def serve(self, tenants: Iterable[str], flush_timeout_s: float = 10) -> None:
+        """Also serve these tenants (the live directory gained entry points of theirs). Once
+        this process has announced its start, its `started` is published for each new tenant
+        and made durable before this returns, so every call for them arrives after it.
+        Blocking; tenants are never dropped (a heartbeat for a removed tenant is ignored)."""
+        new = sorted(set(tenants) - set(self.tenants))
+        if not new:
+            return
+        if self.started_at_ms:
+            for tenant_id in new:
+                self._publisher.publish(INGRESS_LIVENESS, self._started(tenant_id))
+                self._published.inc()
+            self._publisher.flush(flush_timeout_s)
+            log.info("instance %s now serves tenants %s", self.instance_id, ", ".join(new))
+        self.tenants = tuple(sorted(set(self.tenants) | set(new)))
+
     def announce_start(self, flush_timeout_s: float = 10) -> None:
         """Blocking: publish `started` for every tenant and wait until it is durable. Call it
         before serving SIP, so every call of this process arrives after its `started`."""
         self.started_at_ms = self._clock.now_ms()
         for tenant_id in self.tenants:
-            event = self._event(tenant_id, self.started_at_ms)
-            event.started.instance_id = self.instance_id
-            event.started.incarnation_id = self.incarnation_id
-            event.started.heartbeat_interval_ms = self.interval_ms
-            event.started.channel = CHANNEL_VOICE
-            self._publisher.publish(INGRESS_LIVENESS, event)
+            self._publisher.publish(INGRESS_LIVENESS, self._started(tenant_id))
             self._published.inc()
         self._publisher.flush(flush_timeout_s)
         log.info(

@@ -26,11 +26,12 @@ class _Api:
     SERVICE = ""  # full service name: its methods' permissions are in policy.GRPC_METHODS
 
     def __init__(
-        self, service: RouterService, tenancy: TenancyConfig, owns_tenant: Callable[[str], bool],
-        describe_ownership: Callable[[str], str], resolver: CallerResolver | None = None,
+        self, service: RouterService, tenancy: Callable[[], TenancyConfig],
+        owns_tenant: Callable[[str], bool], describe_ownership: Callable[[str], str],
+        resolver: CallerResolver | None = None,
     ) -> None:
         self._service = service
-        self._tenancy = tenancy
+        self._tenancy = tenancy  # the live tenancy (the directory), read per call
         self._owns = owns_tenant
         self._describe = describe_ownership
         self._resolver = resolver  # None: the tenancy config's tenant credentials only
@@ -42,7 +43,7 @@ class _Api:
         """Authenticate, authorise `method` on the tenant (and agent), and check this instance
         owns the tenant."""
         await authorize_call(
-            self._tenancy, context, tenant_id, rule_of(self.SERVICE, method),
+            self._tenancy(), context, tenant_id, rule_of(self.SERVICE, method),
             agent_id=agent_id, resolver=self._resolver,
         )
         if not self._owns(tenant_id):
@@ -62,7 +63,7 @@ class _Api:
             await _abort(context, grpc.StatusCode.UNAVAILABLE, f"not recorded: {exc}")
 
     def _view(self, tenant_id: str, snap: AgentSnapshot) -> router_pb2.AgentView:
-        tenant = self._tenancy.tenants.get(tenant_id)
+        tenant = self._tenancy().tenants.get(tenant_id)
         agent = tenant.agents.get(snap.agent_id) if tenant else None
         return router_pb2.AgentView(
             tenant_id=tenant_id,
@@ -211,7 +212,7 @@ SERVICE_NAMES = (
 
 
 def register(
-    server: grpc.aio.Server, service: RouterService, tenancy: TenancyConfig,
+    server: grpc.aio.Server, service: RouterService, tenancy: Callable[[], TenancyConfig],
     owns_tenant: Callable[[str], bool], describe_ownership: Callable[[str], str],
     resolver: CallerResolver | None = None,
 ) -> None:

@@ -43,6 +43,10 @@ class KafkaFactPublisher:
         self._producer = producer
         self._config = config
 
+    def reconfigure(self, config: RoutingConfig) -> None:
+        """The directory changed: agents' sites may have."""
+        self._config = config
+
     def _site_of(self, fact: Fact) -> str:
         tenant = self._config.tenants.get(fact.tenant_id)
         profile = tenant.agents.get(getattr(fact, "agent_id", "")) if tenant else None

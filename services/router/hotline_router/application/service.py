@@ -69,6 +69,18 @@ class RouterService:
         self._watchers: dict[tuple[str, str], list[Listener]] = {}
         self.stats = Stats()
 
+    def reconfigure(self, config: RoutingConfig) -> None:
+        """The directory changed (a queue, agent, entry point or tenant added, changed or
+        removed): route with the new config from now on, and decide at once for every owned
+        tenant (contacts waiting for a queue that now has agents are offered)."""
+        with self._lock:
+            self.config = config
+            if not self._live:
+                return
+            for tenant_id in sorted(set(self._state.tenants) | set(config.tenants)):
+                if tenant_id in config.tenants and self._owns(tenant_id):
+                    self._settle(tenant_id)
+
     # ------------------------------------------------------------------ event input
 
     @property
