@@ -31,9 +31,8 @@ class JsonWithRequestId(logs.JsonFormatter):
         request_id = getattr(record, "request_id", "")
         if not request_id:
             return line
-        entry = json.loads(line)
-        entry["request_id"] = request_id
-        return json.dumps(entry)
+        # The line is one JSON object: add the member before its closing brace.
+        return f"{line[:-1]}, \"request_id\": {json.dumps(request_id)}}}"
 
 
 def configure_logging(level: str) -> None:

@@ -36,30 +36,29 @@ def components(request: Request) -> Components:
     return found
 
 
-# Dependencies are coroutines: FastAPI runs plain functions on a worker thread.
-
-
-async def gateway(request: Request) -> GatewayService:
-    return components(request).gateway
-
-
-GatewayDep = Annotated[GatewayService, Depends(gateway)]
-
 TenantId = Annotated[
     str, Path(min_length=1, max_length=ID_MAX, description="The tenant (e.g. acme)")
 ]
 
 
-async def caller(request: Request, tenant_id: TenantId) -> Caller:
-    """The admitted caller (set by the route's admission dependency, which runs first). It
-    takes the same path parameter as admission, so when that parameter is invalid neither
-    runs and the request ends as 422."""
+@dataclass(frozen=True)
+class Use:
+    """What a route's endpoint works with: the use cases and the admitted caller."""
+
+    gateway: GatewayService
+    caller: Caller
+
+
+async def use(request: Request, tenant_id: TenantId) -> Use:
+    """The admitted request (the route's admission dependency ran first and set the caller).
+    It takes the same path parameter as admission, so when that parameter is invalid neither
+    runs and the request ends as 422. (One coroutine dependency: FastAPI runs plain functions
+    on a worker thread, and every dependency costs time on each request.)"""
     del tenant_id  # only there to share admission's validation
-    admitted: Caller = request.state.caller
-    return admitted
+    return Use(components(request).gateway, request.state.caller)
 
 
-CallerDep = Annotated[Caller, Depends(caller)]
+UseDep = Annotated[Use, Depends(use)]
 AgentId = Annotated[str, Path(min_length=1, max_length=ID_MAX, description="The agent's id")]
 PageLimit = Annotated[
     int, Query(ge=1, le=MAX_PAGE, description=f"Items per page (default {DEFAULT_PAGE})")
@@ -109,7 +108,7 @@ IDEMPOTENCY_STATE = "idempotency"
 
 async def idempotency_key(
     request: Request,
-    admitted: CallerDep,
+    admitted: UseDep,
     key: Annotated[
         str | None,
         Header(
@@ -126,7 +125,7 @@ async def idempotency_key(
     if not valid_key(key):
         raise Invalid("invalid Idempotency-Key",
                       (("header.Idempotency-Key", "1-255 visible ASCII characters"),))
-    scope = f"{admitted.principal.id}\x1f{admitted.tenant_id}"
+    scope = f"{admitted.caller.principal.id}\x1f{admitted.caller.tenant_id}"
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     body = await request.body()
     store = components(request).idempotency

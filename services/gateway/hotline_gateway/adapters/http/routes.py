@@ -24,11 +24,10 @@ from fastapi import Query, Request, Response
 from hotline_gateway.adapters.http.deps import (
     DEFAULT_PAGE,
     AgentId,
-    CallerDep,
-    GatewayDep,
     IfMatch,
     PageCursor,
     PageLimit,
+    UseDep,
 )
 from hotline_gateway.adapters.http.schemas import (
     AgentOut,
@@ -116,63 +115,65 @@ def _agent(response: Response, agent: Agent) -> AgentOut:
 
 
 async def list_agents(
-    request: Request, response: Response, gateway: GatewayDep, caller: CallerDep,
+    request: Request, response: Response, use: UseDep,
     limit: PageLimit = DEFAULT_PAGE, cursor: PageCursor = None,
 ) -> AgentPage:
-    page = await gateway.list_agents(caller, limit, cursor)
+    page = await use.gateway.list_agents(use.caller, limit, cursor)
     link = _next_link(request, limit, page.next_cursor)
     _link_header(response, link)
     return AgentPage(items=[AgentOut.of(a) for a in page.items], next=link)
 
 
 async def get_agent(
-    response: Response, gateway: GatewayDep, caller: CallerDep, agent_id: AgentId
+    response: Response, use: UseDep, agent_id: AgentId
 ) -> AgentOut:
-    return _agent(response, await gateway.get_agent(caller, agent_id))
+    return _agent(response, await use.gateway.get_agent(use.caller, agent_id))
 
 
 async def log_in(
-    response: Response, gateway: GatewayDep, caller: CallerDep, agent_id: AgentId,
+    response: Response, use: UseDep, agent_id: AgentId,
     if_match: IfMatch = None,
 ) -> AgentOut:
-    agent = await gateway.command_agent(
-        caller, agent_id, AgentCommand.LOG_IN, CommandArgs(), if_match
+    agent = await use.gateway.command_agent(
+        use.caller, agent_id, AgentCommand.LOG_IN, CommandArgs(), if_match
     )
     return _agent(response, agent)
 
 
 async def log_out(
-    response: Response, gateway: GatewayDep, caller: CallerDep, agent_id: AgentId,
+    response: Response, use: UseDep, agent_id: AgentId,
     body: LogOutIn | None = None, if_match: IfMatch = None,
 ) -> AgentOut:
     args = CommandArgs(reason=body.reason if body else "")
-    agent = await gateway.command_agent(caller, agent_id, AgentCommand.LOG_OUT, args, if_match)
+    agent = await use.gateway.command_agent(
+        use.caller, agent_id, AgentCommand.LOG_OUT, args, if_match
+    )
     return _agent(response, agent)
 
 
 async def set_ready(
-    response: Response, gateway: GatewayDep, caller: CallerDep, agent_id: AgentId,
+    response: Response, use: UseDep, agent_id: AgentId,
     if_match: IfMatch = None,
 ) -> AgentOut:
-    agent = await gateway.command_agent(
-        caller, agent_id, AgentCommand.READY, CommandArgs(), if_match
+    agent = await use.gateway.command_agent(
+        use.caller, agent_id, AgentCommand.READY, CommandArgs(), if_match
     )
     return _agent(response, agent)
 
 
 async def set_not_ready(
-    response: Response, gateway: GatewayDep, caller: CallerDep, agent_id: AgentId,
+    response: Response, use: UseDep, agent_id: AgentId,
     body: NotReadyIn, if_match: IfMatch = None,
 ) -> AgentOut:
     args = CommandArgs(reason_code=body.reason_code)
-    agent = await gateway.command_agent(
-        caller, agent_id, AgentCommand.NOT_READY, args, if_match
+    agent = await use.gateway.command_agent(
+        use.caller, agent_id, AgentCommand.NOT_READY, args, if_match
     )
     return _agent(response, agent)
 
 
 async def finish_wrap_up(
-    response: Response, gateway: GatewayDep, caller: CallerDep, agent_id: AgentId,
+    response: Response, use: UseDep, agent_id: AgentId,
     body: FinishWrapUpIn | None = None, if_match: IfMatch = None,
 ) -> AgentOut:
     body = body or FinishWrapUpIn()
@@ -180,8 +181,8 @@ async def finish_wrap_up(
         interaction_id=body.interaction_id,
         disposition=body.disposition.to_domain() if body.disposition else None,
     )
-    agent = await gateway.command_agent(
-        caller, agent_id, AgentCommand.FINISH_WRAP_UP, args, if_match
+    agent = await use.gateway.command_agent(
+        use.caller, agent_id, AgentCommand.FINISH_WRAP_UP, args, if_match
     )
     return _agent(response, agent)
 
@@ -190,10 +191,10 @@ async def finish_wrap_up(
 
 
 async def queue_stats(
-    request: Request, response: Response, gateway: GatewayDep, caller: CallerDep,
+    request: Request, response: Response, use: UseDep,
     limit: PageLimit = DEFAULT_PAGE, cursor: PageCursor = None,
 ) -> QueueStatsPage:
-    page = await gateway.queue_stats(caller, limit, cursor)
+    page = await use.gateway.queue_stats(use.caller, limit, cursor)
     link = _next_link(request, limit, page.next_cursor)
     _link_header(response, link)
     return QueueStatsPage(items=[QueueStatsOut.of(q) for q in page.items], next=link)
@@ -203,8 +204,7 @@ async def queue_stats(
 
 
 async def staffing(
-    gateway: GatewayDep,
-    caller: CallerDep,
+    use: UseDep,
     calls: Annotated[float, Query(ge=0, le=1_000_000, description="Contacts in the interval")],
     aht: Annotated[float, Query(gt=0, le=86_400, description="Average handling time, s")],
     interval_s: Annotated[float, Query(ge=60, le=86_400, description="Interval length, s")] = 900,
@@ -227,7 +227,7 @@ async def staffing(
         threshold_s=threshold_s, shrinkage=shrinkage, patience_s=patience_s,
         max_occupancy=max_occupancy, max_asa_s=max_asa_s,
     )
-    return StaffingOut.of(await gateway.staffing(caller, question))
+    return StaffingOut.of(await use.gateway.staffing(use.caller, question))
 
 
 # --- the table -----------------------------------------------------------------------------
