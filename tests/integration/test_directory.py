@@ -292,18 +292,19 @@ def test_router_routes_to_a_queue_and_agent_added_live(
         applied = time.monotonic()
         assert reply.applied
 
-        def logged_in() -> bool:
+        def known() -> bool:
             try:
-                desk.LogIn(
-                    router_pb2.LogInRequest(**ids), metadata=_auth(f"{tid}.secret"), timeout=5
+                desk.GetAgent(
+                    router_pb2.GetAgentRequest(**ids), metadata=_auth(f"{tid}.secret"), timeout=5
                 )
             except grpc.RpcError as exc:
                 assert exc.code() == grpc.StatusCode.NOT_FOUND, exc.details()
                 return False
             return True
 
-        eventually(logged_in, f"the router to know agent {agent}", timeout=5)
+        eventually(known, f"the router to know agent {agent}", timeout=5)
         known_after = time.monotonic() - applied
+        desk.LogIn(router_pb2.LogInRequest(**ids), metadata=_auth(f"{tid}.secret"), timeout=5)
         desk.SetReady(router_pb2.SetReadyRequest(**ids), metadata=_auth(f"{tid}.secret"), timeout=5)
         iid = f"i-{uuid.uuid4().hex[:8]}"
         publisher = EventPublisher(broker, client_id="test-ingress")
