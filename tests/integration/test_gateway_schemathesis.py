@@ -19,7 +19,7 @@ from gateway_stack import GatewayStack, start, tenant
 pytestmark = pytest.mark.integration
 
 HERE = Path(__file__).resolve().parent
-MAX_EXAMPLES = int(os.environ.get("HOTLINE_SCHEMATHESIS_EXAMPLES", "25"))
+MAX_EXAMPLES = int(os.environ.get("HOTLINE_SCHEMATHESIS_EXAMPLES", "40"))
 CHECKS = ",".join([
     "not_a_server_error",
     "status_code_conformance",
