@@ -15,7 +15,7 @@ class AnalyticsSettings(ServiceSettings):
     clickhouse_password: str = ""
     # Kafka consumer group (one group = one copy of the data; tests use their own).
     consumer_group: str = CONSUMER_GROUP
-    # gRPC port of the standard health service (Kubernetes probes it).
+    # gRPC port: the Reports API and the standard health service (Kubernetes probes it).
     grpc_port: int = 50053
     # One ClickHouse INSERT per batch: up to this many records, or what arrived in max wait.
     batch_size: int = 50_000

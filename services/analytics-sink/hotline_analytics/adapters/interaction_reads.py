@@ -88,11 +88,12 @@ _CONTACT_AGGREGATES = {
 
 # Arrived events that may carry the identity: the hint's exact protobuf bytes inside `raw`
 # (checked again after decoding), or the from address. Newest first; duplicates of an event
-# (before merges) are collapsed in Python.
+# (before merges) are collapsed in Python. PREWHERE: `raw` is read for arrived events only.
 _ARRIVALS_SQL = """
 SELECT interaction_id, occurred_at_ms, hex(raw)
 FROM {db}.events
-WHERE tenant_id = %(tenant_id)s AND entity = 'interaction' AND kind = 'arrived'
+PREWHERE kind = 'arrived'
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
   AND interaction_id != %(exclude)s
   AND (from_address = %(value)s OR position(raw, unhex(%(hint_hex)s)) > 0)
 ORDER BY occurred_at_ms DESC
