@@ -19,6 +19,7 @@ MODULES: tuple[str, ...] = (
     "event_log",
     "restart",
     "rest_api",
+    "report_api",
 )
 
 
