@@ -489,3 +489,45 @@ def test_follower_replays_follows_and_dead_letters_what_it_cannot_decode(
     finally:
         dead.close()
     assert "DirectoryEvent" in reasons[0] or "envelope" in reasons[0]
+
+
+def test_analytics_reports_follow_a_tenants_kpi_contract_live(
+    directory_service: str, broker: str, tmp_path: Path
+) -> None:
+    from hotline_analytics.settings import AnalyticsSettings
+    from hotline_analytics.wiring import ReadApi
+
+    tid, site = f"t{uuid.uuid4().hex[:8]}", f"s{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "tenancy.yaml"
+    path.write_text(yaml.safe_dump(_tenancy(tid, site)))
+    config_cmd.apply_file(directory_service, OPERATOR_TOKEN, path, say=lambda _: None)
+    api = ReadApi(
+        AnalyticsSettings(
+            kafka_bootstrap=broker, directory="on", instance_id=f"analytics-{tid}",
+            config_path=str(tmp_path / "no-such-file.yaml"),
+        )
+    )
+    try:
+        assert api.tenancy.tenants[tid].kpi.service_level == "exclude"
+        stub = _stub(directory_service)
+        tenant = stub.Get(
+            directory_pb2.GetRequest(key=f"tenant/{tid}"), metadata=_auth(OPERATOR_TOKEN)
+        )
+        changed = pb.TenantDefined()
+        changed.CopyFrom(tenant.definition.tenant_defined)
+        changed.kpi.service_level = "missed"
+        reply = stub.Apply(
+            directory_pb2.ApplyRequest(
+                changes=[directory_pb2.Change(define_tenant=changed)],
+                expected_versions={f"tenant/{tid}": tenant.version},
+            ),
+            metadata=_auth(OPERATOR_TOKEN),
+        )
+        assert reply.events[0].entity_version == tenant.version + 1
+        eventually(
+            lambda: api.tenancy.tenants[tid].kpi.service_level == "missed",
+            "the analytics read API to use the new KPI contract",
+            timeout=5,
+        )
+    finally:
+        api.close()

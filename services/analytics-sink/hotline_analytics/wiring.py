@@ -29,7 +29,7 @@ from hotline_analytics.application.reads import ReportsService
 from hotline_analytics.application.report import build_report, format_report
 from hotline_analytics.domain.kpi import CountingRules
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_platform import grpc_server, metrics, tenancy
+from hotline_platform import directory, grpc_server, metrics
 from hotline_platform.bus import EventPublisher, ensure_topics
 from hotline_platform.tenancy import TenancyConfig
 from hotline_platform.topics import AUDIT_TOPICS, EVENT_TOPICS, dead_letter_topic
@@ -157,16 +157,31 @@ class ReadApi:
     def __init__(
         self, settings: AnalyticsSettings, tenancy_config: TenancyConfig | None = None
     ) -> None:
-        self.tenancy = tenancy_config or tenancy.load(settings.config_path)
+        # Tenants and their KPI contracts: the live directory (HOTLINE_DIRECTORY=on; a tenant
+        # or contract change applies to the next request), the YAML file (off), or as given.
+        self.directory = (
+            directory.StaticTenancy(tenancy_config)
+            if tenancy_config is not None
+            else directory.tenancy_source(
+                settings.directory, settings.config_path, settings.kafka_bootstrap, SERVICE,
+                settings.instance_id,
+            )
+        )
+        self.directory.start()
         self.pool = ClientPool(settings.clickhouse(), READ_CONCURRENCY)
         self.executor = ThreadPoolExecutor(READ_CONCURRENCY, thread_name_prefix="reports")
         store = ClickHouseReads(self.pool, settings.clickhouse_database)
-        self.service = ReportsService(store, lambda: self.tenancy)
+        self.service = ReportsService(store, self.directory.current)
+
+    @property
+    def tenancy(self) -> TenancyConfig:
+        return self.directory.current()
 
     def register(self, server: grpc.aio.Server) -> None:
-        grpc_api.register(server, self.service, lambda: self.tenancy, self.executor)
+        grpc_api.register(server, self.service, self.directory.current, self.executor)
 
     def close(self) -> None:
+        self.directory.stop()
         self.executor.shutdown(wait=False, cancel_futures=True)
         self.pool.close()
 
