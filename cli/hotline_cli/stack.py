@@ -58,6 +58,9 @@ class StackSettings(BaseSettings):
     gateway_http_port: int = 8080
     gateway_grpc_port: int = 50057
     gateway_metrics_port: int = 9107
+    # WFM (staffing: the gateway's /staffing and `hotline staffing`).
+    wfm_grpc_port: int = 50054
+    wfm_metrics_port: int = 9104
     directory_grpc_port: int = 50056
     directory_metrics_port: int = 9106
     # Each process's start-up, and `up` as a whole. The router replays its whole history at
@@ -276,6 +279,7 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
          {"HOTLINE_HTTP_PORT": str(http_port), "HOTLINE_HTTP_HOST": "127.0.0.1"}),
         ("analytics-sink", "hotline_analytics", settings.analytics_grpc_port,
          settings.analytics_metrics_port, {}),
+        ("wfm", "hotline_wfm", settings.wfm_grpc_port, settings.wfm_metrics_port, {}),
     ]  # fmt: skip
     for name, module, grpc_port, metrics_port, extra in specs:
         grpc_port = _pick_port(grpc_port, f"{name} gRPC", say)
@@ -300,6 +304,8 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
     router = next(p for p in processes if p.name == "router")
     gateway = next(p for p in processes if p.name == "gateway")
     gateway.env["HOTLINE_ROUTER_ADDRESS"] = f"127.0.0.1:{router.grpc_port}"
+    wfm = next(p for p in processes if p.name == "wfm")
+    gateway.env["HOTLINE_WFM_ADDRESS"] = f"127.0.0.1:{wfm.grpc_port}"
     return StackState(
         state_dir=str(state_dir),
         config_path=str(config_path),

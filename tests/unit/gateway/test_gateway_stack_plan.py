@@ -1,4 +1,5 @@
-"""The embedded stack runs the gateway after the router, pointed at the router's port, on the
+"""The embedded stack runs the gateway after the router, pointed at the router's (and WFM's)
+port, on the
 HTTP port of the settings (or a free one), and `hotline status` shows where it listens."""
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ def test_plan_runs_the_gateway_after_the_router(tmp_path: Path) -> None:
     gateway, router = state.process("gateway"), state.process("router")
     assert gateway.module == "hotline_gateway"
     assert gateway.env["HOTLINE_ROUTER_ADDRESS"] == f"127.0.0.1:{router.grpc_port}"
+    wfm = state.process("wfm")  # staffing
+    assert gateway.env["HOTLINE_WFM_ADDRESS"] == f"127.0.0.1:{wfm.grpc_port}"
     http = int(gateway.env["HOTLINE_HTTP_PORT"])
     assert http != busy and any("REST gateway" in line for line in said)
     assert gateway.env["HOTLINE_HTTP_HOST"] == "127.0.0.1"
