@@ -449,3 +449,69 @@ def test_timestamps_keep_microseconds() -> None:
     ts: Timestamp = protodict.timestamp(moment)
     assert protodict.to_datetime(ts) == moment
     assert protodict.iso_utc(protodict.to_datetime(ts)) == "2026-11-02T10:00:00.123456Z"
+
+
+# --- the tenant x role matrix (hotline_platform.policy) --------------------------------------
+
+
+async def _run_matrix(port: int) -> list[str]:
+    from support import authz_matrix
+    from support.authz_matrix import UNAUTHENTICATED
+    from support.grpc_matrix import call_outcome, sample_request
+    from support.identity_fakes import MatrixIdentities
+
+    from hotline_platform import policy
+    from hotline_platform.auth import tenancy_resolver
+
+    config = tenancy.parse(
+        {
+            "sites": [{"id": "lisbon"}],
+            "tenants": [
+                {"id": t, "credential": f"{t}-secret", "queues": [{"id": "sales"}]}
+                for t in ("ta", "tb")
+            ],
+        }
+    )
+    table = {
+        m: r for m, r in policy.GRPC_METHODS.items() if m.startswith("/hotline.analytics.v1.")
+    }
+    assert len(table) == 3
+    identities = MatrixIdentities(
+        "ta", "tb", "a1", "a2", {t: f"{t}-secret" for t in config.tenants}
+    )
+    legacy = tenancy_resolver(config)
+    resolver = identities.resolver(legacy.tenant_of, legacy.tenant_credential_cached)
+    service = ReportsService(MemoryStore(), lambda: config)
+    server = await grpc_server.start(
+        port,
+        lambda s: grpc_api.register(s, service, lambda: config, resolver=resolver),
+        grpc_api.SERVICE_NAMES,
+    )
+    wrong: list[str] = []
+    cases = authz_matrix.cases(table)
+    assert len(cases) >= 50 and {c.expected for c in cases} == {"allow", "forbidden"}
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            for case in cases:
+                request = sample_request(
+                    case.route, identities.tenant(case.tenant), identities.agent(case.agent)
+                )
+                outcome = await call_outcome(
+                    channel, case.route, request, identities.token(case.caller)
+                )
+                if outcome != case.expected:
+                    wrong.append(f"{case.id}: got {outcome}")
+            for route in table:
+                for name, token in authz_matrix.unauthenticated_tokens():
+                    request = sample_request(route, "ta")
+                    outcome = await call_outcome(channel, route, request, token)
+                    if outcome != UNAUTHENTICATED:
+                        wrong.append(f"{route}[{name}]: got {outcome}")
+    finally:
+        await server.stop(grace=1)
+    return wrong
+
+
+def test_every_reports_method_refuses_other_tenants_and_roles_without_permission() -> None:
+    wrong = asyncio.run(_run_matrix(find_free_port()))
+    assert not wrong, "\n".join(wrong)

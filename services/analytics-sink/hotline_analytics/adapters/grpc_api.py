@@ -1,6 +1,8 @@
 """gRPC `hotline.analytics.v1.Reports`: the read API over application/reads.py.
 
-Each call: tenant guard first (hotline_platform.auth.authorize_call), then the use case on a
+Each call: caller, tenant and permission first (hotline_platform.auth.authorize_call with the
+method's rule from policy.GRPC_METHODS: `report.read`, `interaction.read` for the contacts), then
+the use case on a
 worker thread of the API's own executor (ClickHouse clients block), then one generic mapping
 to protobuf (hotline_platform.protodict: field names of the report dict and the dataclasses
 agree with the messages). Errors: UnknownTenant NOT_FOUND, InvalidRequest INVALID_ARGUMENT,
@@ -24,7 +26,8 @@ from hotline_analytics.application.reads import (
     StoreUnavailable,
     UnknownTenant,
 )
-from hotline_platform.auth import authorize_call
+from hotline_platform.auth import authorize_call, rule_of
+from hotline_platform.identity import CallerResolver
 from hotline_platform.protodict import to_datetime, to_dict, to_message
 from hotline_platform.tenancy import TenancyConfig
 
@@ -62,13 +65,18 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
         service: ReportsService,
         tenancy: Callable[[], TenancyConfig],
         executor: Executor | None = None,
+        resolver: CallerResolver | None = None,
     ) -> None:
         self._service = service
         self._tenancy = tenancy
         self._executor = executor
+        self._resolver = resolver  # None: the tenancy config's tenant credentials only
 
-    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str) -> None:
-        await authorize_call(self._tenancy(), context, tenant_id)
+    async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str, method: str) -> None:
+        await authorize_call(
+            self._tenancy(), context, tenant_id, rule_of(SERVICE_NAMES[0], method),
+            resolver=self._resolver,
+        )
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
         loop = asyncio.get_running_loop()
@@ -84,7 +92,7 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
     async def GetKpiReport(  # noqa: N802 - gRPC method name
         self, request: reports_pb2.GetKpiReportRequest, context: grpc.aio.ServicerContext
     ) -> reports_pb2.KpiReport:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "GetKpiReport")
         start, end = _period(request)
         report = await self._run(
             context,
@@ -99,7 +107,7 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
         request: reports_pb2.ListCustomerContactsRequest,
         context: grpc.aio.ServicerContext,
     ) -> reports_pb2.ListCustomerContactsResponse:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "ListCustomerContacts")
         contacts = await self._run(
             context,
             lambda: self._service.customer_contacts(
@@ -115,7 +123,7 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
     async def CheckLifecycle(  # noqa: N802
         self, request: reports_pb2.CheckLifecycleRequest, context: grpc.aio.ServicerContext
     ) -> reports_pb2.LifecycleCheck:
-        await self._guard(context, request.tenant_id)
+        await self._guard(context, request.tenant_id, "CheckLifecycle")
         start, end = _period(request)
         check = await self._run(
             context, lambda: self._service.check_lifecycle(request.tenant_id, start, end)
@@ -128,7 +136,10 @@ def register(
     service: ReportsService,
     tenancy: Callable[[], TenancyConfig],
     executor: Executor | None = None,
+    resolver: CallerResolver | None = None,
 ) -> None:
+    """Serve `Reports` on `server`; `resolver` (the directory's users and API keys) makes it
+    accept those callers too."""
     reports_pb2_grpc.add_ReportsServicer_to_server(
-        ReportsApi(service, tenancy, executor), server
+        ReportsApi(service, tenancy, executor, resolver), server
     )
