@@ -202,3 +202,34 @@ def test_an_ingress_with_no_liveness_is_lost_counting_from_going_live() -> None:
     service.tick()
     assert [type(f) for f in publisher.published] == [Queued, Abandoned]
     assert service.queues(T)[0].waiting == 0
+
+
+def test_a_directory_change_routes_a_waiting_contact_to_an_agent_added_live() -> None:
+    from dataclasses import replace
+
+    from hotline_router.domain.facts import Offered
+    from hotline_router.domain.model import AgentProfile, Skill
+
+    service, publisher, clock = _service()
+    service.go_live()
+    config = service.config
+    tenant = config.tenants[T]
+    # Only a4 (support) exists in the smaller config: a sales contact waits.
+    small = replace(
+        config, tenants={T: replace(tenant, agents={"a4": tenant.agents["a4"]})}
+    )
+    service.reconfigure(small)
+    service.on_fact(_arrived("c1", clock.now), own_topic=False)
+    assert service.queues(T)[0].waiting == 1
+    # The directory gains a sales agent: she logs in, is ready, and gets the contact at once.
+    nina = AgentProfile("a9", "Nina", "lisbon", (Skill("sales", 5),), ("en",), "sip:a9@x")
+    service.reconfigure(
+        replace(small, tenants={T: replace(small.tenants[T], agents={
+            **small.tenants[T].agents, "a9": nina
+        })})
+    )
+    service.log_in(T, "a9")
+    service.set_ready(T, "a9")
+    offers = [f for f in publisher.published if isinstance(f, Offered)]
+    assert [(o.interaction_id, o.agent_id) for o in offers] == [("c1", "a9")]
+    assert publisher.durable == len(publisher.published)
