@@ -14,7 +14,10 @@ Each request runs the whole path: admission (credential, rate-limit bucket, poli
 ListQueues to the router, JSON, access log line, metrics.
 
 Writes bench/results/rest_api.json: `requests_per_s`, `p99_ms` (and p50/p90/max), `requests`,
-`errors` (non-200), `clients`, `seconds`.
+`errors` (non-200), `clients`, `seconds`; and, since the machine may be shared, what does not
+depend on the other load: the CPU time the gateway and the router processes spent per request
+(`gateway_cpu_ms_per_request`, `router_cpu_ms_per_request`, warm-up included) and the load
+average around the run (`load_average`).
 
 Sizes: BENCH_REST_SECONDS (default 20), BENCH_REST_CLIENTS (default 64).
 """
@@ -66,6 +69,7 @@ class _Stack:
 
         self.workdir = workdir
         self.procs: list[Any] = []
+        self.pids: dict[str, int] = {}
         broker_port = find_free_port()
         broker = start_broker(broker_port, workdir / "broker.log")
         self.procs.append(broker)
@@ -106,6 +110,7 @@ class _Stack:
             spawn([sys.executable, "-m", module], self.workdir / f"{name}.log",
                   env={**os.environ, **env})
         )
+        self.pids[name] = self.procs[-1].pid
 
     def _wait_grpc(self, name: str, port: int) -> None:
         from hotline_platform.grpc_server import is_serving
@@ -124,6 +129,12 @@ class _Stack:
             stop_process(proc.pid, timeout=15)
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _post(url: str) -> None:
     request = urllib.request.Request(
         url, method="POST", headers={"Authorization": f"Bearer {CREDENTIAL}"}
@@ -134,7 +145,7 @@ def _post(url: str) -> None:
 
 async def _client(
     port: int, request: bytes, stop_at: float, measure_from: float, latencies: list[float],
-    errors: list[int],
+    errors: list[int], sent: list[int],
 ) -> None:
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
     try:
@@ -150,6 +161,7 @@ async def _client(
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
             await reader.readexactly(length)
+            sent[0] += 1
             if started >= measure_from:
                 latencies.append(time.perf_counter() - started)
                 if status != 200:
@@ -158,7 +170,9 @@ async def _client(
         writer.close()
 
 
-async def _load(port: int, clients: int, seconds: float) -> tuple[list[float], list[int]]:
+async def _load(
+    port: int, clients: int, seconds: float
+) -> tuple[list[float], list[int], int]:
     path = f"/v1/tenants/{TENANT}/queues/stats?limit=50"
     request = (
         f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
@@ -169,10 +183,12 @@ async def _load(port: int, clients: int, seconds: float) -> tuple[list[float], l
     stop_at = measure_from + seconds
     latencies: list[float] = []
     errors: list[int] = []
+    sent = [0]
     await asyncio.gather(*(
-        _client(port, request, stop_at, measure_from, latencies, errors) for _ in range(clients)
+        _client(port, request, stop_at, measure_from, latencies, errors, sent)
+        for _ in range(clients)
     ))
-    return latencies, errors
+    return latencies, errors, sent[0]
 
 
 def _percentile(ordered: list[float], q: float) -> float:
@@ -190,7 +206,11 @@ def main() -> None:
             for i in range(READY):
                 _post(f"{base}/a{i:02d}/log-in")
                 _post(f"{base}/a{i:02d}/ready")
-            latencies, errors = asyncio.run(_load(stack.http_port, clients, seconds))
+            load_before = os.getloadavg()[0]
+            cpu_before = {name: _cpu_s(pid) for name, pid in stack.pids.items()}
+            latencies, errors, total = asyncio.run(_load(stack.http_port, clients, seconds))
+            cpu = {name: _cpu_s(pid) - cpu_before[name] for name, pid in stack.pids.items()}
+            load_after = os.getloadavg()[0]
         finally:
             stack.stop()
     ordered = sorted(latencies)
@@ -209,6 +229,10 @@ def main() -> None:
         "queues": QUEUES,
         "request": f"GET /v1/tenants/{TENANT}/queues/stats?limit=50",
         "rate_limit": "off (HOTLINE_RATE_LIMIT_PER_S=0)",
+        "gateway_cpu_ms_per_request": round(cpu["gateway"] * 1000 / total, 3),
+        "router_cpu_ms_per_request": round(cpu["router"] * 1000 / total, 3),
+        "load_average": [round(load_before, 2), round(load_after, 2)],
+        "cpus": os.cpu_count(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

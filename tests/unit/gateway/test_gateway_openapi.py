@@ -10,6 +10,7 @@ from fastapi.routing import APIRoute
 from gateway_fakes import make_world
 
 from hotline_gateway.adapters.http.app import OPENAPI_PATH, create_app
+from hotline_gateway.adapters.http.deps import idempotency_key, use
 from hotline_gateway.adapters.http.openapi import document, render
 from hotline_gateway.adapters.http.routes import ROUTES
 
@@ -48,6 +49,21 @@ def test_every_route_comes_from_the_route_table() -> None:
     for route in ROUTES:
         assert route.path.startswith("/v1/tenants/{tenant_id}/"), route.path
         assert route.permission, route.name
+
+
+def test_every_route_is_admitted() -> None:
+    """Every route's endpoint takes deps.use (admission by the route's permission), and
+    POSTs the Idempotency-Key dependency after it."""
+    app = create_app()
+    table = {(r.method, r.path): r for r in ROUTES}
+    for api_route in app.routes:
+        if not isinstance(api_route, APIRoute) or api_route.path not in {p for _, p in table}:
+            continue
+        calls = [d.call for d in api_route.dependant.dependencies]
+        assert use in calls, api_route.path
+        if "POST" in api_route.methods:
+            assert idempotency_key in calls, api_route.path
+    assert set(app.state.admission) == {r.endpoint for r in ROUTES}
 
 
 def test_every_operation_documents_permission_security_and_problems() -> None:

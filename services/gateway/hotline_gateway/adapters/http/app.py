@@ -1,5 +1,5 @@
-"""The FastAPI app, built from the route table (routes.ROUTES): one admission dependency per
-route (its permission), Idempotency-Key on POSTs, problem+json for every error, the request
+"""The FastAPI app, built from the route table (routes.ROUTES): admission by each route's
+permission (deps.use), Idempotency-Key on POSTs, problem+json for every error, the request
 context middleware, OpenAPI 3.1 at /v1/openapi.json."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from starlette.exceptions import HTTPException
 
 from hotline_gateway.adapters.http import openapi, problems
 from hotline_gateway.adapters.http.context import current_request_id
-from hotline_gateway.adapters.http.deps import Components, Replay, admission, idempotency_key
+from hotline_gateway.adapters.http.deps import Admission, Components, Replay, idempotency_key
 from hotline_gateway.adapters.http.middleware import RequestContext
 from hotline_gateway.adapters.http.routes import ROUTES
 from hotline_gateway.adapters.http.schemas import Health
@@ -98,10 +98,12 @@ def create_app(components: Components | None = None, *, access_log: bool = True)
     app.state.components = components
     app.add_api_route("/healthz", healthz, methods=["GET"], operation_id="healthz",
                       summary="Liveness of the HTTP server", tags=["health"])
+    # Admission (deps.use, which every tenant route's endpoint takes) finds its rule here.
+    app.state.admission = {
+        route.endpoint: Admission(route.permission, bool(route.agent_field)) for route in ROUTES
+    }
     for route in ROUTES:
-        dependencies = [Depends(admission(route.permission, bool(route.agent_field)))]
-        if route.idempotent_post:
-            dependencies.append(Depends(idempotency_key))
+        dependencies = [Depends(idempotency_key)] if route.idempotent_post else []
         app.add_api_route(
             route.path,
             route.endpoint,

@@ -3,7 +3,6 @@ token, rate limit, permission on the tenant), and Idempotency-Key on POSTs."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
@@ -49,13 +48,31 @@ class Use:
     caller: Caller
 
 
+@dataclass(frozen=True)
+class Admission:
+    """What admission checks for one route (from the route table, by endpoint)."""
+
+    permission: str
+    per_agent: bool  # the permission is per agent: checked on the path's agent_id
+
+
 async def use(request: Request, tenant_id: TenantId) -> Use:
-    """The admitted request (the route's admission dependency ran first and set the caller).
-    It takes the same path parameter as admission, so when that parameter is invalid neither
-    runs and the request ends as 422. (One coroutine dependency: FastAPI runs plain functions
-    on a worker thread, and every dependency costs time on each request.)"""
-    del tenant_id  # only there to share admission's validation
-    return Use(components(request).gateway, request.state.caller)
+    """Admit the request to its route: authenticate the bearer token, spend a token of the
+    principal's rate limit, authorise the route's permission (route table, by endpoint) on
+    the tenant (and agent). Every tenant route's endpoint takes this dependency; it is the
+    only one per request (each FastAPI dependency costs time on every request, and plain
+    functions would run on a worker thread)."""
+    found = components(request)
+    rule: Admission = request.app.state.admission[request.scope["endpoint"]]
+    caller = await found.access.admit(
+        request.headers.get("authorization"),
+        tenant_id,
+        rule.permission,
+        agent_id=request.path_params.get("agent_id") if rule.per_agent else None,
+        client=request.client.host if request.client else "",
+        request_id=current_request_id(),
+    )
+    return Use(found.gateway, caller)
 
 
 UseDep = Annotated[Use, Depends(use)]
@@ -74,25 +91,6 @@ IfMatch = Annotated[
         description="Only if the resource still has this ETag (else 412)",
     ),
 ]
-
-
-def admission(permission: str, per_agent: bool) -> Callable[..., Awaitable[None]]:
-    """The dependency admitting a request to a route that needs `permission` on the tenant
-    (and, `per_agent`, on the agent named by the path's agent_id)."""
-
-    async def admit(request: Request, tenant_id: TenantId) -> None:
-        access = components(request).access
-        request.state.caller = await access.admit(
-            request.headers.get("authorization"),
-            tenant_id,
-            permission,
-            agent_id=request.path_params.get("agent_id") if per_agent else None,
-            client=request.client.host if request.client else "",
-            request_id=current_request_id(),
-        )
-
-    admit.__name__ = f"admit_{permission.replace('.', '_')}"
-    return admit
 
 
 class Replay(Exception):
