@@ -172,7 +172,8 @@ class World:
 
 
 def make_world(
-    rate: float = 0.0, burst: int = 10, resolver: CallerResolver | None = None
+    rate: float = 0.0, burst: int = 10, resolver: CallerResolver | None = None,
+    access_log: str = "off",
 ) -> World:
     router, wfm = FakeRouter(), FakeWfm()
     clock = [1000.0]
@@ -185,5 +186,5 @@ def make_world(
         ),
         idempotency=InProcessIdempotencyStore(ttl_s=60, clock=lambda: clock[0]),
     )
-    client = Client(create_app(components, access_log=False))
+    client = Client(create_app(components, access_log=access_log))
     return World(router, wfm, client, clock)

@@ -381,3 +381,22 @@ def test_a_failed_flight_fails_every_waiter_and_the_next_one_retries() -> None:
         return failed, await flights.run("t", fine)
 
     assert asyncio.run(scenario()) == (3, 1)
+
+
+@pytest.mark.parametrize(("mode", "logged"), [("all", [200, 404]), ("errors", [404]), ("off", [])])
+def test_access_log_lines_carry_the_request_id(
+    mode: str, logged: list[int], caplog: pytest.LogCaptureFixture
+) -> None:
+    from hotline_gateway.adapters.http.context import RequestIdFilter
+
+    world = make_world(access_log=mode)
+    world.router.add(agent("acme", "acme-a1"))
+    caplog.handler.addFilter(RequestIdFilter())
+    with caplog.at_level("INFO", logger="hotline_gateway.access"):
+        ok = world.get(f"{AGENTS}/acme-a1")
+        missing = world.get(f"{AGENTS}/nobody")
+    lines = [r for r in caplog.records if r.name == "hotline_gateway.access"]
+    assert [int(r.getMessage().split()[2]) for r in lines] == logged
+    ids = {200: ok.headers["x-request-id"], 404: missing.headers["x-request-id"]}
+    assert [getattr(r, "request_id", "") for r in lines] == [ids[s] for s in logged]
+    world.client.close()

@@ -85,7 +85,7 @@ async def _on_replay(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(components: Components | None = None, *, access_log: bool = True) -> FastAPI:
+def create_app(components: Components | None = None, *, access_log: str = "errors") -> FastAPI:
     """The app; `components` None builds it for its OpenAPI document only."""
     app = FastAPI(
         title=openapi.TITLE,

@@ -27,12 +27,14 @@ LATENCY = Histogram(
     "hotline_gateway_request_seconds", "HTTP request duration", ["method", "route"],
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
 )
+# "errors" access log: successes slower than this are logged too.
+SLOW_S = 1.0
 # Headers of a response that describe one transmission, not the response: not replayed.
 _NOT_REPLAYED = {"content-length", "date", "server", REQUEST_ID_HEADER.lower()}
 
 
 class RequestContext:
-    def __init__(self, app: ASGIApp, access_log: bool = True) -> None:
+    def __init__(self, app: ASGIApp, access_log: str = "errors") -> None:
         self.app = app
         self.access_log = access_log
 
@@ -74,7 +76,9 @@ class RequestContext:
             elapsed = time.perf_counter() - started
             REQUESTS.labels(scope["method"], template, str(sent["status"])).inc()
             LATENCY.labels(scope["method"], template).observe(elapsed)
-            if self.access_log:
+            if self.access_log == "all" or (
+                self.access_log == "errors" and (sent["status"] >= 400 or elapsed > SLOW_S)
+            ):
                 log.info("%s %s %d %.1fms", scope["method"], scope["path"], sent["status"],
                          elapsed * 1000)
             end_request(token)
