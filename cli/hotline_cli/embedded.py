@@ -142,6 +142,7 @@ def spawn(
     log_path: Path,
     cwd: Path | None = None,
     env: Mapping[str, str] | None = None,
+    pass_fds: tuple[int, ...] = (),
 ) -> subprocess.Popen[bytes]:
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with log_path.open("ab") as log:
@@ -155,6 +156,7 @@ def spawn(
             env=dict(env) if env is not None else None,
             start_new_session=True,
             close_fds=True,
+            pass_fds=pass_fds,
         )
 
 

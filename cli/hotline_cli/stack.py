@@ -86,6 +86,12 @@ class Process:
     started: str = ""  # kernel start time of pid: a reused pid is not ours
     restarts: int = 0
     ready_after_s: float = 0.0  # from its start to serving, at `up`
+    # A UDP port the supervisor binds once and hands to every incarnation of the process as an
+    # open socket (its number in the environment variable `udp_socket_env`), like systemd
+    # socket activation: datagrams sent while the process restarts wait in the socket instead
+    # of bouncing (ICMP port unreachable), so a caller's INVITE reaches the new process.
+    udp_port: int = 0
+    udp_socket_env: str = ""
 
     def environment(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in self.unset}
@@ -300,6 +306,8 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
                 grpc_port=grpc_port,
             )
         )
+        if name == "ingress-sip":
+            processes[-1].udp_port, processes[-1].udp_socket_env = sip_port, "HOTLINE_SIP_FD"
     # The gateway calls the router's API on the port picked for it.
     router = next(p for p in processes if p.name == "router")
     gateway = next(p for p in processes if p.name == "gateway")
@@ -489,10 +497,22 @@ def describe(state: StackState) -> str:
     return "\n".join(lines)
 
 
-def start_process(proc: Process) -> subprocess.Popen[bytes]:
+def bind_udp(port: int) -> socket.socket:
+    """The socket a process with `udp_port` inherits (see Process)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", port))
+    return sock
+
+
+def start_process(proc: Process, udp: socket.socket | None = None) -> subprocess.Popen[bytes]:
+    env = proc.environment()
+    fds: tuple[int, ...] = ()
+    if udp is not None:
+        fds = (udp.fileno(),)
+        env[proc.udp_socket_env] = str(udp.fileno())
     popen = embedded.spawn(
-        proc.argv, Path(proc.log), cwd=Path(proc.cwd) if proc.cwd else None,
-        env=proc.environment(),
+        proc.argv, Path(proc.log), cwd=Path(proc.cwd) if proc.cwd else None, env=env,
+        pass_fds=fds,
     )
     proc.pid = popen.pid
     proc.started = start_time(popen.pid)

@@ -41,6 +41,13 @@ class Supervisor:
         self.failures: dict[str, int] = {}
         self.due: dict[str, float] = {}
         self.stop = threading.Event()
+        # Sockets handed to processes (Process.udp_port), bound once for the stack's life.
+        self.sockets = {
+            p.name: stack.bind_udp(p.udp_port) for p in self.state.processes if p.udp_port
+        }
+
+    def start(self, proc: stack.Process) -> subprocess.Popen[bytes]:
+        return stack.start_process(proc, self.sockets.get(proc.name))
 
     def save(self) -> None:
         stack.save(self.path, self.state)
@@ -49,7 +56,7 @@ class Supervisor:
         timeout = self.state.start_timeout_s
         for proc in self.state.processes:
             started = time.monotonic()
-            self.children[proc.name] = stack.start_process(proc)
+            self.children[proc.name] = self.start(proc)
             self.save()
             log.info("started %s pid %s", proc.name, proc.pid)
             stack.wait_ready(self.state, proc, timeout)
@@ -92,7 +99,7 @@ class Supervisor:
                     log.warning("%s (pid %s) exited with %s; restarting in %.1fs",
                                 proc.name, proc.pid, child.returncode, delay)
                 if proc.name not in self.children and now >= self.due.get(proc.name, 0):
-                    self.children[proc.name] = stack.start_process(proc)
+                    self.children[proc.name] = self.start(proc)
                     self.due[proc.name + ":started"] = now
                     proc.restarts += 1
                     self.save()

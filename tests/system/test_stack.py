@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -107,8 +108,17 @@ def test_up_status_tail_down(tmp_path: Path) -> None:
         killed = stack.kill(state, "router", signal.SIGKILL)
         stack.wait_restarted(settings, "router", killed, timeout=60)
         assert _agent_state(env) == agent_pb2.AGENT_STATE_NOT_READY
+        # SIP sent while ingress-sip restarts waits in the socket the supervisor hands over,
+        # and the new process answers it.
+        killed = stack.kill(state, "ingress-sip", signal.SIGKILL)
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+            phone.settimeout(30)
+            phone.sendto(_options(phone), ("127.0.0.1", int(env["HOTLINE_SIP_PORT"])))
+            stack.wait_restarted(settings, "ingress-sip", killed, timeout=60)
+            reply = phone.recv(65535).decode()
+        assert reply.startswith("SIP/2.0 200"), reply
         status = _hotline(env, "status")
-        assert "router ×1" in status.stdout, status.stdout
+        assert "router ×1" in status.stdout and "ingress-sip ×1" in status.stdout, status.stdout
         refused = _hotline(env, "reset", "--yes")
         assert refused.returncode == 1 and "down" in refused.stderr
         pids = _pids(tmp_path)
@@ -118,6 +128,21 @@ def test_up_status_tail_down(tmp_path: Path) -> None:
     reset = _hotline(env, "reset", "--yes")
     assert reset.returncode == 0, reset.stderr
     assert not (tmp_path / "state").exists()
+
+
+def _options(sock: socket.socket) -> bytes:
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    return (
+        "OPTIONS sip:hotline@127.0.0.1 SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-restart-1\r\n"
+        "Max-Forwards: 70\r\n"
+        f"From: <sip:probe@127.0.0.1:{port}>;tag=probe\r\n"
+        "To: <sip:hotline@127.0.0.1>\r\n"
+        "Call-ID: restart-probe-1\r\n"
+        "CSeq: 1 OPTIONS\r\n"
+        "Content-Length: 0\r\n\r\n"
+    ).encode()
 
 
 def _pids(tmp_path: Path) -> list[int]:

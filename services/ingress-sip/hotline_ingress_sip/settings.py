@@ -11,6 +11,9 @@ class IngressSipSettings(ServiceSettings):
     # UDP address SIP is served on.
     sip_host: str = "127.0.0.1"
     sip_port: int = 5060
+    # An open, bound UDP socket handed over by a supervisor (socket activation; -1: bind
+    # sip_host:sip_port here). SIP that arrives while this process restarts waits in it.
+    sip_fd: int = -1
     # Host written in Via, Contact and SDP; empty: sip_host, or this machine's address when
     # sip_host is a wildcard (in Kubernetes: the pod IP, or the node/LB address phones reach).
     sip_advertised_host: str = ""

@@ -139,7 +139,7 @@ class IngressSipService:
         # ends whatever an earlier process of this instance held (it is gone with it).
         await asyncio.to_thread(self.liveness.announce_start)
         s = self.settings
-        self.sip_address = await self.transport.open(s.sip_host, s.sip_port)
+        self.sip_address = await self.transport.open(s.sip_host, s.sip_port, s.sip_fd)
         host = s.advertised_host()
         port = self.sip_address[1]
         self.stack = SipStack(

@@ -49,9 +49,15 @@ class UdpTransport(asyncio.DatagramProtocol):
 
     # --------------------------------------------------------------------- lifecycle
 
-    async def open(self, host: str, port: int) -> Address:
+    async def open(self, host: str, port: int, fd: int = -1) -> Address:
+        """Bind host:port, or use the already bound socket `fd` (handed over by a supervisor)."""
         loop = asyncio.get_running_loop()
-        await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
+        if fd >= 0:
+            sock = socket.socket(fileno=fd)
+            sock.setblocking(False)
+            await loop.create_datagram_endpoint(lambda: self, sock=sock)
+        else:
+            await loop.create_datagram_endpoint(lambda: self, local_addr=(host, port))
         return self.local_address
 
     @property
