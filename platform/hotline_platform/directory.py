@@ -673,6 +673,8 @@ Listener = Callable[[tenancy.TenancyConfig], None]
 class StaticTenancy:
     """The tenancy YAML file, read once (HOTLINE_DIRECTORY=off): the follower's interface."""
 
+    failed: BaseException | None = None  # never: nothing to follow
+
     def __init__(self, config: tenancy.TenancyConfig) -> None:
         self._config = config
 

@@ -140,6 +140,9 @@ class Router:
                 self.failure = self._pump.failed
             if self.failure is None and self._pump.live.is_set() and not self._pump.is_alive():
                 self.failure = RuntimeError("event pump stopped")
+            if self.failure is None and self.directory.failed is not None:
+                # Routing on a directory that no longer follows the topic would go stale.
+                self.failure = self.directory.failed
             if self.failure is not None:
                 return self.failure
             await asyncio.sleep(0.2)
