@@ -119,3 +119,62 @@ def test_a_stopped_router_is_503_then_the_gateway_recovers(
         assert '"request_id"' in log and "/queues/stats 503" in log
     finally:
         own.stop()
+
+
+def test_a_tenant_added_to_the_live_directory_is_admitted_at_once(
+    broker: str, tmp_path: Path
+) -> None:
+    """HOTLINE_DIRECTORY=on: the gateway takes tenants and credentials from the directory
+    topic, so a tenant applied through the directory API is admitted without a restart."""
+    import time
+    import uuid
+
+    import yaml
+    from gateway_stack import spawn, wait_grpc
+
+    from hotline_cli import config_cmd
+    from hotline_cli.embedded import find_free_port
+    from hotline_platform import credentials
+    from hotline_platform.bus import ensure_topics
+
+    ensure_topics(broker)
+    operator = credentials.new_token("operator")
+    directory_port, grpc_port, http_port = (find_free_port() for _ in range(3))
+    procs = []
+    try:
+        procs.append(spawn("directory", "hotline_directory", tmp_path / "directory.log", {
+            "HOTLINE_KAFKA_BOOTSTRAP": broker, "HOTLINE_GRPC_PORT": str(directory_port),
+            "HOTLINE_INSTANCE_ID": f"directory-{uuid.uuid4().hex[:6]}",
+            "HOTLINE_DIRECTORY_ADMIN_TOKEN": credentials.hash_secret(
+                operator, credentials.IN_MEMORY_PARAMS),
+            "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "services" / "directory"),
+        }))
+        wait_grpc(procs[-1], directory_port)
+        procs.append(spawn("gateway", "hotline_gateway", tmp_path / "gateway.log", {
+            "HOTLINE_KAFKA_BOOTSTRAP": broker, "HOTLINE_DIRECTORY": "on",
+            "HOTLINE_GRPC_PORT": str(grpc_port), "HOTLINE_HTTP_PORT": str(http_port),
+            "HOTLINE_HTTP_HOST": "127.0.0.1",
+            "HOTLINE_ROUTER_ADDRESS": f"127.0.0.1:{find_free_port()}",  # nobody: 503
+        }))
+        wait_grpc(procs[-1], grpc_port)
+        tid, site = f"live{uuid.uuid4().hex[:6]}", f"s{uuid.uuid4().hex[:6]}"
+        url = f"http://127.0.0.1:{http_port}/v1/tenants/{tid}/queues/stats"
+        headers = {"Authorization": f"Bearer {tid}.secret"}
+        assert problem(httpx.get(url, headers=headers, timeout=10), 401)
+        config = tmp_path / "tenancy.yaml"
+        config.write_text(yaml.safe_dump({"sites": [{"id": site}], "tenants": [{
+            "id": tid, "credential": f"{tid}.secret",
+            "queues": [{"id": "sales"}],
+            "entry_points": [{"address": f"ep-{tid}", "queue": "sales", "site": site}],
+            "agents": [{"id": f"{tid}-a1", "site": site, "phone": "sip:a@127.0.0.1:1"}],
+        }]}))
+        config_cmd.apply_file(f"127.0.0.1:{directory_port}", operator, config, say=lambda _: None)
+        deadline = time.monotonic() + 10
+        status = 401
+        while status == 401 and time.monotonic() < deadline:
+            status = httpx.get(url, headers=headers, timeout=10).status_code
+            time.sleep(0.05)
+        assert status == 503, status  # admitted; the router is not there
+    finally:
+        for proc in reversed(procs):
+            proc.stop()

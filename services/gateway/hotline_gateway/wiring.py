@@ -28,9 +28,11 @@ from hotline_gateway.application.access import AccessControl, Limits
 from hotline_gateway.application.service import GatewayService
 from hotline_gateway.domain.ratelimit import Limit
 from hotline_gateway.settings import GatewaySettings
-from hotline_platform import grpc_server, identity, tenancy
+from hotline_platform import directory, grpc_server, identity, tenancy
 
 log = logging.getLogger(__name__)
+
+SERVICE = "gateway"
 
 
 class _Server(uvicorn.Server):
@@ -53,10 +55,19 @@ class Gateway:
         resolver: identity.CallerResolver | None = None,
     ) -> None:
         self.settings = settings
-        self.tenancy = tenancy_config or tenancy.load(settings.config_path)
-        # Who a bearer token is: tenant credentials of the tenancy config; API keys and
+        # Tenants and their credentials: the live directory (HOTLINE_DIRECTORY=on: a tenant
+        # added over the directory API is admitted at once) or the YAML file, read once (off).
+        self.directory = (
+            directory.StaticTenancy(tenancy_config)
+            if tenancy_config is not None
+            else directory.tenancy_source(
+                settings.directory, settings.config_path, settings.kafka_bootstrap, SERVICE,
+                settings.instance_id,
+            )
+        )
+        # Who a bearer token is: tenant credentials of the current tenancy; API keys and
         # browser sessions when their stores are wired in (a resolver with them).
-        self.resolver = resolver or tenancy_resolver(self.tenancy)
+        self.resolver = resolver or tenancy_resolver(self.directory.current)
         self._channels: list[grpc.aio.Channel] = []
         self._http: _Server | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -90,6 +101,7 @@ class Gateway:
 
     async def start(self) -> None:
         s = self.settings
+        await asyncio.to_thread(self.directory.start)  # replays the directory (when on)
         app = create_app(self.components(), access_log=s.access_log)
         config = uvicorn.Config(
             app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
@@ -123,3 +135,4 @@ class Gateway:
                 await self._http_task
         for channel in self._channels:
             await channel.close()
+        await asyncio.to_thread(self.directory.stop)

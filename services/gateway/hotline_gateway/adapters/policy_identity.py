@@ -19,16 +19,21 @@ def _now_ms() -> int:
     return int(time.time() * 1000)
 
 
-def tenancy_resolver(config: TenancyConfig) -> identity.CallerResolver:
-    """Tenant credentials of the tenancy config only (API keys and sessions: none yet)."""
+def tenancy_resolver(
+    config: TenancyConfig | Callable[[], TenancyConfig],
+) -> identity.CallerResolver:
+    """Tenant credentials of the tenancy config (a fixed one, or a function giving the live
+    directory's current one); API keys and sessions: none yet."""
+    current = config if callable(config) else (lambda: config)
 
     def tenant_of(token: str) -> str | None:
-        tenant = config.tenant_for_credential(token)
+        tenant = current().tenant_for_credential(token)
         return tenant.id if tenant is not None else None
 
-    return identity.CallerResolver(
-        tenant_of=tenant_of, tenant_credential_cached=config.credential_is_cached
-    )
+    def cached(token: str) -> bool:
+        return current().credential_is_cached(token)
+
+    return identity.CallerResolver(tenant_of=tenant_of, tenant_credential_cached=cached)
 
 
 class PolicyIdentity:
