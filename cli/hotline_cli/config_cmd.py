@@ -80,7 +80,9 @@ def default_token(state_dir: Path | None = None) -> str:
 def load_desired(path: str | Path) -> tuple[tenancy.TenancyConfig, dict[str, str]]:
     """The file's config and its plaintext development credentials (see directory.diff)."""
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        # libyaml's loader when PyYAML has it: 20x faster on a directory of thousands.
+        loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        raw = yaml.load(Path(path).read_text(), Loader=loader)
     except (OSError, yaml.YAMLError) as exc:
         raise tenancy.ConfigError(f"cannot read tenancy config {path}: {exc}") from exc
     config = tenancy.parse(raw)
