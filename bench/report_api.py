@@ -133,7 +133,9 @@ def _percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
-async def _load(address: str, method: str, seconds: float, warm_up_s: float) -> dict[str, Any]:
+async def _load(
+    address: str, method: str, seconds: float, warm_up_s: float, clients: int = CLIENTS
+) -> dict[str, Any]:
     import grpc
 
     from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
@@ -177,7 +179,7 @@ async def _load(address: str, method: str, seconds: float, warm_up_s: float) -> 
                 if measuring.is_set() and not stop.is_set():
                     latencies.append((time.perf_counter() - t0) * 1000)
 
-    tasks = [asyncio.ensure_future(client()) for _ in range(CLIENTS)]
+    tasks = [asyncio.ensure_future(client()) for _ in range(clients)]
     await asyncio.sleep(warm_up_s)
     measuring.set()
     t0 = time.monotonic()
@@ -192,6 +194,7 @@ async def _load(address: str, method: str, seconds: float, warm_up_s: float) -> 
         "p50_ms": round(_percentile(latencies, 0.50), 1),
         "p99_ms": round(_percentile(latencies, 0.99), 1),
         "max_ms": round(max(latencies), 1),
+        "clients": clients,
         "requests": len(latencies),
         "seconds": round(elapsed, 1),
         "errors": errors,
@@ -202,6 +205,8 @@ def _clients_main(address: str, seconds: float, conn: Any) -> None:
     out = {}
     for method in ("GetKpiReport", "ListCustomerContacts"):
         out[method] = asyncio.run(_load(address, method, seconds, warm_up_s=2.0))
+    # One client alone: the latency of one report without queueing behind others.
+    out["single"] = asyncio.run(_load(address, "GetKpiReport", seconds / 2, 1.0, clients=1))
     conn.send(out)
 
 
@@ -295,8 +300,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "p50_ms/p99_ms": "client-side latency of those calls",
             "contacts": "the same for ListCustomerContacts (a random caller's last 10"
             " contacts)",
+            "get_kpi_report_one_client": "GetKpiReport with one client asking in turn",
         },
         "get_kpi_report": report,
+        "get_kpi_report_one_client": figures["single"],
         "contacts": figures["ListCustomerContacts"],
         "history": history,
         "cpus": os.cpu_count(),

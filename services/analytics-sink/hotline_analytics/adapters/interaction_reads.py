@@ -9,6 +9,7 @@ import queue
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from datetime import UTC, date, datetime
 from typing import Any
 
 from clickhouse_driver import Client, errors
@@ -103,7 +104,7 @@ LIMIT %(cap)s
 _CONTACTS_SQL = """
 SELECT interaction_id, {columns}
 FROM {db}.interactions
-WHERE tenant_id = %(tenant_id)s AND interaction_id IN %(ids)s
+WHERE tenant_id = %(tenant_id)s AND month >= %(first_month)s AND interaction_id IN %(ids)s
 GROUP BY interaction_id
 """
 
@@ -139,6 +140,11 @@ WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
   AND occurred_at_ms >= %(start_ms)s
 ORDER BY interaction_id, occurred_at_ms
 """
+
+
+def _month_of(ms: int) -> date:
+    moment = datetime.fromtimestamp(ms / 1000, UTC)
+    return date(moment.year, moment.month, 1)
 
 
 def hint_bytes(kind: str, value: str) -> bytes:
@@ -196,10 +202,12 @@ class ClickHouseReads:
             },
         )
         order: list[str] = []
-        for interaction_id, _at, raw_hex in rows:
+        oldest_ms = 0
+        for interaction_id, at_ms, raw_hex in rows:
             if interaction_id in order or not _carries(bytes.fromhex(raw_hex), kind, value):
                 continue
             order.append(interaction_id)
+            oldest_ms = at_ms
             if len(order) == limit:
                 break
         if not order:
@@ -209,7 +217,8 @@ class ClickHouseReads:
         found = {}
         for row in self._execute(
             _CONTACTS_SQL.replace("{columns}", columns),
-            {"tenant_id": tenant_id, "ids": tuple(order)},
+            # An interaction's rows are in the months from its arrival on: skip older partitions.
+            {"tenant_id": tenant_id, "ids": tuple(order), "first_month": _month_of(oldest_ms)},
         ):
             values = dict(zip(("interaction_id", *aggregates), row, strict=True))
             facts = InteractionFacts(
