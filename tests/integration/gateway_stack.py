@@ -68,6 +68,18 @@ class GatewayStack:
     gateway_grpc_port: int
     tenants: list[dict[str, Any]]
     procs: dict[str, Proc] = field(default_factory=dict)
+    # name -> (module, log, env, gRPC port): what `restart` starts again.
+    specs: dict[str, tuple[str, Path, dict[str, str], int]] = field(default_factory=dict)
+
+    def run(self, name: str, module: str, log: Path, env: dict[str, str], port: int) -> Proc:
+        self.specs[name] = (module, log, env, port)
+        self.procs[name] = spawn(name, module, log, env)
+        return self.procs[name]
+
+    def restart(self, name: str) -> None:
+        """Start a stopped process again, on the same ports; wait until it serves."""
+        module, log, env, port = self.specs[name]
+        wait_grpc(self.run(name, module, log, env, port), port)
 
     def credential(self, index: int = 0) -> str:
         return str(self.tenants[index]["credential"])
@@ -117,15 +129,15 @@ def start(
     router_port, wfm_port, grpc_port, http_port = (find_free_port() for _ in range(4))
     stack = GatewayStack(f"http://127.0.0.1:{http_port}", router_port, grpc_port, tenants)
     try:
-        stack.procs["router"] = spawn("router", "hotline_router", workdir / "router.log", {
+        stack.run("router", "hotline_router", workdir / "router.log", {
             **common, "HOTLINE_GRPC_PORT": str(router_port),
             "HOTLINE_INSTANCE_ID": f"router-{uuid.uuid4().hex[:6]}",
             "HOTLINE_INGRESS_LOST_AFTER_MS": "600000",
-        })
-        stack.procs["wfm"] = spawn("wfm", "hotline_wfm", workdir / "wfm.log", {
+        }, router_port)
+        stack.run("wfm", "hotline_wfm", workdir / "wfm.log", {
             **common, "HOTLINE_GRPC_PORT": str(wfm_port),
-        })
-        stack.procs["gateway"] = spawn("gateway", "hotline_gateway", workdir / "gateway.log", {
+        }, wfm_port)
+        stack.run("gateway", "hotline_gateway", workdir / "gateway.log", {
             **common,
             "HOTLINE_GRPC_PORT": str(grpc_port),
             "HOTLINE_HTTP_PORT": str(http_port),
@@ -133,7 +145,7 @@ def start(
             "HOTLINE_ROUTER_ADDRESS": f"127.0.0.1:{router_port}",
             "HOTLINE_WFM_ADDRESS": f"127.0.0.1:{wfm_port}",
             **gateway_env,
-        })
+        }, grpc_port)
         wait_grpc(stack.procs["router"], router_port)
         wait_grpc(stack.procs["wfm"], wfm_port)
         wait_grpc(stack.procs["gateway"], grpc_port)

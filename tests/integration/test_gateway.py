@@ -5,6 +5,7 @@ to end, the router's refusals as problem+json, queue statistics, staffing, a sto
 from __future__ import annotations
 
 import signal
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,13 @@ def test_a_stopped_router_is_503_then_the_gateway_recovers(
         body = problem(down, 503)
         assert body["type"] == "/v1/problems/unavailable"
         assert int(down.headers["retry-after"]) >= 1
+        own.restart("router")  # the gateway's channel reconnects by itself
+        deadline = time.monotonic() + 20
+        status = 503
+        while status == 503 and time.monotonic() < deadline:
+            status = httpx.get(url, headers=headers, timeout=10).status_code
+            time.sleep(0.1)
+        assert status == 200
         gateway = own.procs["gateway"]
         assert gateway.stop(signal.SIGTERM) == 0  # a clean stop on SIGTERM
         assert not is_serving(f"127.0.0.1:{own.gateway_grpc_port}", timeout=0.5)
@@ -126,7 +134,6 @@ def test_a_tenant_added_to_the_live_directory_is_admitted_at_once(
 ) -> None:
     """HOTLINE_DIRECTORY=on: the gateway takes tenants and credentials from the directory
     topic, so a tenant applied through the directory API is admitted without a restart."""
-    import time
     import uuid
 
     import yaml
