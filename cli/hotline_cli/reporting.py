@@ -73,7 +73,10 @@ def tenant_credential(state: StackState, tenant_id: str, credential: str | None 
     tenants = {t.get("id"): t for t in raw.get("tenants") or [] if isinstance(t, dict)}
     if tenant_id not in tenants:
         known = ", ".join(str(t) for t in tenants)
-        raise ReportsError(f"unknown tenant {tenant_id!r} in {path}; tenants: {known}")
+        raise ReportsError(
+            f"tenant {tenant_id!r} is not in {path} (tenants: {known}): give its credential"
+            f" with --credential or {CREDENTIAL_ENV} (e.g. a tenant added over the API)"
+        )
     plain = tenants[tenant_id].get("credential")
     if not plain:
         raise ReportsError(
