@@ -39,6 +39,8 @@ def test_the_credential_given_wins_then_the_environment_then_the_config(
     monkeypatch.delenv(reporting.CREDENTIAL_ENV)
     with pytest.raises(reporting.ReportsError, match="only a hashed credential.*--credential"):
         reporting.tenant_credential(state, "beta")
-    with pytest.raises(reporting.ReportsError, match="tenant 'ghost' is not in .*acme, beta.*--credential"):
+    with pytest.raises(
+        reporting.ReportsError, match="tenant 'ghost' is not in .*acme, beta.*--credential"
+    ):
         reporting.tenant_credential(state, "ghost")
     assert reporting.analytics_address(state) == "127.0.0.1:50999"
