@@ -115,7 +115,7 @@ def create_app(components: Components | None = None, *, access_log: str = "error
             dependencies=dependencies,
             tags=[route.tag],
             responses={status: {"description": "error"} for status in route.errors},
-            max_body_size=MAX_BODY_BYTES,
+            max_body_size=MAX_BODY_BYTES if route.method == "POST" else None,
         )
     app.add_api_route("/v1/problems/{slug}", problem_type, methods=["GET"],
                       include_in_schema=False)
