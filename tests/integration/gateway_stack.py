@@ -91,7 +91,7 @@ class GatewayStack:
 
 
 def _env(extra: dict[str, str]) -> dict[str, str]:
-    paths = [str(ROOT / "services" / s) for s in ("gateway", "router", "wfm")]
+    paths = [str(ROOT / "services" / s) for s in ("gateway", "router", "wfm", "directory")]
     return {
         **os.environ,
         "PYTHONPATH": os.pathsep.join([*paths, os.environ.get("PYTHONPATH", "")]),

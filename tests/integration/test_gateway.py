@@ -154,7 +154,6 @@ def test_a_tenant_added_to_the_live_directory_is_admitted_at_once(
             "HOTLINE_INSTANCE_ID": f"directory-{uuid.uuid4().hex[:6]}",
             "HOTLINE_DIRECTORY_ADMIN_TOKEN": credentials.hash_secret(
                 operator, credentials.IN_MEMORY_PARAMS),
-            "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "services" / "directory"),
         }))
         wait_grpc(procs[-1], directory_port)
         procs.append(spawn("gateway", "hotline_gateway", tmp_path / "gateway.log", {
