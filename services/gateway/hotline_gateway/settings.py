@@ -26,9 +26,12 @@ class GatewaySettings(ServiceSettings):
     # Per principal (credential): sustained requests/s and burst. rate 0: unlimited.
     rate_limit_per_s: float = 50.0
     rate_limit_burst: int = 100
-    # Tokens never seen before cost a password-hash check each: per client address.
-    new_credentials_per_s: float = 2.0
-    new_credentials_burst: int = 10
+    # Tokens never seen before cost a password-hash check each (~50 ms of CPU): per client
+    # address (behind a proxy, set forwarded_allow_ips so the address is the client's).
+    new_credentials_per_s: float = 5.0
+    new_credentials_burst: int = 40
+    # Proxies whose X-Forwarded-For / -Proto are trusted (comma-separated addresses, or "*").
+    forwarded_allow_ips: str = "127.0.0.1"
     # Idempotency-Key: how long a key is remembered, and at most how many (in-process store).
     idempotency_ttl_s: float = 86_400.0
     idempotency_max_keys: int = 100_000

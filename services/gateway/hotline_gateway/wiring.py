@@ -106,6 +106,7 @@ class Gateway:
         config = uvicorn.Config(
             app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
             lifespan="off", server_header=False, timeout_graceful_shutdown=5, http="httptools",
+            proxy_headers=True, forwarded_allow_ips=s.forwarded_allow_ips,
         )
         self._http = _Server(config)
         self._http_task = asyncio.create_task(self._http.serve(), name="gateway-http")
