@@ -20,6 +20,7 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.message import Message
+from support.analytics_sink import sink_settings
 
 from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
 from hotline.interaction.v1.events_pb2 import IdentityKind, InteractionEvent
@@ -116,15 +117,7 @@ EVENTS = [pair for call in CALLS for pair in call_events(call)] + _extra_events(
 
 @pytest.fixture(scope="module")
 def settings(broker: str, clickhouse: Any) -> AnalyticsSettings:
-    return AnalyticsSettings(
-        kafka_bootstrap=broker,
-        clickhouse_host=clickhouse.host,
-        clickhouse_port=clickhouse.tcp_port,
-        clickhouse_database=f"analytics_reads_{RUN}",
-        consumer_group=f"hotline-analytics-reads-{RUN}",
-        batch_max_wait_s=0.1,
-        instance_id="reads-it",
-    )
+    return sink_settings(broker, clickhouse, f"analytics_reads_{RUN}")
 
 
 @pytest.fixture(scope="module")

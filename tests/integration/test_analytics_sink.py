@@ -22,6 +22,7 @@ from typing import Any
 import pytest
 from confluent_kafka import Consumer
 from google.protobuf.message import Message
+from support.analytics_sink import running_sink, sink_settings
 
 from hotline.agent.v1.events_pb2 import AgentEvent, AgentState
 from hotline.interaction.v1.events_pb2 import InteractionEvent
@@ -127,23 +128,13 @@ BETA_EVENTS = events_of(BETA_CALLS)
 
 @pytest.fixture(scope="module")
 def settings(broker: str, clickhouse: Any) -> AnalyticsSettings:
-    return AnalyticsSettings(
-        kafka_bootstrap=broker,
-        clickhouse_host=clickhouse.host,
-        clickhouse_port=clickhouse.tcp_port,
-        clickhouse_database=f"analytics_it_{RUN}",
-        consumer_group=f"hotline-analytics-it-{RUN}",
-        batch_max_wait_s=0.1,
-        instance_id="it",
-    )
+    return sink_settings(broker, clickhouse, f"analytics_it_{RUN}")
 
 
 @pytest.fixture(scope="module")
 def sink(settings: AnalyticsSettings) -> Iterator[AnalyticsSink]:
-    running = AnalyticsSink(settings)
-    running.start()
-    yield running
-    running.stop()
+    with running_sink(settings) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.analytics_sink import running_sink, sink_settings
 
 from hotline_analytics.settings import AnalyticsSettings
 from hotline_analytics.wiring import AnalyticsSink
@@ -29,23 +30,13 @@ TENANT, OTHER = f"acme-{RUN}", f"beta-{RUN}"
 
 @pytest.fixture(scope="module")
 def settings(broker: str, clickhouse: Any) -> AnalyticsSettings:
-    return AnalyticsSettings(
-        kafka_bootstrap=broker,
-        clickhouse_host=clickhouse.host,
-        clickhouse_port=clickhouse.tcp_port,
-        clickhouse_database=f"content_access_it_{RUN}",
-        consumer_group=f"hotline-analytics-content-{RUN}",
-        batch_max_wait_s=0.1,
-        instance_id="it",
-    )
+    return sink_settings(broker, clickhouse, f"content_access_it_{RUN}")
 
 
 @pytest.fixture(scope="module")
 def sink(settings: AnalyticsSettings) -> Iterator[AnalyticsSink]:
-    running = AnalyticsSink(settings)
-    running.start()
-    yield running
-    running.stop()
+    with running_sink(settings) as running:
+        yield running
 
 
 def test_audit_events_land_in_content_access(
