@@ -39,7 +39,8 @@ class Supervisor:
         self.state = stack.StackState.load(path)
         self.children: dict[str, subprocess.Popen[bytes]] = {}
         self.failures: dict[str, int] = {}
-        self.due: dict[str, float] = {}
+        self.due: dict[str, float] = {}  # when an exited process is started again
+        self.started_at: dict[str, float] = {}  # when each process was last started
         self.stop = threading.Event()
         # Sockets handed to processes (Process.udp_port), bound once for the stack's life.
         self.sockets = {
@@ -47,6 +48,7 @@ class Supervisor:
         }
 
     def start(self, proc: stack.Process) -> subprocess.Popen[bytes]:
+        self.started_at[proc.name] = time.monotonic()
         return stack.start_process(proc, self.sockets.get(proc.name))
 
     def save(self) -> None:
@@ -90,7 +92,7 @@ class Supervisor:
             for proc in self.state.processes:
                 child = self.children.get(proc.name)
                 if child is not None and child.poll() is not None:
-                    ran = now - self.due.get(proc.name + ":started", now)
+                    ran = now - self.started_at[proc.name]
                     failures = 0 if ran >= STABLE_AFTER_S else self.failures.get(proc.name, 0)
                     delay = min(FIRST_DELAY_S * 2**failures, MAX_DELAY_S)
                     self.failures[proc.name] = failures + 1
@@ -100,7 +102,6 @@ class Supervisor:
                                 proc.name, proc.pid, child.returncode, delay)
                 if proc.name not in self.children and now >= self.due.get(proc.name, 0):
                     self.children[proc.name] = self.start(proc)
-                    self.due[proc.name + ":started"] = now
                     proc.restarts += 1
                     self.save()
                     log.info("restarted %s: pid %s (restart %d)",
@@ -125,9 +126,6 @@ def main(argv: list[str] | None = None) -> int:
         supervisor.state.error = f"start-up failed: {exc}"
         supervisor.save()
         return 1
-    now = time.monotonic()
-    for proc in supervisor.state.processes:
-        supervisor.due[proc.name + ":started"] = now
     supervisor.watch()
     log.info("supervisor stopping (the processes keep running until `hotline down`)")
     return 0
