@@ -19,31 +19,18 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from support.stack_ports import fresh_ports
 
 from hotline_cli.demo import CHAOS_KINDS
-from hotline_cli.embedded import find_free_port
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
 DURATION_S = float(os.environ.get("HOTLINE_CHAOS_DURATION", "40"))
-PORTS = (
-    "OBJECT_STORE_PORT",
-    "BROKER_PORT",
-    "CLICKHOUSE_TCP_PORT",
-    "CLICKHOUSE_HTTP_PORT",
-    "SIP_PORT",
-    "INGRESS_SIP_GRPC_PORT",
-    "ROUTER_GRPC_PORT",
-    "ANALYTICS_GRPC_PORT",
-    "INGRESS_SIP_METRICS_PORT",
-    "ROUTER_METRICS_PORT",
-    "ANALYTICS_METRICS_PORT",
-)
 
 
 def _demo(state_dir: Path, result_path: Path, *args: str) -> tuple[dict[str, Any], str, int]:
     env = dict(os.environ, HOTLINE_STATE_DIR=str(state_dir))
-    env.update({f"HOTLINE_{name}": str(find_free_port()) for name in PORTS})
+    env.update(fresh_ports())
     proc = subprocess.run(
         [sys.executable, "-m", "hotline_cli.main", "demo", "--json", str(result_path), *args],
         cwd=ROOT,

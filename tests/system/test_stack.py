@@ -13,27 +13,14 @@ from pathlib import Path
 
 import grpc
 import pytest
+from support.stack_ports import fresh_ports
 
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli import stack
-from hotline_cli.embedded import find_free_port
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
-PORTS = (
-    "OBJECT_STORE_PORT",
-    "BROKER_PORT",
-    "CLICKHOUSE_TCP_PORT",
-    "CLICKHOUSE_HTTP_PORT",
-    "SIP_PORT",
-    "INGRESS_SIP_GRPC_PORT",
-    "ROUTER_GRPC_PORT",
-    "ANALYTICS_GRPC_PORT",
-    "INGRESS_SIP_METRICS_PORT",
-    "ROUTER_METRICS_PORT",
-    "ANALYTICS_METRICS_PORT",
-)
 
 
 def _hotline(
@@ -51,7 +38,7 @@ def _hotline(
 
 def test_up_status_tail_down(tmp_path: Path) -> None:
     env = dict(os.environ, HOTLINE_STATE_DIR=str(tmp_path / "state"))
-    env.update({f"HOTLINE_{name}": str(find_free_port()) for name in PORTS})
+    env.update(fresh_ports())
     up = _hotline(env, "up", "--config", "config/hotline.yaml")
     try:
         assert up.returncode == 0, up.stdout + up.stderr

@@ -1,0 +1,24 @@
+"""The embedded stack's port settings that system tests set to fresh ports (HOTLINE_<name>)."""
+
+from __future__ import annotations
+
+from hotline_cli.embedded import find_free_port
+
+PORTS = (
+    "OBJECT_STORE_PORT",
+    "BROKER_PORT",
+    "CLICKHOUSE_TCP_PORT",
+    "CLICKHOUSE_HTTP_PORT",
+    "SIP_PORT",
+    "INGRESS_SIP_GRPC_PORT",
+    "ROUTER_GRPC_PORT",
+    "ANALYTICS_GRPC_PORT",
+    "INGRESS_SIP_METRICS_PORT",
+    "ROUTER_METRICS_PORT",
+    "ANALYTICS_METRICS_PORT",
+)
+
+
+def fresh_ports() -> dict[str, str]:
+    """HOTLINE_<port setting> -> a port free right now, for every setting in PORTS."""
+    return {f"HOTLINE_{name}": str(find_free_port()) for name in PORTS}
