@@ -90,7 +90,7 @@ class Harness:
             self.timers,
             ENTRY_POINTS,
             sdp=OUR_SDP,
-            new_interaction_id=lambda: f"i-{next(ids)}",
+            interaction_id_for=lambda _invite: f"i-{next(ids)}",
         )
         self.stack.start()
 

@@ -15,6 +15,7 @@ from hotline_ingress_sip.adapters.kafka_events import instruction_from_event
 from hotline_ingress_sip.adapters.liveness import Liveness
 from hotline_ingress_sip.adapters.memory import ManualClock
 from hotline_ingress_sip.domain.events import EndedByRouter
+from hotline_ingress_sip.domain.sip import SipRequest, interaction_id_for, parse
 from hotline_platform import codec, topics
 from hotline_platform.envelope import ContractViolation, new_envelope, occurred_at_ms
 
@@ -166,3 +167,36 @@ def test_router_terminal_facts_are_read_as_endings() -> None:
     assert instruction_from_event(ev) == EndedByRouter("i-1", "acme")
     ev.completed.agent_id = "a1"
     assert instruction_from_event(ev) == EndedByRouter("i-1", "acme")
+
+
+# ------------------------------------------------- an INVITE that outlived the process it reached
+
+
+def test_an_invite_names_its_interaction_by_its_transaction() -> None:
+    """A retransmission (same transaction) names the same interaction in any process; another
+    call, or a new INVITE of the same caller, names another."""
+    first = parse(request("INVITE", body=CALLER_SDP))
+    again = parse(request("INVITE", body=CALLER_SDP))
+    assert isinstance(first, SipRequest) and isinstance(again, SipRequest)
+    assert interaction_id_for(first) == interaction_id_for(again)
+    others = [
+        parse(request("INVITE", call_id="call-2")),
+        parse(request("INVITE", branch="z9hG4bK-c2")),
+        parse(request("INVITE", from_tag="ct2")),
+        parse(request("INVITE", cseq=2)),
+        parse(request("INVITE", user="+35121000002")),
+    ]
+    ids = {interaction_id_for(o) for o in others if isinstance(o, SipRequest)}
+    assert len(ids) == 5 and interaction_id_for(first) not in ids
+
+
+def test_a_retransmitted_invite_of_a_call_the_router_ended_is_refused() -> None:
+    """The process that recorded `arrived` died before the caller heard an answer; the router
+    ended the call (`ingress_lost`); the caller's retransmission reaches this process. It is
+    answered 480 and starts nothing: the call stays one interaction, ended once."""
+    sip = Harness()
+    sip.calls.on_offers([EndedByRouter("i-1", "acme")])  # the id the INVITE below maps to
+    sip.send(request("INVITE", body=CALLER_SDP))
+    assert [getattr(m, "status", 0) for m in sip.sent_to(CALLER)] == [480]
+    assert sip.kinds() == []
+    assert sip.calls.active_calls == 0 and sip.calls.stats.ended_elsewhere == 1

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-import uuid
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,6 +32,7 @@ from hotline_ingress_sip.domain.sip import (
     Headers,
     SipRequest,
     SipResponse,
+    interaction_id_for,
     parse_name_addr,
     parse_uri,
     without_tag,
@@ -53,6 +54,9 @@ KNOWN_METHODS = frozenset(
     {"REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
 )
 INTERACTION_HEADER = "X-Hotline-Interaction"
+# How many interactions ended by the router, not held here, are remembered (a retransmitted
+# INVITE comes within 32 s of the first; this covers far more calls than arrive in that time).
+ENDED_ELSEWHERE_KEPT = 50_000
 
 
 class LegState(enum.Enum):
@@ -98,6 +102,7 @@ class CallStats:
     not_found: int = 0
     offers_ignored: int = 0
     offers_withdrawn: int = 0  # ringing offers the router timed out itself
+    ended_elsewhere: int = 0  # INVITEs of calls an earlier process held, which the router ended
     ended_by_router: int = 0  # calls the router ended, taking this instance for lost
     facts: int = 0
 
@@ -113,7 +118,7 @@ class CallHandling(TransactionUser):
         *,
         sdp: bytes,
         default_ring_timeout_ms: int = 15_000,
-        new_interaction_id: Callable[[], str] = lambda: str(uuid.uuid4()),
+        interaction_id_for: Callable[[SipRequest], str] = interaction_id_for,
     ) -> None:
         self._stack = stack
         self._events = events
@@ -122,7 +127,11 @@ class CallHandling(TransactionUser):
         self._entry_points = entry_points
         self._sdp = sdp
         self._default_ring_ms = default_ring_timeout_ms
-        self._new_interaction_id = new_interaction_id
+        self._interaction_id_for = interaction_id_for
+        # Interactions the router ended that this process does not hold: an earlier process of
+        # this instance held them. A retransmitted INVITE of one of them (same transaction,
+        # same interaction id) is refused rather than started again (bounded, oldest dropped).
+        self._ended_elsewhere: OrderedDict[str, None] = OrderedDict()
         self._contact = f"<sip:hotline@{stack.host}:{stack.port}>"
         self._by_call_id: dict[str, CallSession] = {}
         self._by_interaction: dict[str, CallSession] = {}
@@ -218,9 +227,16 @@ class CallHandling(TransactionUser):
             caller_id = parse_uri(caller.uri).user
         except ValueError:
             caller_id = ""
+        interaction_id = self._interaction_id_for(request)
+        if interaction_id in self._ended_elsewhere:
+            # An earlier process of this instance recorded this call, died before answering,
+            # and the router has ended it: the caller retransmitted to us. It is over.
+            self.stats.ended_elsewhere += 1
+            self._stack.respond(txn, 480, "Temporarily Unavailable - call ended by a restart")
+            return
         now = self._clock.now_ms()
         call, arrived = Call.arrive(
-            self._new_interaction_id(),
+            interaction_id,
             entry,
             session_ref=request.call_id,
             from_address=caller.uri,
@@ -425,7 +441,12 @@ class CallHandling(TransactionUser):
         does (480 to a waiting caller, CANCEL a ringing agent; BYE both legs of a connected
         call) and publish nothing: the router's fact is the call's one terminal fact."""
         session = self._by_interaction.get(ended.interaction_id)
-        if session is None or ended.tenant_id != session.call.entry_point.tenant_id:
+        if session is None:
+            self._ended_elsewhere[ended.interaction_id] = None
+            if len(self._ended_elsewhere) > ENDED_ELSEWHERE_KEPT:
+                self._ended_elsewhere.popitem(last=False)
+            return
+        if ended.tenant_id != session.call.entry_point.tenant_id:
             return
         call = session.call
         now = self._clock.now_ms()

@@ -11,6 +11,7 @@ reason phrase that says what was wrong.
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 
 SIP_VERSION = "SIP/2.0"
@@ -620,3 +621,21 @@ def build_response(
         for key, value in extra:
             headers._items.append((canonical_key(key), value))
     return SipResponse(status, reason or REASONS.get(status, ""), headers, body)
+
+
+# Fixed for ever: changing it would give calls already in the log other ids.
+INTERACTION_NAMESPACE = uuid.UUID("84015775-729e-441f-928f-d92311773e9a")
+
+
+def interaction_id_for(invite: SipRequest) -> str:
+    """The interaction an initial INVITE starts, derived from what identifies its transaction
+    (Call-ID, From tag, top Via branch, CSeq number; RFC 3261 17.2.3) and where it goes,
+    rather than drawn at
+    random: a retransmission of the INVITE that reaches a restarted process (the first one
+    died after recording `arrived` but before the caller heard an answer) names the same
+    interaction, so the call cannot become two."""
+    number, _method = invite.cseq
+    identity = "\n".join(
+        (invite.uri, invite.call_id, invite.from_tag, invite.top_via.branch, str(number))
+    )
+    return str(uuid.uuid5(INTERACTION_NAMESPACE, identity))
