@@ -25,39 +25,49 @@ _sym_db = _symbol_database.Default()
 from hotline.common.v1 import envelope_pb2 as hotline_dot_common_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hotline/directory/v1/events.proto\x12\x14hotline.directory.v1\x1a hotline/common/v1/envelope.proto\"\xec\x05\n\x0e\x44irectoryEvent\x12-\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1b.hotline.common.v1.Envelope\x12\x12\n\nchanged_by\x18\x02 \x01(\t\x12\x16\n\x0e\x65ntity_version\x18\x03 \x01(\x04\x12=\n\x0etenant_defined\x18\n \x01(\x0b\x32#.hotline.directory.v1.TenantDefinedH\x00\x12=\n\x0etenant_removed\x18\x0b \x01(\x0b\x32#.hotline.directory.v1.TenantRemovedH\x00\x12\x39\n\x0csite_defined\x18\x0c \x01(\x0b\x32!.hotline.directory.v1.SiteDefinedH\x00\x12\x39\n\x0csite_removed\x18\r \x01(\x0b\x32!.hotline.directory.v1.SiteRemovedH\x00\x12;\n\rqueue_defined\x18\x0e \x01(\x0b\x32\".hotline.directory.v1.QueueDefinedH\x00\x12;\n\rqueue_removed\x18\x0f \x01(\x0b\x32\".hotline.directory.v1.QueueRemovedH\x00\x12;\n\ragent_defined\x18\x10 \x01(\x0b\x32\".hotline.directory.v1.AgentDefinedH\x00\x12;\n\ragent_removed\x18\x11 \x01(\x0b\x32\".hotline.directory.v1.AgentRemovedH\x00\x12\x46\n\x13\x65ntry_point_defined\x18\x12 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointDefinedH\x00\x12\x46\n\x13\x65ntry_point_removed\x18\x13 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointRemovedH\x00\x42\x07\n\x05\x65vent\"_\n\x0bKpiContract\x12\x15\n\rservice_level\x18\x01 \x01(\t\x12\x18\n\x10short_abandon_ms\x18\x02 \x01(\r\x12\x1f\n\x17\x61\x62\x61ndonment_denominator\x18\x03 \x01(\t\"#\n\x04\x43ode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"\xcd\x01\n\rTenantDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12.\n\x03kpi\x18\x03 \x01(\x0b\x32!.hotline.directory.v1.KpiContract\x12\x17\n\x0f\x63redential_hash\x18\x04 \x01(\t\x12\x1b\n\x13\x63redential_unscoped\x18\x05 \x01(\x08\x12\x35\n\x11not_ready_reasons\x18\x06 \x03(\x0b\x32\x1a.hotline.directory.v1.Code\"\"\n\rTenantRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\",\n\x0bSiteDefined\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x1e\n\x0bSiteRemoved\x12\x0f\n\x07site_id\x18\x01 \x01(\t\"\xb3\x02\n\x0cQueueDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08queue_id\x18\x02 \x01(\t\x12\x31\n\x0frequired_skills\x18\x03 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12!\n\x19service_level_threshold_s\x18\x06 \x01(\r\x12\x1c\n\x14service_level_target\x18\x07 \x01(\x01\x12\x17\n\x0fring_timeout_ms\x18\x08 \x01(\r\x12\x1a\n\x12wrap_up_timeout_ms\x18\t \x01(\r\x12\x31\n\rwrap_up_codes\x18\n \x03(\x0b\x32\x1a.hotline.directory.v1.Code\"3\n\x0cQueueRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08queue_id\x18\x02 \x01(\t\"\x9e\x01\n\x0c\x41gentDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12(\n\x06skills\x18\x05 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x11\n\tlanguages\x18\x06 \x03(\t\x12\r\n\x05phone\x18\x07 \x01(\t\"3\n\x0c\x41gentRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"\x8e\x01\n\x11\x45ntryPointDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.hotline.directory.v1.EntryPointKind\x12\x10\n\x08queue_id\x18\x04 \x01(\t\x12\x0f\n\x07site_id\x18\x05 \x01(\t\"7\n\x11\x45ntryPointRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t*q\n\x0e\x45ntryPointKind\x12 \n\x1c\x45NTRY_POINT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45NTRY_POINT_KIND_QUEUE\x10\x01\x12!\n\x1d\x45NTRY_POINT_KIND_ANNOUNCEMENT\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!hotline/directory/v1/events.proto\x12\x14hotline.directory.v1\x1a hotline/common/v1/envelope.proto\"\xe2\x07\n\x0e\x44irectoryEvent\x12-\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1b.hotline.common.v1.Envelope\x12\x12\n\nchanged_by\x18\x02 \x01(\t\x12\x16\n\x0e\x65ntity_version\x18\x03 \x01(\x04\x12=\n\x0etenant_defined\x18\n \x01(\x0b\x32#.hotline.directory.v1.TenantDefinedH\x00\x12=\n\x0etenant_removed\x18\x0b \x01(\x0b\x32#.hotline.directory.v1.TenantRemovedH\x00\x12\x39\n\x0csite_defined\x18\x0c \x01(\x0b\x32!.hotline.directory.v1.SiteDefinedH\x00\x12\x39\n\x0csite_removed\x18\r \x01(\x0b\x32!.hotline.directory.v1.SiteRemovedH\x00\x12;\n\rqueue_defined\x18\x0e \x01(\x0b\x32\".hotline.directory.v1.QueueDefinedH\x00\x12;\n\rqueue_removed\x18\x0f \x01(\x0b\x32\".hotline.directory.v1.QueueRemovedH\x00\x12;\n\ragent_defined\x18\x10 \x01(\x0b\x32\".hotline.directory.v1.AgentDefinedH\x00\x12;\n\ragent_removed\x18\x11 \x01(\x0b\x32\".hotline.directory.v1.AgentRemovedH\x00\x12\x46\n\x13\x65ntry_point_defined\x18\x12 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointDefinedH\x00\x12\x46\n\x13\x65ntry_point_removed\x18\x13 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointRemovedH\x00\x12\x39\n\x0cuser_defined\x18\x14 \x01(\x0b\x32!.hotline.directory.v1.UserDefinedH\x00\x12\x39\n\x0cuser_removed\x18\x15 \x01(\x0b\x32!.hotline.directory.v1.UserRemovedH\x00\x12>\n\x0f\x61pi_key_defined\x18\x16 \x01(\x0b\x32#.hotline.directory.v1.ApiKeyDefinedH\x00\x12>\n\x0f\x61pi_key_revoked\x18\x17 \x01(\x0b\x32#.hotline.directory.v1.ApiKeyRevokedH\x00\x42\x07\n\x05\x65vent\"_\n\x0bKpiContract\x12\x15\n\rservice_level\x18\x01 \x01(\t\x12\x18\n\x10short_abandon_ms\x18\x02 \x01(\r\x12\x1f\n\x17\x61\x62\x61ndonment_denominator\x18\x03 \x01(\t\"#\n\x04\x43ode\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\r\n\x05label\x18\x02 \x01(\t\"\xcd\x01\n\rTenantDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12.\n\x03kpi\x18\x03 \x01(\x0b\x32!.hotline.directory.v1.KpiContract\x12\x17\n\x0f\x63redential_hash\x18\x04 \x01(\t\x12\x1b\n\x13\x63redential_unscoped\x18\x05 \x01(\x08\x12\x35\n\x11not_ready_reasons\x18\x06 \x03(\x0b\x32\x1a.hotline.directory.v1.Code\"\"\n\rTenantRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\",\n\x0bSiteDefined\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\"\x1e\n\x0bSiteRemoved\x12\x0f\n\x07site_id\x18\x01 \x01(\t\"\xb3\x02\n\x0cQueueDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08queue_id\x18\x02 \x01(\t\x12\x31\n\x0frequired_skills\x18\x03 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x10\n\x08priority\x18\x05 \x01(\x05\x12!\n\x19service_level_threshold_s\x18\x06 \x01(\r\x12\x1c\n\x14service_level_target\x18\x07 \x01(\x01\x12\x17\n\x0fring_timeout_ms\x18\x08 \x01(\r\x12\x1a\n\x12wrap_up_timeout_ms\x18\t \x01(\r\x12\x31\n\rwrap_up_codes\x18\n \x03(\x0b\x32\x1a.hotline.directory.v1.Code\"3\n\x0cQueueRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08queue_id\x18\x02 \x01(\t\"\x9e\x01\n\x0c\x41gentDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0f\n\x07site_id\x18\x04 \x01(\t\x12(\n\x06skills\x18\x05 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x11\n\tlanguages\x18\x06 \x03(\t\x12\r\n\x05phone\x18\x07 \x01(\t\"3\n\x0c\x41gentRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\"\x8e\x01\n\x11\x45ntryPointDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x32\n\x04kind\x18\x03 \x01(\x0e\x32$.hotline.directory.v1.EntryPointKind\x12\x10\n\x08queue_id\x18\x04 \x01(\t\x12\x0f\n\x07site_id\x18\x05 \x01(\t\"7\n\x11\x45ntryPointRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\"8\n\rOperatorScope\x12\x13\n\x0b\x61ll_tenants\x18\x01 \x01(\x08\x12\x12\n\ntenant_ids\x18\x02 \x03(\t\"\xde\x01\n\x0bUserDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\r\n\x05roles\x18\x04 \x03(\t\x12\x0e\n\x06locale\x18\x05 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x06 \x01(\t\x12\x15\n\rpassword_hash\x18\x07 \x01(\t\x12\x10\n\x08\x64isabled\x18\x08 \x01(\x08\x12;\n\x0eoperator_scope\x18\t \x01(\x0b\x32#.hotline.directory.v1.OperatorScope\"1\n\x0bUserRemoved\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\"\x90\x01\n\rApiKeyDefined\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t\x12\x0c\n\x04name\x18\x03 \x01(\t\x12\x0e\n\x06scopes\x18\x04 \x03(\t\x12\x13\n\x0bsecret_hash\x18\x05 \x01(\t\x12\x12\n\ncreated_by\x18\x06 \x01(\t\x12\x15\n\rexpires_at_ms\x18\x07 \x01(\x04\"2\n\rApiKeyRevoked\x12\x11\n\ttenant_id\x18\x01 \x01(\t\x12\x0e\n\x06key_id\x18\x02 \x01(\t*q\n\x0e\x45ntryPointKind\x12 \n\x1c\x45NTRY_POINT_KIND_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x45NTRY_POINT_KIND_QUEUE\x10\x01\x12!\n\x1d\x45NTRY_POINT_KIND_ANNOUNCEMENT\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.directory.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_ENTRYPOINTKIND']._serialized_start=2079
-  _globals['_ENTRYPOINTKIND']._serialized_end=2192
+  _globals['_ENTRYPOINTKIND']._serialized_start=2858
+  _globals['_ENTRYPOINTKIND']._serialized_end=2971
   _globals['_DIRECTORYEVENT']._serialized_start=94
-  _globals['_DIRECTORYEVENT']._serialized_end=842
-  _globals['_KPICONTRACT']._serialized_start=844
-  _globals['_KPICONTRACT']._serialized_end=939
-  _globals['_CODE']._serialized_start=941
-  _globals['_CODE']._serialized_end=976
-  _globals['_TENANTDEFINED']._serialized_start=979
-  _globals['_TENANTDEFINED']._serialized_end=1184
-  _globals['_TENANTREMOVED']._serialized_start=1186
-  _globals['_TENANTREMOVED']._serialized_end=1220
-  _globals['_SITEDEFINED']._serialized_start=1222
-  _globals['_SITEDEFINED']._serialized_end=1266
-  _globals['_SITEREMOVED']._serialized_start=1268
-  _globals['_SITEREMOVED']._serialized_end=1298
-  _globals['_QUEUEDEFINED']._serialized_start=1301
-  _globals['_QUEUEDEFINED']._serialized_end=1608
-  _globals['_QUEUEREMOVED']._serialized_start=1610
-  _globals['_QUEUEREMOVED']._serialized_end=1661
-  _globals['_AGENTDEFINED']._serialized_start=1664
-  _globals['_AGENTDEFINED']._serialized_end=1822
-  _globals['_AGENTREMOVED']._serialized_start=1824
-  _globals['_AGENTREMOVED']._serialized_end=1875
-  _globals['_ENTRYPOINTDEFINED']._serialized_start=1878
-  _globals['_ENTRYPOINTDEFINED']._serialized_end=2020
-  _globals['_ENTRYPOINTREMOVED']._serialized_start=2022
-  _globals['_ENTRYPOINTREMOVED']._serialized_end=2077
+  _globals['_DIRECTORYEVENT']._serialized_end=1088
+  _globals['_KPICONTRACT']._serialized_start=1090
+  _globals['_KPICONTRACT']._serialized_end=1185
+  _globals['_CODE']._serialized_start=1187
+  _globals['_CODE']._serialized_end=1222
+  _globals['_TENANTDEFINED']._serialized_start=1225
+  _globals['_TENANTDEFINED']._serialized_end=1430
+  _globals['_TENANTREMOVED']._serialized_start=1432
+  _globals['_TENANTREMOVED']._serialized_end=1466
+  _globals['_SITEDEFINED']._serialized_start=1468
+  _globals['_SITEDEFINED']._serialized_end=1512
+  _globals['_SITEREMOVED']._serialized_start=1514
+  _globals['_SITEREMOVED']._serialized_end=1544
+  _globals['_QUEUEDEFINED']._serialized_start=1547
+  _globals['_QUEUEDEFINED']._serialized_end=1854
+  _globals['_QUEUEREMOVED']._serialized_start=1856
+  _globals['_QUEUEREMOVED']._serialized_end=1907
+  _globals['_AGENTDEFINED']._serialized_start=1910
+  _globals['_AGENTDEFINED']._serialized_end=2068
+  _globals['_AGENTREMOVED']._serialized_start=2070
+  _globals['_AGENTREMOVED']._serialized_end=2121
+  _globals['_ENTRYPOINTDEFINED']._serialized_start=2124
+  _globals['_ENTRYPOINTDEFINED']._serialized_end=2266
+  _globals['_ENTRYPOINTREMOVED']._serialized_start=2268
+  _globals['_ENTRYPOINTREMOVED']._serialized_end=2323
+  _globals['_OPERATORSCOPE']._serialized_start=2325
+  _globals['_OPERATORSCOPE']._serialized_end=2381
+  _globals['_USERDEFINED']._serialized_start=2384
+  _globals['_USERDEFINED']._serialized_end=2606
+  _globals['_USERREMOVED']._serialized_start=2608
+  _globals['_USERREMOVED']._serialized_end=2657
+  _globals['_APIKEYDEFINED']._serialized_start=2660
+  _globals['_APIKEYDEFINED']._serialized_end=2804
+  _globals['_APIKEYREVOKED']._serialized_start=2806
+  _globals['_APIKEYREVOKED']._serialized_end=2856
 # @@protoc_insertion_point(module_scope)

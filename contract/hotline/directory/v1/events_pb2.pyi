@@ -18,7 +18,7 @@ ENTRY_POINT_KIND_QUEUE: EntryPointKind
 ENTRY_POINT_KIND_ANNOUNCEMENT: EntryPointKind
 
 class DirectoryEvent(_message.Message):
-    __slots__ = ("envelope", "changed_by", "entity_version", "tenant_defined", "tenant_removed", "site_defined", "site_removed", "queue_defined", "queue_removed", "agent_defined", "agent_removed", "entry_point_defined", "entry_point_removed")
+    __slots__ = ("envelope", "changed_by", "entity_version", "tenant_defined", "tenant_removed", "site_defined", "site_removed", "queue_defined", "queue_removed", "agent_defined", "agent_removed", "entry_point_defined", "entry_point_removed", "user_defined", "user_removed", "api_key_defined", "api_key_revoked")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
     ENTITY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,10 @@ class DirectoryEvent(_message.Message):
     AGENT_REMOVED_FIELD_NUMBER: _ClassVar[int]
     ENTRY_POINT_DEFINED_FIELD_NUMBER: _ClassVar[int]
     ENTRY_POINT_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    USER_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    USER_REMOVED_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    API_KEY_REVOKED_FIELD_NUMBER: _ClassVar[int]
     envelope: _envelope_pb2.Envelope
     changed_by: str
     entity_version: int
@@ -45,7 +49,11 @@ class DirectoryEvent(_message.Message):
     agent_removed: AgentRemoved
     entry_point_defined: EntryPointDefined
     entry_point_removed: EntryPointRemoved
-    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., changed_by: _Optional[str] = ..., entity_version: _Optional[int] = ..., tenant_defined: _Optional[_Union[TenantDefined, _Mapping]] = ..., tenant_removed: _Optional[_Union[TenantRemoved, _Mapping]] = ..., site_defined: _Optional[_Union[SiteDefined, _Mapping]] = ..., site_removed: _Optional[_Union[SiteRemoved, _Mapping]] = ..., queue_defined: _Optional[_Union[QueueDefined, _Mapping]] = ..., queue_removed: _Optional[_Union[QueueRemoved, _Mapping]] = ..., agent_defined: _Optional[_Union[AgentDefined, _Mapping]] = ..., agent_removed: _Optional[_Union[AgentRemoved, _Mapping]] = ..., entry_point_defined: _Optional[_Union[EntryPointDefined, _Mapping]] = ..., entry_point_removed: _Optional[_Union[EntryPointRemoved, _Mapping]] = ...) -> None: ...
+    user_defined: UserDefined
+    user_removed: UserRemoved
+    api_key_defined: ApiKeyDefined
+    api_key_revoked: ApiKeyRevoked
+    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., changed_by: _Optional[str] = ..., entity_version: _Optional[int] = ..., tenant_defined: _Optional[_Union[TenantDefined, _Mapping]] = ..., tenant_removed: _Optional[_Union[TenantRemoved, _Mapping]] = ..., site_defined: _Optional[_Union[SiteDefined, _Mapping]] = ..., site_removed: _Optional[_Union[SiteRemoved, _Mapping]] = ..., queue_defined: _Optional[_Union[QueueDefined, _Mapping]] = ..., queue_removed: _Optional[_Union[QueueRemoved, _Mapping]] = ..., agent_defined: _Optional[_Union[AgentDefined, _Mapping]] = ..., agent_removed: _Optional[_Union[AgentRemoved, _Mapping]] = ..., entry_point_defined: _Optional[_Union[EntryPointDefined, _Mapping]] = ..., entry_point_removed: _Optional[_Union[EntryPointRemoved, _Mapping]] = ..., user_defined: _Optional[_Union[UserDefined, _Mapping]] = ..., user_removed: _Optional[_Union[UserRemoved, _Mapping]] = ..., api_key_defined: _Optional[_Union[ApiKeyDefined, _Mapping]] = ..., api_key_revoked: _Optional[_Union[ApiKeyRevoked, _Mapping]] = ...) -> None: ...
 
 class KpiContract(_message.Message):
     __slots__ = ("service_level", "short_abandon_ms", "abandonment_denominator")
@@ -180,3 +188,67 @@ class EntryPointRemoved(_message.Message):
     tenant_id: str
     address: str
     def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ...) -> None: ...
+
+class OperatorScope(_message.Message):
+    __slots__ = ("all_tenants", "tenant_ids")
+    ALL_TENANTS_FIELD_NUMBER: _ClassVar[int]
+    TENANT_IDS_FIELD_NUMBER: _ClassVar[int]
+    all_tenants: bool
+    tenant_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, all_tenants: _Optional[bool] = ..., tenant_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class UserDefined(_message.Message):
+    __slots__ = ("tenant_id", "user_id", "display_name", "roles", "locale", "agent_id", "password_hash", "disabled", "operator_scope")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    ROLES_FIELD_NUMBER: _ClassVar[int]
+    LOCALE_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    PASSWORD_HASH_FIELD_NUMBER: _ClassVar[int]
+    DISABLED_FIELD_NUMBER: _ClassVar[int]
+    OPERATOR_SCOPE_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    user_id: str
+    display_name: str
+    roles: _containers.RepeatedScalarFieldContainer[str]
+    locale: str
+    agent_id: str
+    password_hash: str
+    disabled: bool
+    operator_scope: OperatorScope
+    def __init__(self, tenant_id: _Optional[str] = ..., user_id: _Optional[str] = ..., display_name: _Optional[str] = ..., roles: _Optional[_Iterable[str]] = ..., locale: _Optional[str] = ..., agent_id: _Optional[str] = ..., password_hash: _Optional[str] = ..., disabled: _Optional[bool] = ..., operator_scope: _Optional[_Union[OperatorScope, _Mapping]] = ...) -> None: ...
+
+class UserRemoved(_message.Message):
+    __slots__ = ("tenant_id", "user_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    user_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class ApiKeyDefined(_message.Message):
+    __slots__ = ("tenant_id", "key_id", "name", "scopes", "secret_hash", "created_by", "expires_at_ms")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    SCOPES_FIELD_NUMBER: _ClassVar[int]
+    SECRET_HASH_FIELD_NUMBER: _ClassVar[int]
+    CREATED_BY_FIELD_NUMBER: _ClassVar[int]
+    EXPIRES_AT_MS_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    key_id: str
+    name: str
+    scopes: _containers.RepeatedScalarFieldContainer[str]
+    secret_hash: str
+    created_by: str
+    expires_at_ms: int
+    def __init__(self, tenant_id: _Optional[str] = ..., key_id: _Optional[str] = ..., name: _Optional[str] = ..., scopes: _Optional[_Iterable[str]] = ..., secret_hash: _Optional[str] = ..., created_by: _Optional[str] = ..., expires_at_ms: _Optional[int] = ...) -> None: ...
+
+class ApiKeyRevoked(_message.Message):
+    __slots__ = ("tenant_id", "key_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    KEY_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    key_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
