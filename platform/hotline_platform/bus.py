@@ -11,6 +11,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -84,6 +85,17 @@ def crash(reason: str) -> None:
     os._exit(EXIT_EVENT_NOT_RECORDED)
 
 
+def _serve_reports(publisher: weakref.ref[EventPublisher]) -> None:
+    """Serve a publisher's delivery reports until it is closed or dropped. The thread holds it
+    weakly: a publisher nobody uses any more is freed, and its producer stops reconnecting."""
+    while True:
+        found = publisher()
+        if found is None or found._closed.is_set():
+            return
+        found._producer.poll(0.05)
+        del found
+
+
 class EventPublisher:
     """Publishes contract events keyed and partitioned by tenant. Thread-safe, non-blocking.
 
@@ -115,12 +127,9 @@ class EventPublisher:
         # a caller waiting for `on_recorded` must not wait for unrelated traffic.
         self._closed = threading.Event()
         threading.Thread(
-            target=self._serve_reports, name=f"{client_id}-reports", daemon=True
+            target=_serve_reports, args=(weakref.ref(self),), name=f"{client_id}-reports",
+            daemon=True,
         ).start()
-
-    def _serve_reports(self) -> None:
-        while not self._closed.is_set():
-            self._producer.poll(0.05)
 
     def close(self) -> None:
         """Stop serving delivery reports (after the last flush)."""

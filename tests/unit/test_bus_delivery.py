@@ -34,3 +34,23 @@ def test_a_failed_delivery_is_reported_and_stays_failed() -> None:
     with pytest.raises(DeliveryFailed):
         publisher.publish(AGENTS, _event())
     assert publisher.failure == failures[0]
+
+
+def test_a_dropped_publisher_stops_serving_reports() -> None:
+    """The delivery-report thread holds its publisher weakly: a publisher nobody holds is
+    freed, with its producer (which would otherwise reconnect to a stopped broker for ever)."""
+    import gc
+    import threading
+    import time
+    import weakref
+
+    publisher = EventPublisher("127.0.0.1:1", "dropped", on_failure=None, extra={"log_level": 0})
+    ref = weakref.ref(publisher)
+    assert any(t.name == "dropped-reports" for t in threading.enumerate())
+    del publisher
+    gc.collect()
+    deadline = time.monotonic() + 5
+    while any(t.name == "dropped-reports" for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the reports thread outlived its publisher"
+        time.sleep(0.02)
+    assert ref() is None
