@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install the Debian packages Hotline's embedded stack needs: ClickHouse server (+ client) and
-# sipp (package sip-tester).  Idempotent and quiet; a no-op taking milliseconds when everything is
-# already there.  Non-interactive (works in CI as root, with no stdin).
+# Install the Debian packages Hotline's embedded stack needs: ClickHouse server (+ client),
+# sipp (package sip-tester) and chromium (the browser tests drive it with Playwright).
+# Idempotent and quiet; a no-op taking milliseconds when everything is already there.
+# Non-interactive (works in CI as root, with no stdin).
 #
 # The clickhouse-server package would start a system-wide server (via its init script / systemd
 # unit) on ports 9000/8123.  We never want that: Hotline starts its own server with its own config
@@ -9,7 +10,7 @@
 # any system instance found running afterwards is stopped and disabled.
 set -euo pipefail
 
-PACKAGES=(clickhouse-server clickhouse-client sip-tester)
+PACKAGES=(clickhouse-server clickhouse-client sip-tester chromium)
 SYSTEM_CH_CONFIG=/etc/clickhouse-server/config.xml
 
 log() { echo "install-system-deps: $*" >&2; }
@@ -93,7 +94,7 @@ if command -v pgrep >/dev/null 2>&1; then
 fi
 
 # Check what we rely on is really there.
-for bin in /usr/sbin/clickhouse-server /usr/bin/sipp; do
+for bin in /usr/sbin/clickhouse-server /usr/bin/sipp /usr/bin/chromium; do
     if [[ ! -x "$bin" ]]; then
         log "expected $bin after installing ${PACKAGES[*]}, but it is missing"
         exit 1
