@@ -125,6 +125,8 @@ GRPC_METHODS: Mapping[str, Rule] = MappingProxyType({
     "/hotline.analytics.v1.Reports/GetKpiReport": Rule("report.read"),
     "/hotline.analytics.v1.Reports/ListCustomerContacts": Rule("interaction.read"),
     "/hotline.analytics.v1.Reports/CheckLifecycle": Rule("report.read"),
+    "/hotline.analytics.v1.Reports/ListInteractions": Rule("interaction.read"),
+    "/hotline.analytics.v1.Reports/GetInteraction": Rule("interaction.read"),
     # Per change: directory.write for a tenant's entities, tenant.write for tenants and sites.
     "/hotline.directory.v1.DirectoryService/Apply": Rule("directory.write"),
     "/hotline.directory.v1.DirectoryService/Get": Rule("directory.read"),

@@ -294,6 +294,86 @@ def test_a_callers_earlier_contacts_across_queues(
     _serve(settings, exercise)
 
 
+def test_interactions_of_a_period_paged_filtered_and_one_with_its_events(
+    settings: AnalyticsSettings, stored: None
+) -> None:
+    newest_first = [_id(n) for n in ("c3", "s1", "w1", "c2", "o1", "c1")]
+
+    async def listed(**fields: Any) -> tuple[list[str], str]:
+        reply = await stub_ref[0].ListInteractions(
+            reports_pb2.ListInteractionsRequest(
+                tenant_id=ACME, period=_period(START, END), **fields
+            ),
+            metadata=_metadata(ACME),
+        )
+        return [i.interaction_id for i in reply.interactions], reply.next_page_token
+
+    stub_ref: list[reports_pb2_grpc.ReportsStub] = []
+
+    async def exercise(stub: reports_pb2_grpc.ReportsStub) -> None:
+        stub_ref.append(stub)
+        assert await listed() == (newest_first, "")
+        # paged by twos: each page continues where the last ended, the last has no token
+        pages, token = [], ""
+        while True:
+            ids, token = await listed(page_size=2, page_token=token)
+            pages.append(ids)
+            if not token:
+                break
+        assert pages == [newest_first[0:2], newest_first[2:4], newest_first[4:6]]
+        assert (await listed(queue_id="sales"))[0] == [_id("c2")]
+        phone = reports_pb2.CustomerIdentity(kind=IdentityKind.IDENTITY_KIND_PHONE, value=CALLER)
+        assert (await listed(identity=phone))[0] == [_id("c3"), _id("c2"), _id("c1")]
+        assert (await listed(channel=1))[0] == newest_first  # CHANNEL_VOICE
+        assert (await listed(channel=2))[0] == []  # CHANNEL_CHAT
+        # a narrower period, and another tenant's interactions never
+        narrow = await stub.ListInteractions(
+            reports_pb2.ListInteractionsRequest(
+                tenant_id=ACME,
+                period=_period(START + timedelta(seconds=200), START + timedelta(seconds=700)),
+            ),
+            metadata=_metadata(ACME),
+        )
+        assert [i.interaction_id for i in narrow.interactions] == [_id("c2"), _id("o1")]
+        code, text = await _refused(
+            stub.ListInteractions(
+                reports_pb2.ListInteractionsRequest(
+                    tenant_id=ACME, period=_period(START, END), page_token="not-a-token"
+                ),
+                metadata=_metadata(ACME),
+            )
+        )
+        assert (code, text) == (
+            grpc.StatusCode.INVALID_ARGUMENT, "page_token is not a token of this list"
+        )
+
+        one = await stub.GetInteraction(
+            reports_pb2.GetInteractionRequest(tenant_id=ACME, interaction_id=_id("c3")),
+            metadata=_metadata(ACME),
+        )
+        summary = protodict.to_dict(one.interaction)
+        assert (summary["outcome"], summary["agent_id"], summary["queue_id"]) == (
+            "answered", "agent-2", "support"
+        )
+        planted = [e for _, e in EVENTS if e.envelope.interaction_id == _id("c3")]  # type: ignore[attr-defined]
+        assert {e.envelope.event_id for e in one.events} == {
+            e.envelope.event_id for e in planted  # type: ignore[attr-defined]
+        }
+        assert len(one.events) == len(planted)
+        times = [e.envelope.occurred_at.ToMilliseconds() for e in one.events]
+        assert times == sorted(times)
+        assert one.events[0].WhichOneof("event") == "arrived"
+        code, _ = await _refused(
+            stub.GetInteraction(
+                reports_pb2.GetInteractionRequest(tenant_id=ACME, interaction_id=_id("b1")),
+                metadata=_metadata(ACME),
+            )
+        )
+        assert code == grpc.StatusCode.NOT_FOUND  # BETA's interaction: not ACME's
+
+    _serve(settings, exercise)
+
+
 def test_the_lifecycle_check(settings: AnalyticsSettings, stored: None) -> None:
     async def exercise(stub: reports_pb2_grpc.ReportsStub) -> None:
         check = await stub.CheckLifecycle(
@@ -339,6 +419,13 @@ def _calls(
         ),
         lambda md: stub.CheckLifecycle(
             reports_pb2.CheckLifecycleRequest(tenant_id=tenant, period=period), metadata=md
+        ),
+        lambda md: stub.ListInteractions(
+            reports_pb2.ListInteractionsRequest(tenant_id=tenant, period=period), metadata=md
+        ),
+        lambda md: stub.GetInteraction(
+            reports_pb2.GetInteractionRequest(tenant_id=tenant, interaction_id=_id("c1")),
+            metadata=md,
         ),
     ]
 

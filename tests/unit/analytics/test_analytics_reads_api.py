@@ -129,6 +129,20 @@ class MemoryStore:
         ]
         return sorted(found, key=lambda r: -r.arrived_at_ms)[:limit]
 
+    def interactions(
+        self, tenant_id: str, where: Any, after: tuple[int, str] | None, limit: int
+    ) -> list[ContactRecord]:
+        self._check()
+        return []
+
+    def interaction(self, tenant_id: str, interaction_id: str) -> ContactRecord | None:
+        self._check()
+        return None
+
+    def interaction_events(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        self._check()
+        return []
+
     def unfinished(self, tenant_id: str, start_ms: int, end_ms: int) -> list[str]:
         self._check()
         return ["i5"] if tenant_id == "acme" else []
@@ -444,6 +458,34 @@ def test_unknown_tenants_are_not_found_in_the_use_cases() -> None:
         service.check_lifecycle("ghost", START, END)
 
 
+def test_interaction_list_requests_are_checked_and_page_tokens_round_trip() -> None:
+    from hotline_analytics.application.reads import (
+        InvalidRequest,
+        UnknownInteraction,
+        decode_page_token,
+        encode_page_token,
+    )
+
+    assert decode_page_token(encode_page_token((1_700_000_000_123, "i:7"))) == (
+        1_700_000_000_123, "i:7"
+    )
+    service = ReportsService(MemoryStore(), lambda: CONFIG)
+    for kwargs, message in [
+        ({"page_token": "bm9wZQ"}, "page_token is not a token of this list"),
+        ({"page_size": 201}, "page_size must be between 0 and 200"),
+        ({"channel": "pigeon"}, "channel must be one of VOICE, CHAT, EMAIL, FAX"),
+        ({"identity": ("shoe", "9")}, "identity.kind must be one of"),
+        ({"identity": ("phone", " ")}, "identity.value is required"),
+    ]:
+        with pytest.raises(InvalidRequest, match=message):
+            service.list_interactions("acme", START, END, **kwargs)  # type: ignore[arg-type]
+    with pytest.raises(InvalidRequest, match="period.from is required"):
+        service.list_interactions("acme", None, END)
+    assert service.list_interactions("acme", START, END) == ([], "")
+    with pytest.raises(UnknownInteraction):
+        service.get_interaction("acme", "nope")
+
+
 def test_timestamps_keep_microseconds() -> None:
     moment = datetime(2026, 11, 2, 10, 0, 0, 123456, tzinfo=UTC)
     ts: Timestamp = protodict.timestamp(moment)
@@ -475,7 +517,7 @@ async def _run_matrix(port: int) -> list[str]:
     table = {
         m: r for m, r in policy.GRPC_METHODS.items() if m.startswith("/hotline.analytics.v1.")
     }
-    assert len(table) == 3
+    assert len(table) == 5
     identities = MatrixIdentities(
         "ta", "tb", "a1", "a2", {t: f"{t}-secret" for t in config.tenants}
     )

@@ -313,3 +313,67 @@ class LifecycleCheck(_message.Message):
     ended_twice: _containers.RepeatedCompositeFieldContainer[EndedTwice]
     concurrent_offers: _containers.RepeatedCompositeFieldContainer[ConcurrentOffer]
     def __init__(self, unfinished_interactions: _Optional[_Iterable[str]] = ..., ended_twice: _Optional[_Iterable[_Union[EndedTwice, _Mapping]]] = ..., concurrent_offers: _Optional[_Iterable[_Union[ConcurrentOffer, _Mapping]]] = ...) -> None: ...
+
+class ListInteractionsRequest(_message.Message):
+    __slots__ = ("tenant_id", "period", "queue_id", "channel", "identity", "page_size", "page_token")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    period: Period
+    queue_id: str
+    channel: _envelope_pb2.Channel
+    identity: CustomerIdentity
+    page_size: int
+    page_token: str
+    def __init__(self, tenant_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., queue_id: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., identity: _Optional[_Union[CustomerIdentity, _Mapping]] = ..., page_size: _Optional[int] = ..., page_token: _Optional[str] = ...) -> None: ...
+
+class InteractionSummary(_message.Message):
+    __slots__ = ("interaction_id", "channel", "entry_point_id", "queue_id", "arrived_at", "outcome", "agent_id", "disposition_code", "resolved")
+    INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ENTRY_POINT_ID_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    ARRIVED_AT_FIELD_NUMBER: _ClassVar[int]
+    OUTCOME_FIELD_NUMBER: _ClassVar[int]
+    AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    DISPOSITION_CODE_FIELD_NUMBER: _ClassVar[int]
+    RESOLVED_FIELD_NUMBER: _ClassVar[int]
+    interaction_id: str
+    channel: _envelope_pb2.Channel
+    entry_point_id: str
+    queue_id: str
+    arrived_at: _timestamp_pb2.Timestamp
+    outcome: ContactOutcome
+    agent_id: str
+    disposition_code: str
+    resolved: bool
+    def __init__(self, interaction_id: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., entry_point_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[ContactOutcome, str]] = ..., agent_id: _Optional[str] = ..., disposition_code: _Optional[str] = ..., resolved: _Optional[bool] = ...) -> None: ...
+
+class ListInteractionsResponse(_message.Message):
+    __slots__ = ("interactions", "next_page_token")
+    INTERACTIONS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    interactions: _containers.RepeatedCompositeFieldContainer[InteractionSummary]
+    next_page_token: str
+    def __init__(self, interactions: _Optional[_Iterable[_Union[InteractionSummary, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class GetInteractionRequest(_message.Message):
+    __slots__ = ("tenant_id", "interaction_id")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    interaction_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., interaction_id: _Optional[str] = ...) -> None: ...
+
+class GetInteractionResponse(_message.Message):
+    __slots__ = ("interaction", "events")
+    INTERACTION_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    interaction: InteractionSummary
+    events: _containers.RepeatedCompositeFieldContainer[_events_pb2.InteractionEvent]
+    def __init__(self, interaction: _Optional[_Union[InteractionSummary, _Mapping]] = ..., events: _Optional[_Iterable[_Union[_events_pb2.InteractionEvent, _Mapping]]] = ...) -> None: ...

@@ -49,6 +49,16 @@ class ReportsStub:
                 request_serializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.CheckLifecycleRequest.SerializeToString,
                 response_deserializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.LifecycleCheck.FromString,
                 _registered_method=True)
+        self.ListInteractions = channel.unary_unary(
+                '/hotline.analytics.v1.Reports/ListInteractions',
+                request_serializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.ListInteractionsRequest.SerializeToString,
+                response_deserializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.ListInteractionsResponse.FromString,
+                _registered_method=True)
+        self.GetInteraction = channel.unary_unary(
+                '/hotline.analytics.v1.Reports/GetInteraction',
+                request_serializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.GetInteractionRequest.SerializeToString,
+                response_deserializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.GetInteractionResponse.FromString,
+                _registered_method=True)
 
 
 class ReportsServicer:
@@ -78,6 +88,21 @@ class ReportsServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ListInteractions(self, request, context):
+        """Interactions that arrived in [from, to), newest first, optionally of one queue, one channel
+        or one customer identity; paged with an opaque token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetInteraction(self, request, context):
+        """One interaction: its summary and every event recorded for it, in the order they occurred.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ReportsServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -95,6 +120,16 @@ def add_ReportsServicer_to_server(servicer, server):
                     servicer.CheckLifecycle,
                     request_deserializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.CheckLifecycleRequest.FromString,
                     response_serializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.LifecycleCheck.SerializeToString,
+            ),
+            'ListInteractions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListInteractions,
+                    request_deserializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.ListInteractionsRequest.FromString,
+                    response_serializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.ListInteractionsResponse.SerializeToString,
+            ),
+            'GetInteraction': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetInteraction,
+                    request_deserializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.GetInteractionRequest.FromString,
+                    response_serializer=hotline_dot_analytics_dot_v1_dot_reports__pb2.GetInteractionResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -178,6 +213,60 @@ class Reports:
             '/hotline.analytics.v1.Reports/CheckLifecycle',
             hotline_dot_analytics_dot_v1_dot_reports__pb2.CheckLifecycleRequest.SerializeToString,
             hotline_dot_analytics_dot_v1_dot_reports__pb2.LifecycleCheck.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListInteractions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.analytics.v1.Reports/ListInteractions',
+            hotline_dot_analytics_dot_v1_dot_reports__pb2.ListInteractionsRequest.SerializeToString,
+            hotline_dot_analytics_dot_v1_dot_reports__pb2.ListInteractionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetInteraction(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.analytics.v1.Reports/GetInteraction',
+            hotline_dot_analytics_dot_v1_dot_reports__pb2.GetInteractionRequest.SerializeToString,
+            hotline_dot_analytics_dot_v1_dot_reports__pb2.GetInteractionResponse.FromString,
             options,
             channel_credentials,
             insecure,

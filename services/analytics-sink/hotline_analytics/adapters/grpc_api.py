@@ -5,7 +5,8 @@ method's rule from policy.GRPC_METHODS: `report.read`, `interaction.read` for th
 the use case on a
 worker thread of the API's own executor (ClickHouse clients block), then one generic mapping
 to protobuf (hotline_platform.protodict: field names of the report dict and the dataclasses
-agree with the messages). Errors: UnknownTenant NOT_FOUND, InvalidRequest INVALID_ARGUMENT,
+agree with the messages; an interaction's events are the recorded protobuf bytes, parsed).
+Errors: UnknownTenant and UnknownInteraction NOT_FOUND, InvalidRequest INVALID_ARGUMENT,
 StoreUnavailable UNAVAILABLE.
 """
 
@@ -20,10 +21,12 @@ from typing import NoReturn, TypeVar
 import grpc
 
 from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
+from hotline.interaction.v1.events_pb2 import InteractionEvent
 from hotline_analytics.application.reads import (
     InvalidRequest,
     ReportsService,
     StoreUnavailable,
+    UnknownInteraction,
     UnknownTenant,
 )
 from hotline_platform.auth import authorize_call, rule_of
@@ -42,7 +45,9 @@ async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text:
 
 
 def _period(
-    request: reports_pb2.GetKpiReportRequest | reports_pb2.CheckLifecycleRequest,
+    request: reports_pb2.GetKpiReportRequest
+    | reports_pb2.CheckLifecycleRequest
+    | reports_pb2.ListInteractionsRequest,
 ) -> tuple[datetime | None, datetime | None]:
     """The request's period; None for a bound that is not given."""
     if not request.HasField("period"):
@@ -82,7 +87,7 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._executor, call)
-        except UnknownTenant as exc:
+        except (UnknownTenant, UnknownInteraction) as exc:
             await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
         except InvalidRequest as exc:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
@@ -129,6 +134,45 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
             context, lambda: self._service.check_lifecycle(request.tenant_id, start, end)
         )
         return to_message(check, reports_pb2.LifecycleCheck)
+
+    async def ListInteractions(  # noqa: N802
+        self, request: reports_pb2.ListInteractionsRequest, context: grpc.aio.ServicerContext
+    ) -> reports_pb2.ListInteractionsResponse:
+        await self._guard(context, request.tenant_id, "ListInteractions")
+        start, end = _period(request)
+        channel = to_dict(request)["channel"]
+        identity = (
+            (_identity_kind(request.identity), request.identity.value)
+            if request.HasField("identity") else None
+        )
+        page, next_token = await self._run(
+            context,
+            lambda: self._service.list_interactions(
+                request.tenant_id, start, end,
+                queue_id=request.queue_id,
+                channel="" if channel == "unspecified" else str(channel),
+                identity=identity,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            ),
+        )
+        return to_message(
+            {"interactions": page, "next_page_token": next_token},
+            reports_pb2.ListInteractionsResponse,
+        )
+
+    async def GetInteraction(  # noqa: N802
+        self, request: reports_pb2.GetInteractionRequest, context: grpc.aio.ServicerContext
+    ) -> reports_pb2.GetInteractionResponse:
+        await self._guard(context, request.tenant_id, "GetInteraction")
+        summary, raw_events = await self._run(
+            context,
+            lambda: self._service.get_interaction(request.tenant_id, request.interaction_id),
+        )
+        reply = to_message({"interaction": summary}, reports_pb2.GetInteractionResponse)
+        for raw in raw_events:
+            reply.events.append(InteractionEvent.FromString(raw))
+        return reply
 
 
 def register(

@@ -1,13 +1,14 @@
 """ClickHouse side of the read API (application/reads.py): KPI tallies, a customer's contacts,
-the lifecycle facts. Blocking; called on worker threads, each query on a client of a small pool
-(a clickhouse-driver Client is not thread-safe). A connection failure becomes StoreUnavailable
+the interactions of a period and one interaction's events, the lifecycle facts. Blocking;
+called on worker threads, each query on a client of a small pool (a clickhouse-driver Client
+is not thread-safe). A connection failure becomes StoreUnavailable
 and its client is dropped, so the next call reconnects (ClickHouse restarted meanwhile)."""
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
@@ -18,7 +19,7 @@ from hotline.interaction.v1.events_pb2 import IdentityHint, IdentityKind, Intera
 from hotline_analytics.adapters.clickhouse import ClickHouseReports, ClickHouseSettings
 from hotline_analytics.adapters.queries import FACT_COLUMNS
 from hotline_analytics.adapters.schema import INTERACTION_AGGREGATES, check_identifier
-from hotline_analytics.application.reads import StoreUnavailable
+from hotline_analytics.application.reads import InteractionFilter, StoreUnavailable
 from hotline_analytics.domain.contacts import ContactRecord
 from hotline_analytics.domain.kpi import InteractionFacts, QueueTally
 from hotline_analytics.domain.lifecycle import (
@@ -107,6 +108,72 @@ FROM {db}.interactions
 WHERE tenant_id = %(tenant_id)s AND month >= %(first_month)s AND interaction_id IN %(ids)s
 GROUP BY interaction_id
 """
+
+# The interactions of a period, newest first: one row per interaction (its states merged over
+# the months from the period's first on: later events of an interaction are in later months),
+# then filtered on the arrival (the `arrived` event, else the queueing) and keyset-paged on
+# (arrival, id). The identity filter keeps interactions whose `arrived` event carries the hint's
+# exact protobuf bytes or comes from the value (as `_ARRIVALS_SQL`).
+_LIST_SQL = """
+SELECT * FROM (
+    SELECT interaction_id, {columns},
+           if(arrived_at_ms > 0, arrived_at_ms, queued_at_ms) AS at_ms
+    FROM (
+        SELECT interaction_id, {aggregates}
+        FROM {db}.interactions
+        WHERE tenant_id = %(tenant_id)s AND month >= %(first_month)s {identity}
+        GROUP BY interaction_id
+    )
+)
+WHERE at_ms >= %(start_ms)s AND at_ms < %(end_ms)s {filters}
+ORDER BY at_ms DESC, interaction_id DESC
+LIMIT %(limit)s
+"""
+
+_IDENTITY_IN = """AND interaction_id IN (
+            SELECT interaction_id FROM {db}.events
+            PREWHERE kind = 'arrived'
+            WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
+              AND (from_address = %(value)s OR position(raw, unhex(%(hint_hex)s)) > 0))"""
+
+# One interaction's events: only the months its interaction rows span (partition pruning).
+_EVENTS_SQL = """
+SELECT event_id, hex(raw) FROM {db}.events
+PREWHERE interaction_id = %(interaction_id)s
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
+  AND toStartOfMonth(occurred_at) >= %(first_month)s
+  AND toStartOfMonth(occurred_at) <= %(last_month)s
+ORDER BY occurred_at_ms, topic, kafka_offset, event_id
+"""
+
+_MONTHS_SQL = """
+SELECT min(month), max(month) FROM {db}.interactions
+WHERE tenant_id = %(tenant_id)s AND interaction_id = %(interaction_id)s
+"""
+
+_ALL_AGGREGATES = (*_FACT_AGGREGATES, *_CONTACT_AGGREGATES)
+_CONTACT_COLUMNS = ", ".join(
+    f"{expr} AS {name}" for name, expr in {**_FACT_AGGREGATES, **_CONTACT_AGGREGATES}.items()
+)
+
+
+def _record(row: Sequence[Any]) -> ContactRecord:
+    """A row (interaction_id, then the merged aggregates in _ALL_AGGREGATES order)."""
+    values = dict(zip(("interaction_id", *_ALL_AGGREGATES), row, strict=True))
+    facts = InteractionFacts(
+        interaction_id=values["interaction_id"],
+        service_level_threshold_s=int(values["sl_threshold_s"]),
+        **{k: values[k] for k in _FACT_AGGREGATES if k != "sl_threshold_s"},
+    )
+    return ContactRecord(
+        facts=facts,
+        channel=values["channel"],
+        entry_point_id=values["entry_point_id"],
+        arrived_at_ms=int(values["arrived_at_ms"]),
+        disposition_code=values["disposition_code"],
+        resolved=bool(values["resolved"]),
+    )
+
 
 _TERMINAL = "(" + ", ".join(f"'{k}'" for k in TERMINAL_KINDS) + ")"
 _ARRIVED_IN_PERIOD = """minIf(occurred_at_ms, kind = 'arrived') >= %(start_ms)s
@@ -212,29 +279,72 @@ class ClickHouseReads:
                 break
         if not order:
             return []
-        aggregates = {**_FACT_AGGREGATES, **_CONTACT_AGGREGATES}
-        columns = ", ".join(f"{expr} AS {name}" for name, expr in aggregates.items())
         found = {}
         for row in self._execute(
-            _CONTACTS_SQL.replace("{columns}", columns),
+            _CONTACTS_SQL.replace("{columns}", _CONTACT_COLUMNS),
             # An interaction's rows are in the months from its arrival on: skip older partitions.
             {"tenant_id": tenant_id, "ids": tuple(order), "first_month": _month_of(oldest_ms)},
         ):
-            values = dict(zip(("interaction_id", *aggregates), row, strict=True))
-            facts = InteractionFacts(
-                interaction_id=values["interaction_id"],
-                service_level_threshold_s=int(values["sl_threshold_s"]),
-                **{k: values[k] for k in _FACT_AGGREGATES if k != "sl_threshold_s"},
-            )
-            found[facts.interaction_id] = ContactRecord(
-                facts=facts,
-                channel=values["channel"],
-                entry_point_id=values["entry_point_id"],
-                arrived_at_ms=int(values["arrived_at_ms"]),
-                disposition_code=values["disposition_code"],
-                resolved=bool(values["resolved"]),
-            )
+            record = _record(row)
+            found[record.facts.interaction_id] = record
         return [found[i] for i in order if i in found]
+
+    def interactions(
+        self, tenant_id: str, where: InteractionFilter, after: tuple[int, str] | None, limit: int
+    ) -> list[ContactRecord]:
+        params: dict[str, Any] = {
+            "tenant_id": tenant_id, "first_month": _month_of(where.start_ms),
+            "start_ms": where.start_ms, "end_ms": where.end_ms, "limit": limit,
+        }
+        filters = []
+        if where.queue_id:
+            filters.append("AND queue_id = %(queue_id)s")
+            params["queue_id"] = where.queue_id
+        if where.channel:
+            filters.append("AND channel = %(channel)s")
+            params["channel"] = where.channel
+        if after is not None:
+            filters.append(
+                "AND (at_ms < %(after_ms)s"
+                " OR (at_ms = %(after_ms)s AND interaction_id < %(after_id)s))"
+            )
+            params["after_ms"], params["after_id"] = after
+        identity = ""
+        if where.identity is not None:
+            kind, value = where.identity
+            identity = _IDENTITY_IN
+            params["value"] = value
+            params["hint_hex"] = hint_bytes(kind, value).hex().upper()
+        sql = (
+            _LIST_SQL.replace("{aggregates}", _CONTACT_COLUMNS)
+            .replace("{columns}", ", ".join(_ALL_AGGREGATES))
+            .replace("{identity}", identity)
+            .replace("{filters}", " ".join(filters))
+        )
+        return [_record(row[:-1]) for row in self._execute(sql, params)]
+
+    def interaction(self, tenant_id: str, interaction_id: str) -> ContactRecord | None:
+        rows = self._execute(
+            _CONTACTS_SQL.replace("{columns}", _CONTACT_COLUMNS),
+            {"tenant_id": tenant_id, "ids": (interaction_id,), "first_month": date(1970, 1, 1)},
+        )
+        return _record(rows[0]) if rows else None
+
+    def interaction_events(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        ids = {"tenant_id": tenant_id, "interaction_id": interaction_id}
+        months = self._execute(_MONTHS_SQL, ids)
+        if not months or months[0][0] is None:
+            return []
+        first, last = months[0]
+        rows = self._execute(_EVENTS_SQL, {**ids, "first_month": first, "last_month": last})
+        seen: set[str] = set()
+        out = []
+        for event_id, raw_hex in rows:
+            if event_id in seen:  # a redelivered event not merged away yet
+                continue
+            seen.add(event_id)
+            out.append(bytes.fromhex(raw_hex))
+        return out
 
     def unfinished(self, tenant_id: str, start_ms: int, end_ms: int) -> list[str]:
         params = {"tenant_id": tenant_id, "start_ms": start_ms, "end_ms": end_ms}

@@ -1,9 +1,13 @@
 """Use cases of the analytics read API (the `Reports` gRPC service): the KPI report, a
-customer's recent contacts, the lifecycle check. Over ports; ClickHouse is in adapters/."""
+customer's recent contacts, the lifecycle check, the interactions of a period and one
+interaction with its events. Over ports; ClickHouse is in adapters/."""
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -21,10 +25,17 @@ from hotline_platform.tenancy import TenancyConfig
 
 DEFAULT_CONTACTS = 20
 MAX_CONTACTS = 200
+DEFAULT_PAGE = 50
+MAX_PAGE = 200
 IDENTITY_KINDS = ("phone", "email", "chat_id", "account")
+CHANNELS = ("VOICE", "CHAT", "EMAIL", "FAX")
 
 
 class UnknownTenant(LookupError):
+    pass
+
+
+class UnknownInteraction(LookupError):
     pass
 
 
@@ -45,6 +56,35 @@ class ContactSource(Protocol):
         ...
 
 
+@dataclass(frozen=True)
+class InteractionFilter:
+    """Which interactions a list shows: arrived in [start_ms, end_ms), and when set, of this
+    queue, channel (VOICE, CHAT, ...) and customer identity (kind, value)."""
+
+    start_ms: int
+    end_ms: int
+    queue_id: str = ""
+    channel: str = ""
+    identity: tuple[str, str] | None = None
+
+
+class InteractionSource(Protocol):
+    def interactions(
+        self, tenant_id: str, where: InteractionFilter, after: tuple[int, str] | None, limit: int
+    ) -> list[ContactRecord]:
+        """Up to `limit` interactions matching `where`, newest first by (arrival ms, id),
+        strictly after the position `after` in that order (None: from the newest). The arrival
+        is the `arrived` event's time, else the queueing's."""
+        ...
+
+    def interaction(self, tenant_id: str, interaction_id: str) -> ContactRecord | None: ...
+
+    def interaction_events(self, tenant_id: str, interaction_id: str) -> list[bytes]:
+        """The interaction's events as recorded (protobuf bytes), in the order they occurred,
+        each once."""
+        ...
+
+
 class LifecycleSource(Protocol):
     def unfinished(self, tenant_id: str, start_ms: int, end_ms: int) -> list[str]:
         """Interactions that arrived in [start_ms, end_ms) with no terminal event."""
@@ -59,7 +99,7 @@ class LifecycleSource(Protocol):
         ...
 
 
-class ReadStore(TallySource, ContactSource, LifecycleSource, Protocol):
+class ReadStore(TallySource, ContactSource, LifecycleSource, InteractionSource, Protocol):
     """Everything the read API reads (adapters.interaction_reads.ClickHouseReads)."""
 
 
@@ -72,6 +112,23 @@ def check_period(start: datetime | None, end: datetime | None, field: str = "per
         raise InvalidRequest(
             f"{field} is empty: to ({_iso(end)}) must be after from ({_iso(start)})"
         )
+
+
+def encode_page_token(position: tuple[int, str]) -> str:
+    """Opaque to clients: base64url of "<arrival ms>:<interaction id>" of the last item."""
+    raw = f"{position[0]}:{position[1]}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_page_token(token: str) -> tuple[int, str]:
+    try:
+        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+        ms, sep, interaction_id = raw.partition(":")
+        if not sep or not interaction_id:
+            raise ValueError(token)
+        return int(ms), interaction_id
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        raise InvalidRequest("page_token is not a token of this list") from None
 
 
 def _iso(moment: datetime) -> str:
@@ -158,6 +215,61 @@ class ReportsService:
             tenant_id, kind, value, limit or DEFAULT_CONTACTS, exclude_interaction_id
         )
         return [summarise(r, rules) for r in records]
+
+    def list_interactions(
+        self,
+        tenant_id: str,
+        start: datetime | None,
+        end: datetime | None,
+        *,
+        queue_id: str = "",
+        channel: str = "",
+        identity: tuple[str, str] | None = None,
+        page_size: int = 0,
+        page_token: str = "",
+    ) -> tuple[list[ContactSummary], str]:
+        """One page of the interactions that arrived in [start, end), newest first, and the
+        token of the next page ("" on the last)."""
+        rules = self._rules(tenant_id)
+        check_period(start, end)
+        assert start is not None and end is not None
+        if page_size < 0 or page_size > MAX_PAGE:
+            raise InvalidRequest(f"page_size must be between 0 and {MAX_PAGE} (0: {DEFAULT_PAGE})")
+        if channel and channel.upper() not in CHANNELS:
+            raise InvalidRequest(f"channel must be one of {', '.join(CHANNELS)} (not {channel!r})")
+        if identity is not None:
+            kind, value = identity
+            if kind not in IDENTITY_KINDS:
+                raise InvalidRequest(
+                    f"identity.kind must be one of {', '.join(IDENTITY_KINDS)} (not {kind!r})"
+                )
+            if not value.strip():
+                raise InvalidRequest("identity.value is required with identity.kind")
+        after = decode_page_token(page_token) if page_token else None
+        size = page_size or DEFAULT_PAGE
+        where = InteractionFilter(
+            to_ms(start), to_ms(end), queue_id, channel.upper(), identity
+        )
+        records = self._store.interactions(tenant_id, where, after, size + 1)
+        page = [summarise(r, rules) for r in records[:size]]
+        if len(records) <= size:
+            return page, ""
+        last = records[size - 1]
+        return page, encode_page_token(
+            (last.arrived_at_ms or last.facts.queued_at_ms, last.facts.interaction_id)
+        )
+
+    def get_interaction(
+        self, tenant_id: str, interaction_id: str
+    ) -> tuple[ContactSummary, list[bytes]]:
+        """The interaction's summary and its recorded events, in order."""
+        rules = self._rules(tenant_id)
+        if not interaction_id:
+            raise InvalidRequest("interaction_id is required")
+        record = self._store.interaction(tenant_id, interaction_id)
+        if record is None:
+            raise UnknownInteraction(f"no interaction {interaction_id!r} of tenant {tenant_id!r}")
+        return summarise(record, rules), self._store.interaction_events(tenant_id, interaction_id)
 
     def check_lifecycle(
         self, tenant_id: str, start: datetime | None, end: datetime | None
