@@ -17,13 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 import grpc
 
 from hotline_platform import policy
-from hotline_platform.identity import CallerResolver, Principal, Unauthenticated
+from hotline_platform.identity import (
+    ApiKey,
+    ApiKeyVerifier,
+    CallerResolver,
+    Principal,
+    SessionLookup,
+    Unauthenticated,
+    User,
+)
 from hotline_platform.tenancy import TenancyConfig
 
 
@@ -50,6 +58,40 @@ def tenancy_resolver(config: TenancyConfig) -> CallerResolver:
         return tenant.id if tenant is not None else None
 
     return CallerResolver(tenant_of=tenant_of, tenant_credential_cached=config.credential_is_cached)
+
+
+def live_resolver(
+    current: Callable[[], TenancyConfig],
+    *,
+    sessions: SessionLookup | None = None,
+    delegation: SessionLookup | None = None,
+) -> CallerResolver:
+    """A resolver over the live tenancy (`current()`: the directory's view, or a fixed
+    config): its tenant credentials, its API keys (one scrypt per key and process, then an HMAC
+    lookup; a revoked key fails at once), its users for browser sessions (`sessions`, the
+    gateway) and the gateway's delegations (`delegation`, the backends). Long-lived: build
+    one per server, not per call (it keeps the verified API keys)."""
+
+    class _Keys:
+        def api_key(self, key_id: str) -> ApiKey | None:
+            return current().api_key(key_id)
+
+    class _Users:
+        def user(self, tenant_id: str, user_id: str) -> User | None:
+            return current().user(tenant_id, user_id)
+
+    def tenant_of(token: str) -> str | None:
+        tenant = current().tenant_for_credential(token)
+        return tenant.id if tenant is not None else None
+
+    return CallerResolver(
+        tenant_of=tenant_of,
+        tenant_credential_cached=lambda token: current().credential_is_cached(token),
+        api_keys=ApiKeyVerifier(_Keys()),
+        sessions=sessions,
+        users=_Users(),
+        delegation=delegation,
+    )
 
 
 def rule_of(service: str, method: str) -> policy.Rule:

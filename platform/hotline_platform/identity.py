@@ -36,6 +36,8 @@ how the pieces fit.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 import os
 import re
@@ -64,6 +66,7 @@ class Role(StrEnum):
 LOCALES = ("en", "zh-CN")
 API_KEY_PREFIX = "hk_"
 SESSION_PREFIX = "hs_"
+DELEGATION_PREFIX = "hd_"
 
 
 class IdentityError(ValueError):
@@ -247,6 +250,15 @@ def needs_rehash(encoded: str) -> bool:
     return match is None or tuple(int(x) for x in match.groups()) != wanted
 
 
+def check_password_hash(encoded: str) -> None:
+    """IdentityError unless `encoded` is an argon2id PHC string (never a plaintext password)."""
+    if not encoded.startswith("$argon2id$") or encoded.count("$") != 5:
+        raise IdentityError(
+            "password_hash must be an argon2id PHC string ($argon2id$v=19$m=...,t=...,p=...$"
+            "<salt>$<hash>)"
+        )
+
+
 # Verified when there is no user (or no hash), so an unknown user costs the same argon2 work.
 _DUMMY_HASH = hash_password(secrets.token_urlsafe(24))
 
@@ -389,6 +401,29 @@ def parse_api_key(token: str) -> str:
     return key_id
 
 
+def check_scopes(scopes: Iterable[str], known_permissions: Iterable[str] | None = None) -> None:
+    """IdentityError unless `scopes` is a non-empty set of known, tenant-wide permissions."""
+    wanted = frozenset(scopes)
+    if not wanted:
+        raise IdentityError("an API key needs at least one scope")
+    own = sorted(s for s in wanted if s.endswith("_own"))
+    if own:
+        raise IdentityError(f"scope(s) {', '.join(own)} act for one agent; a key is no agent")
+    if known_permissions is not None:
+        unknown = sorted(wanted - frozenset(known_permissions))
+        if unknown:
+            raise IdentityError(f"unknown scope(s): {', '.join(unknown)}")
+
+
+def check_api_key(key: ApiKey, known_permissions: Iterable[str] | None = None) -> None:
+    """IdentityError unless `key` is well formed (id, tenant, scopes)."""
+    if not _KEY_ID.match(key.id):
+        raise IdentityError(f"API key id {key.id!r} must be 12 characters [a-z0-9]")
+    if not key.tenant_id:
+        raise IdentityError("an API key belongs to one tenant")
+    check_scopes(key.scopes, known_permissions)
+
+
 def new_api_key(
     tenant_id: str, scopes: Iterable[str], created_by: str, *, expires_ms: int | None = None,
     name: str = "", known_permissions: Iterable[str] | None = None,
@@ -399,15 +434,7 @@ def new_api_key(
     wanted = frozenset(scopes)
     if not tenant_id:
         raise IdentityError("an API key belongs to one tenant")
-    if not wanted:
-        raise IdentityError("an API key needs at least one scope")
-    own = sorted(s for s in wanted if s.endswith("_own"))
-    if own:
-        raise IdentityError(f"scope(s) {', '.join(own)} act for one agent; a key is no agent")
-    if known_permissions is not None:
-        unknown = sorted(wanted - frozenset(known_permissions))
-        if unknown:
-            raise IdentityError(f"unknown scope(s): {', '.join(unknown)}")
+    check_scopes(wanted, known_permissions)
     key_id, token = new_api_key_token()
     key = ApiKey(key_id, tenant_id, wanted, creds.hash_secret(token), created_by, expires_ms, name)
     return key, token
@@ -457,6 +484,61 @@ class ApiKeyVerifier:
         return key
 
 
+# --------------------------------------------------------------------------- delegation
+
+
+class Delegation:
+    """The gateway's signed statement "this call acts for user <tenant>/<user>", valid for
+    `ttl_s`: what it forwards to the gRPC backends for a browser session, whose store only the
+    gateway holds. ``hd_<base64url(tenant \x1f user \x1f expiry ms)>.<base64url(HMAC-SHA256)>``
+    under a key the gateway and the backends share (HOTLINE_DELEGATION_KEY). A backend then
+    acts for the user *as the directory says now* (roles, disabled), exactly as for a session.
+    Implements SessionLookup. Pure; thread-safe."""
+
+    def __init__(self, key: bytes, ttl_s: int = 120) -> None:
+        if len(key) < 16:
+            raise IdentityError("a delegation key needs at least 16 bytes")
+        self._key = key
+        self.ttl_s = ttl_s
+
+    @classmethod
+    def from_setting(cls, text: str) -> Delegation | None:
+        """The setting's key (any string of 16+ characters; empty: none)."""
+        text = text.strip()
+        return cls(text.encode()) if text else None
+
+    def issue(self, tenant_id: str, user_id: str, now_ms: int) -> str:
+        payload = f"{tenant_id}\x1f{user_id}\x1f{now_ms + self.ttl_s * 1000}".encode()
+        mac = hmac.digest(self._key, payload, "sha256")
+        return f"{DELEGATION_PREFIX}{_b64(payload)}.{_b64(mac)}"
+
+    def user_of(self, token: str, now_ms: int) -> tuple[str, str] | None:
+        if not token.startswith(DELEGATION_PREFIX) or len(token) > 1024:
+            return None
+        body, _, signature = token[len(DELEGATION_PREFIX):].partition(".")
+        try:
+            payload, mac = _unb64(body), _unb64(signature)
+        except ValueError:
+            return None
+        if not hmac.compare_digest(mac, hmac.digest(self._key, payload, "sha256")):
+            return None
+        parts = payload.decode(errors="replace").split("\x1f")
+        if len(parts) != 3 or not parts[2].isdigit() or int(parts[2]) <= now_ms:
+            return None
+        return parts[0], parts[1]
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    try:
+        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    except (binascii.Error, ValueError) as exc:
+        raise ValueError("not base64url") from exc
+
+
 # --------------------------------------------------------------------------- callers
 
 
@@ -481,6 +563,7 @@ class CallerResolver:
     - ``hk_...``: an API key (`api_keys`), within its tenant and scopes;
     - ``hs_...``: a browser session (`sessions`), acting as its user as the user is *now*
       (`users`: a role removed or a user disabled takes effect at the next request);
+    - ``hd_...``: the gateway's delegation for a session (`delegation`), likewise;
     - anything else: a legacy tenant credential (`tenant_of`: token -> tenant id or None).
 
     A source left None refuses its kind of token. `cached(token)` is True when resolving costs
@@ -491,11 +574,12 @@ class CallerResolver:
     api_keys: ApiKeyVerifier | None = None
     sessions: SessionLookup | None = None
     users: UserLookup | None = None
+    delegation: SessionLookup | None = None
 
     def cached(self, token: str) -> bool:
         if token.startswith(API_KEY_PREFIX):
             return self.api_keys is None or self.api_keys.cached(token)
-        if token.startswith(SESSION_PREFIX):
+        if token.startswith((SESSION_PREFIX, DELEGATION_PREFIX)):
             return True
         return not token or self.tenant_credential_cached(token)
 
@@ -516,6 +600,14 @@ class CallerResolver:
             user = self.users.user(*ref) if ref is not None else None
             if user is None or user.disabled:
                 raise Unauthenticated("no such session, or it has expired: log in again")
+            return Principal.of_user(user)
+        if token.startswith(DELEGATION_PREFIX):
+            if self.delegation is None or self.users is None:
+                raise Unauthenticated("delegated sessions are not accepted here")
+            ref = self.delegation.user_of(token, now_ms)
+            user = self.users.user(*ref) if ref is not None else None
+            if user is None or user.disabled:
+                raise Unauthenticated("invalid or expired delegation: log in again")
             return Principal.of_user(user)
         tenant_id = self.tenant_of(token)
         if tenant_id is None:

@@ -30,6 +30,10 @@ class ServiceSettings(BaseSettings):
     # Mutual TLS: PEM CA that clients' certificates must be signed by; empty: no client
     # certificate asked for.
     tls_client_ca_file: str = ""
+    # Shared by the gateway and the gRPC services it calls: the gateway signs "this call acts
+    # for user T/U" with it for browser sessions (identity.Delegation). Empty: backends refuse
+    # delegations, so session-authenticated REST calls that reach a backend answer 401.
+    delegation_key: str = ""
 
     @model_validator(mode="after")
     def _tls_complete(self) -> ServiceSettings:

@@ -7,6 +7,11 @@ A tenant's API credential is given either as `credential_hash: "scrypt$..."` (pr
 with `hotline credentials hash`, it accepts tokens `<tenant id>.<secret>`), or as plaintext
 `credential` (development configs; hashed at load, so the loaded config holds no plaintext).
 See hotline_platform.credentials.
+
+Users (`tenants[].users`, and BPO operator staff under the top-level `operators`) carry an
+argon2id `password_hash` (or a plaintext development `password`, hashed at load);
+`tenants[].api_keys` lists issued keys by id and hash (`hotline api-keys create` prints one).
+See hotline_platform.identity and docs/identity.md.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from typing import Any
 import yaml
 
 from hotline_platform import credentials as creds
+from hotline_platform import identity, policy
 
 
 class ConfigError(ValueError):
@@ -107,6 +113,17 @@ class TenancyConfig:
     credentials: creds.CredentialIndex = field(
         default_factory=creds.CredentialIndex, compare=False, repr=False
     )
+    # (tenant id, user id) -> user; operator staff under tenant id "".
+    users: dict[tuple[str, str], identity.User] = field(default_factory=dict)
+    api_keys: dict[str, identity.ApiKey] = field(default_factory=dict)  # by key id
+
+    def user(self, tenant_id: str, user_id: str) -> identity.User | None:
+        """identity.UserLookup: the user `user_id` of `tenant_id` ("" = operator staff)."""
+        return self.users.get((tenant_id, user_id))
+
+    def api_key(self, key_id: str) -> identity.ApiKey | None:
+        """identity.ApiKeyLookup."""
+        return self.api_keys.get(key_id)
 
     def tenant_for_credential(self, credential: str) -> Tenant | None:
         """The tenant whose credential this is: one scrypt for a token seen first (per
@@ -188,6 +205,8 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
     sites = tuple(str(_require(s, "id", "sites[]")) for s in raw.get("sites", []))
     tenants: dict[str, Tenant] = {}
     entry_points: dict[str, EntryPoint] = {}
+    users: dict[tuple[str, str], identity.User] = {}
+    api_keys: dict[str, identity.ApiKey] = {}
     index = creds.CredentialIndex()
     plaintexts: dict[str, str] = {}  # only while parsing, to refuse a shared credential
     for t in raw.get("tenants", []):
@@ -251,7 +270,91 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
             credential_unscoped=bool(plain) and creds.key_id(str(plain)) != tid,
             not_ready_reasons=_codes(t.get("not_ready_reasons"), f"{where} not_ready_reasons"),
         )
-    return TenancyConfig(sites, tenants, entry_points, index)
+        for u in t.get("users", []) or []:
+            user = _user(u, tid, f"{where} users[]")
+            if (tid, user.id) in users:
+                raise ConfigError(f"user {tid}/{user.id}: defined twice")
+            if user.agent_id and user.agent_id not in agents:
+                raise ConfigError(f"user {tid}/{user.id}: unknown agent {user.agent_id!r}")
+            users[(tid, user.id)] = user
+        for k in t.get("api_keys", []) or []:
+            key = _api_key(k, tid, f"{where} api_keys[]")
+            if key.id in api_keys:
+                raise ConfigError(f"API key {key.id}: defined twice")
+            api_keys[key.id] = key
+    for u in raw.get("operators", []) or []:
+        user = _user(u, "", "operators[]")
+        if ("", user.id) in users:
+            raise ConfigError(f"operator {user.id}: defined twice")
+        unknown = sorted(user.operator_scope.tenants - set(tenants))
+        if unknown:
+            raise ConfigError(f"operator {user.id}: unknown tenant(s) {', '.join(unknown)}")
+        users[("", user.id)] = user
+    return TenancyConfig(sites, tenants, entry_points, index, users, api_keys)
+
+
+def _user(raw: Any, tenant_id: str, where: str) -> identity.User:
+    """A user entry: {id, name, roles, locale, agent, password_hash | password, disabled}
+    (operators: also `tenants`: a list, or "all")."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: a user is a mapping, got {raw!r}")
+    uid = str(_require(raw, "id", where))
+    where = f"user {tenant_id or 'operator'}/{uid}"
+    hashed, plain = raw.get("password_hash"), raw.get("password")
+    if hashed and plain:
+        raise ConfigError(f"{where}: give 'password' or 'password_hash', not both")
+    try:
+        roles = frozenset(identity.Role(str(r)) for r in raw.get("roles", []) or [])
+    except ValueError:
+        raise ConfigError(
+            f"{where}: unknown role in {raw.get('roles')!r} (roles: "
+            f"{', '.join(r.value for r in identity.Role)})"
+        ) from None
+    scope = identity.Scope()
+    if not tenant_id:
+        listed = raw.get("tenants", [])
+        scope = (
+            identity.Scope.everything() if listed == "all"
+            else identity.Scope(frozenset(str(x) for x in listed or []))
+        )
+    try:
+        if hashed:
+            identity.check_password_hash(str(hashed))
+        return identity.User(
+            id=uid,
+            tenant_id=tenant_id,
+            roles=roles,
+            display_name=str(raw.get("name", uid)),
+            locale=str(raw.get("locale", "en")),
+            agent_id=str(raw.get("agent", "")),
+            password_hash=str(hashed) if hashed else (
+                identity.hash_password(str(plain)) if plain else ""
+            ),
+            disabled=bool(raw.get("disabled", False)),
+            operator_scope=scope,
+        )
+    except identity.IdentityError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _api_key(raw: Any, tenant_id: str, where: str) -> identity.ApiKey:
+    """An issued API key: {id, name, scopes, hash, created_by, expires_ms}."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: an API key is a mapping, got {raw!r}")
+    kid = str(_require(raw, "id", where))
+    where = f"API key {tenant_id}/{kid}"
+    encoded = str(_require(raw, "hash", where))
+    try:
+        creds.CredentialHash.parse(encoded)
+        key = identity.ApiKey(
+            kid, tenant_id, frozenset(str(s) for s in raw.get("scopes", []) or []), encoded,
+            str(raw.get("created_by", "")),
+            int(raw["expires_ms"]) if raw.get("expires_ms") else None, str(raw.get("name", "")),
+        )
+        identity.check_api_key(key, policy.PERMISSIONS)
+    except (creds.CredentialHashError, identity.IdentityError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return key
 
 
 def _add_credential(

@@ -123,3 +123,19 @@ def unauthenticated_tokens() -> Iterator[tuple[str, str]]:
     yield "unknown API key", "hk_000000000000_" + "A" * 43
     yield "malformed API key", "hk_short"
     yield "unknown session", "hs_" + "A" * 43
+    yield "forged delegation", "hd_YWNtZR9hbmEfOTk5OTk5OTk5OTk5OQ." + "A" * 43
+
+
+# Routes outside the tenant x role matrix (no tenant in the path, no permission), each with
+# why. tests/unit/gateway/test_gateway_authz.py fails for a route of the gateway that is neither
+# in its route table (so in the matrix) nor here.
+UNTENANTED_ROUTES: Mapping[str, str] = {
+    "GET /healthz": "liveness of the HTTP server; answers nothing about anyone",
+    "GET /v1/openapi.json": "the public description of the API",
+    "GET /v1/problems/{slug}": "public descriptions of the error types",
+    "POST /v1/session": "log-in: there is no credential yet, the password is the check "
+                        "(one answer for every failure, lock-out, per-address limit, CSRF "
+                        "header)",
+    "GET /v1/session": "who am I: describes only the caller's own credential (401 without one)",
+    "DELETE /v1/session": "log-out: ends only the caller's own session (CSRF header)",
+}

@@ -29,7 +29,7 @@ from hotline_analytics.application.reads import ReportsService
 from hotline_analytics.application.report import build_report, format_report
 from hotline_analytics.domain.kpi import CountingRules
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_platform import directory, grpc_server, metrics
+from hotline_platform import auth, directory, grpc_server, identity, metrics
 from hotline_platform.bus import EventPublisher, ensure_topics
 from hotline_platform.tenancy import TenancyConfig
 from hotline_platform.topics import AUDIT_TOPICS, EVENT_TOPICS, dead_letter_topic
@@ -168,6 +168,7 @@ class ReadApi:
             )
         )
         self.directory.start()
+        self._delegation = identity.Delegation.from_setting(settings.delegation_key)
         self.pool = ClientPool(settings.clickhouse(), READ_CONCURRENCY)
         self.executor = ThreadPoolExecutor(READ_CONCURRENCY, thread_name_prefix="reports")
         store = ClickHouseReads(self.pool, settings.clickhouse_database)
@@ -178,7 +179,13 @@ class ReadApi:
         return self.directory.current()
 
     def register(self, server: grpc.aio.Server) -> None:
-        grpc_api.register(server, self.service, self.directory.current, self.executor)
+        grpc_api.register(
+            server, self.service, self.directory.current, self.executor,
+            resolver=auth.live_resolver(
+                self.directory.current,
+                delegation=self._delegation,
+            ),
+        )
 
     def close(self) -> None:
         self.directory.stop()

@@ -39,6 +39,10 @@ class GatewaySettings(ServiceSettings):
     # slower than 1 s), or "off". Successes are counted in the metrics either way; a line per
     # request costs about a third of a cached GET's CPU.
     access_log: Literal["all", "errors", "off"] = "errors"
+    # The session cookie's Secure attribute (and __Host- name): None (unset) = when the
+    # request is HTTPS (its scheme, or X-Forwarded-Proto from a trusted proxy); true/false
+    # forces it (true behind a TLS-terminating proxy that does not send X-Forwarded-Proto).
+    session_cookie_secure: bool | None = None
 
     @model_validator(mode="after")
     def _positive(self) -> GatewaySettings:

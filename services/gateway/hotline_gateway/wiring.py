@@ -21,14 +21,21 @@ from hotline_gateway.adapters.grpc_backend import open_channel
 from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.deps import Components
 from hotline_gateway.adapters.inprocess import InProcessIdempotencyStore, InProcessRateLimiter
-from hotline_gateway.adapters.policy_identity import PolicyIdentity, tenancy_resolver
+from hotline_gateway.adapters.inprocess_sessions import InProcessSessionStore
+from hotline_gateway.adapters.policy_identity import (
+    LiveUsers,
+    PolicyIdentity,
+    tenancy_resolver,
+)
 from hotline_gateway.adapters.router_grpc import RouterClient
 from hotline_gateway.adapters.wfm_grpc import WfmClient
 from hotline_gateway.application.access import AccessControl, Limits
 from hotline_gateway.application.service import GatewayService
+from hotline_gateway.application.sessions import SessionService
 from hotline_gateway.domain.ratelimit import Limit
 from hotline_gateway.settings import GatewaySettings
 from hotline_platform import directory, grpc_server, identity, tenancy
+from hotline_platform.sessions import Sessions
 
 log = logging.getLogger(__name__)
 
@@ -65,9 +72,12 @@ class Gateway:
                 settings.instance_id,
             )
         )
-        # Who a bearer token is: tenant credentials of the current tenancy; API keys and
-        # browser sessions when their stores are wired in (a resolver with them).
-        self.resolver = resolver or tenancy_resolver(self.directory.current)
+        # Browser sessions: in this process's memory (adapters/inprocess_sessions.py says
+        # what that limits); who a bearer token or session is: tenant credentials, API keys
+        # and users of the current tenancy, and these sessions.
+        self.sessions = Sessions(InProcessSessionStore())
+        self.resolver = resolver or tenancy_resolver(self.directory.current, self.sessions)
+        self.delegation = identity.Delegation.from_setting(settings.delegation_key)
         self._channels: list[grpc.aio.Channel] = []
         self._http: _Server | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -93,16 +103,29 @@ class Gateway:
             per_principal=Limit(s.rate_limit_per_s, s.rate_limit_burst),
             unverified_per_client=Limit(s.new_credentials_per_s, s.new_credentials_burst),
         )
+        limiter = InProcessRateLimiter()
+        identity_ = PolicyIdentity(self.resolver, delegation=self.delegation)
         return Components(
             gateway=GatewayService(agents=router, queues=router, staffing=wfm),
-            access=AccessControl(PolicyIdentity(self.resolver), InProcessRateLimiter(), limits),
+            access=AccessControl(identity_, limiter, limits),
             idempotency=InProcessIdempotencyStore(s.idempotency_ttl_s, s.idempotency_max_keys),
+            sessions=SessionService(
+                self.sessions,
+                identity.PasswordLogin(LiveUsers(self.directory.current)),
+                self.resolver,
+                lambda: self.directory.current().tenants,
+                limiter,
+                limits.unverified_per_client,
+            ),
         )
 
     async def start(self) -> None:
         s = self.settings
         await asyncio.to_thread(self.directory.start)  # replays the directory (when on)
-        app = create_app(self.components(), access_log=s.access_log)
+        app = create_app(
+            self.components(), access_log=s.access_log,
+            session_cookie_secure=s.session_cookie_secure,
+        )
         config = uvicorn.Config(
             app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
             lifespan="off", server_header=False, timeout_graceful_shutdown=5, http="httptools",

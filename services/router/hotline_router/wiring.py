@@ -9,7 +9,7 @@ import time
 
 import grpc
 
-from hotline_platform import directory, grpc_server, tenancy
+from hotline_platform import auth, directory, grpc_server, identity, tenancy
 from hotline_platform.bus import EventPublisher, ensure_topics
 from hotline_platform.envelope import new_event_id, now_ms
 from hotline_platform.topics import EVENT_PARTITIONS, partition_for
@@ -123,11 +123,17 @@ class Router:
             self.settings.partitions, time.monotonic() - started, self.settings.grpc_port,
         )
         self._ticker.start()
+        # Tenant credentials, API keys and the gateway's session delegations of the live
+        # directory (one resolver: it keeps the API keys it verified).
+        self._resolver = auth.live_resolver(
+            lambda: self.tenancy,
+            delegation=identity.Delegation.from_setting(self.settings.delegation_key),
+        )
         self._server = await grpc_server.start(
             self.settings.grpc_port,
             lambda server: grpc_api.register(
                 server, self.service, lambda: self.tenancy, self.owns_tenant,
-                self.describe_ownership,
+                self.describe_ownership, resolver=self._resolver,
             ),
             grpc_api.SERVICE_NAMES,
             credentials=self.settings.grpc_credentials(),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import grpc
 
-from hotline_platform import grpc_server, tenancy
+from hotline_platform import auth, grpc_server, identity, tenancy
 from hotline_wfm.adapters import grpc_api
 from hotline_wfm.adapters.clickhouse import ClickHouseHistory
 from hotline_wfm.application.service import ForecastOptions, WfmService
@@ -46,7 +46,11 @@ class Wfm:
         self._server = await grpc_server.start(
             self.settings.grpc_port,
             lambda server: grpc_api.register(
-                server, self.service, self.tenancy, self.settings.wfm_shrinkage
+                server, self.service, self.tenancy, self.settings.wfm_shrinkage,
+                resolver=auth.live_resolver(
+                    lambda: self.tenancy,
+                    delegation=identity.Delegation.from_setting(self.settings.delegation_key),
+                ),
             ),
             grpc_api.SERVICE_NAMES,
             credentials=self.settings.grpc_credentials(),

@@ -9,17 +9,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from fastapi.routing import APIRoute
 from gateway_fakes import CREDENTIALS, World, agent, make_world, tenancy_config
+from starlette.routing import Route as StarletteRoute
 from support.authz_matrix import (
     ALLOW,
     FORBIDDEN,
     UNAUTHENTICATED,
+    UNTENANTED_ROUTES,
     Case,
     cases,
     unauthenticated_tokens,
 )
 from support.identity_fakes import MatrixIdentities
 
+from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.routes import ROUTES, Route, rules
 
 HOME, OTHER_TENANT = "acme", "globex"
@@ -67,6 +71,17 @@ MATRIX = cases(rules())
 
 def test_the_matrix_covers_every_route() -> None:
     assert {c.route for c in MATRIX} == {r.name for r in ROUTES}
+    served = {
+        f"{method} {route.path}"
+        for route in create_app().routes
+        if isinstance(route, APIRoute | StarletteRoute)
+        for method in (route.methods or ()) if method != "HEAD"
+    }
+    in_table = {f"{r.method} {r.path}" for r in ROUTES}
+    forgotten = sorted(served - in_table - set(UNTENANTED_ROUTES))
+    assert not forgotten, (
+        f"routes in neither the route table nor authz_matrix.UNTENANTED_ROUTES: {forgotten}"
+    )
     assert any(c.expected == FORBIDDEN for c in MATRIX)
     assert any(c.expected == ALLOW for c in MATRIX)
 

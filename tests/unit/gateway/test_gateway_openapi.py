@@ -9,6 +9,7 @@ from pathlib import Path
 from fastapi.routing import APIRoute
 from gateway_fakes import make_world
 
+from hotline_gateway.adapters.http import session_routes
 from hotline_gateway.adapters.http.app import OPENAPI_PATH, create_app
 from hotline_gateway.adapters.http.deps import idempotency_key, use
 from hotline_gateway.adapters.http.openapi import document, render
@@ -16,7 +17,7 @@ from hotline_gateway.adapters.http.routes import ROUTES
 
 COMMITTED = Path(__file__).resolve().parents[3] / "services" / "gateway" / "openapi.json"
 REGENERATE = ".venv/bin/python -m hotline_gateway --write-openapi"
-PUBLIC = {("GET", "/healthz"), ("GET", "/v1/problems/{slug}")}
+PUBLIC = {("GET", "/healthz"), ("GET", "/v1/problems/{slug}"), *session_routes.OPERATIONS}
 
 
 def test_committed_openapi_matches_the_code() -> None:
@@ -72,7 +73,7 @@ def test_every_operation_documents_permission_security_and_problems() -> None:
     for route in ROUTES:
         operation = schema["paths"][route.path][route.method.lower()]
         assert operation["x-permission"] == route.permission
-        assert operation["security"] == [{"bearer": []}]
+        assert operation["security"] == [{"bearer": []}, {"session": []}]
         responses = operation["responses"]
         for status in (401, 403, 422, 429):
             content = responses[str(status)]["content"]

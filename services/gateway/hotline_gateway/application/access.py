@@ -57,7 +57,8 @@ class AccessControl:
         await self._spend(f"principal:{principal.id}", self.limits.per_principal,
                           "rate limit of this credential exceeded")
         await self.identity.authorize(principal, tenant_id, permission, agent_id)
-        return Caller(principal, tenant_id, token, request_id)
+        credential = self.identity.backend_credential(principal, token)
+        return Caller(principal, tenant_id, credential, request_id)
 
     async def _spend(self, key: str, limit: Limit, message: str) -> None:
         decision = await self.limiter.take(key, limit)

@@ -33,7 +33,8 @@ class Principal:
 @dataclass(frozen=True)
 class Caller:
     """An admitted request: the principal, and the credential presented to backends (the
-    caller's own bearer token: every backend checks it again)."""
+    caller's own bearer token, or for a browser session the gateway's signed delegation:
+    every backend checks it again)."""
 
     principal: Principal
     tenant_id: str
@@ -47,6 +48,9 @@ class Identity(Protocol):
 
     async def authenticate(self, token: str) -> Principal:
         """The principal of `token`; raises Unauthenticated."""
+
+    def backend_credential(self, principal: Principal, token: str) -> str:
+        """The credential to present to backends for this caller (usually `token` itself)."""
 
     async def authorize(
         self, principal: Principal, tenant_id: str, permission: str, agent_id: str | None

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from hotline_gateway.adapters.http import openapi, problems
+from hotline_gateway.adapters.http import openapi, problems, session_routes
 from hotline_gateway.adapters.http.context import current_request_id
 from hotline_gateway.adapters.http.deps import Admission, Components, Replay, idempotency_key
 from hotline_gateway.adapters.http.middleware import RequestContext
@@ -85,8 +85,12 @@ async def _on_replay(request: Request, exc: Exception) -> Response:
     return response
 
 
-def create_app(components: Components | None = None, *, access_log: str = "errors") -> FastAPI:
-    """The app; `components` None builds it for its OpenAPI document only."""
+def create_app(
+    components: Components | None = None, *, access_log: str = "errors",
+    session_cookie_secure: bool | None = None,
+) -> FastAPI:
+    """The app; `components` None builds it for its OpenAPI document only.
+    `session_cookie_secure` None: the session cookie is Secure when the request is HTTPS."""
     app = FastAPI(
         title=openapi.TITLE,
         version=openapi.VERSION,
@@ -117,6 +121,7 @@ def create_app(components: Components | None = None, *, access_log: str = "error
             responses={status: {"description": "error"} for status in route.errors},
             max_body_size=MAX_BODY_BYTES if route.method == "POST" else None,
         )
+    session_routes.register(app, cookie_secure=session_cookie_secure)
     app.add_api_route("/v1/problems/{slug}", problem_type, methods=["GET"],
                       include_in_schema=False)
     app.add_exception_handler(RequestValidationError, _on_validation)

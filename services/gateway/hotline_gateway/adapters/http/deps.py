@@ -9,9 +9,11 @@ from typing import Annotated
 from fastapi import Depends, Header, Path, Query, Request
 
 from hotline_gateway.adapters.http.context import current_request_id
+from hotline_gateway.adapters.http.session_routes import session_authorization
 from hotline_gateway.application.access import AccessControl
 from hotline_gateway.application.ports import Caller, IdempotencyStore
 from hotline_gateway.application.service import GatewayService
+from hotline_gateway.application.sessions import SessionService
 from hotline_gateway.domain.errors import IdempotencyInProgress, IdempotencyMismatch, Invalid
 from hotline_gateway.domain.idempotency import Outcome, StoredResponse, fingerprint, valid_key
 from hotline_gateway.domain.pagination import MAX_CURSOR_CHARS
@@ -28,6 +30,7 @@ class Components:
     gateway: GatewayService
     access: AccessControl
     idempotency: IdempotencyStore
+    sessions: SessionService | None = None  # browser log-in (session_routes); None: off
 
 
 def components(request: Request) -> Components:
@@ -57,7 +60,8 @@ class Admission:
 
 
 async def use(request: Request, tenant_id: TenantId) -> Use:
-    """Admit the request to its route: authenticate the bearer token, spend a token of the
+    """Admit the request to its route: authenticate the bearer token (or the session cookie,
+    with the CSRF check of session_routes for state-changing requests), spend a token of the
     principal's rate limit, authorise the route's permission (route table, by endpoint) on
     the tenant (and agent). Every tenant route's endpoint takes this dependency; it is the
     only one per request (each FastAPI dependency costs time on every request, and plain
@@ -65,7 +69,7 @@ async def use(request: Request, tenant_id: TenantId) -> Use:
     found = components(request)
     rule: Admission = request.app.state.admission[request.scope["endpoint"]]
     caller = await found.access.admit(
-        request.headers.get("authorization"),
+        session_authorization(request),
         tenant_id,
         rule.permission,
         agent_id=request.path_params.get("agent_id") if rule.per_agent else None,

@@ -11,15 +11,18 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
-from hotline_gateway.adapters.http import problems
+from hotline_gateway.adapters.http import problems, session_routes
 from hotline_gateway.adapters.http.routes import ROUTES
 from hotline_gateway.adapters.http.schemas import Problem
+from hotline_platform.sessions import COOKIE_NAME
 
 TITLE = "Hotline API"
 VERSION = "1"
 DESCRIPTION = (
     "The REST API of Hotline, a multi-tenant contact-center platform. Every tenant route "
-    "needs `Authorization: Bearer <token>`; errors are RFC 9457 problem details "
+    "needs `Authorization: Bearer <token>` or the browser session cookie of `POST /v1/session` "
+    "(then state-changing requests also need the header `X-Requested-With`); errors are RFC "
+    "9457 problem details "
     "(`application/problem+json`); lists are cursor-paginated (`limit`, `next`); single "
     "resources carry an ETag and commands honour `If-Match`; POSTs accept `Idempotency-Key`; "
     "each credential has a rate limit (429 with Retry-After). See services/gateway/README.md."
@@ -89,13 +92,20 @@ def document(app: FastAPI) -> dict[str, Any]:
         "bearer": {
             "type": "http",
             "scheme": "bearer",
-            "description": "A tenant's API credential (hotline credentials new)",
-        }
+            "description": "An API key (hk_...), or a tenant's API credential",
+        },
+        "session": {
+            "type": "apiKey",
+            "in": "cookie",
+            "name": COOKIE_NAME,
+            "description": "The browser session of POST /v1/session (__Host-hotline_session "
+                           "over HTTPS); state-changing requests also need X-Requested-With",
+        },
     }
     problem_content = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
     for route in ROUTES:
         operation = schema["paths"][route.path][route.method.lower()]
-        operation["security"] = [{"bearer": []}]
+        operation["security"] = [{"bearer": []}, {"session": []}]
         operation["x-permission"] = route.permission
         responses = operation["responses"]
         success = responses[str(route.status_code)]
@@ -107,6 +117,16 @@ def document(app: FastAPI) -> dict[str, Any]:
         success["headers"] = headers
         for status in sorted(route.errors):
             responses[str(status)] = {
+                "description": _error_description(status),
+                "headers": _error_headers(status),
+                "content": problem_content,
+            }
+    for (method, path), (statuses, authenticated) in session_routes.OPERATIONS.items():
+        operation = schema["paths"][path][method.lower()]
+        if authenticated:
+            operation["security"] = [{"bearer": []}, {"session": []}]
+        for status in statuses:
+            operation["responses"][str(status)] = {
                 "description": _error_description(status),
                 "headers": _error_headers(status),
                 "content": problem_content,
