@@ -77,8 +77,11 @@ def default_token(state_dir: Path | None = None) -> str:
         ) from exc
 
 
-def load_desired(path: str | Path) -> tuple[tenancy.TenancyConfig, dict[str, str]]:
-    """The file's config and its plaintext development credentials (see directory.diff)."""
+def load_desired(
+    path: str | Path,
+) -> tuple[tenancy.TenancyConfig, dict[str, str], dict[tuple[str, str], str]]:
+    """The file's config, its plaintext development credentials and users' plaintext
+    development passwords (see directory.diff)."""
     try:
         # libyaml's loader when PyYAML has it: 20x faster on a directory of thousands.
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -86,7 +89,7 @@ def load_desired(path: str | Path) -> tuple[tenancy.TenancyConfig, dict[str, str
     except (OSError, yaml.YAMLError) as exc:
         raise tenancy.ConfigError(f"cannot read tenancy config {path}: {exc}") from exc
     config = tenancy.parse(raw)
-    return config, directory.plaintext_credentials(raw)
+    return config, directory.plaintext_credentials(raw), directory.plaintext_passwords(raw)
 
 
 def apply_file(
@@ -101,7 +104,7 @@ def apply_file(
 ) -> Outcome:
     """Diff `path` against the directory at `address`, print it, apply it unless dry_run.
     `prune=False` keeps what the directory has and the file lacks (no removals)."""
-    desired, plaintexts = load_desired(path)
+    desired, plaintexts, passwords = load_desired(path)
     metadata = (("authorization", f"Bearer {token}"),)
     with grpc.insecure_channel(address) as channel:
         stub = directory_pb2_grpc.DirectoryServiceStub(channel)
@@ -115,9 +118,9 @@ def apply_file(
             _, body = directory.event_body(entity.definition)
             current[entity.key] = body
             versions[entity.key] = entity.version
-        changes = directory.diff(current, desired, plaintexts)
+        changes = directory.diff(current, desired, plaintexts, passwords)
         if not prune:
-            changes = [c for c in changes if directory.change_body(c)[0].endswith("_defined")]
+            changes = [c for c in changes if not directory.is_removal(directory.change_body(c)[0])]
         if not changes:
             say(f"the directory already matches {path}: nothing to change")
             return Outcome([], 0, [])
@@ -126,7 +129,7 @@ def apply_file(
             which, body = directory.change_body(change)
             key = directory.key_of(body)
             expected[key] = versions.get(key, 0)  # 0: must not exist yet
-            sign = "-" if which.endswith("_removed") else "~" if key in current else "+"
+            sign = "-" if directory.is_removal(which) else "~" if key in current else "+"
             say(f"{sign} {directory.describe_key(key)}")
         try:
             reply = stub.Apply(

@@ -1,5 +1,6 @@
-"""The live directory: tenants, sites, queues, agents and entry points as facts on
-hotline.directory.v1, folded into the platform's TenancyConfig.
+"""The live directory: tenants, sites, queues, agents, users, API keys and entry points as
+facts on hotline.directory.v1, folded into the platform's TenancyConfig (users and API keys:
+`TenancyConfig.users` / `.api_keys`, which the platform's resolvers read: auth.live_resolver).
 
 Pure part (no broker, no gRPC): conversions between tenancy dataclasses and the facts of
 proto/hotline/directory/v1/events.proto, the fold (`View`), the validation rules, `plan` (what
@@ -11,7 +12,9 @@ the high-water mark: bus.replay_then_follow), then follows it live; `StaticTenan
 YAML file instead (HOTLINE_DIRECTORY=off). Both answer `current()` and `subscribe(callback)`.
 
 Entity keys: "tenant/<id>", "site/<id>", "queue/<tenant>/<id>", "agent/<tenant>/<id>",
-"entry_point/<address>". Every entity has a version: 1 when first defined, +1 per change,
+"user/<tenant>/<id>" ("user/_operator/<id>" for BPO operator staff), "api_key/<tenant>/<key id>",
+"entry_point/<address>". Users carry an argon2id hash, API keys a scrypt hash, never a secret.
+Every entity has a version: 1 when first defined, +1 per change,
 removal included; a re-definition continues the count (an ETag never comes back).
 
 Validation rules (checked by the writer on the whole directory as it would be after a request,
@@ -21,7 +24,11 @@ so two requests cannot each pass and together break one):
   point of an unknown tenant; an agent or entry point on an unknown site; an entry point to a
   missing queue; a queue that no entry point reaches (there is no other way in today); a queue
   defined in the request requiring a skill no agent of its tenant has (unknown skill); a tenant
-  or site removed while something still uses it.
+  or site removed while something still uses it; a user with an unknown role, locale or
+  tenant, a role/agent mismatch, an agent that does not exist or is already another user's, a
+  password hash that is not argon2id, an operator scope naming an unknown tenant; an API key
+  with a malformed id, an id another tenant's key has, unknown or per-agent scopes, a
+  malformed hash.
 - warnings (published anyway): an existing queue left without any agent having one of its
   skills by a change to agents (refusing it would block removing staff).
 """
@@ -39,7 +46,7 @@ from hotline.common.v1.envelope_pb2 import Skill
 from hotline.directory.v1 import events_pb2 as pb
 from hotline.directory.v1.directory_pb2 import Change
 from hotline_platform import credentials as creds
-from hotline_platform import tenancy
+from hotline_platform import identity, policy, tenancy
 from hotline_platform.envelope import new_envelope
 
 log = logging.getLogger(__name__)
@@ -55,10 +62,14 @@ _DEFINE = {
     "define_tenant": "tenant_defined",
     "define_queue": "queue_defined",
     "define_agent": "agent_defined",
+    "define_user": "user_defined",
+    "define_api_key": "api_key_defined",
     "define_entry_point": "entry_point_defined",
 }
 _REMOVE = {
     "remove_entry_point": "entry_point_removed",
+    "revoke_api_key": "api_key_revoked",
+    "remove_user": "user_removed",
     "remove_agent": "agent_removed",
     "remove_queue": "queue_removed",
     "remove_tenant": "tenant_removed",
@@ -66,7 +77,10 @@ _REMOVE = {
 }
 CHANGE_TO_EVENT = {**_DEFINE, **_REMOVE}
 EVENT_TO_CHANGE = {v: k for k, v in CHANGE_TO_EVENT.items()}
-_KIND_ORDER = ("site", "tenant", "queue", "agent", "entry_point")
+_KIND_ORDER = ("site", "tenant", "queue", "agent", "user", "api_key", "entry_point")
+#: Kinds `diff` never removes: API keys are issued and revoked (`hotline api-keys`), not
+#: declared, so a file that does not list a key leaves it alone.
+_NOT_PRUNED = ("api_key",)
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _ENTRY_KINDS = {
     "queue": pb.ENTRY_POINT_KIND_QUEUE,
@@ -105,7 +119,16 @@ def key_of(body: Body) -> str:
         return f"agent/{body.tenant_id}/{body.agent_id}"
     if name.startswith("EntryPoint"):
         return f"entry_point/{body.address}"
+    if name.startswith("User"):
+        return f"user/{body.tenant_id or OPERATOR}/{body.user_id}"
+    if name.startswith("ApiKey"):
+        return f"api_key/{body.tenant_id}/{body.key_id}"
     raise ValueError(f"not a directory fact: {name}")
+
+
+def is_removal(field_name: str) -> bool:
+    """A DirectoryEvent field (or Change field) that removes its entity."""
+    return not field_name.endswith("_defined") and not field_name.startswith("define_")
 
 
 def kind_of(key: str) -> str:
@@ -113,8 +136,11 @@ def kind_of(key: str) -> str:
 
 
 def scope_of(body: Body) -> str:
-    """The tenant a fact belongs to (its envelope tenant and record key), or OPERATOR."""
-    return OPERATOR if body.DESCRIPTOR.name.startswith("Site") else str(body.tenant_id)
+    """The tenant a fact belongs to (its envelope tenant and record key), or OPERATOR (sites,
+    operator staff)."""
+    if body.DESCRIPTOR.name.startswith("Site"):
+        return OPERATOR
+    return str(body.tenant_id) or OPERATOR
 
 
 def describe_key(key: str) -> str:
@@ -163,6 +189,65 @@ def _codes(codes: Iterable[pb.Code]) -> tuple[tenancy.Code, ...]:
     return tuple(tenancy.Code(c.code, c.label) for c in codes)
 
 
+def user_definition(user: identity.User) -> pb.UserDefined:
+    scope = user.operator_scope
+    return pb.UserDefined(
+        tenant_id=user.tenant_id,
+        user_id=user.id,
+        display_name=user.display_name,
+        roles=sorted(r.value for r in user.roles),
+        locale=user.locale,
+        agent_id=user.agent_id,
+        password_hash=user.password_hash,
+        disabled=user.disabled,
+        operator_scope=pb.OperatorScope(
+            all_tenants=scope.all_tenants, tenant_ids=sorted(scope.tenants)
+        ),
+    )
+
+
+def user_of(body: pb.UserDefined) -> identity.User:
+    """The user of a definition; IdentityError when it breaks a rule (unknown role, ...)."""
+    roles = []
+    for name in body.roles:
+        try:
+            roles.append(identity.Role(name))
+        except ValueError:
+            known = ", ".join(r.value for r in identity.Role)
+            raise identity.IdentityError(f"unknown role {name!r} (roles: {known})") from None
+    scope = body.operator_scope
+    return identity.User(
+        id=body.user_id,
+        tenant_id=body.tenant_id,
+        roles=frozenset(roles),
+        display_name=body.display_name,
+        locale=body.locale or "en",
+        agent_id=body.agent_id,
+        password_hash=body.password_hash,
+        disabled=body.disabled,
+        operator_scope=identity.Scope(frozenset(scope.tenant_ids), scope.all_tenants),
+    )
+
+
+def api_key_definition(key: identity.ApiKey) -> pb.ApiKeyDefined:
+    return pb.ApiKeyDefined(
+        tenant_id=key.tenant_id,
+        key_id=key.id,
+        name=key.name,
+        scopes=sorted(key.scopes),
+        secret_hash=key.hash,
+        created_by=key.created_by,
+        expires_at_ms=key.expires_ms or 0,
+    )
+
+
+def api_key_of(body: pb.ApiKeyDefined) -> identity.ApiKey:
+    return identity.ApiKey(
+        body.key_id, body.tenant_id, frozenset(body.scopes), body.secret_hash, body.created_by,
+        body.expires_at_ms or None, body.name,
+    )
+
+
 def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
     """Every entity of a config as its definition message, by key."""
     out: dict[str, Body] = {}
@@ -204,6 +289,12 @@ def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
                 languages=list(a.languages),
                 phone=a.phone,
             )
+    for user in config.users.values():
+        user_body = user_definition(user)
+        out[key_of(user_body)] = user_body
+    for key in config.api_keys.values():
+        key_body = api_key_definition(key)
+        out[key_of(key_body)] = key_body
     for ep in config.entry_points.values():
         out[f"entry_point/{ep.address}"] = pb.EntryPointDefined(
             tenant_id=ep.tenant_id,
@@ -291,8 +382,19 @@ def to_config(
         for e in by_kind["entry_point"]
         if e.tenant_id in tenants
     }
+    users: dict[tuple[str, str], identity.User] = {}
+    for u in by_kind["user"]:
+        if u.tenant_id and u.tenant_id not in tenants:
+            continue
+        try:
+            users[(u.tenant_id, u.user_id)] = user_of(u)
+        except identity.IdentityError as exc:  # the writer validates; never crash a reader
+            log.warning("directory user %s/%s left out: %s", u.tenant_id, u.user_id, exc)
+    api_keys = {
+        k.key_id: api_key_of(k) for k in by_kind["api_key"] if k.tenant_id in tenants
+    }
     index = (index_cache or _IndexCache()).index(by_kind["tenant"])
-    return tenancy.TenancyConfig(sites, tenants, entry_points, index)
+    return tenancy.TenancyConfig(sites, tenants, entry_points, index, users, api_keys)
 
 
 # ------------------------------------------------------------------------------- the fold
@@ -355,6 +457,8 @@ def _check_fields(key: str, body: Body) -> list[str]:
         "QueueDefined": ("tenant_id", "queue_id"),
         "AgentDefined": ("tenant_id", "agent_id"),
         "EntryPointDefined": ("tenant_id",),
+        "UserDefined": ("user_id",),
+        "ApiKeyDefined": ("tenant_id",),
     }.get(name, ())
     for attr in ids:
         value = getattr(body, attr)
@@ -401,6 +505,27 @@ def _check_fields(key: str, body: Body) -> list[str]:
     elif name == "AgentDefined":
         if not body.phone:
             errors.append(f"{what}: missing phone")
+    elif name == "UserDefined":
+        if body.tenant_id and not _ID.match(body.tenant_id):
+            errors.append(f"{what}: tenant_id {body.tenant_id!r} is not a valid id")
+        try:
+            user_of(body)
+        except identity.IdentityError as exc:
+            errors.append(f"{what}: {exc}")
+        if body.password_hash:
+            try:
+                identity.check_password_hash(body.password_hash)
+            except identity.IdentityError as exc:
+                errors.append(f"{what}: {exc}")
+    elif name == "ApiKeyDefined":
+        try:
+            identity.check_api_key(api_key_of(body), policy.PERMISSIONS)
+        except identity.IdentityError as exc:
+            errors.append(f"{what}: {exc}")
+        try:
+            creds.CredentialHash.parse(body.secret_hash)
+        except creds.CredentialHashError as exc:
+            errors.append(f"{what}: secret_hash: {exc}")
     elif name == "EntryPointDefined":
         if not body.address or "/" in body.address:
             errors.append(f"{what}: address must be non-empty and contain no '/'")
@@ -420,6 +545,33 @@ def _check_codes(what: str, attr: str, codes: Iterable[pb.Code]) -> list[str]:
         elif c.code in seen:
             errors.append(f"{what}: {attr} lists {c.code!r} twice")
         seen.add(c.code)
+    return errors
+
+
+def _check_user(
+    key: str, body: pb.UserDefined, touched: set[str], tenants: set[str],
+    agents: set[tuple[str, str]], agent_users: Mapping[tuple[str, str], list[str]],
+) -> list[str]:
+    """Rules of a user against the rest of the directory: its agent exists and is no other
+    user's; an operator's listed tenants exist."""
+    what = describe_key(key)
+    errors = []
+    if body.agent_id:
+        agent_key = f"agent/{body.tenant_id}/{body.agent_id}"
+        if (body.tenant_id, body.agent_id) not in agents and (
+            key in touched or agent_key in touched
+        ):
+            errors.append(
+                f"{what}: agent {body.agent_id!r} of tenant {body.tenant_id} does not exist"
+            )
+        same = agent_users.get((body.tenant_id, body.agent_id), [])
+        if len(same) > 1 and key in touched:
+            others = ", ".join(describe_key(k) for k in same if k != key)
+            errors.append(f"{what}: agent {body.agent_id!r} is already {others}")
+    if not body.tenant_id and key in touched:
+        unknown = sorted(set(body.operator_scope.tenant_ids) - tenants)
+        if unknown:
+            errors.append(f"{what}: operator scope names unknown tenant(s) {', '.join(unknown)}")
     return errors
 
 
@@ -450,14 +602,30 @@ def validate(
         if kind_of(k) == "agent":
             skills.setdefault(b.tenant_id, set()).update(s.name for s in b.skills)
     agents_touched = {b_key for b_key in touched if kind_of(b_key) == "agent"}
+    agents = {(b.tenant_id, b.agent_id) for k, b in after.items() if kind_of(k) == "agent"}
+    agent_users: dict[tuple[str, str], list[str]] = {}
+    key_ids: dict[str, list[str]] = {}
+    for k, b in after.items():
+        if kind_of(k) == "user" and b.agent_id:
+            agent_users.setdefault((b.tenant_id, b.agent_id), []).append(k)
+        elif kind_of(k) == "api_key":
+            key_ids.setdefault(b.key_id, []).append(k)
     for key in sorted(after):
         body = after[key]
         kind = kind_of(key)
         what = describe_key(key)
-        if kind in ("queue", "agent", "entry_point") and body.tenant_id not in tenants:
+        tenant_owned = kind in ("queue", "agent", "entry_point", "api_key") or (
+            kind == "user" and body.tenant_id
+        )
+        if tenant_owned and body.tenant_id not in tenants:
             if key in touched:  # (a removed tenant's users: see the removals below)
                 errors.append(f"{what}: tenant {body.tenant_id!r} does not exist")
             continue
+        if kind == "user":
+            errors += _check_user(key, body, touched, tenants, agents, agent_users)
+        if kind == "api_key" and key in touched and len(key_ids.get(body.key_id, ())) > 1:
+            others = ", ".join(describe_key(k) for k in key_ids[body.key_id] if k != key)
+            errors.append(f"{what}: key id {body.key_id!r} already used by {others}")
         placed = kind in ("agent", "entry_point")
         if placed and body.site_id and body.site_id not in sites and key in touched:
             errors.append(f"{what}: site {body.site_id!r} does not exist")
@@ -506,7 +674,12 @@ def validate(
         if kind == "tenant":
             users = sorted(
                 describe_key(k) for k, b in after.items()
-                if kind_of(k) in ("queue", "agent", "entry_point") and b.tenant_id == old.tenant_id
+                if kind_of(k) in ("queue", "agent", "entry_point", "user", "api_key")
+                and b.tenant_id == old.tenant_id
+            )
+            users += sorted(
+                f"{describe_key(k)} (operator scope)" for k, b in after.items()
+                if kind_of(k) == "user" and old.tenant_id in b.operator_scope.tenant_ids
             )
             if users:
                 errors.append(f"{what}: cannot remove, still has {', '.join(users)}")
@@ -556,7 +729,7 @@ def plan(
             errors.append(f"{describe_key(key)}: changed twice in one request (duplicate id)")
             continue
         seen.add(key)
-        if which.endswith("_removed") and key not in view.definitions:
+        if is_removal(which) and key not in view.definitions:
             errors.append(f"{describe_key(key)}: does not exist, cannot remove")
             continue
         if which.endswith("_defined") and view.definitions.get(key) == body:
@@ -598,7 +771,9 @@ def required_scope(view: View, change: Change) -> str:
     OPERATOR (the operator credential only): tenants and sites are the operator's."""
     _, body = change_body(change)
     kind = kind_of(key_of(body))
-    return OPERATOR if kind in ("tenant", "site") else str(body.tenant_id)
+    if kind in ("tenant", "site"):
+        return OPERATOR
+    return str(body.tenant_id) or OPERATOR  # operator staff are the operator's
 
 
 # ---------------------------------------------------------------------------------- diff
@@ -614,20 +789,47 @@ def plaintext_credentials(raw: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
+def plaintext_passwords(raw: Mapping[str, Any]) -> dict[tuple[str, str], str]:
+    """(tenant id, user id) -> plaintext development `password` of a raw tenancy YAML
+    (operators under tenant id ""), so that `diff` can tell whether it matches a stored hash."""
+    out: dict[tuple[str, str], str] = {}
+    for t in raw.get("tenants", []) or []:
+        if isinstance(t, dict):
+            for u in t.get("users", []) or []:
+                if isinstance(u, dict) and u.get("password") and u.get("id"):
+                    out[(str(t.get("id", "")), str(u["id"]))] = str(u["password"])
+    for u in raw.get("operators", []) or []:
+        if isinstance(u, dict) and u.get("password") and u.get("id"):
+            out[("", str(u["id"]))] = str(u["password"])
+    return out
+
+
 def diff(
     current: tenancy.TenancyConfig | Mapping[str, Body],
     desired: tenancy.TenancyConfig,
     plaintexts: Mapping[str, str] | None = None,
+    passwords: Mapping[tuple[str, str], str] | None = None,
 ) -> list[Change]:
     """The changes that turn `current` into `desired`: definitions (sites, tenants, queues,
-    agents, entry points) then removals (the reverse order). A tenant whose desired plaintext
-    credential verifies against the current hash keeps that hash (no change)."""
+    agents, users, API keys, entry points) then removals (the reverse order; API keys are
+    never removed here: they are revoked). A tenant whose desired plaintext credential
+    verifies against the current hash keeps that hash (no change); so does a user whose
+    plaintext development `password` (`passwords`, (tenant, user) -> password) verifies."""
     have = current if isinstance(current, Mapping) else definitions_of(current)
     want = definitions_of(desired)
     plaintexts = plaintexts or {}
+    passwords = passwords or {}
     out: list[tuple[int, str, Change]] = []
     for key, body in want.items():
         old = have.get(key)
+        if kind_of(key) == "user" and old is not None:
+            password = passwords.get((body.tenant_id, body.user_id))
+            if password is not None and old.password_hash and identity.verify_password(
+                old.password_hash, password
+            ):
+                body = pb.UserDefined()
+                body.CopyFrom(want[key])
+                body.password_hash = old.password_hash
         if kind_of(key) == "tenant" and old is not None and body.tenant_id in plaintexts:
             same_secret = old.credential_unscoped == body.credential_unscoped and _verifies(
                 plaintexts[body.tenant_id], old.credential_hash
@@ -640,10 +842,10 @@ def diff(
             field_name = kind_of(key) + "_defined"
             out.append((_KIND_ORDER.index(kind_of(key)), key, as_change(field_name, body)))
     for key, body in have.items():
-        if key not in want:
+        if key not in want and kind_of(key) not in _NOT_PRUNED:
             field_name = kind_of(key) + "_removed"
             removal = getattr(pb, type(body).__name__.replace("Defined", "Removed"))()
-            for attr in ("tenant_id", "site_id", "queue_id", "agent_id", "address"):
+            for attr in ("tenant_id", "site_id", "queue_id", "agent_id", "address", "user_id"):
                 if attr in removal.DESCRIPTOR.fields_by_name:
                     setattr(removal, attr, getattr(body, attr))
             out.append((10 - _KIND_ORDER.index(kind_of(key)), key, as_change(field_name, removal)))
@@ -661,7 +863,7 @@ def _verifies(secret: str, encoded: str) -> bool:
 def describe_change(change: Change) -> str:
     """One line for people: '+ queue acme/support-en' (defined), '- agent acme/a1' (removed)."""
     which, body = change_body(change)
-    sign = "+" if which.endswith("_defined") else "-"
+    sign = "-" if is_removal(which) else "+"
     return f"{sign} {describe_key(key_of(body))}"
 
 

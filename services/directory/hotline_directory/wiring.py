@@ -12,7 +12,7 @@ from hotline_directory.adapters import grpc_api
 from hotline_directory.adapters.kafka import SERVICE, KafkaFacts, replay
 from hotline_directory.application.service import DirectoryWriter
 from hotline_directory.settings import DirectorySettings
-from hotline_platform import credentials, grpc_server
+from hotline_platform import credentials, grpc_server, identity
 from hotline_platform.bus import DeadLetters, EventPublisher, ensure_topics
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,10 @@ class Directory:
         )
         self._server = await grpc_server.start(
             self.settings.grpc_port,
-            lambda server: grpc_api.register(server, self.writer, self._operator),
+            lambda server: grpc_api.register(
+                server, self.writer, self._operator,
+                identity.Delegation.from_setting(self.settings.delegation_key),
+            ),
             grpc_api.SERVICE_NAMES,
             credentials=self.settings.grpc_credentials(),
         )

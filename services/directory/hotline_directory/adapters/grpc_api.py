@@ -1,25 +1,38 @@
-"""gRPC servicer of DirectoryService: credentials -> Caller, use cases, precise refusals."""
+"""gRPC servicer of DirectoryService: credentials -> Caller, use cases, precise refusals.
+
+Credentials: the operator credential; a tenant's credential; an API key of the directory
+(``hk_...``); the gateway's delegation for a browser session (``hd_...``, with the shared
+HOTLINE_DELEGATION_KEY), acting as the user as the directory says now. Users and API keys are
+checked against the permission table (domain/access.py). Password and API-key hashes are
+answered only to the operator credential (`hotline config apply` compares them); everyone else
+gets them blanked."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 from typing import NoReturn
 
 import grpc
 
 from hotline.directory.v1 import directory_pb2, directory_pb2_grpc
+from hotline.directory.v1.events_pb2 import DirectoryEvent
 from hotline_directory.application.service import DirectoryWriter, NotAllowed, NotFound
 from hotline_directory.domain.access import Caller
-from hotline_platform import auth, directory
+from hotline_platform import auth, directory, identity
 from hotline_platform.credentials import CredentialIndex
 
 OPERATOR_OWNER = "operator"
 
 
 class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
-    def __init__(self, writer: DirectoryWriter, operator: CredentialIndex) -> None:
+    def __init__(
+        self, writer: DirectoryWriter, operator: CredentialIndex,
+        delegation: identity.Delegation | None = None,
+    ) -> None:
         self._writer = writer
         self._operator = operator
+        self._resolver = auth.live_resolver(writer.config, delegation=delegation)
 
     async def _caller(self, context: grpc.aio.ServicerContext) -> Caller:
         """The operator, or the tenant whose credential this is (else the call is aborted)."""
@@ -32,6 +45,15 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
         config = self._writer.config()
         if self._operator.cached(token) == OPERATOR_OWNER:
             return Caller()
+        if token.startswith((identity.API_KEY_PREFIX, identity.DELEGATION_PREFIX)):
+            try:
+                if self._resolver.cached(token):
+                    principal = self._resolver.resolve(token, _now_ms())
+                else:
+                    principal = await asyncio.to_thread(self._resolver.resolve, token, _now_ms())
+            except identity.Unauthenticated as exc:
+                await _abort(context, grpc.StatusCode.UNAUTHENTICATED, str(exc))
+            return Caller(principal=principal)
         if not config.credential_is_cached(token):
             owner = await asyncio.to_thread(self._operator.owner_of, token)
             if owner == OPERATOR_OWNER:
@@ -50,7 +72,7 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
                 "a change names no definition or removal",
             )
         caller = await self._caller(context)
-        if not caller.is_operator:
+        if caller.tenant_id:
             # Per-tenant changes: the platform's check that the credential is that tenant's
             # (changes of another tenant are refused below with the entity they name).
             await auth.authorize_call(self._writer.config(), context, caller.tenant_id)
@@ -85,7 +107,7 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
         except NotAllowed as exc:
             await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         return directory_pb2.Entity(
-            key=entity.key, version=entity.version, definition=entity.definition
+            key=entity.key, version=entity.version, definition=_shown(caller, entity.definition)
         )
 
     async def List(  # noqa: N802
@@ -98,10 +120,30 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
             await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         return directory_pb2.ListResponse(
             entities=[
-                directory_pb2.Entity(key=e.key, version=e.version, definition=e.definition)
+                directory_pb2.Entity(
+                    key=e.key, version=e.version, definition=_shown(caller, e.definition)
+                )
                 for e in entities
             ]
         )
+
+
+def _now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def _shown(caller: Caller, event: DirectoryEvent) -> DirectoryEvent:
+    """The fact as `caller` may see it: hashes blanked for all but the operator."""
+    which = event.WhichOneof("event")
+    if caller.is_operator or which not in ("user_defined", "api_key_defined"):
+        return event
+    shown = DirectoryEvent()
+    shown.CopyFrom(event)
+    if which == "user_defined":
+        shown.user_defined.password_hash = ""
+    else:
+        shown.api_key_defined.secret_hash = ""
+    return shown
 
 
 async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
@@ -112,7 +154,10 @@ async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text:
 SERVICE_NAMES = (directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,)
 
 
-def register(server: grpc.aio.Server, writer: DirectoryWriter, operator: CredentialIndex) -> None:
+def register(
+    server: grpc.aio.Server, writer: DirectoryWriter, operator: CredentialIndex,
+    delegation: identity.Delegation | None = None,
+) -> None:
     directory_pb2_grpc.add_DirectoryServiceServicer_to_server(
-        DirectoryApi(writer, operator), server
+        DirectoryApi(writer, operator, delegation), server
     )

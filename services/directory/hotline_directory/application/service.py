@@ -75,9 +75,12 @@ class DirectoryWriter:
     ) -> ApplyResult:
         """Raises NotAllowed, directory.Refused or directory.VersionConflict."""
         scopes = []
+        changes = [_with_issuer(change, caller.actor) for change in changes]
         for change in changes:
             _, body = directory.change_body(change)
-            scopes.append((directory.required_scope(self.view, change), _what(body)))
+            kind = directory.kind_of(directory.key_of(body))
+            permission = "identity.write" if kind in ("user", "api_key") else "directory.write"
+            scopes.append((directory.required_scope(self.view, change), _what(body), permission))
         denied = refusals(caller, scopes)
         if denied:
             raise NotAllowed("; ".join(denied))
@@ -108,7 +111,7 @@ class DirectoryWriter:
             if event is None:
                 raise NotFound(f"no {key}")
             _, body = directory.event_body(event)
-            if not may_read(caller, directory.scope_of(body)):
+            if not _visible(caller, key, directory.scope_of(body)):
                 raise NotAllowed(f"{key}: not yours to read")
             return EntityView(key, self.view.versions[key], event)
 
@@ -116,18 +119,40 @@ class DirectoryWriter:
         if not tenant_id and not caller.is_operator:
             raise NotAllowed("listing every tenant needs the operator credential")
         if tenant_id and not may_read(caller, tenant_id):
-            raise NotAllowed(
-                f"credential of tenant {caller.tenant_id!r} may not read tenant {tenant_id!r}"
+            who = (
+                caller.principal.describe() if caller.principal is not None
+                else f"credential of tenant {caller.tenant_id!r}"
             )
+            raise NotAllowed(f"{who} may not read tenant {tenant_id!r}")
         with self._lock:
             out = []
             for key in sorted(self.view.events):
                 event = self.view.events[key]
                 _, body = directory.event_body(event)
                 scope = directory.scope_of(body)
-                if not tenant_id or scope in (tenant_id, directory.OPERATOR):
+                if not tenant_id or scope == tenant_id or (
+                    scope == directory.OPERATOR and _visible(caller, key, scope)
+                ):
                     out.append(EntityView(key, self.view.versions[key], event))
             return out
+
+
+def _visible(caller: Caller, key: str, scope: str) -> bool:
+    """May `caller` read this entity? Of the operator's own entities, others see the sites
+    only (operator staff are the operator's business)."""
+    if scope == directory.OPERATOR and not caller.is_operator and directory.kind_of(key) != "site":
+        return False
+    return may_read(caller, scope)
+
+
+def _with_issuer(change: Change, actor: str) -> Change:
+    """An API key defined without `created_by` records who issued it."""
+    if change.WhichOneof("change") == "define_api_key" and not change.define_api_key.created_by:
+        filled = Change()
+        filled.CopyFrom(change)
+        filled.define_api_key.created_by = actor
+        return filled
+    return change
 
 
 def _what(body: object) -> str:
