@@ -11,7 +11,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hotline_cli import config_cmd, credentials_cmd, keys_cmd, stack
+from hotline_cli import config_cmd, credentials_cmd, identity_cmd, keys_cmd, stack
 
 
 def _parse_time(text: str) -> datetime:
@@ -358,6 +358,7 @@ def build_parser() -> argparse.ArgumentParser:
     credentials_cmd.register(sub)
     keys_cmd.register(sub)
     config_cmd.register(sub)
+    identity_cmd.register(sub)
     return parser
 
 

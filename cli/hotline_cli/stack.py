@@ -28,7 +28,7 @@ from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from hotline_cli import config_cmd, embedded
+from hotline_cli import config_cmd, embedded, identity_cmd
 from hotline_platform.grpc_server import is_serving
 
 #: Buckets of the embedded object store: the broker's event log and the content store.
@@ -271,6 +271,8 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
         "PYTHONUNBUFFERED": "1",
         # Services follow the live directory; `up` applies the tenancy file to it (supervisor).
         "HOTLINE_DIRECTORY": "on",
+        # The gateway signs browser sessions' calls to the services with it (identity_cmd).
+        "HOTLINE_DELEGATION_KEY": identity_cmd.stack_delegation_key(state_dir),
     }
     specs = [
         ("directory", "hotline_directory", settings.directory_grpc_port,
