@@ -138,4 +138,11 @@ UNTENANTED_ROUTES: Mapping[str, str] = {
                         "header)",
     "GET /v1/session": "who am I: describes only the caller's own credential (401 without one)",
     "DELETE /v1/session": "log-out: ends only the caller's own session (CSRF header)",
+    # The web pages (static files; they show nothing until GET /v1/session and the stream
+    # admit the user). The stream itself (a WebSocket) has its matrix in
+    # tests/unit/gateway/test_gateway_stream.py.
+    "GET /": "redirects to the sign-in page",
+    "GET /login/": "the sign-in form",
+    "GET /desk/": "the agent desktop's page (no data in it)",
+    "GET /wallboard/": "the wallboard's page (no data in it)",
 }

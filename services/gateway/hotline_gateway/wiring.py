@@ -22,6 +22,7 @@ from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.deps import Components
 from hotline_gateway.adapters.inprocess import InProcessIdempotencyStore, InProcessRateLimiter
 from hotline_gateway.adapters.inprocess_sessions import InProcessSessionStore
+from hotline_gateway.adapters.live_wiring import LiveStream
 from hotline_gateway.adapters.policy_identity import (
     LiveUsers,
     PolicyIdentity,
@@ -78,6 +79,7 @@ class Gateway:
         self.sessions = Sessions(InProcessSessionStore())
         self.resolver = resolver or tenancy_resolver(self.directory.current, self.sessions)
         self.delegation = identity.Delegation.from_setting(settings.delegation_key)
+        self.live = LiveStream(settings, self.directory.current)  # the pages' push stream
         self._channels: list[grpc.aio.Channel] = []
         self._http: _Server | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -126,6 +128,7 @@ class Gateway:
             self.components(), access_log=s.access_log,
             session_cookie_secure=s.session_cookie_secure,
         )
+        self.live.attach(app)
         config = uvicorn.Config(
             app, host=s.http_host, port=s.http_port, log_config=None, access_log=False,
             lifespan="off", server_header=False, timeout_graceful_shutdown=5, http="httptools",
@@ -157,6 +160,7 @@ class Gateway:
             self._http.should_exit = True
             with contextlib.suppress(BaseException):
                 await self._http_task
+        await self.live.stop()
         for channel in self._channels:
             await channel.close()
         await asyncio.to_thread(self.directory.stop)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Callable
 
@@ -51,7 +52,7 @@ class LiveStream:
     def attach(self, app: FastAPI) -> LiveHub:
         """Start folding the topics for `app`'s stream routes (call on the running loop)."""
         components = app.state.components
-        board = LiveBoard(self._setup, _now_ms, self._ring_size)
+        board = LiveBoard(self._setup, _now_ms, self._ring_size, epoch=secrets.token_hex(6))
         hub = LiveHub(board, components.access.identity,
                       lambda: self._current().tenants.keys(), _now_ms)
         setattr(app.state, HUB_STATE, hub)

@@ -31,7 +31,7 @@ class SlowClient(Exception):
     """A client that did not read its changes in time (it reconnects and catches up)."""
 
 
-@dataclass
+@dataclass(eq=False)  # hashed by identity (a set of subscriptions)
 class Subscription:
     viewers: tuple[Viewer, ...]
     queue: asyncio.Queue[Change] = field(default_factory=lambda: asyncio.Queue(QUEUE_BOUND))

@@ -22,7 +22,6 @@ contact's outcome counts when it happens, on the day its queueing happened).
 
 from __future__ import annotations
 
-import secrets
 from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -251,12 +250,12 @@ class LiveBoard:
         setup: Callable[[str], TenantSetup | None],
         now_ms: Callable[[], int],
         ring_size: int = 2_000,
-        epoch: str = "",
+        epoch: str = "board",
     ) -> None:
         self._setup = setup
         self._now_ms = now_ms
         self._ring_size = ring_size
-        self.epoch = epoch or secrets.token_hex(6)
+        self.epoch = epoch  # a new one per process (live_wiring: random)
         self.seq = 0
         self._tenants: dict[str, TenantLive] = {}
         self._rings: dict[str, _Ring] = {}

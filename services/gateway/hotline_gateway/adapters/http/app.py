@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from hotline_gateway.adapters.http import openapi, problems, session_routes
+from hotline_gateway.adapters.http import openapi, pages, problems, session_routes, stream
 from hotline_gateway.adapters.http.context import current_request_id
 from hotline_gateway.adapters.http.deps import Admission, Components, Replay, idempotency_key
 from hotline_gateway.adapters.http.middleware import RequestContext
@@ -122,6 +122,8 @@ def create_app(
             max_body_size=MAX_BODY_BYTES if route.method == "POST" else None,
         )
     session_routes.register(app, cookie_secure=session_cookie_secure)
+    stream.include(app)  # the pages' push stream (WebSocket)
+    pages.include(app)  # /login/, /desk/, /wallboard/ and /web/
     app.add_api_route("/v1/problems/{slug}", problem_type, methods=["GET"],
                       include_in_schema=False)
     app.add_exception_handler(RequestValidationError, _on_validation)
