@@ -316,6 +316,9 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
     gateway.env["HOTLINE_ROUTER_ADDRESS"] = f"127.0.0.1:{router.grpc_port}"
     wfm = next(p for p in processes if p.name == "wfm")
     gateway.env["HOTLINE_WFM_ADDRESS"] = f"127.0.0.1:{wfm.grpc_port}"
+    for backend, setting in (("directory", "DIRECTORY"), ("analytics-sink", "ANALYTICS")):
+        found = next(p for p in processes if p.name == backend)
+        gateway.env[f"HOTLINE_{setting}_ADDRESS"] = f"127.0.0.1:{found.grpc_port}"
     return StackState(
         state_dir=str(state_dir),
         config_path=str(config_path),

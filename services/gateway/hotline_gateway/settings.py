@@ -17,6 +17,8 @@ class GatewaySettings(ServiceSettings):
     # Backends (host:port of their gRPC APIs).
     router_address: str = "127.0.0.1:50052"
     wfm_address: str = "127.0.0.1:50054"
+    directory_address: str = "127.0.0.1:50056"
+    analytics_address: str = "127.0.0.1:50053"
     # TLS to the backends: the CA their certificates are signed by (empty: plaintext). With
     # tls_cert_file/tls_key_file set too, the gateway presents them (mutual TLS).
     backend_ca_file: str = ""

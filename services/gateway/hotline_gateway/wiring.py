@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import grpc
 import uvicorn
 
+from hotline_gateway.adapters.directory_grpc import DirectoryClient
 from hotline_gateway.adapters.grpc_backend import open_channel
 from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.deps import Components
@@ -28,6 +29,7 @@ from hotline_gateway.adapters.policy_identity import (
     PolicyIdentity,
     tenancy_resolver,
 )
+from hotline_gateway.adapters.reports_grpc import ReportsClient
 from hotline_gateway.adapters.router_grpc import RouterClient
 from hotline_gateway.adapters.wfm_grpc import WfmClient
 from hotline_gateway.application.access import AccessControl, Limits
@@ -101,6 +103,7 @@ class Gateway:
             self._channel(s.router_address), s.backend_timeout_s, s.backend_retry_after_s
         )
         wfm = WfmClient(self._channel(s.wfm_address), s.backend_timeout_s, s.backend_retry_after_s)
+        timing = (s.backend_timeout_s, s.backend_retry_after_s)
         limits = Limits(
             per_principal=Limit(s.rate_limit_per_s, s.rate_limit_burst),
             unverified_per_client=Limit(s.new_credentials_per_s, s.new_credentials_burst),
@@ -108,7 +111,11 @@ class Gateway:
         limiter = InProcessRateLimiter()
         identity_ = PolicyIdentity(self.resolver, delegation=self.delegation)
         return Components(
-            gateway=GatewayService(agents=router, queues=router, staffing=wfm),
+            gateway=GatewayService(
+                agents=router, queues=router, staffing=wfm,
+                directory=DirectoryClient(self._channel(s.directory_address), *timing),
+                reports=ReportsClient(self._channel(s.analytics_address), *timing),
+            ),
             access=AccessControl(identity_, limiter, limits),
             idempotency=InProcessIdempotencyStore(s.idempotency_ttl_s, s.idempotency_max_keys),
             sessions=SessionService(
@@ -143,8 +150,9 @@ class Gateway:
         self._grpc = await grpc_server.start(
             s.grpc_port, lambda server: None, (), credentials=s.grpc_credentials()
         )
-        log.info("serving HTTP on %s:%d, gRPC health on %d; router %s, WFM %s",
-                 s.http_host, s.http_port, s.grpc_port, s.router_address, s.wfm_address)
+        log.info("serving HTTP on %s:%d, gRPC health on %d; router %s, WFM %s, directory %s, "
+                 "analytics %s", s.http_host, s.http_port, s.grpc_port, s.router_address,
+                 s.wfm_address, s.directory_address, s.analytics_address)
 
     async def wait_failed(self) -> BaseException:
         """Return when the HTTP server stopped by itself (the process should exit)."""

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 import httpx
+from analytics_directory_fakes import FakeDirectory, FakeReports
 
 from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.deps import Components
@@ -158,6 +159,8 @@ class World:
     wfm: FakeWfm
     client: Client
     clock: list[float]
+    directory: FakeDirectory = field(default_factory=FakeDirectory)
+    reports: FakeReports = field(default_factory=FakeReports)
 
     def headers(self, tenant: str = "acme", **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {CREDENTIALS[tenant]}", **extra}
@@ -176,10 +179,15 @@ def make_world(
     access_log: str = "off",
 ) -> World:
     router, wfm = FakeRouter(), FakeWfm()
+    directory, reports = FakeDirectory(), FakeReports()
+    for tenant in TENANTS:
+        directory.seed(tenant)
     clock = [1000.0]
     limiter = InProcessRateLimiter(clock=lambda: clock[0])
     components = Components(
-        gateway=GatewayService(agents=router, queues=router, staffing=wfm),
+        gateway=GatewayService(
+            agents=router, queues=router, staffing=wfm, directory=directory, reports=reports,
+        ),
         access=AccessControl(
             PolicyIdentity(resolver or tenancy_resolver(tenancy_config())), limiter,
             Limits(Limit(rate, burst), Limit(0, 1)),
@@ -187,4 +195,4 @@ def make_world(
         idempotency=InProcessIdempotencyStore(ttl_s=60, clock=lambda: clock[0]),
     )
     client = Client(create_app(components, access_log=access_log))
-    return World(router, wfm, client, clock)
+    return World(router, wfm, client, clock, directory, reports)

@@ -23,8 +23,8 @@ from support.authz_matrix import (
 )
 from support.identity_fakes import MatrixIdentities
 
-from hotline_gateway.adapters.http.app import create_app
-from hotline_gateway.adapters.http.routes import ROUTES, Route, rules
+from hotline_gateway.adapters.http.app import ROUTES, create_app, rules
+from hotline_gateway.adapters.http.routes import Route
 
 HOME, OTHER_TENANT = "acme", "globex"
 BY_NAME = {route.name: route for route in ROUTES}
@@ -51,8 +51,16 @@ def world(identities: MatrixIdentities) -> Iterator[World]:
     w.client.close()
 
 
+# Other path parameters: values of the right shape (the resource need not exist: a refusal
+# comes first, and an allowed call may answer 404).
+_SAMPLE_PARAMS = {
+    "queue_id": "q1", "site_id": "lisbon", "address": "ep-1", "interaction_id": "i-1",
+    "identity": "phone:+351910000001",
+}
+
+
 def url(route: Route, tenant_id: str, agent_id: str) -> str:
-    return route.path.format(tenant_id=tenant_id, agent_id=agent_id)
+    return route.path.format(tenant_id=tenant_id, agent_id=agent_id, **_SAMPLE_PARAMS)
 
 
 def outcome(world: World, route: Route, path: str, token: str) -> str:

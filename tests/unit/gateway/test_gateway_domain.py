@@ -24,7 +24,7 @@ from hotline_gateway.domain.ratelimit import Limit, TokenBucket
 
 
 def test_domain_imports_only_the_standard_library_and_itself() -> None:
-    allowed = {"__future__", "base64", "binascii", "collections", "dataclasses", "enum",
+    allowed = {"__future__", "base64", "binascii", "collections", "dataclasses", "datetime", "enum",
                "hashlib", "json", "re", "typing", "hotline_gateway"}
     for path in sorted(Path(hotline_gateway.domain.__file__).parent.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -4,15 +4,18 @@ talk to a backend directly; backends never see HTTP."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any, NoReturn
 
 from hotline_gateway.application.coalesce import SingleFlight
+from hotline_gateway.application.directory import DirectoryBackend, DirectoryUseCases
 from hotline_gateway.application.ports import (
     AgentBackend,
     Caller,
     QueueBackend,
     StaffingBackend,
 )
-from hotline_gateway.domain.errors import Invalid, PreconditionFailed
+from hotline_gateway.application.reports import ReportsBackend, ReportsUseCases
+from hotline_gateway.domain.errors import Invalid, PreconditionFailed, Unavailable
 from hotline_gateway.domain.etag import if_match_passes
 from hotline_gateway.domain.pagination import BadCursor, Page, decode_cursor, paginate
 from hotline_gateway.domain.resources import (
@@ -37,13 +40,31 @@ def _check_cursor(collection: str, cursor: str | None) -> None:
             raise Invalid("invalid cursor", (("query.cursor", str(exc)),)) from exc
 
 
+class _NotWired:
+    """A backend this gateway was built without: every call answers 503."""
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+
+    def __getattr__(self, method: str) -> Any:
+        async def unavailable(*args: object, **kwargs: object) -> NoReturn:
+            raise Unavailable(f"no {self._name} backend is configured")
+
+        return unavailable
+
+
 class GatewayService:
     def __init__(
-        self, agents: AgentBackend, queues: QueueBackend, staffing: StaffingBackend
+        self, agents: AgentBackend, queues: QueueBackend, staffing: StaffingBackend,
+        directory: DirectoryBackend | None = None, reports: ReportsBackend | None = None,
     ) -> None:
         self._agents = agents
         self._queues = queues
         self._staffing = staffing
+        # The directory and analytics resources' use cases (routes_directory.py,
+        # routes_interactions.py).
+        self.directory = DirectoryUseCases(directory or _NotWired("directory"))
+        self.reports = ReportsUseCases(reports or _NotWired("analytics"))
         # Concurrent readers of the same tenant's statistics with the same credential share
         # one router call (the credential is part of the key: the router checks it).
         self._stats_flights: SingleFlight[Sequence[QueueStats]] = SingleFlight()

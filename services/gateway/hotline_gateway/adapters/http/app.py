@@ -1,4 +1,5 @@
-"""The FastAPI app, built from the route table (routes.ROUTES): admission by each route's
+"""The FastAPI app, built from the route table (ROUTES below: routes.py's, then each resource
+module's): admission by each route's
 permission (deps.use), Idempotency-Key on POSTs, problem+json for every error, the request
 context middleware, OpenAPI 3.1 at /v1/openapi.json."""
 
@@ -12,18 +13,41 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 
-from hotline_gateway.adapters.http import openapi, pages, problems, session_routes, stream
+from hotline_gateway.adapters.http import (
+    openapi,
+    pages,
+    problems,
+    routes_directory,
+    routes_interactions,
+    session_routes,
+    stream,
+)
 from hotline_gateway.adapters.http.context import current_request_id
 from hotline_gateway.adapters.http.deps import Admission, Components, Replay, idempotency_key
 from hotline_gateway.adapters.http.middleware import RequestContext
-from hotline_gateway.adapters.http.routes import ROUTES
+from hotline_gateway.adapters.http.routes import ROUTES as CORE_ROUTES
+from hotline_gateway.adapters.http.routes import Route
 from hotline_gateway.adapters.http.schemas import Health
 from hotline_gateway.domain.errors import GatewayError
+from hotline_platform.policy import Rule
 
 log = logging.getLogger(__name__)
 
 OPENAPI_PATH = "/v1/openapi.json"
 MAX_BODY_BYTES = 64 * 1024
+
+# THE route table: routes.py's, then each resource module's (one line each). The app, the
+# permissions, the OpenAPI document and the authorization test matrix all come from it.
+ROUTES: tuple[Route, ...] = (
+    *CORE_ROUTES,
+    *routes_directory.ROUTES,
+    *routes_interactions.ROUTES,
+)
+
+
+def rules() -> dict[str, Rule]:
+    """operationId -> the route's policy rule (what tests/support/authz_matrix.py takes)."""
+    return {route.name: route.rule for route in ROUTES}
 
 
 async def healthz() -> Health:
@@ -100,6 +124,7 @@ def create_app(
         swagger_ui_oauth2_redirect_url=None,
     )
     app.state.components = components
+    app.state.routes = ROUTES
     app.add_api_route("/healthz", healthz, methods=["GET"], operation_id="healthz",
                       summary="Liveness of the HTTP server", tags=["health"])
     # Admission (deps.use, which every tenant route's endpoint takes) finds its rule here.
@@ -119,7 +144,7 @@ def create_app(
             dependencies=dependencies,
             tags=[route.tag],
             responses={status: {"description": "error"} for status in route.errors},
-            max_body_size=MAX_BODY_BYTES if route.method == "POST" else None,
+            max_body_size=MAX_BODY_BYTES if route.method in ("POST", "PUT") else None,
         )
     session_routes.register(app, cookie_secure=session_cookie_secure)
     stream.include(app)  # the pages' push stream (WebSocket)

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from hotline_gateway.adapters.http import problems, session_routes
-from hotline_gateway.adapters.http.routes import ROUTES
+from hotline_gateway.adapters.http.routes import Route
 from hotline_gateway.adapters.http.schemas import Problem
 from hotline_platform.sessions import COOKIE_NAME
 
@@ -42,6 +42,11 @@ _HEADERS: dict[str, dict[str, Any]] = {
     "Link": {
         "description": 'The next page: <URL>; rel="next" (absent on the last page)',
         "required": False,
+        "schema": {"type": "string"},
+    },
+    "Location": {
+        "description": "The URL of the resource created",
+        "required": True,
         "schema": {"type": "string"},
     },
     "Retry-After": {
@@ -103,7 +108,8 @@ def document(app: FastAPI) -> dict[str, Any]:
         },
     }
     problem_content = {problems.MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
-    for route in ROUTES:
+    table: tuple[Route, ...] = app.state.routes  # app.ROUTES
+    for route in table:
         operation = schema["paths"][route.path][route.method.lower()]
         operation["security"] = [{"bearer": []}, {"session": []}]
         operation["x-permission"] = route.permission
@@ -114,6 +120,8 @@ def document(app: FastAPI) -> dict[str, Any]:
             headers["ETag"] = _ref("ETag")
         if route.paginated:
             headers["Link"] = _ref("Link")
+        if route.status_code == 201:
+            headers["Location"] = _ref("Location")
         success["headers"] = headers
         for status in sorted(route.errors):
             responses[str(status)] = {

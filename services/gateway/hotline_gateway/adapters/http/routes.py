@@ -71,7 +71,7 @@ class Route:
     permission: str
     endpoint: Callable[..., Awaitable[Any]]
     summary: str
-    response_model: type
+    response_model: type | None  # None: no body (204)
     errors: tuple[int, ...]  # statuses other than success it may answer
     tag: str
     status_code: int = 200

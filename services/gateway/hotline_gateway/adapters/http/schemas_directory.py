@@ -1,0 +1,235 @@
+"""JSON shapes of the directory resources. Field names are the directory contract's
+(proto/hotline/directory/v1/events.proto), so the definitions pass through to the directory
+without being copied by hand; bodies never carry the ids of the path."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hotline_gateway.adapters.http.schemas import CODE_PATTERN
+from hotline_gateway.domain.directory import DirectoryEntity
+
+# The directory's id rule: 1-64 letters, digits, '-' or '_', starting with a letter or digit.
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# An entry point's address: the dialled number or the user part of the Request-URI.
+ADDRESS_PATTERN = r"^[A-Za-z0-9+*#][A-Za-z0-9+*#._-]{0,127}$"
+
+EntityId = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+OptionalId = Annotated[str, Field(pattern=r"^$|" + ID_PATTERN, max_length=64)]
+Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, max_length=128)]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Out(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class SkillIn(_In):
+    name: EntityId
+    level: int = Field(default=1, ge=0, le=100)
+
+
+class CodeIn(_In):
+    code: str = Field(pattern=CODE_PATTERN, max_length=64)
+    label: str = Field(default="", max_length=128)
+
+
+# --- inputs: a definition's fields (the id is in the path, or in the create body) ---------
+
+
+class QueueIn(_In):
+    required_skills: list[SkillIn] = Field(default_factory=list, max_length=32)
+    language: str = Field(
+        default="", max_length=35, pattern=r"^$|^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
+        description="BCP 47 tag, e.g. pt-PT",
+    )
+    priority: int = Field(default=0, ge=-1000, le=1000)
+    service_level_threshold_s: int = Field(default=20, ge=1, le=86_400)
+    service_level_target: float = Field(default=0.8, gt=0, le=1)
+    ring_timeout_ms: int = Field(default=15_000, ge=1, le=3_600_000)
+    wrap_up_timeout_ms: int = Field(default=120_000, ge=1, le=86_400_000)
+    wrap_up_codes: list[CodeIn] = Field(default_factory=list, max_length=200)
+
+
+class QueueEntryPointIn(_In):
+    address: Address
+    site_id: OptionalId = ""
+
+
+class QueueCreate(QueueIn):
+    queue_id: EntityId
+    entry_points: list[QueueEntryPointIn] = Field(
+        default_factory=list, max_length=100,
+        description="Entry points to this queue, created with it (a queue no entry point "
+        "reaches is refused)",
+    )
+
+
+class AgentIn(_In):
+    name: str = Field(default="", max_length=128)
+    site_id: OptionalId = ""
+    skills: list[SkillIn] = Field(default_factory=list, max_length=64)
+    languages: list[Annotated[str, Field(max_length=35)]] = Field(
+        default_factory=list, max_length=16
+    )
+    phone: str = Field(min_length=1, max_length=256, description="SIP URI of the agent's phone")
+
+
+class AgentCreate(AgentIn):
+    agent_id: EntityId
+
+
+class SiteIn(_In):
+    name: str = Field(default="", max_length=128)
+
+
+class SiteCreate(SiteIn):
+    site_id: EntityId
+
+
+class EntryPointIn(_In):
+    kind: Literal["queue", "announcement"] = "queue"
+    queue_id: OptionalId = Field(default="", description="Required for kind queue")
+    site_id: OptionalId = ""
+
+
+class EntryPointCreate(EntryPointIn):
+    address: Address
+
+
+# --- outputs --------------------------------------------------------------------------------
+
+
+class SkillLevelOut(_Out):
+    name: str
+    level: int
+
+
+class CodeOut(_Out):
+    code: str
+    label: str
+
+
+class _Versioned(_Out):
+    version: int = Field(ge=1, description="Directory version (also the ETag)")
+    changed_by: str = Field(description="Who made the last change: operator, tenant:<id>, ...")
+
+
+class QueueOut(_Versioned):
+    tenant_id: str
+    queue_id: str
+    required_skills: list[SkillLevelOut]
+    language: str
+    priority: int
+    service_level_threshold_s: int
+    service_level_target: float
+    ring_timeout_ms: int
+    wrap_up_timeout_ms: int
+    wrap_up_codes: list[CodeOut]
+
+
+class AgentDefinitionOut(_Versioned):
+    tenant_id: str
+    agent_id: str
+    name: str
+    site_id: str
+    skills: list[SkillLevelOut]
+    languages: list[str]
+    phone: str
+
+
+class SiteOut(_Versioned):
+    site_id: str
+    name: str
+
+
+class EntryPointOut(_Versioned):
+    tenant_id: str
+    address: str
+    kind: str = Field(description="queue | announcement")
+    queue_id: str
+    site_id: str
+
+
+class KpiContractOut(_Out):
+    service_level: str
+    short_abandon_ms: int
+    abandonment_denominator: str
+
+
+class TenantOut(_Versioned):
+    tenant_id: str
+    name: str
+    kpi: KpiContractOut | None
+    not_ready_reasons: list[CodeOut]
+
+
+def entity_out(model: type[_Versioned], entity: DirectoryEntity) -> Any:
+    return model.model_validate(
+        {**entity.fields, "version": entity.version, "changed_by": entity.changed_by}
+    )
+
+
+class QueuePage(_Out):
+    items: list[QueueOut]
+    next: str | None = Field(description="URL of the next page; null on the last one")
+
+
+class AgentDefinitionPage(_Out):
+    items: list[AgentDefinitionOut]
+    next: str | None = Field(description="URL of the next page; null on the last one")
+
+
+class SitePage(_Out):
+    items: list[SiteOut]
+    next: str | None = Field(description="URL of the next page; null on the last one")
+
+
+class EntryPointPage(_Out):
+    items: list[EntryPointOut]
+    next: str | None = Field(description="URL of the next page; null on the last one")
+
+
+# --- a batch of changes ---------------------------------------------------------------------
+
+
+class ChangeIn(_In):
+    action: Literal["define", "remove"]
+    kind: Literal["queue", "agent", "entry_point"]
+    id: str = Field(
+        min_length=1, max_length=128,
+        description="queue_id, agent_id, or the entry point's address",
+    )
+    version: int | None = Field(
+        default=None, ge=0,
+        description="Only if the entity is at this version (0: must not exist)",
+    )
+    entity: dict[str, Any] | None = Field(
+        default=None,
+        description="define: the definition's fields, as the kind's PUT body",
+    )
+
+
+class ChangesIn(_In):
+    changes: list[ChangeIn] = Field(min_length=1, max_length=1000)
+    dry_run: bool = Field(default=False, description="Validate and answer, change nothing")
+
+
+class EntityOut(_Out):
+    kind: str
+    key: str
+    version: int
+    changed_by: str
+    fields: dict[str, Any]
+
+
+class ChangesOut(_Out):
+    applied: bool = Field(description="False: a dry run, or nothing differed")
+    entities: list[EntityOut] = Field(description="Defined entities as they are after it")
+    removed: list[str] = Field(description="Keys of the removed entities")
+    warnings: list[str]
