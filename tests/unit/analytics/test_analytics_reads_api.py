@@ -557,3 +557,16 @@ async def _run_matrix(port: int) -> list[str]:
 def test_every_reports_method_refuses_other_tenants_and_roles_without_permission() -> None:
     wrong = asyncio.run(_run_matrix(find_free_port()))
     assert not wrong, "\n".join(wrong)
+
+
+def test_an_interactions_events_never_precede_their_cause_in_the_same_millisecond() -> None:
+    from hotline_analytics.adapters.interaction_reads import causal_order
+
+    # ingress-sip's arrived and the router's queued it caused, in one millisecond, listed
+    # in the wrong order (the router's topic sorts first)
+    assert causal_order([("queued", 5, "arrived"), ("arrived", 5, ""), ("offered", 6, "queued")]) \
+        == ["arrived", "queued", "offered"]
+    assert causal_order([("c", 5, "b"), ("b", 5, "a"), ("a", 5, "")]) == ["a", "b", "c"]
+    # a cause in an earlier millisecond, and a corrupt cycle, leave the order alone
+    assert causal_order([("a", 4, ""), ("b", 5, "a")]) == ["a", "b"]
+    assert causal_order([("x", 5, "y"), ("y", 5, "x")]) in (["x", "y"], ["y", "x"])

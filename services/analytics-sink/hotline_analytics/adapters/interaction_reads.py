@@ -138,7 +138,7 @@ _IDENTITY_IN = """AND interaction_id IN (
 
 # One interaction's events: only the months its interaction rows span (partition pruning).
 _EVENTS_SQL = """
-SELECT event_id, hex(raw) FROM {db}.events
+SELECT event_id, occurred_at_ms, causation_id, hex(raw) FROM {db}.events
 PREWHERE interaction_id = %(interaction_id)s
 WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
   AND toStartOfMonth(occurred_at) >= %(first_month)s
@@ -155,6 +155,24 @@ _ALL_AGGREGATES = (*_FACT_AGGREGATES, *_CONTACT_AGGREGATES)
 _CONTACT_COLUMNS = ", ".join(
     f"{expr} AS {name}" for name, expr in {**_FACT_AGGREGATES, **_CONTACT_AGGREGATES}.items()
 )
+
+
+def causal_order(events: list[tuple[str, int, str]]) -> list[str]:
+    """Event ids (id, occurred ms, causation id; in time order) with an event never before
+    its cause within the same millisecond (two services' clocks: ingress-sip's `arrived` and
+    the router's `queued` it caused often share one)."""
+    ordered = list(events)
+    for _ in range(len(ordered) ** 2):  # bounded: a (corrupt) causation cycle cannot spin
+        position = {e[0]: i for i, e in enumerate(ordered)}
+        late = next(
+            ((i, j) for i, (_, at_ms, cause) in enumerate(ordered)
+             if (j := position.get(cause, -1)) > i and ordered[j][1] == at_ms),
+            None,
+        )
+        if late is None:
+            break
+        ordered.insert(late[1], ordered.pop(late[0]))  # right after its cause
+    return [e[0] for e in ordered]
 
 
 def _record(row: Sequence[Any]) -> ContactRecord:
@@ -337,14 +355,12 @@ class ClickHouseReads:
             return []
         first, last = months[0]
         rows = self._execute(_EVENTS_SQL, {**ids, "first_month": first, "last_month": last})
-        seen: set[str] = set()
-        out = []
-        for event_id, raw_hex in rows:
-            if event_id in seen:  # a redelivered event not merged away yet
-                continue
-            seen.add(event_id)
-            out.append(bytes.fromhex(raw_hex))
-        return out
+        unique: dict[str, tuple[int, str, str]] = {}
+        for event_id, at_ms, causation_id, raw_hex in rows:
+            unique.setdefault(event_id, (at_ms, causation_id, raw_hex))  # redeliveries: once
+        return [bytes.fromhex(unique[e][2]) for e in causal_order(
+            [(e, at_ms, cause) for e, (at_ms, cause, _) in unique.items()]
+        )]
 
     def unfinished(self, tenant_id: str, start_ms: int, end_ms: int) -> list[str]:
         params = {"tenant_id": tenant_id, "start_ms": start_ms, "end_ms": end_ms}

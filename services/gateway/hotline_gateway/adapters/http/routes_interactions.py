@@ -67,12 +67,20 @@ def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
+# Times the platform can have recorded (ClickHouse dates start in 1970).
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
 def _period(start: datetime | None, end: datetime | None, default_start: datetime | None
             ) -> tuple[datetime, datetime]:
     end_at = _utc(end) if end is not None else datetime.now(UTC)
-    if start is not None:
-        return _utc(start), end_at
-    return (default_start or end_at - DEFAULT_SPAN), end_at
+    start_at = _utc(start) if start is not None else (default_start or end_at - DEFAULT_SPAN)
+    for name, moment in (("from", start_at), ("to", end_at)):
+        if not EARLIEST <= moment <= LATEST:
+            raise Invalid(f"{name} must be between {EARLIEST.date()} and {LATEST.date()}",
+                          ((f"query.{name}", "out of range"),))
+    return start_at, end_at
 
 
 def _identity(text: str, location: str) -> CustomerIdentity:

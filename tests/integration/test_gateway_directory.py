@@ -1,0 +1,242 @@
+"""The REST directory and analytics resources against the real stack (tests/integration/
+directory_stack.py: directory, router, ingress-sip, analytics sink on ClickHouse, WFM and the
+gateway as subprocesses on the session's broker).
+
+The issue's Done-when: a queue, its entry point and an agent created over REST take a real SIP
+call (sipp caller -> ingress-sip -> router -> sipp agent phone) with no restart; the call is then
+found over REST (interactions, its events, the customer's contacts, the KPI report). Then the
+directory's refusals (422 listing every reason), versions (412 with the current ETag), who
+changed what, and tenant isolation, through the real directory service.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from directory_stack import SITE, FullStack, free_udp_port, start_full, tenant
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+SIPP_DIR = ROOT / "tests" / "sipp"
+WAIT_S = 30.0
+
+
+def eventually(probe: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(0.05)
+    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+
+
+@pytest.fixture(scope="module")
+def stack(
+    broker: str, clickhouse: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FullStack]:
+    workdir = tmp_path_factory.mktemp("gateway-directory")
+    running = start_full(
+        broker, clickhouse, workdir, [tenant("rest", agents=1), tenant("other", agents=1)],
+        sip=True, HOTLINE_RATE_LIMIT_PER_S="0",
+    )
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def client(stack: FullStack, index: int = 0) -> httpx.Client:
+    return httpx.Client(
+        base_url=f"{stack.base_url}/v1/tenants/{stack.tenants[index]['id']}",
+        headers={"Authorization": f"Bearer {stack.credential(index)}"}, timeout=15,
+    )
+
+
+def sipp(workdir: Path, scenario: str, *args: str) -> subprocess.Popen[bytes]:
+    log = workdir / f"sipp-{scenario}.log"
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            ["sipp", "-sf", str(SIPP_DIR / scenario), "-i", "127.0.0.1", "-m", "1", "-nostdin",
+             "-timeout", "60s", *args],
+            cwd=workdir, stdout=out, stderr=out,
+        )
+
+
+def finished(proc: subprocess.Popen[bytes], workdir: Path, scenario: str) -> None:
+    try:
+        code = proc.wait(timeout=WAIT_S + 30)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        code = -9
+    log = (workdir / f"sipp-{scenario}.log").read_text(errors="replace")
+    assert code == 0, f"sipp {scenario} exited {code}:\n{log[-3000:]}"
+
+
+def test_a_queue_created_over_rest_takes_a_call_without_a_restart(
+    stack: FullStack, tmp_path: Path
+) -> None:
+    assert stack.sip is not None
+    shutil.copytree(SIPP_DIR / "pcap", tmp_path / "pcap")
+    tid = stack.tenants[0]["id"]
+    api = client(stack)
+    agent_id, address = f"{tid}-vip1", f"vip-{tid}"
+    agent_port = free_udp_port()
+    started = datetime.now(UTC) - timedelta(seconds=5)
+
+    # An agent with the new skill, then the queue with its entry point, over REST.
+    agent = api.post("/directory/agents", json={
+        "agent_id": agent_id, "name": "Vera", "site_id": SITE,
+        "skills": [{"name": "vip", "level": 5}], "phone": f"sip:vip1@127.0.0.1:{agent_port}",
+    }, headers={"Idempotency-Key": f"agent-{agent_id}"})
+    assert agent.status_code == 201, agent.text
+    t0 = time.monotonic()
+    queue = api.post("/directory/queues", json={
+        "queue_id": "vip", "required_skills": [{"name": "vip", "level": 1}],
+        "ring_timeout_ms": 10_000, "wrap_up_timeout_ms": 1_000,
+        "wrap_up_codes": [{"code": "sold", "label": "Sold"}],
+        "entry_points": [{"address": address, "site_id": SITE}],
+    }, headers={"Idempotency-Key": f"queue-vip-{tid}"})
+    assert queue.status_code == 201, queue.text
+    assert queue.headers["ETag"] == f'"{queue.json()["version"]}"'
+    assert queue.headers["Location"].endswith(f"/v1/tenants/{tid}/directory/queues/vip")
+    assert queue.json()["changed_by"] == f"tenant:{tid}"
+    entry = api.get(f"/directory/entry-points/{address}")
+    assert entry.status_code == 200 and entry.json()["queue_id"] == "vip"
+
+    # The router knows the agent at once: log in and ready over REST.
+    def logged_in() -> bool:
+        reply = api.post(f"/agents/{agent_id}/log-in")
+        assert reply.status_code in (200, 404), reply.text
+        return reply.status_code == 200
+
+    eventually(logged_in, f"the router to know agent {agent_id}", timeout=5)
+    known_ms = (time.monotonic() - t0) * 1000
+    assert api.post(f"/agents/{agent_id}/ready").json()["state"] == "ready"
+
+    # A real call to the new entry point: the agent's phone rings and answers.
+    phone = sipp(tmp_path, "agent_phone.xml", "-p", str(agent_port), "-d", "200")
+    call_id = f"rest-{uuid.uuid4().hex[:6]}"
+    caller = sipp(tmp_path, "caller.xml", "-s", address, f"{stack.sip[0]}:{stack.sip[1]}",
+                  "-p", str(free_udp_port()), "-cid_str", f"{call_id}-%u-%p@%s", "-d", "100")
+    finished(caller, tmp_path, "caller.xml")
+    finished(phone, tmp_path, "agent_phone.xml")
+    answered_ms = (time.monotonic() - t0) * 1000
+
+    # The call over REST: listed (filters), with its events, in the customer's contacts.
+    window = {"from": started.isoformat(), "queue": "vip"}
+
+    def listed() -> list[dict[str, Any]]:
+        reply = api.get("/interactions", params=window)
+        assert reply.status_code == 200, reply.text
+        return [i for i in reply.json()["items"] if i["agent_id"] == agent_id]
+
+    found = eventually(listed, "the call in GET /interactions")
+    assert len(found) == 1
+    call = found[0]
+    assert (call["queue_id"], call["entry_point_id"], call["outcome"], call["channel"]) == (
+        "vip", address, "answered", "voice"
+    )
+    assert api.get("/interactions", params={**window, "channel": "chat"}).json()["items"] == []
+
+    def with_completion() -> dict[str, Any] | None:
+        detail = api.get(f"/interactions/{call['interaction_id']}").json()
+        kinds = [e["kind"] for e in detail["events"]]
+        return detail if "completed" in kinds else None
+
+    detail = eventually(with_completion, "the call's completed event")
+    kinds = [e["kind"] for e in detail["events"]]
+    assert kinds[0] == "arrived" and kinds.index("offered") < kinds.index("offer_accepted")
+    assert [e["occurred_at"] for e in detail["events"]] == sorted(
+        e["occurred_at"] for e in detail["events"]
+    )
+    offered = next(e for e in detail["events"] if e["kind"] == "offered")
+    assert offered["data"]["agent_id"] == agent_id and offered["data"]["queue_id"] == "vip"
+    hint = next(e for e in detail["events"] if e["kind"] == "arrived")["data"]
+    number = hint["identity_hints"][0]["value"]
+    contacts = api.get(f"/customers/phone:{number}/contacts").json()["items"]
+    assert call["interaction_id"] in [c["interaction_id"] for c in contacts]
+
+    def reported() -> dict[str, Any] | None:
+        report = api.get("/reports/kpi", params={"from": started.isoformat(), "queue": "vip"})
+        assert report.status_code == 200, report.text
+        queues = report.json()["queues"]
+        return queues[0] if queues and queues[0]["answered"] == 1 else None
+
+    vip = eventually(reported, "the call in the KPI report")
+    assert (vip["queue_id"], vip["queued"], vip["service_level_threshold_s"]) == ("vip", 1, 20)
+    print(f"agent known to the router {known_ms:.0f} ms after the queue's POST returned; "
+          f"the call placed and answered {answered_ms:.0f} ms after it")
+
+
+def test_refusals_versions_history_and_isolation_through_the_real_directory(
+    stack: FullStack,
+) -> None:
+    tid, other = stack.tenants[0]["id"], stack.tenants[1]["id"]
+    api, foreign = client(stack), client(stack, 1)
+
+    # Refused with every reason: a skill no agent has, and no entry point reaches the queue.
+    refused = api.post("/directory/queues", json={
+        "queue_id": "lonely", "required_skills": [{"name": "juggling"}],
+    })
+    assert refused.status_code == 422, refused.text
+    reasons = [e["message"] for e in refused.json()["errors"]]
+    assert len(reasons) >= 2, reasons
+    assert any("juggling" in r for r in reasons) and any("entry point" in r for r in reasons)
+
+    # Replace with If-Match: a stale tag is 412 with the current one; the right one passes.
+    path = "/directory/queues/sales"
+    current = api.get(path)
+    assert current.status_code == 200
+    etag, version = current.headers["ETag"], current.json()["version"]
+    body = {"required_skills": [{"name": "sales", "level": 1}], "priority": 3,
+            "ring_timeout_ms": 20_000}
+    stale = api.put(path, json=body, headers={"If-Match": f'"{version + 5}"'})
+    assert stale.status_code == 412 and stale.headers["ETag"] == etag
+    replaced = api.put(path, json=body, headers={"If-Match": etag})
+    assert replaced.status_code == 200, replaced.text
+    assert replaced.json()["version"] == version + 1 and replaced.json()["priority"] == 3
+    assert replaced.json()["changed_by"] == f"tenant:{tid}"
+    again = api.put(path, json=body, headers={"If-Match": etag})
+    assert again.status_code == 412
+
+    # A queue's last entry point cannot go alone; with the queue, in one batch, it can.
+    api.post("/directory/queues", json={
+        "queue_id": "brief", "required_skills": [{"name": "sales"}],
+        "entry_points": [{"address": f"brief-{tid}", "site_id": SITE}],
+    }).raise_for_status()
+    alone = api.delete(f"/directory/entry-points/brief-{tid}")
+    assert alone.status_code == 422, alone.text
+    both = api.post("/directory/changes", json={"changes": [
+        {"action": "remove", "kind": "entry_point", "id": f"brief-{tid}"},
+        {"action": "remove", "kind": "queue", "id": "brief"},
+    ]})
+    assert both.status_code == 200 and both.json()["applied"], both.text
+    assert api.get("/directory/queues/brief").status_code == 404
+
+    # Another tenant: its entities are not found through this tenant, its path is forbidden.
+    theirs = f"ep-{other}"
+    assert foreign.get(f"/directory/entry-points/{theirs}").status_code == 200
+    assert api.get(f"/directory/entry-points/{theirs}").status_code == 404
+    across = httpx.get(f"{stack.base_url}/v1/tenants/{other}/directory/queues",
+                       headers={"Authorization": f"Bearer {stack.credential(0)}"})
+    assert across.status_code == 403
+    own = api.get("/directory/queues").json()["items"]
+    assert {q["tenant_id"] for q in own} == {tid}
+    tenant_view = api.get(f"{stack.base_url}/v1/tenants/{tid}")
+    assert tenant_view.status_code == 200 and tenant_view.json()["tenant_id"] == tid
+    assert "credential_hash" not in tenant_view.text
+    # Sites are the operator's: a tenant's credential reads them, may not change them.
+    assert SITE in [s["site_id"] for s in api.get("/directory/sites").json()["items"]]
+    assert api.post("/directory/sites", json={"site_id": f"s{tid}"}).status_code == 403
