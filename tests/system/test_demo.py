@@ -64,19 +64,7 @@ def _check(result: dict[str, Any], output: str, returncode: int) -> None:
     assert result["stuck_agents"] == []
 
 
-# A SIGKILL of ingress-sip or of the broker can still lose or double one call placed at the
-# instant of the fault (see the ingress-sip README, Limits): those two cases run in `make chaos`
-# until that window is closed, not in `make test`.
-FLAKY_AT_THE_FAULT_INSTANT = ("ingress-sip", "broker")
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.chaos) if k in FLAKY_AT_THE_FAULT_INSTANT else k
-        for k in CHAOS_KINDS
-    ],
-)
+@pytest.mark.parametrize("kind", CHAOS_KINDS)
 def test_demo_survives_a_sigkill(kind: str, tmp_path: Path) -> None:
     at = DURATION_S / 2
     result, output, code = _demo(

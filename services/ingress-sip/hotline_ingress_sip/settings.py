@@ -29,6 +29,12 @@ class IngressSipSettings(ServiceSettings):
     # How often this process says it is alive (hotline.ingress.liveness.v1). The router's
     # HOTLINE_INGRESS_LOST_AFTER_MS must be several intervals.
     heartbeat_interval_ms: int = 2000
+    # An event not recorded within this time is a failed delivery (the process exits and is
+    # restarted, crash-only). A caller is answered only once its `arrived` is recorded, and
+    # retransmits its INVITE for 32 s (64*T1): a delivery stuck for longer than this, for
+    # whatever reason, becomes a restart that still serves the caller's retransmission
+    # (librdkafka's default would keep the caller waiting for 300 s).
+    event_delivery_timeout_ms: int = 10_000
     # On SIGTERM, live calls are ended; wait this long for the far ends' answers.
     shutdown_grace_s: float = 1.0
 

@@ -207,5 +207,11 @@ def build(
     )
     owns = publisher is None
     if publisher is None:
-        publisher = EventPublisher(settings.kafka_bootstrap, f"{SERVICE}-{settings.instance_id}")
+        timeout_ms = settings.event_delivery_timeout_ms
+        publisher = EventPublisher(
+            settings.kafka_bootstrap,
+            f"{SERVICE}-{settings.instance_id}",
+            # A request unanswered for a third of it is sent again (idempotent producer).
+            extra={"message.timeout.ms": timeout_ms, "request.timeout.ms": timeout_ms // 3},
+        )
     return IngressSipService(settings, source, publisher, owns_publisher=owns)
