@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import secrets
 import signal
 import socket
 import sys
@@ -38,6 +39,7 @@ class DemoOptions:
     seed: int = 7
     chaos: str | None = None  # KIND or KIND@SECONDS: SIGKILL that process mid-run
     json_path: str | None = None
+    keep: bool = False  # leave the stack running afterwards (`hotline down` stops it)
 
 
 #: What `--chaos` can SIGKILL: the supervisor restarts it; the run's checks must still hold.
@@ -71,6 +73,9 @@ class DemoPlan:
     callers: list[CallerClass]
     phones: dict[str, int] = field(default_factory=dict)  # agent id -> UDP port
     no_answer_agents: set[str] = field(default_factory=set)
+    # The people who can watch the run in the browser: (tenant or "" for the BPO operator,
+    # user id, password, what they see). Passwords are drawn for each run.
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)
 
 
 def build_plan(options: DemoOptions) -> DemoPlan:
@@ -101,7 +106,7 @@ def build_plan(options: DemoOptions) -> DemoPlan:
     acme_en = agents("acme", 10, "lisbon", ["support", "english"], ["en"])
     acme_bi = agents("acme", 4, "manila", ["support", "english", "spanish"], ["en", "es"])
     haier = agents("haier", 8, "lisbon", ["appliances", "german"], ["de"])
-    config = {
+    config: dict[str, Any] = {
         "sites": [{"id": s} for s in SITES],
         "tenants": [
             {
@@ -155,6 +160,30 @@ def build_plan(options: DemoOptions) -> DemoPlan:
             },
         ],
     }
+    # Who can watch in the browser: a BPO operator over both tenants, each tenant's
+    # supervisor (Haier's reads Chinese), and the first Lisbon agent of ACME at the desktop.
+    logins = [
+        ("", "bpo-ops", secrets.token_urlsafe(9), "wallboard, every tenant"),
+        ("acme", "acme-sup", secrets.token_urlsafe(9), "wallboard, ACME"),
+        ("haier", "haier-sup", secrets.token_urlsafe(9), "wallboard, Haier (zh-CN)"),
+        ("acme", "acme-agent", secrets.token_urlsafe(9), f"desktop of agent {acme_en[0]['id']}"),
+    ]
+    passwords = {user: password for _t, user, password, _what in logins}
+    config["operators"] = [
+        {"id": "bpo-ops", "name": "BPO operations", "roles": ["operator"], "tenants": "all",
+         "password": passwords["bpo-ops"]},
+    ]
+    tenants = {t["id"]: t for t in config["tenants"]}
+    tenants["acme"]["users"] = [
+        {"id": "acme-sup", "name": "ACME supervisor", "roles": ["supervisor"],
+         "password": passwords["acme-sup"]},
+        {"id": "acme-agent", "name": acme_en[0]["name"], "roles": ["agent"],
+         "agent": acme_en[0]["id"], "password": passwords["acme-agent"]},
+    ]
+    tenants["haier"]["users"] = [
+        {"id": "haier-sup", "name": "Haier 主管", "roles": ["supervisor"], "locale": "zh-CN",
+         "password": passwords["haier-sup"]},
+    ]
     # Slightly more calls than the agents can take, so queues build and impatient callers
     # give up: what a supervisor sees at a busy hour.
     callers = [
@@ -166,7 +195,7 @@ def build_plan(options: DemoOptions) -> DemoPlan:
     ]
     # One phone that never answers: its offers time out and go to the next agent.
     no_answer = {haier[0]["id"]}
-    return DemoPlan(config, callers, phones, no_answer)
+    return DemoPlan(config, callers, phones, no_answer, logins)
 
 
 class Desktop:
@@ -540,7 +569,8 @@ def run_demo(options: DemoOptions) -> int:
     demo_dir.mkdir(parents=True, exist_ok=True)
     plan = build_plan(options)
     config_path = demo_dir / "tenancy.yaml"
-    config_path.write_text(yaml.safe_dump(plan.config, sort_keys=False))
+    config_path.write_text(yaml.safe_dump(plan.config, sort_keys=False, allow_unicode=True))
+    config_path.chmod(0o600)  # this run's development passwords
     settings.config_path = config_path
     _say(f"starting the embedded stack (config {config_path})")
     try:
@@ -549,6 +579,7 @@ def run_demo(options: DemoOptions) -> int:
         print(f"hotline demo: {exc}", file=sys.stderr)
         return 1
     print(stack.describe(state), flush=True)
+    print(web_pages(state, plan), flush=True)
     try:
         agents = sum(len(t["agents"]) for t in plan.config["tenants"])
         _say(f"{len(plan.config['tenants'])} tenants, {agents} agents with sipp phones")
@@ -559,7 +590,8 @@ def run_demo(options: DemoOptions) -> int:
         history = _check_history(state, demo_dir / "runs", run, reports)
         problems += history["problems"]
     finally:
-        stack.down(settings, say=_say)
+        if not options.keep:
+            stack.down(settings, say=_say)
     from hotline_cli.reporting import format_report
 
     for report in reports.values():
@@ -581,6 +613,10 @@ def run_demo(options: DemoOptions) -> int:
             "(queued = placed; answered + abandoned = offered); every call ended exactly once; "
             "no call was offered to two agents at once; no agent was left BUSY or RESERVED"
         )
+    if options.keep:
+        print()
+        print(web_pages(state, plan))
+        print("the stack is still running (--keep); `hotline down` stops it")
     if options.json_path:
         Path(options.json_path).write_text(
             json.dumps(
@@ -600,6 +636,22 @@ def run_demo(options: DemoOptions) -> int:
             )
         )
     return 1 if problems else 0
+
+
+def web_pages(state: stack.StackState, plan: DemoPlan) -> str:
+    """Where to watch the run in a browser, and who can log in (this run's passwords)."""
+    http = state.service("gateway").env.get("HOTLINE_HTTP_PORT", "")
+    base = f"http://127.0.0.1:{http}"
+    lines = [
+        f"watch it live: wallboard {base}/wallboard/   agent desktop {base}/desk/"
+        f"   (log in at {base}/login/)",
+    ]
+    for tenant, user, password, what in plan.logins:
+        lines.append(
+            f"  tenant {tenant or '(none: BPO operator)':<22} user {user:<11} "
+            f"password {password}   {what}"
+        )
+    return "\n".join(lines)
 
 
 def _comparable(report: dict[str, Any]) -> str:

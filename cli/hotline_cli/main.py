@@ -180,6 +180,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         seed=args.seed,
         chaos=args.chaos,
         json_path=args.json,
+        keep=args.keep,
     )
     return run_demo(options)
 
@@ -318,6 +319,12 @@ def build_parser() -> argparse.ArgumentParser:
         "router; default half-way); the supervisor restarts it and the checks must still hold",
     )
     demo.add_argument("--json", help="also write the demo's result (report + checks) here")
+    demo.add_argument(
+        "--keep",
+        action="store_true",
+        help="leave the stack running afterwards, to look around in the wallboard and desktop "
+        "(`hotline down` stops it)",
+    )
     demo.set_defaults(func=cmd_demo)
 
     staffing = sub.add_parser(
