@@ -118,13 +118,18 @@ def wait_grpc(proc: Proc, port: int) -> None:
 
 
 def start(
-    broker: str, workdir: Path, tenants: list[dict[str, Any]], **gateway_env: str
+    broker: str, workdir: Path, tenants: list[dict[str, Any]],
+    operators: list[dict[str, Any]] | None = None, sites: tuple[str, ...] = ("lisbon",),
+    **gateway_env: str,
 ) -> GatewayStack:
     """Router and WFM, then the gateway in front of them; ready when each serves gRPC health
-    (the gateway's once its HTTP listens)."""
+    (the gateway's once its HTTP listens). `operators`: BPO operator users of the tenancy."""
     ensure_topics(broker)
     config = workdir / "hotline.yaml"
-    config.write_text(yaml.safe_dump({"sites": [{"id": "lisbon"}], "tenants": tenants}))
+    config.write_text(yaml.safe_dump({
+        "sites": [{"id": site} for site in sites], "tenants": tenants,
+        "operators": operators or [],
+    }))
     common = {"HOTLINE_KAFKA_BOOTSTRAP": broker, "HOTLINE_CONFIG_PATH": str(config)}
     router_port, wfm_port, grpc_port, http_port = (find_free_port() for _ in range(4))
     stack = GatewayStack(f"http://127.0.0.1:{http_port}", router_port, grpc_port, tenants)

@@ -175,6 +175,7 @@ class Contact:
     ring_timeout_ms: int = 0
     offer_status: str = ""  # ringing | connected | wrap_up | ended
     answered_ms: int = 0
+    done: bool = False  # ended: forgotten once its last change is out
 
 
 @dataclass
@@ -354,6 +355,9 @@ class LiveBoard:
             contact = live.contacts.get(iid)
             if contact is not None and contact.offer_agent:
                 out.append(self._numbered(self._offer_change(tenant_id, live, contact)))
+        done = live.contacts.get(fact.interaction_id)
+        if done is not None and done.done:
+            del live.contacts[fact.interaction_id]
         return out
 
     def tick(self) -> list[Change]:
@@ -583,6 +587,8 @@ def _arrived(
     c.subject = str(body.get("subject") or "")
     c.hints = tuple((str(h.get("kind", "")), str(h.get("value", "")))
                     for h in body.get("identity_hints") or [])
+    if c.offer_agent:  # topics are not ordered with each other: the offer came first
+        offers.add(c.id)
 
 
 def _self_service(
@@ -594,6 +600,8 @@ def _self_service(
     c.self_service_ms = int(f.body.get("duration_ms") or 0)
     if f.body.get("language"):
         c.language = str(f.body["language"])
+    if c.offer_agent:
+        offers.add(c.id)
 
 
 def _queued(
@@ -700,7 +708,7 @@ def _left(
         offers.add(c.id)
     if f.kind == "abandoned":
         _remember(live, c, "abandoned", "", False)
-        live.contacts.pop(c.id, None)
+        c.done = True
 
 
 def _completed(
@@ -754,7 +762,7 @@ def _wrap_up_ended(
     if c.offer_agent:
         c.offer_status = "ended"
         offers.add(c.id)
-    live.contacts.pop(c.id, None)
+    c.done = True
 
 
 def _remember(live: TenantLive, c: Contact, outcome: str, code: str, resolved: bool) -> None:
