@@ -20,6 +20,7 @@ MODULES: tuple[str, ...] = (
     "restart",
     "rest_api",
     "report_api",
+    "wallboard_freshness",
 )
 
 

@@ -67,7 +67,8 @@ function siteTable(tenant) {
 
 function agentTable(tenant, now) {
   const agents = [...tenant.agent.values()].sort((a, b) => a.agent_id.localeCompare(b.agent_id));
-  const rows = agents.map((a) => el("tr", { "data-agent": a.agent_id, "data-state": a.state },
+  const rows = agents.map((a) => el("tr",
+    { "data-agent": a.agent_id, "data-state": a.state, "data-since": a.since_ms },
     el("th", { scope: "row", text: a.name }),
     el("td", { text: a.site_id || "–" }),
     el("td", { class: `state state-${a.state}`, "data-field": "state", text: stateLabel(a.state) }),
