@@ -44,7 +44,7 @@ def topic_resource(topic: Topic) -> dict[str, object]:
             "partitions": topic.partitions,
             "replicas": REPLICAS,
             "config": {
-                "cleanup.policy": "delete",
+                "cleanup.policy": topic.cleanup_policy,
                 "retention.ms": topic.retention_ms,
                 "min.insync.replicas": MIN_INSYNC_REPLICAS,
             },

@@ -52,7 +52,7 @@ def ensure_topics(
                 t.name,
                 num_partitions=t.partitions,
                 replication_factor=1,
-                config={"retention.ms": str(t.retention_ms)},
+                config={"retention.ms": str(t.retention_ms), "cleanup.policy": t.cleanup_policy},
             )
             for t in wanted
         ],
@@ -180,7 +180,7 @@ class EventPublisher:
         self,
         topic: Topic,
         key: bytes | None,
-        value: bytes,
+        value: bytes | None,  # None: a tombstone (compacted topics)
         partition: int,
         headers: list[tuple[str, str | bytes | None]] | None = None,
         on_recorded: Callable[[], object] | None = None,

@@ -16,6 +16,7 @@ from google.protobuf.message import Message
 from hotline.agent.v1.events_pb2 import AgentEvent
 from hotline.audit.v1.events_pb2 import AuditEvent
 from hotline.directory.v1.events_pb2 import DirectoryEvent
+from hotline.gateway.v1.sessions_pb2 import SessionEvent
 from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 
@@ -35,6 +36,9 @@ class Topic:
     # Events name the interaction or agent they are about (envelope check). False for topics
     # whose subject is the producing instance itself (liveness).
     requires_subject: bool = True
+    # Kafka's cleanup.policy: "delete" (by retention), or "compact,delete" for a key -> latest
+    # table (records without a value, tombstones, remove a key).
+    cleanup_policy: str = "delete"
 
 
 VOICE_INTERACTIONS = Topic(
@@ -80,6 +84,21 @@ DIRECTORY = Topic(
 )
 
 
+GATEWAY_SESSIONS = Topic(
+    "hotline.gateway.sessions.v1",
+    SessionEvent,
+    writer="gateway",
+    partitions=1,
+    key="id_hash",  # the SHA-256 of the session token; a tombstone (no value) ends the session
+    # A session ends 12 h after log-in at the latest, so a day of records is always enough.
+    retention_ms=DAY_MS,
+    cleanup_policy="compact,delete",
+    description="Browser sessions by the hash of their token (never the token): started, "
+    "activity, ended (tombstone); every gateway replica follows it.",
+    requires_subject=False,
+)
+
+
 def dead_letter_topic(service: str) -> Topic:
     return Topic(
         f"hotline.deadletter.{service}.v1",
@@ -118,6 +137,9 @@ ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + LIVENESS_TOPICS + DEAD_LETTER_TOP
 # The live directory (hotline_platform.directory): configuration, not interaction facts.
 DIRECTORY_TOPICS: tuple[Topic, ...] = (DIRECTORY,)
 ALL_TOPICS += DIRECTORY_TOPICS
+# The gateway's browser sessions (docs/identity.md): state, not business facts.
+SESSION_TOPICS: tuple[Topic, ...] = (GATEWAY_SESSIONS,)
+ALL_TOPICS += SESSION_TOPICS
 BY_NAME = {t.name: t for t in ALL_TOPICS}
 
 

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import grpc
@@ -44,6 +45,20 @@ class Stack:
     acme: str
     globex: str
     procs: list[Proc]
+    gateway_env: dict[str, str]
+    work: Path
+
+    def gateway(self, name: str) -> tuple[Proc, str]:
+        """Another gateway process on the same broker (its own ports): (process, base URL)."""
+        grpc_port, http_port = find_free_port(), find_free_port()
+        proc = spawn(name, "hotline_gateway", self.work / f"{name}.log", {
+            **self.gateway_env, "HOTLINE_GRPC_PORT": str(grpc_port),
+            "HOTLINE_HTTP_PORT": str(http_port),
+            "HOTLINE_INSTANCE_ID": f"{name}-{uuid.uuid4().hex[:6]}",
+        })
+        self.procs.append(proc)
+        wait_grpc(proc, grpc_port)
+        return proc, f"http://127.0.0.1:{http_port}"
 
     def apply(self, *changes: Change, token: str = OPERATOR_TOKEN) -> directory_pb2.ApplyResponse:
         with grpc.insecure_channel(self.directory) as channel:
@@ -110,18 +125,21 @@ def stack(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sta
             "HOTLINE_INSTANCE_ID": f"router-{uuid.uuid4().hex[:6]}",
             "HOTLINE_INGRESS_LOST_AFTER_MS": "600000",
         }))
-        procs.append(spawn("gateway", "hotline_gateway", work / "gateway.log", {
-            **common, "HOTLINE_GRPC_PORT": str(gateway_grpc),
-            "HOTLINE_HTTP_PORT": str(http_port), "HOTLINE_HTTP_HOST": "127.0.0.1",
-            "HOTLINE_INSTANCE_ID": f"gateway-{uuid.uuid4().hex[:6]}",
+        gateway_env = {
+            **common, "HOTLINE_HTTP_HOST": "127.0.0.1",
             "HOTLINE_ROUTER_ADDRESS": f"127.0.0.1:{router_port}",
             "HOTLINE_WFM_ADDRESS": f"127.0.0.1:{find_free_port()}",
             "HOTLINE_RATE_LIMIT_PER_S": "0",
+        }
+        procs.append(spawn("gateway", "hotline_gateway", work / "gateway.log", {
+            **gateway_env, "HOTLINE_GRPC_PORT": str(gateway_grpc),
+            "HOTLINE_HTTP_PORT": str(http_port),
+            "HOTLINE_INSTANCE_ID": f"gateway-{uuid.uuid4().hex[:6]}",
         }))
         wait_grpc(procs[1], router_port)
         wait_grpc(procs[2], gateway_grpc)
         yield Stack(f"http://127.0.0.1:{http_port}", address, f"127.0.0.1:{router_port}",
-                    acme, globex, procs)
+                    acme, globex, procs, gateway_env, work)
     finally:
         for proc in reversed(procs):
             proc.stop()
@@ -272,3 +290,32 @@ def test_no_secret_reaches_the_directory_topic(stack: Stack, broker: str) -> Non
     consumer.close()
     assert b"$argon2id$" in seen  # the users are there, hashed
     assert PASSWORD.encode() not in seen
+
+
+def test_a_session_works_on_every_replica_and_survives_a_restart(stack: Stack) -> None:
+    """The sessions topic: made on one gateway, used on another, kept across a restart of
+    the first, ended everywhere by a log-out on either."""
+    first, first_url = stack.gateway("gateway-a")
+    second, second_url = stack.gateway("gateway-b")
+    path = f"/v1/tenants/{stack.globex}/agents"
+    with httpx.Client(base_url=first_url, timeout=10) as browser:
+        assert _log_in(browser, stack.globex, "gus").status_code == 200
+        cookie = browser.cookies["hotline_session"]
+    bearer = {"Authorization": f"Bearer {cookie}"}
+    eventually(lambda: httpx.get(second_url + path, headers=bearer, timeout=10).status_code
+               == 200, "the other replica to know the session", timeout=10)
+    first.stop()
+    restarted, restarted_url = stack.gateway("gateway-a2")
+    # Replayed at start: no wait.
+    assert httpx.get(restarted_url + path, headers=bearer, timeout=10).status_code == 200
+    with httpx.Client(base_url=second_url, timeout=10,
+                      cookies={"hotline_session": cookie}) as browser:
+        assert browser.delete("/v1/session", headers=XRW).status_code == 204
+    assert httpx.get(second_url + path, headers=bearer, timeout=10).status_code == 401
+    eventually(lambda: httpx.get(restarted_url + path, headers=bearer, timeout=10).status_code
+               == 401, "the log-out to reach the other replica", timeout=10)
+    # And it stays ended for a gateway that replays the topic from the start.
+    _, fresh_url = stack.gateway("gateway-c")
+    assert httpx.get(fresh_url + path, headers=bearer, timeout=10).status_code == 401
+    restarted.stop()
+    second.stop()

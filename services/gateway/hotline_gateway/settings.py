@@ -45,6 +45,10 @@ class GatewaySettings(ServiceSettings):
     # request is HTTPS (its scheme, or X-Forwarded-Proto from a trusted proxy); true/false
     # forces it (true behind a TLS-terminating proxy that does not send X-Forwarded-Proto).
     session_cookie_secure: bool | None = None
+    # Where browser sessions live: "kafka" (the compacted topic hotline.gateway.sessions.v1,
+    # followed by every replica: sessions survive restarts and work on any replica) or
+    # "memory" (this process only).
+    session_store: Literal["kafka", "memory"] = "kafka"
 
     @model_validator(mode="after")
     def _positive(self) -> GatewaySettings:

@@ -23,6 +23,7 @@ from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.deps import Components
 from hotline_gateway.adapters.inprocess import InProcessIdempotencyStore, InProcessRateLimiter
 from hotline_gateway.adapters.inprocess_sessions import InProcessSessionStore
+from hotline_gateway.adapters.kafka_sessions import KafkaSessionStore
 from hotline_gateway.adapters.live_wiring import LiveStream
 from hotline_gateway.adapters.policy_identity import (
     LiveUsers,
@@ -75,10 +76,14 @@ class Gateway:
                 settings.instance_id,
             )
         )
-        # Browser sessions: in this process's memory (adapters/inprocess_sessions.py says
-        # what that limits); who a bearer token or session is: tenant credentials, API keys
-        # and users of the current tenancy, and these sessions.
-        self.sessions = Sessions(InProcessSessionStore())
+        # Browser sessions: on the compacted topic every replica follows (kafka_sessions.py),
+        # or in this process's memory only; who a bearer token or session is: tenant
+        # credentials, API keys and users of the current tenancy, and these sessions.
+        self.session_store: KafkaSessionStore | InProcessSessionStore = (
+            KafkaSessionStore(settings.kafka_bootstrap, settings.instance_id)
+            if settings.session_store == "kafka" else InProcessSessionStore()
+        )
+        self.sessions = Sessions(self.session_store)
         self.resolver = resolver or tenancy_resolver(self.directory.current, self.sessions)
         self.delegation = identity.Delegation.from_setting(settings.delegation_key)
         self.live = LiveStream(settings, self.directory.current)  # the pages' push stream
@@ -125,12 +130,18 @@ class Gateway:
                 lambda: self.directory.current().tenants,
                 limiter,
                 limits.unverified_per_client,
+                sync=(
+                    self.session_store.sync
+                    if isinstance(self.session_store, KafkaSessionStore) else None
+                ),
             ),
         )
 
     async def start(self) -> None:
         s = self.settings
         await asyncio.to_thread(self.directory.start)  # replays the directory (when on)
+        if isinstance(self.session_store, KafkaSessionStore):
+            await asyncio.to_thread(self.session_store.start)  # replays the sessions
         app = create_app(
             self.components(), access_log=s.access_log,
             session_cookie_secure=s.session_cookie_secure,
@@ -172,3 +183,5 @@ class Gateway:
         for channel in self._channels:
             await channel.close()
         await asyncio.to_thread(self.directory.stop)
+        if isinstance(self.session_store, KafkaSessionStore):
+            await asyncio.to_thread(self.session_store.stop)

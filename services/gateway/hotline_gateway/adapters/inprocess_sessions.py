@@ -1,12 +1,9 @@
 """In-process browser-session store (hotline_platform.sessions.SessionStore): sessions by the
-SHA-256 of their token, in this process's memory.
-
-Limits, until the decided store lands (docs/identity.md, "Where the gateway keeps sessions": a
-compacted topic hotline.gateway.sessions.v1 each replica follows): a gateway restart logs every
-browser out, and with several replicas a session works only on the replica that made it
-(sticky routing by cookie needed). Bounded: at most `max_sessions` (the oldest by last activity
-are dropped first); an expired session is dropped when it is next presented. Thread-safe
-(a lock; lookups may come from worker threads).
+SHA-256 of their token, in this process's memory. The topic store (kafka_sessions.py) keeps
+one as its view; alone (HOTLINE_SESSION_STORE=memory) a gateway restart logs every browser
+out, and with several replicas a session works only on the replica that made it. Bounded: at
+most `max_sessions` (the oldest by last activity are dropped first); an expired session is
+dropped when it is next presented. Thread-safe (a lock; lookups may come from worker threads).
 """
 
 from __future__ import annotations
@@ -38,15 +35,19 @@ class InProcessSessionStore:
         with self._lock:
             self._sessions.pop(id_hash, None)
 
-    def delete_user(self, tenant_id: str, user_id: str) -> int:
+    def hashes_of(self, tenant_id: str, user_id: str) -> list[str]:
         with self._lock:
-            doomed = [
+            return [
                 h for h, s in self._sessions.items()
                 if s.tenant_id == tenant_id and s.user_id == user_id
             ]
+
+    def delete_user(self, tenant_id: str, user_id: str) -> int:
+        doomed = self.hashes_of(tenant_id, user_id)
+        with self._lock:
             for h in doomed:
-                del self._sessions[h]
-            return len(doomed)
+                self._sessions.pop(h, None)
+        return len(doomed)
 
     def __len__(self) -> int:
         with self._lock:

@@ -9,8 +9,9 @@ its hash in the store, idle and absolute expiry); this module orders them for th
 3. the password is verified on a worker thread (the event loop keeps serving);
 4. a new session is started (a new token at every log-in: no fixation).
 
-The session store is a port (hotline_platform.sessions.SessionStore); see wiring.py for the
-adapter used and docs/identity.md for where sessions are meant to live.
+The session store is a port (hotline_platform.sessions.SessionStore): the compacted topic
+hotline.gateway.sessions.v1 (adapters/kafka_sessions.py), or memory only; `sync` makes a
+log-in and a log-out durable before the answer.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ class SessionService:
         limiter: RateLimiter,
         per_client: Limit,
         now_ms: Callable[[], int] = _now_ms,
+        sync: Callable[[], None] | None = None,
     ) -> None:
         self.sessions = sessions
         self._login = login
@@ -60,6 +62,7 @@ class SessionService:
         self._limiter = limiter
         self._per_client = per_client
         self._now_ms = now_ms
+        self._sync = sync  # waits until the store's changes are durable (blocking)
 
     async def log_in(
         self, tenant_id: str, user_id: str, password: str, client: str
@@ -77,6 +80,8 @@ class SessionService:
         except identity.LoginFailed as exc:
             raise Unauthenticated(str(exc)) from None
         token, session = self.sessions.start(user, now_ms)
+        if self._sync is not None:  # on the broker before the cookie is handed out
+            await asyncio.to_thread(self._sync)
         return token, self._me(identity.Principal.of_user(user), session)
 
     async def who(self, token: str, client: str) -> Me:
@@ -101,8 +106,10 @@ class SessionService:
             raise RateLimited("too many log-in attempts or new credentials from this address",
                               decision.retry_after_s)
 
-    def log_out(self, token: str) -> None:
+    async def log_out(self, token: str) -> None:
         self.sessions.end(token)
+        if self._sync is not None:
+            await asyncio.to_thread(self._sync)
 
     def _me(self, principal: identity.Principal, session: Session | None) -> Me:
         scope = principal.scope

@@ -164,7 +164,7 @@ async def log_out(request: Request, csrf: CsrfHeader = None) -> Response:
     service = _service(request)
     token = cookie_token(request)
     if token:
-        service.log_out(token)
+        await service.log_out(token)
     response = Response(status_code=204)
     response.headers.append("Set-Cookie", _cookie(request).clear_value())
     return response
