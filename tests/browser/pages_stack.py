@@ -138,5 +138,11 @@ class Ingress:
         ev.completed.ended_by = interaction_pb2.InteractionCompleted.ENDED_BY_CUSTOMER
         self._send(ev)
 
+    def abandon(self, iid: str) -> None:
+        ev = self._event(iid)
+        ev.abandoned.stage = interaction_pb2.InteractionAbandoned.STAGE_WHILE_OFFERED
+        ev.abandoned.reason = "caller hung up"
+        self._send(ev)
+
     def close(self) -> None:
         self.publisher.close()

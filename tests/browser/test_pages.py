@@ -172,6 +172,16 @@ def test_agent_desktop_shows_the_offer_and_finishes_wrap_up(
         page.wait_for_selector("#state[data-state='ready']")
         page.wait_for_selector("#contact-panel[data-status='none']")
         expect(page.locator("[data-field=handled]")).to_have_text("1")
+        # The same customer calls again: the screen-pop shows the first call, wrapped up.
+        again = f"call-{uuid.uuid4().hex[:8]}"
+        ingress.arrive(again, "+351912345678")
+        page.wait_for_selector("#contact-panel[data-status='ringing']")
+        row = page.locator(f"#history tr[data-interaction='{iid}']")
+        expect(row).to_contain_text("sale")
+        expect(row).to_contain_text("Answered")
+        expect(row).to_contain_text("Yes")  # resolved
+        ingress.abandon(again)  # the caller hangs up while it rings: the agent is free again
+        page.wait_for_selector("#contact-panel[data-status='none']")
     finally:
         ingress.close()
         page.context.close()

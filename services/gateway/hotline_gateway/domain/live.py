@@ -318,11 +318,29 @@ class LiveBoard:
         agent = live.agents.get(agent_id) if live else None
         return self._agent_view(self.setup(tenant_id), agent_id, agent)
 
-    def recent_contacts(self, tenant_id: str, address: str) -> list[dict[str, Any]]:
-        """This gateway's memory of the address's recent contacts (newest first)."""
+    def recent_contacts(
+        self, tenant_id: str, customer: str, exclude: str = ""
+    ) -> list[dict[str, Any]]:
+        """The customer's recent contacts (`customer`: "<kind>:<value>") that ended while this
+        board folded the log, newest first."""
         live = self._tenants.get(tenant_id)
-        found = live.history.get(address) if live else None
-        return list(reversed(found)) if found else []
+        found = live.history.get(customer) if live else None
+        return [c for c in reversed(found or ()) if c["interaction_id"] != exclude]
+
+    def customer_for_agent(self, tenant_id: str, agent_id: str, interaction_id: str) -> str:
+        """The customer ("<kind>:<value>") of a contact offered to or handled by the agent
+        (open, or among the recent ones); "" when it is none of the agent's."""
+        live = self._tenants.get(tenant_id)
+        if live is None or not agent_id:
+            return ""
+        contact = live.contacts.get(interaction_id)
+        if contact is not None:
+            return _customer(contact) if contact.offer_agent == agent_id else ""
+        for customer, contacts in live.history.items():
+            for c in contacts:
+                if c["interaction_id"] == interaction_id:
+                    return customer if c["agent_id"] == agent_id else ""
+        return ""
 
     # ---- the fold
 
@@ -765,14 +783,23 @@ def _wrap_up_ended(
     c.done = True
 
 
+def _customer(c: Contact) -> str:
+    """Who the customer is: the first identity hint of the arrival, else its address."""
+    if c.hints:
+        kind, value = c.hints[0]
+        return f"{kind}:{value}"
+    return f"phone:{c.from_address}" if c.from_address else ""
+
+
 def _remember(live: TenantLive, c: Contact, outcome: str, code: str, resolved: bool) -> None:
-    if not c.from_address:
+    customer = _customer(c)
+    if not customer:
         return
-    found = live.history.setdefault(c.from_address, deque(maxlen=MAX_HISTORY))
+    found = live.history.setdefault(customer, deque(maxlen=MAX_HISTORY))
     found.append({
-        "interaction_id": c.id, "channel": c.channel, "queue_id": c.queue_id,
-        "arrived_ms": c.arrived_ms, "outcome": outcome, "agent_id": c.offer_agent,
-        "disposition_code": code, "resolved": resolved,
+        "interaction_id": c.id, "channel": c.channel, "entry_point_id": c.entry_point_id,
+        "queue_id": c.queue_id, "arrived_ms": c.arrived_ms, "outcome": outcome,
+        "agent_id": c.offer_agent, "disposition_code": code, "resolved": resolved,
     })
     if len(live.history) > MAX_CONTACTS:
         live.history.pop(next(iter(live.history)))

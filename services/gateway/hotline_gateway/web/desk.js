@@ -128,20 +128,15 @@ function renderContact(now) {
   }
 }
 
-function customerOf(offer) {
-  const hint = (offer.identity_hints || [])[0];
-  if (hint) return { kind: hint.kind, value: hint.value };
-  return offer.from_address ? { kind: "phone", value: offer.from_address } : null;
-}
-
 async function loadHistory(offer) {
-  const who = customerOf(offer);
+  // The customer's recent contacts on every channel: the gateway answers for the agent the
+  // contact is offered to (GET .../agents/{agent}/contacts/{interaction}/customer-contacts).
   history = { interactionId: offer.interaction_id, contacts: null };
   renderHistory();
-  if (!who) { history.contacts = []; renderHistory(); return; }
-  const query = new URLSearchParams({ kind: who.kind, value: who.value, exclude: offer.interaction_id, limit: "10" });
+  const path = `/v1/tenants/${encodeURIComponent(tenantId)}/agents/${encodeURIComponent(agentId)}`
+    + `/contacts/${encodeURIComponent(offer.interaction_id)}/customer-contacts?limit=10`;
   try {
-    const found = await api(`/v1/tenants/${encodeURIComponent(tenantId)}/customer-contacts?${query}`);
+    const found = await api(path);
     if (history.interactionId === offer.interaction_id) history.contacts = found.items || [];
   } catch (err) {
     if (history.interactionId === offer.interaction_id) history.error = err.message;

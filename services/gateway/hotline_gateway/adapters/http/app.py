@@ -19,6 +19,7 @@ from hotline_gateway.adapters.http import (
     problems,
     routes_directory,
     routes_interactions,
+    routes_live,
     session_routes,
     stream,
 )
@@ -42,6 +43,7 @@ ROUTES: tuple[Route, ...] = (
     *CORE_ROUTES,
     *routes_directory.ROUTES,
     *routes_interactions.ROUTES,
+    *routes_live.ROUTES,
 )
 
 
