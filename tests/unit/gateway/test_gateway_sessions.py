@@ -227,3 +227,13 @@ def test_delegations_verify_and_expire() -> None:
     forged = token[:-2] + ("AA" if not token.endswith("AA") else "BB")
     assert d.user_of(forged, 1_000) is None
 
+
+
+def test_sessions_end_12_hours_after_log_in_however_busy(world: Any) -> None:
+    browser, _, clock = world
+    browser.log_in("acme", "sam")
+    for _ in range(11):  # a request every hour keeps it from idling out...
+        clock[0] += 3600
+        assert browser("GET", "/v1/tenants/acme/agents").status_code == 200
+    clock[0] += 3600  # ...but not past the absolute limit
+    assert browser("GET", "/v1/tenants/acme/agents").status_code == 401
