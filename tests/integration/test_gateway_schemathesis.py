@@ -1,8 +1,9 @@
 """Schemathesis against the live OpenAPI of the gateway (a subprocess in front of a real
-router and WFM on a real broker), authenticated with a tenant credential: no 5xx, and every
-response conforms to the document (status code, content type, headers, body schema), in
-positive and negative generation, plus the checks that auth is enforced and undocumented
-methods are refused. Bounded to a few examples per operation to stay well under 2 minutes."""
+directory, router, WFM and analytics sink on a real broker and ClickHouse), authenticated
+with a tenant credential: no 5xx, and every response conforms to the document (status code,
+content type, headers, body schema), in positive and negative generation, plus the checks
+that auth is enforced and undocumented methods are refused. Bounded to a few examples per
+operation to stay well under 2 minutes."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
-from gateway_stack import GatewayStack, start, tenant
+from directory_stack import FullStack, start_full, tenant
 
 pytestmark = pytest.mark.integration
 
@@ -34,10 +36,14 @@ CHECKS = ",".join([
 
 
 @pytest.fixture(scope="module")
-def stack(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayStack]:
+def stack(
+    broker: str, clickhouse: Any, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[FullStack]:
     workdir = tmp_path_factory.mktemp("gateway-schemathesis")
     # Rate limit off: the run fires requests as fast as it can (429 is documented anyway).
-    running = start(broker, workdir, [tenant("fuzz", agents=2)], HOTLINE_RATE_LIMIT_PER_S="0")
+    running = start_full(
+        broker, clickhouse, workdir, [tenant("fuzz", agents=2)], HOTLINE_RATE_LIMIT_PER_S="0"
+    )
     try:
         yield running
     finally:
@@ -45,7 +51,7 @@ def stack(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Gat
 
 
 def test_schemathesis_finds_no_5xx_and_no_schema_violation(
-    stack: GatewayStack, tmp_path: Path
+    stack: FullStack, tmp_path: Path
 ) -> None:
     the_tenant = stack.tenants[0]
     agents = [a["id"] for a in the_tenant["agents"]]

@@ -146,7 +146,7 @@ def create_app(
             dependencies=dependencies,
             tags=[route.tag],
             responses={status: {"description": "error"} for status in route.errors},
-            max_body_size=MAX_BODY_BYTES if route.method in ("POST", "PUT") else None,
+            max_body_size=route.max_body_bytes if route.method in ("POST", "PUT") else None,
         )
     session_routes.register(app, cookie_secure=session_cookie_secure)
     stream.include(app)  # the pages' push stream (WebSocket)

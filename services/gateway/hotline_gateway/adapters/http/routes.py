@@ -77,6 +77,7 @@ class Route:
     status_code: int = 200
     etag: bool = False  # the success response carries the resource's ETag
     paginated: bool = False  # the success response may carry a Link rel="next"
+    max_body_bytes: int = 64 * 1024  # larger request bodies: 413 (POST and PUT)
 
     @property
     def agent_field(self) -> str:

@@ -416,5 +416,5 @@ ROUTES: tuple[Route, ...] = (
     Route("applyDirectoryChanges", "POST", f"{DIRECTORY}/changes", DIRECTORY_WRITE,
           apply_changes,
           "Define and remove queues, agents and entry points together, all or none",
-          ChangesOut, _WRITE, _TAG),
+          ChangesOut, _WRITE, _TAG, max_body_bytes=1024 * 1024),
 )

@@ -216,7 +216,7 @@ class ChangeIn(_In):
 
 
 class ChangesIn(_In):
-    changes: list[ChangeIn] = Field(min_length=1, max_length=1000)
+    changes: list[ChangeIn] = Field(min_length=1, max_length=500)
     dry_run: bool = Field(default=False, description="Validate and answer, change nothing")
 
 
