@@ -231,7 +231,7 @@ def cmd_staffing(args: argparse.Namespace) -> int:
                 port = port or state.clickhouse_tcp_port
                 config_path = config_path or state.config_path
         config = tenancy.load(config_path or "config/hotline.yaml")
-        service = WfmService(config, ClickHouseHistory(str(host), int(port), args.database))
+        service = WfmService(lambda: config, ClickHouseHistory(str(host), int(port), args.database))
         now = int(time.time() * 1000)
         start = int(_parse_time(args.start).timestamp() * 1000) if args.start else now
         tenants = [args.tenant] if args.tenant else list(config.tenants)

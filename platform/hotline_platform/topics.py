@@ -125,7 +125,7 @@ def audit_topic(service: str) -> Topic:
     )
 
 
-CONSUMERS = ("ingress-sip", "router", "analytics-sink", "directory", "gateway")
+CONSUMERS = ("ingress-sip", "router", "analytics-sink", "directory", "gateway", "wfm")
 # Services that may store or read tenant content, hence write an audit topic each.
 CONTENT_SERVICES = ("ingress-sip", "router", "wfm", "analytics-sink")
 EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)

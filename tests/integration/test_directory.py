@@ -8,6 +8,7 @@ makes the directory equal to a file, so the file of each test holds what it need
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -537,3 +538,60 @@ def test_analytics_reports_follow_a_tenants_kpi_contract_live(
         )
     finally:
         api.close()
+
+
+def test_wfm_staffs_a_queue_added_live(
+    directory_service: str, broker: str, tmp_path: Path
+) -> None:
+    """WFM follows the directory: a queue added after it started is staffed, with the queue's
+    own service-level target, without a restart."""
+    asyncio.run(_wfm_staffs_a_queue_added_live(directory_service, broker, tmp_path))
+
+
+async def _wfm_staffs_a_queue_added_live(
+    directory_service: str, broker: str, tmp_path: Path
+) -> None:
+    from hotline.wfm.v1 import wfm_pb2, wfm_pb2_grpc
+    from hotline_wfm.settings import WfmSettings
+    from hotline_wfm.wiring import Wfm
+
+    tid, site = f"t{uuid.uuid4().hex[:8]}", f"s{uuid.uuid4().hex[:6]}"
+    path = tmp_path / "tenancy.yaml"
+    path.write_text(yaml.safe_dump(_tenancy(tid, site)))
+    config_cmd.apply_file(directory_service, OPERATOR_TOKEN, path, say=lambda _: None)
+    port = find_free_port()
+    wfm = Wfm(WfmSettings(
+        kafka_bootstrap=broker, directory="on", instance_id=f"wfm-{tid}", grpc_port=port,
+        config_path=str(tmp_path / "no-such-file.yaml"),
+    ))
+    await wfm.start()
+    try:
+        assert set(wfm.tenancy.tenants[tid].queues) == {"sales"}
+        _stub(directory_service).Apply(
+            directory_pb2.ApplyRequest(changes=_new_queue(tid, site, "care", f"{tid}-a9")),
+            metadata=_auth(OPERATOR_TOKEN),
+        )
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = wfm_pb2_grpc.StaffingServiceStub(channel)
+            deadline = time.monotonic() + 5
+            while True:
+                try:
+                    reply = await stub.PlanStaffing(
+                        wfm_pb2.PlanRequest(
+                            tenant_id=tid, queue_ids=["care"], interval_seconds=900,
+                            demand=[wfm_pb2.IntervalDemand(
+                                queue_id="care", start_ms=1_767_225_600_000, contacts=30,
+                                aht_seconds=180,
+                            )],
+                        ),
+                        metadata=_auth(f"{tid}.secret"),
+                    )
+                    break
+                except grpc.aio.AioRpcError as exc:
+                    assert exc.code() == grpc.StatusCode.INVALID_ARGUMENT, exc
+                    assert time.monotonic() < deadline, "wfm never learnt of the new queue"
+                    await asyncio.sleep(0.05)
+        row = reply.rows[0]
+        assert row.queue_id == "care" and row.staffing.agents > 0, reply
+    finally:
+        await wfm.stop()

@@ -138,7 +138,7 @@ def test_history_counts_per_slot(history: tuple[ClickHouseHistory, int]) -> None
 
 def test_forecast_and_plan_from_clickhouse(history: tuple[ClickHouseHistory, int]) -> None:
     source, _ = history
-    service = WfmService(config(), source)
+    service = WfmService(config, source)
     result = service.plan_from_history(TENANT, [], NOW, 7, NOW, StaffingParams(shrinkage=0.25))
     fc = result.forecast
     assert fc.history_start_ms == NOW - DAYS * DAY_MS

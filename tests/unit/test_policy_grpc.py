@@ -92,13 +92,13 @@ async def _run_matrix(port: int) -> list[str]:
     ids = itertools.count()
     router = RouterService(routing_config(CONFIG), Publisher(), Clock(), lambda: f"e{next(ids)}")
     router.go_live()
-    wfm = WfmService(CONFIG, NoHistory())
+    wfm = WfmService(lambda: CONFIG, NoHistory())
 
     def register(server: grpc.aio.Server) -> None:
         router_api.register(
             server, router, CONFIG, lambda t: True, lambda t: "", resolver=resolver
         )
-        wfm_api.register(server, wfm, CONFIG, 0.3, resolver=resolver)
+        wfm_api.register(server, wfm, lambda: CONFIG, 0.3, resolver=resolver)
 
     server = await grpc_server.start(
         port, register, router_api.SERVICE_NAMES + wfm_api.SERVICE_NAMES

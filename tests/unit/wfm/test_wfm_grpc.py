@@ -49,11 +49,11 @@ class FakeHistory:
 
 
 async def _exercise(port: int) -> None:
-    service = WfmService(CONFIG, FakeHistory())
+    service = WfmService(lambda: CONFIG, FakeHistory())
     server = await grpc_server.start(
         port,
         lambda s: wfm_pb2_grpc.add_StaffingServiceServicer_to_server(
-            grpc_api.StaffingApi(service, CONFIG, 0.3, now_ms=lambda: NOW), s
+            grpc_api.StaffingApi(service, lambda: CONFIG, 0.3, now_ms=lambda: NOW), s
         ),
         grpc_api.SERVICE_NAMES,
     )

@@ -125,7 +125,7 @@ async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text:
 
 class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
     def __init__(
-        self, service: WfmService, tenancy: TenancyConfig, default_shrinkage: float,
+        self, service: WfmService, tenancy: Callable[[], TenancyConfig], default_shrinkage: float,
         now_ms: Callable[[], int] = lambda: int(time.time() * 1000),
         resolver: CallerResolver | None = None,
     ) -> None:
@@ -137,7 +137,7 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
 
     async def _guard(self, context: grpc.aio.ServicerContext, tenant_id: str, method: str) -> None:
         await authorize_call(
-            self._tenancy, context, tenant_id, rule_of(SERVICE_NAMES[0], method),
+            self._tenancy(), context, tenant_id, rule_of(SERVICE_NAMES[0], method),
             resolver=self._resolver,
         )
 
@@ -221,7 +221,8 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
 
 
 def register(
-    server: grpc.aio.Server, service: WfmService, tenancy: TenancyConfig, shrinkage: float,
+    server: grpc.aio.Server, service: WfmService, tenancy: Callable[[], TenancyConfig],
+    shrinkage: float,
     resolver: CallerResolver | None = None,
 ) -> None:
     wfm_pb2_grpc.add_StaffingServiceServicer_to_server(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from hotline_platform.tenancy import TenancyConfig
@@ -62,11 +62,11 @@ class PlanResult:
 class WfmService:
     def __init__(
         self,
-        tenancy: TenancyConfig,
+        tenancy: Callable[[], TenancyConfig],
         history: HistorySource | None,
         options: ForecastOptions | None = None,
     ) -> None:
-        self._tenancy = tenancy
+        self._tenancy = tenancy  # the current config (the live directory's, or a file's)
         self._history = history
         self._options = options or ForecastOptions()
 
@@ -77,7 +77,7 @@ class WfmService:
         return staff_interval(contacts, interval_s, aht_s, params)
 
     def queue_targets(self, tenant_id: str, queue_ids: Sequence[str] = ()) -> dict[str, Target]:
-        tenant = self._tenancy.tenants.get(tenant_id)
+        tenant = self._tenancy().tenants.get(tenant_id)
         if tenant is None:
             raise UnknownTenant(f"no tenant {tenant_id!r}")
         unknown = [q for q in queue_ids if q not in tenant.queues]
