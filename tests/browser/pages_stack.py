@@ -41,6 +41,8 @@ def tenant(prefix: str, agents: int = 3) -> dict[str, Any]:
         "id": tid,
         "name": f"{prefix.title()} Company",
         "credential": f"cred-{tid}",
+        # An abandon (after 5 s) counts against the service level (shared/KPI.md "missed").
+        "kpi": {"service_level": "missed", "short_abandon_s": 5},
         "not_ready_reasons": [{"code": "break", "label": "Break"},
                               {"code": "training", "label": "Training"}],
         "queues": [

@@ -187,6 +187,29 @@ def test_agent_desktop_shows_the_offer_and_finishes_wrap_up(
         page.context.close()
 
 
+def test_a_queue_turns_red_when_it_misses_its_target(
+    browser: Browser, stack: GatewayStack, broker: str, tenants: list[dict[str, Any]]
+) -> None:
+    t = tenants[1]  # nobody of this tenant is ready: the call waits, then the caller gives up
+    page = sign_in(browser, stack, t["id"], "sam")
+    row = page.locator(f"[data-tenant='{t['id']}'] tr[data-queue='sales']")
+    expect(row).not_to_have_class("missed")
+    ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
+    try:
+        iid = f"call-{uuid.uuid4().hex[:8]}"
+        ingress.arrive(iid, "+4930111222")
+        expect(row.locator("[data-field=waiting]")).to_have_text("1")
+        time.sleep(5.5)  # longer than the short-abandon time: a real abandon
+        ingress.abandon(iid)
+        expect(row).to_have_class("missed", timeout=FRESH_S * 1000)
+        expect(row).to_contain_text("below target")
+        expect(row.locator("[data-field=service-level]")).to_have_text("0% / 80%")
+        expect(row.locator("[data-field=abandon]")).to_have_text("100%")
+    finally:
+        ingress.close()
+        page.context.close()
+
+
 def serious(page: Page) -> list[str]:
     violations = Axe().run(page).response["violations"]
     return [f"{v['id']} ({v['impact']}): {v['help']}" for v in violations
@@ -273,7 +296,11 @@ def test_write_screenshots(browser: Browser, stack: GatewayStack, broker: str,
         iid = f"call-{uuid.uuid4().hex[:8]}"
         ingress.arrive(iid, "+351912345678")
         desk.wait_for_selector("#contact-panel[data-status='ringing']")
-        ingress.arrive(f"call-{uuid.uuid4().hex[:8]}", "+351934567890")  # waits in the queue
+        gone = f"call-{uuid.uuid4().hex[:8]}"
+        ingress.arrive(gone, "+351934567890")  # waits, and gives up: the queue turns red
+        desk.wait_for_timeout(5500)
+        ingress.abandon(gone)
+        ingress.arrive(f"call-{uuid.uuid4().hex[:8]}", "+351956789012")  # waits in the queue
         desk.wait_for_timeout(2500)
         desk.screenshot(path=str(ROOT / "docs" / "desktop.png"))
         board = sign_in(browser, stack, t["id"], "sam")

@@ -18,7 +18,7 @@ function queueRow(q, now) {
   const target = percent(q.target);
   return el("tr", { class: missed ? "missed" : "", "data-queue": q.queue_id },
     el("th", { scope: "row" }, q.queue_id,
-      missed ? el("span", { class: "flag", text: ` ${t("wallboard.below_target")}` }) : null),
+      missed ? el("span", { class: "flag", text: t("wallboard.below_target") }) : null),
     el("td", { class: "num", "data-field": "waiting", text: String(q.waiting) }),
     el("td", { class: "num", "data-field": "oldest", text: oldest }),
     ...STATES.map((s) => el("td", { class: "num", "data-field": `agents-${s}`, text: String(q.agents[s] || 0) })),
