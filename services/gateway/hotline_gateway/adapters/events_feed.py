@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from collections.abc import Callable, Sequence
 
@@ -25,6 +26,7 @@ from hotline_platform import bus, protodict, tenancy, topics
 
 log = logging.getLogger(__name__)
 
+EXIT_FEED_FAILED = 70  # EX_SOFTWARE
 TOPICS = (topics.AGENTS, topics.ROUTING_INTERACTIONS, topics.VOICE_INTERACTIONS)
 
 
@@ -124,8 +126,14 @@ class EventsFeed:
                 fact = to_fact(received.event)
                 if fact is not None:
                     self._hand_over(fact)
-        except Exception:  # the stream degrades; HTTP keeps serving
-            log.exception("the live events feed stopped")
+        except Exception:
+            # Crash-only, as every service: a wallboard silently frozen is worse than a
+            # restart, after which the board is rebuilt from the log (clients resume with a
+            # snapshot: another epoch).
+            log.critical("the live events feed failed: exiting", exc_info=True)
+            for handler in logging.getLogger().handlers:
+                handler.flush()
+            os._exit(EXIT_FEED_FAILED)
         finally:
             consumer.close()
             if self._publisher is None:

@@ -77,6 +77,7 @@ class LiveHub:
         self._now_ms = now_ms
         self._subscriptions: set[Subscription] = set()
         self.replayed = asyncio.Event()
+        self.skipped = 0  # facts the board could not fold
 
     def now_ms(self) -> int:
         return self._now_ms()
@@ -85,7 +86,16 @@ class LiveHub:
 
     def apply(self, facts: Sequence[Fact]) -> None:
         for fact in facts:
-            for change in self.board.apply(fact):
+            try:
+                changes = self.board.apply(fact)
+            except (ValueError, TypeError, KeyError, AttributeError):
+                # A fact the fold cannot use (a contract bug) is skipped, not fatal: the rest
+                # of the board stays live. The record is in the log for whoever looks.
+                self.skipped += 1
+                log.exception("live board: skipped %s of tenant %r at %d", fact.kind,
+                              fact.tenant_id, fact.at_ms)
+                continue
+            for change in changes:
                 self._publish(change)
 
     def tick(self) -> None:
