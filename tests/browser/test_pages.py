@@ -148,7 +148,8 @@ def test_agent_desktop_shows_the_offer_and_finishes_wrap_up(
     page.wait_for_selector("#state[data-state='logged_out']")
     page.get_by_role("button", name="Log in", exact=True).click()
     page.wait_for_selector("#state[data-state='not_ready']")
-    page.get_by_role("button", name="Ready", exact=True).click()
+    page.get_by_role("button", name="Ready", exact=True).focus()
+    page.keyboard.press("Enter")  # keyboard-usable: a focused button acts on Enter
     page.wait_for_selector("#state[data-state='ready']")
     ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
     try:

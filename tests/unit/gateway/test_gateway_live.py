@@ -164,3 +164,14 @@ def test_today_restarts_at_midnight_utc() -> None:
     changes = b.tick()
     support = next(c.data for c in changes if c.key == "support")
     assert support["today"]["answered"] == 0 and support["today"]["service_level"] is None
+
+
+def test_contacts_that_never_reach_an_agent_are_not_kept() -> None:
+    b, _ = board()
+    b.apply(Fact("arrived", "acme", T0, interaction_id="x1", body={"from_address": "+1"}))
+    b.apply(Fact("completed", "acme", T0 + 1000, interaction_id="x1", body={}))
+    b.apply(Fact("arrived", "acme", T0, interaction_id="x2", body={"from_address": "+1"}))
+    b.apply(Fact("self_service_finished", "acme", T0 + 1000, interaction_id="x2",
+                 body={"outcome": "contained", "intent": "balance"}))
+    assert b._tenants["acme"].contacts == {}
+    assert [c["outcome"] for c in b.recent_contacts("acme", "phone:+1")] == ["contained", "ended"]

@@ -616,6 +616,10 @@ def _self_service(
     c = b._contact(live, f.interaction_id)
     c.intent = str(f.body.get("intent") or "")
     c.self_service_ms = int(f.body.get("duration_ms") or 0)
+    if f.body.get("outcome") in ("contained", "customer_left"):  # ends in self-service
+        _remember(live, c, "contained" if f.body["outcome"] == "contained" else "ended",
+                  "", False)
+        c.done = True
     if f.body.get("language"):
         c.language = str(f.body["language"])
     if c.offer_agent:
@@ -745,6 +749,9 @@ def _completed(
         if c.offer_status in ("ringing", "connected"):
             c.offer_status = "wrap_up" if c.offer_status == "connected" else "ended"
             offers.add(c.id)
+        if not c.answered_ms:  # never reached an agent (an announcement, a lost ingress)
+            _remember(live, c, "ended", "", False)
+            c.done = True
 
 
 def _wrap_up_started(
