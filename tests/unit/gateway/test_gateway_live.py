@@ -175,3 +175,25 @@ def test_contacts_that_never_reach_an_agent_are_not_kept() -> None:
                  body={"outcome": "contained", "intent": "balance"}))
     assert b._tenants["acme"].contacts == {}
     assert [c["outcome"] for c in b.recent_contacts("acme", "phone:+1")] == ["contained", "ended"]
+
+
+def test_folding_without_changes_gives_the_same_board() -> None:
+    """The replay folds without making changes (no client yet): the same state results."""
+    boards = []
+    for emit in (True, False):
+        b, clock = board()
+        b.apply(state("a1", "ready", T0, "not_ready"), emit=emit)
+        for iid in ("i1", "i2", "i3"):
+            for fact in (
+                Fact("arrived", "acme", T0, interaction_id=iid, body={"from_address": "+9"}),
+                Fact("queued", "acme", T0 + 10, interaction_id=iid, body={"queue_id": "support"}),
+            ):
+                b.apply(fact, emit=emit)
+        b.apply(Fact("offer_accepted", "acme", T0 + 5000, interaction_id="i1",
+                     body={"agent_id": "a1"}), emit=emit)
+        b.apply(Fact("abandoned", "acme", T0 + 9000, interaction_id="i2", body={}), emit=emit)
+        boards.append(b.snapshot(Viewer("acme", wide=True)))
+        assert (b.seq > 0) is emit
+    assert boards[0] == boards[1]
+    support = next(q for q in boards[0]["queues"] if q["queue_id"] == "support")
+    assert support["waiting"] == 1 and support["today"]["answered"] == 1

@@ -85,9 +85,10 @@ class LiveHub:
     # ---- fed by the events adapter (on the loop)
 
     def apply(self, facts: Sequence[Fact]) -> None:
+        emit = self.replayed.is_set()  # while replaying the log no client is listening
         for fact in facts:
             try:
-                changes = self.board.apply(fact)
+                changes = self.board.apply(fact, emit=emit)
             except (ValueError, TypeError, KeyError, AttributeError):
                 # A fact the fold cannot use (a contract bug) is skipped, not fatal: the rest
                 # of the board stays live. The record is in the log for whoever looks.

@@ -182,6 +182,11 @@ class Contact:
 class TenantLive:
     agents: dict[str, AgentLive] = field(default_factory=dict)
     contacts: OrderedDict[str, Contact] = field(default_factory=OrderedDict)
+    # queue -> contacts waiting in it (id -> queued at): kept with Contact.waiting
+    waiting: dict[str, dict[str, int]] = field(default_factory=dict)
+    skills_version: int = 0  # bumped when an agent's skills change (log-in, log-out)
+    # (setup, skills_version) it was computed for, queue -> agents able, agent -> queues
+    eligible: tuple[object, int, dict[str, list[str]], dict[str, list[str]]] | None = None
     day: int = -1
     tallies: dict[str, Tally] = field(default_factory=dict)
     # customer address -> recent contacts (newest last), for the screen-pop when the
@@ -307,11 +312,8 @@ class LiveBoard:
     def queues_of_agent(self, tenant_id: str, agent_id: str) -> frozenset[str]:
         """The queues whose required skills the agent has (configured or logged-in skills)."""
         setup = self.setup(tenant_id)
-        live = self._tenants.get(tenant_id)
-        agent = live.agents.get(agent_id) if live else None
-        skills = self._skills(setup, agent_id, agent)
-        return frozenset(q.id for q in setup.queues.values()
-                         if satisfies(skills, q.required_skills))
+        live = self._tenants.get(tenant_id) or TenantLive()
+        return frozenset(self._eligible(setup, live)[1].get(agent_id, ()))
 
     def agent_today(self, tenant_id: str, agent_id: str) -> dict[str, Any]:
         live = self._tenants.get(tenant_id)
@@ -344,8 +346,9 @@ class LiveBoard:
 
     # ---- the fold
 
-    def apply(self, fact: Fact) -> list[Change]:
-        """Fold one fact; the numbered changes it caused (kept for catch-ups)."""
+    def apply(self, fact: Fact, emit: bool = True) -> list[Change]:
+        """Fold one fact; the numbered changes it caused (kept for catch-ups). `emit` False
+        folds only (replaying the log before any client: nobody needs the changes)."""
         tenant_id = fact.tenant_id
         if not tenant_id:
             return []
@@ -359,11 +362,14 @@ class LiveBoard:
         if handler is None:
             return []
         handler(self, live, setup, fact, agents, queues, offers)
+        if not emit:
+            self._forget_if_done(live, fact.interaction_id)
+            return []
         # An agent's state moves the "agents by state" of the queues it serves.
-        for agent_id in agents:
-            skills = self._skills(setup, agent_id, live.agents.get(agent_id))
-            queues.update(q.id for q in setup.queues.values()
-                          if satisfies(skills, q.required_skills))
+        if agents:
+            by_agent = self._eligible(setup, live)[1]
+            for agent_id in agents:
+                queues.update(by_agent.get(agent_id, ()))
         out: list[Change] = []
         for agent_id in sorted(agents):
             out.append(self._numbered(self._agent_change(tenant_id, setup, live, agent_id)))
@@ -373,10 +379,15 @@ class LiveBoard:
             contact = live.contacts.get(iid)
             if contact is not None and contact.offer_agent:
                 out.append(self._numbered(self._offer_change(tenant_id, live, contact)))
-        done = live.contacts.get(fact.interaction_id)
-        if done is not None and done.done:
-            del live.contacts[fact.interaction_id]
+        self._forget_if_done(live, fact.interaction_id)
         return out
+
+    @staticmethod
+    def _forget_if_done(live: TenantLive, interaction_id: str) -> None:
+        done = live.contacts.get(interaction_id)
+        if done is not None and done.done:
+            _set_waiting(live, done, False)
+            del live.contacts[interaction_id]
 
     def tick(self) -> list[Change]:
         """Call now and then (e.g. every second): at 00:00 UTC today's figures restart."""
@@ -421,6 +432,25 @@ class LiveBoard:
     def _agent_ids(setup: TenantSetup, live: TenantLive) -> list[str]:
         return sorted(set(setup.agents) | set(live.agents))
 
+    def _eligible(
+        self, setup: TenantSetup, live: TenantLive
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """(queue -> agents whose skills serve it, agent -> queues it serves), recomputed
+        only when the setup or an agent's skills changed."""
+        cached = live.eligible
+        if cached is not None and cached[0] is setup and cached[1] == live.skills_version:
+            return cached[2], cached[3]
+        by_queue: dict[str, list[str]] = {q: [] for q in setup.queues}
+        by_agent: dict[str, list[str]] = {}
+        for agent_id in self._agent_ids(setup, live):
+            skills = self._skills(setup, agent_id, live.agents.get(agent_id))
+            served = [q.id for q in setup.queues.values() if satisfies(skills, q.required_skills)]
+            by_agent[agent_id] = served
+            for queue_id in served:
+                by_queue[queue_id].append(agent_id)
+        live.eligible = (setup, live.skills_version, by_queue, by_agent)
+        return by_queue, by_agent
+
     def _agent_view(
         self, setup: TenantSetup, agent_id: str, agent: AgentLive | None
     ) -> dict[str, Any]:
@@ -454,18 +484,16 @@ class LiveBoard:
         self, tenant_id: str, setup: TenantSetup, live: TenantLive, queue_id: str
     ) -> Change:
         q = setup.queues.get(queue_id) or QueueSetup(queue_id)
-        waiting = [c.queued_ms for c in live.contacts.values()
-                   if c.waiting and c.queue_id == queue_id]
+        waiting = list(live.waiting.get(queue_id, {}).values())
         by_state = dict.fromkeys(STATES[1:], 0)
         sites: dict[str, int] = {}
-        for agent_id in self._agent_ids(setup, live):
+        for agent_id in self._eligible(setup, live)[0].get(queue_id, ()):
             agent = live.agents.get(agent_id)
             if agent is None or agent.state not in LOGGED_IN:
                 continue
-            if satisfies(self._skills(setup, agent_id, agent), q.required_skills):
-                by_state[agent.state] += 1
-                site = agent.site_id or (setup.agents.get(agent_id) or AgentSetup("")).site_id
-                sites[site] = sites.get(site, 0) + 1
+            by_state[agent.state] += 1
+            site = agent.site_id or (setup.agents.get(agent_id) or AgentSetup("")).site_id
+            sites[site] = sites.get(site, 0) + 1
         t = live.tallies.get(queue_id) or Tally()
         sl = service_level(t, setup.service_level)
         view = {
@@ -534,7 +562,8 @@ class LiveBoard:
         if contact is None:
             contact = live.contacts[iid] = Contact(iid)
             while len(live.contacts) > MAX_CONTACTS:
-                live.contacts.popitem(last=False)
+                _, oldest = live.contacts.popitem(last=False)
+                _set_waiting(live, oldest, False)
         return contact
 
     def _today(self, at_ms: int) -> bool:
@@ -555,6 +584,7 @@ def _logged_in(
     agent.site_id = str(f.body.get("site_id") or f.site_id or agent.site_id)
     skills = f.body.get("skills") or []
     agent.skills = tuple((str(s.get("name", "")), int(s.get("level", 0))) for s in skills) or None
+    live.skills_version += 1
     agents.add(f.agent_id)
 
 
@@ -573,8 +603,9 @@ def _state_changed(
     agent.reason_code = str(f.body.get("reason_code") or "")
     agent.interaction_id = str(f.body.get("interaction_id") or "")
     agent.since_ms = f.at_ms
-    if agent.state == "logged_out":
+    if agent.state == "logged_out" and agent.skills is not None:
         agent.skills = None
+        live.skills_version += 1
     agents.add(f.agent_id)
 
 
@@ -586,7 +617,9 @@ def _logged_out(
     if agent.state != "logged_out":
         agent.state, agent.reason_code, agent.interaction_id = "logged_out", "", ""
         agent.since_ms = f.at_ms
-    agent.skills = None
+    if agent.skills is not None:
+        agent.skills = None
+        live.skills_version += 1
     agents.add(f.agent_id)
 
 
@@ -631,16 +664,28 @@ def _queued(
     agents: set[str], queues: set[str], offers: set[str],
 ) -> None:
     c = b._contact(live, f.interaction_id)
+    _set_waiting(live, c, False)  # queued again (e.g. after a flow-out): leaves the old queue
     c.queue_id = str(f.body.get("queue_id") or "")
     c.queued_ms = f.at_ms
     c.queued_day = f.at_ms // DAY_MS
-    c.waiting = True
+    _set_waiting(live, c, True)
     if not c.channel:
         c.channel = str(f.body.get("channel") or "")
     tally = b._tally(live, c)
     if tally is not None:
         tally.queued += 1
     queues.add(c.queue_id)
+
+
+def _set_waiting(live: TenantLive, c: Contact, waiting: bool) -> None:
+    """Contact.waiting and the per-queue index of waiting contacts, together."""
+    if waiting:
+        live.waiting.setdefault(c.queue_id, {})[c.id] = c.queued_ms
+    elif c.waiting:
+        found = live.waiting.get(c.queue_id)
+        if found is not None:
+            found.pop(c.id, None)
+    c.waiting = waiting
 
 
 def _threshold_ms(setup: TenantSetup, queue_id: str) -> float:
@@ -670,7 +715,7 @@ def _accepted(
     c = b._contact(live, f.interaction_id)
     agent_id = str(f.body.get("agent_id") or c.offer_agent)
     was_waiting = c.waiting
-    c.waiting = False
+    _set_waiting(live, c, False)
     c.offer_agent = agent_id
     c.offer_status = "connected"
     c.answered_ms = f.at_ms
@@ -708,7 +753,7 @@ def _left(
     if c is None:
         return
     if c.waiting:
-        c.waiting = False
+        _set_waiting(live, c, False)
         tally = b._tally(live, c)
         wait = max(0, f.at_ms - c.queued_ms) if c.queued_ms else 0
         within = wait <= _threshold_ms(setup, c.queue_id)
@@ -744,7 +789,7 @@ def _completed(
         agents.add(agent_id)
     if c is not None:
         if c.waiting:  # ended while waiting (ingress lost): leaves the queue
-            c.waiting = False
+            _set_waiting(live, c, False)
             queues.add(c.queue_id)
         if c.offer_status in ("ringing", "connected"):
             c.offer_status = "wrap_up" if c.offer_status == "connected" else "ended"
