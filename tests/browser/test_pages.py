@@ -252,6 +252,18 @@ def test_the_users_language_comes_from_the_session(
     page.context.close()
 
 
+def test_before_sign_in_the_language_is_the_browsers(browser: Browser, stack: GatewayStack
+                                                     ) -> None:
+    context = browser.new_context(base_url=stack.base_url, locale="zh-CN")  # Accept-Language
+    page = context.new_page()
+    page.goto("/login/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    expect(page.get_by_role("button", name="登录")).to_be_visible()
+    page.get_by_label("语言").select_option("en")  # the switch
+    expect(page.get_by_role("button", name="Sign in")).to_be_visible()
+    context.close()
+
+
 def test_a_tenants_user_cannot_open_another_tenants_stream(
     browser: Browser, stack: GatewayStack, tenants: list[dict[str, Any]]
 ) -> None:
