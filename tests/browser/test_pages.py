@@ -116,6 +116,51 @@ def test_wallboard_shows_an_agent_state_change_within_2_s(
     page.context.close()
 
 
+# Keeps every WebSocket the page opens, so a test can drop one.
+KEEP_SOCKETS = """
+(() => {
+  const Original = window.WebSocket;
+  window.__sockets = [];
+  window.WebSocket = class extends Original {
+    constructor(...args) { super(...args); window.__sockets.push(this); }
+  };
+})();
+"""
+
+
+def test_the_wallboard_resumes_after_a_dropped_connection_without_losing_a_change(
+    browser: Browser, stack: GatewayStack, tenants: list[dict[str, Any]]
+) -> None:
+    t = tenants[0]
+    agent = agents(t)[3]
+    context = browser.new_context(base_url=stack.base_url)
+    context.add_init_script(KEEP_SOCKETS)
+    page = context.new_page()
+    page.goto("/login/")
+    page.locator("#tenant").fill(t["id"])
+    page.locator("#username").fill("sam")
+    page.locator("#password").fill(PASSWORD)
+    page.locator("#password").press("Enter")
+    page.wait_for_url("**/wallboard/")
+    page.wait_for_selector("#connection.status-live")
+    row = f"tr[data-agent='{agent}']"
+    page.wait_for_selector(row)
+    page.evaluate("() => window.__sockets[window.__sockets.length - 1].close()")
+    page.wait_for_selector("#connection.status-down")
+    # While the page is disconnected, the agent changes state.
+    base = f"/v1/tenants/{t['id']}/agents/{agent}"
+    with contextlib.suppress(urllib.error.HTTPError):
+        rest(stack, "POST", f"{base}/log-in", t["credential"])
+    rest(stack, "POST", f"{base}/not-ready", t["credential"], {"reason_code": "training"})
+    page.wait_for_selector("#connection.status-live")
+    page.wait_for_selector(f"{row}[data-state='not_ready']")
+    expect(page.locator(row)).to_contain_text("Training")
+    urls = page.evaluate("() => window.__sockets.map((s) => s.url)")
+    assert len(urls) == 2 and "after=" not in urls[0], urls
+    assert "after=" in urls[1] and "epoch=" in urls[1], urls  # resumed, not restarted
+    context.close()
+
+
 def offered(broker: str, tenant_id: str, iid: str, timeout: float = 10) -> Any:
     consumer = new_consumer(broker, f"browser-test-{uuid.uuid4().hex[:6]}")
     assign_from_start(consumer, [topics.ROUTING_INTERACTIONS])
@@ -294,7 +339,8 @@ def test_write_screenshots(browser: Browser, stack: GatewayStack, broker: str,
     ids = agents(t)
     for agent in ids[1:]:
         base = f"/v1/tenants/{t['id']}/agents/{agent}"
-        rest(stack, "POST", f"{base}/log-in", t["credential"])
+        with contextlib.suppress(urllib.error.HTTPError):  # 409: logged in by another test
+            rest(stack, "POST", f"{base}/log-in", t["credential"])
     rest(stack, "POST", f"/v1/tenants/{t['id']}/agents/{ids[2]}/ready", t["credential"])
     rest(stack, "POST", f"/v1/tenants/{t['id']}/agents/{ids[3]}/not-ready", t["credential"],
          {"reason_code": "training"})
