@@ -212,3 +212,40 @@ def test_cookie_needs_this_origin_and_header_credentials_work(
 def test_an_unknown_route_still_answers_problem_json(client: TestClient) -> None:
     with pytest.raises(WebSocketDisconnect):
         first(client, "/v1/nowhere/stream")
+
+
+def test_a_session_that_ends_closes_its_stream(
+    client: TestClient, identities: MatrixIdentities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline_gateway.adapters.http import stream
+
+    monkeypatch.setattr(stream, "RECHECK_EVERY_S", 0.1)
+    # A user of its own (its session ends here; the other tests' sessions stay).
+    token = identities.token(Caller("leaving", "user", frozenset({Role.SUPERVISOR})))
+    with client.websocket_connect(f"/v1/tenants/{HOME}/stream",
+                                  subprotocols=["hotline.v1", f"bearer.{token}"]) as ws:
+        assert json.loads(ws.receive_text())["type"] == "hello"
+        assert json.loads(ws.receive_text())["type"] == "snapshot"
+        identities.sessions.end(token)  # logged out elsewhere
+        message = ws.receive()
+        while message["type"] != "websocket.close":
+            message = ws.receive()
+        assert message["code"] == 4401
+
+
+def test_a_reader_too_slow_is_dropped_and_told_to_resume(
+    client: TestClient, identities: MatrixIdentities, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline_gateway.application import live
+
+    monkeypatch.setattr(live, "QUEUE_BOUND", 3)
+    token = identities.token(Caller("supervisor", "user", frozenset({Role.SUPERVISOR})))
+    with client.websocket_connect(f"/v1/tenants/{HOME}/stream",
+                                  subprotocols=["hotline.v1", f"bearer.{token}"]) as ws:
+        assert json.loads(ws.receive_text())["type"] == "hello"
+        assert json.loads(ws.receive_text())["type"] == "snapshot"
+        apply(client, *(state("acme-a1", "ready" if i % 2 else "not_ready") for i in range(10)))
+        message = ws.receive()
+        while message["type"] != "websocket.close":
+            message = ws.receive()
+        assert message["code"] == 1013 and "after" in message["reason"]
