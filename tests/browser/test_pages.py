@@ -282,6 +282,7 @@ def test_both_pages_pass_an_accessibility_audit(
         heading = {"sam": {"en": "Wallboard", "zh-CN": "监控大屏"},
                    "ana": {"en": "Agent desktop", "zh-CN": "坐席工作台"}}[user][locale]
         assert page.locator("h1").inner_text() == heading
+        expect(page.locator("#connection")).to_have_text("Live" if locale == "en" else "实时")
         page.wait_for_timeout(300)  # one render after the snapshot
         assert serious(page) == [], f"{user} in {locale}"
         page.get_by_label("Language" if locale == "en" else "语言").select_option("en")

@@ -162,6 +162,22 @@ export function el(tag, attrs = {}, ...children) {
 
 // ---------------------------------------------------------------- push stream
 
+/** The header's connection indicator: a LiveStream `status` handler; `.refresh()` shows the
+ *  last status again (after a language switch). */
+export function connectionStatus(node) {
+  let last = ["down", 0, ""];
+  const show = () => {
+    const [state, code, reason] = last;
+    node.className = state === "live" ? "status-live" : "status-down";
+    node.textContent = state === "live" ? t("common.live")
+      : code === 4403 || code === 4401 ? `${t("common.refused")}: ${reason}`
+        : t("common.reconnecting");
+  };
+  const handler = (state, code = 0, reason = "") => { last = [state, code, reason]; show(); };
+  handler.refresh = show;
+  return handler;
+}
+
 /** The gateway's WebSocket (one per page), resumed after a drop from the last sequence number
  *  seen: the server sends the changes missed, or a snapshot when they are no longer kept.
  *  `handlers`: snapshot(msg), change(msg), status("live" | "down"), clock(offsetMs). */

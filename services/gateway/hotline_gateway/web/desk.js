@@ -4,7 +4,7 @@
 // queues and figures today. State and offers arrive over the push stream; commands are the
 // REST API's (the session cookie + X-Requested-With).
 import {
-  LiveModel, LiveStream, api, chooseLocale, codeLabel, duration, el, languageSwitch,
+  LiveModel, LiveStream, api, chooseLocale, connectionStatus, codeLabel, duration, el, languageSwitch,
   loadMessages, requireSession, signOut, stateLabel, t, translate,
 } from "./common.js";
 
@@ -232,7 +232,10 @@ agentId = me.agent_id;
 await loadMessages(chooseLocale(me));
 translate();
 $("who").textContent = me.display_name;
-languageSwitch($("language"), me, () => { reasonOptions(); renderHistory(); render(); });
+const status = connectionStatus($("connection"));
+languageSwitch($("language"), me, () => {
+  status.refresh(); reasonOptions(); renderHistory(); render();
+});
 $("signout").addEventListener("click", signOut);
 $("log-in").addEventListener("click", () => command("log-in"));
 $("ready").addEventListener("click", () => command("ready"));
@@ -249,16 +252,11 @@ $("wrap-up").addEventListener("submit", (event) => {
 if (!agentId) {
   $("command-error").textContent = t("desk.not_an_agent");
 }
-const connection = $("connection");
 const stream = new LiveStream(`/v1/tenants/${encodeURIComponent(tenantId)}/stream`, {
   snapshot: (msg) => { model.load(msg); reasonOptions(); later(); },
   change: (msg) => { model.apply(msg); later(); },
   clock: (offset) => { model.clockOffset = offset; },
-  status: (state, code, reason) => {
-    connection.className = state === "live" ? "status-live" : "status-down";
-    connection.textContent = state === "live" ? t("common.live")
-      : code === 4403 || code === 4401 ? `${t("common.refused")}: ${reason}` : t("common.reconnecting");
-  },
+  status,
 });
 stream.start();
 setInterval(later, 1000);

@@ -3,7 +3,7 @@
 // abandonment rate, ASA; red when the target is missed), its sites (agents by state) and each
 // agent's state and time in it. Fed by the gateway's push stream (one WebSocket).
 import {
-  LiveModel, LiveStream, chooseLocale, codeLabel, duration, el, languageSwitch, loadMessages, percent,
+  LiveModel, LiveStream, chooseLocale, connectionStatus, codeLabel, duration, el, languageSwitch, loadMessages, percent,
   requireSession, seconds, signOut, stateLabel, t, translate,
 } from "./common.js";
 
@@ -105,20 +105,16 @@ const me = await requireSession();
 await loadMessages(chooseLocale(me));
 translate();
 document.getElementById("who").textContent = me.display_name;
-languageSwitch(document.getElementById("language"), me, render);
+const status = connectionStatus(document.getElementById("connection"));
+languageSwitch(document.getElementById("language"), me, () => { status.refresh(); render(); });
 document.getElementById("signout").addEventListener("click", signOut);
-const connection = document.getElementById("connection");
 const path = me.all_tenants || me.tenants.length > 1 ? "/v1/stream"
   : `/v1/tenants/${encodeURIComponent(me.tenants[0] || me.tenant_id)}/stream`;
 const stream = new LiveStream(path, {
   snapshot: (msg) => { model.load(msg); later(); },
   change: (msg) => { model.apply(msg); later(); },
   clock: (offset) => { model.clockOffset = offset; },
-  status: (state, code, reason) => {
-    connection.className = state === "live" ? "status-live" : "status-down";
-    connection.textContent = state === "live" ? t("common.live")
-      : code === 4403 || code === 4401 ? `${t("common.refused")}: ${reason}` : t("common.reconnecting");
-  },
+  status,
 });
 stream.start();
 setInterval(later, 1000); // times in state and oldest waits move every second
