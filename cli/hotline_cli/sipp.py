@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import shutil
 import signal
+import socket
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,29 @@ def _rate_args(calls_per_s: float) -> list[str]:
     return ["-r", str(max(1, round(calls_per_s * 100))), "-rp", "100000"]
 
 
+def free_media_port() -> int:
+    """An even UDP port with the next two free too: sipp's RTP (audio, and video at +2). Its
+    default (6000 and up) collides when two demos or tests run side by side."""
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1] & ~1
+        if port + 3 > 65535:
+            continue
+        sockets = []
+        try:
+            for candidate in (port, port + 1, port + 2, port + 3):
+                sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                sockets.append(sock)
+                sock.bind(("127.0.0.1", candidate))
+            return port
+        except OSError:
+            continue
+        finally:
+            for sock in sockets:
+                sock.close()
+
+
 def caller_command(
     workdir: Path,
     name: str,
@@ -122,6 +146,8 @@ def caller_command(
             "127.0.0.1",
             "-p",
             "0",
+            "-mp",
+            str(free_media_port()),
             *_rate_args(calls_per_s),
             "-m",
             str(count),
