@@ -113,9 +113,11 @@ function renderContact(now) {
   if (wrapping && form.hidden) {
     const queue = tenant()?.queue.get(offer.queue_id);
     const codes = queue?.wrap_up_codes || [];
-    $("disposition").replaceChildren(
-      el("option", { value: "", text: t("desk.no_disposition") }),
-      ...codes.map((c) => el("option", { value: c.code, text: codeLabel("disposition", c.code, codes) })));
+    // The queue's codes, one to choose; a queue with none: "other" (a disposition needs a code).
+    $("disposition").replaceChildren(...(codes.length
+      ? [el("option", { value: "", text: t("desk.choose_disposition") }),
+        ...codes.map((c) => el("option", { value: c.code, text: codeLabel("disposition", c.code, codes) }))]
+      : [el("option", { value: "other", text: t("desk.code_other") })]));
     $("resolved").checked = false;
     form.dataset.interaction = offer.interaction_id;
     form.hidden = false;
@@ -244,6 +246,11 @@ $("log-out").addEventListener("click", () => command("log-out", { reason: "" }))
 $("wrap-up").addEventListener("submit", (event) => {
   event.preventDefault();
   const code = $("disposition").value;
+  if (!code) {
+    $("command-error").textContent = t("desk.disposition_needed");
+    $("disposition").focus();
+    return;
+  }
   command("finish-wrap-up", {
     interaction_id: $("wrap-up").dataset.interaction,
     disposition: { code, resolved: $("resolved").checked, notes_ref: "" },
