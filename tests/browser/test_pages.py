@@ -332,6 +332,30 @@ def test_an_operator_sees_every_tenant_on_one_wallboard(
     page.context.close()
 
 
+def test_the_wallboard_comes_back_after_the_gateway_restarts(
+    browser: Browser, stack: GatewayStack, tenants: list[dict[str, Any]]
+) -> None:
+    """A restarted gateway rebuilds its board from the log (another epoch): the page
+    reconnects by itself, with its session (kept on the sessions topic), and gets a
+    snapshot that holds what changed while the gateway was down."""
+    t = tenants[1]
+    agent = agents(t)[0]
+    page = sign_in(browser, stack, t["id"], "sam")
+    row = f"tr[data-agent='{agent}']"
+    page.wait_for_selector(row)
+    stack.procs["gateway"].stop()
+    page.wait_for_selector("#connection.status-down")
+    base = f"/v1/tenants/{t['id']}/agents/{agent}"
+    stack.restart("gateway")
+    with contextlib.suppress(urllib.error.HTTPError):  # 409: logged in already
+        rest(stack, "POST", f"{base}/log-in", t["credential"])
+    rest(stack, "POST", f"{base}/not-ready", t["credential"], {"reason_code": "training"})
+    page.wait_for_selector("#connection.status-live", timeout=20_000)
+    page.wait_for_selector(f"{row}[data-state='not_ready']")
+    expect(page.locator(row)).to_contain_text("Training")
+    page.context.close()
+
+
 @pytest.mark.skipif(not os.environ.get("HOTLINE_WRITE_SCREENSHOTS"),
                     reason="set HOTLINE_WRITE_SCREENSHOTS=1 to write docs/*.png")
 def test_write_screenshots(browser: Browser, stack: GatewayStack, broker: str,
