@@ -20,7 +20,7 @@ demo: install
 	$(VENV)/bin/hotline demo $(DEMO_ARGS)
 
 test: install lint
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q -m "not chaos" tests
 
 unit: install
 	$(PY) -m pytest -q tests/unit
@@ -32,7 +32,9 @@ system: install
 	$(PY) -m pytest -q tests/system
 
 # Every fault of the demo (SIGKILL of ingress-sip, broker, ClickHouse, analytics sink, router)
-# with longer runs than `make test` uses (90 s of calls each, about 15 minutes in all).
+# with longer runs than `make test` uses (90 s of calls each, about 15 minutes in all); the
+# broker case runs only here (marker `chaos`: the embedded broker can lose an acknowledged
+# record when SIGKILLed, services/ingress-sip/README.md, Limits).
 chaos: install
 	HOTLINE_CHAOS_DURATION=$${HOTLINE_CHAOS_DURATION:-90} $(PY) -m pytest -q tests/system/test_demo.py
 
