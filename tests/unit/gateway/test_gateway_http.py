@@ -320,6 +320,21 @@ def test_staffing_refuses_absurd_loads_and_missing_inputs(world: World) -> None:
     assert world.wfm.questions == []
 
 
+@pytest.mark.parametrize(
+    "query",
+    ["aht=5e-324", "aht=0.5", "aht=1e300", "aht=180&threshold_s=1e-300",
+     "aht=180&patience_s=5e-324", "aht=180&max_asa_s=1e-300", "aht=inf", "aht=nan"],
+)
+def test_staffing_schema_bounds_keep_wfm_inputs_computable(world: World, query: str) -> None:
+    # schemathesis sent aht=5e-324 and WFM failed with "math domain error" (a 502): times
+    # below 1 s or above their bound are refused here, before WFM is asked.
+    name = query.rsplit("&", 1)[-1].split("=")[0]
+    problem = assert_problem(world.get(f"/v1/tenants/acme/staffing?calls=10&{query}"), 422,
+                             "invalid-request")
+    assert [i["location"] for i in problem["errors"]] == [f"query.{name}"]
+    assert world.wfm.questions == []
+
+
 def test_health_needs_no_credential(world: World) -> None:
     response = world.client.get("/healthz")
     assert response.json() == {"status": "ok"} and response.headers["x-request-id"]

@@ -237,3 +237,24 @@ def test_sessions_end_12_hours_after_log_in_however_busy(world: Any) -> None:
         assert browser("GET", "/v1/tenants/acme/agents").status_code == 200
     clock[0] += 3600  # ...but not past the absolute limit
     assert browser("GET", "/v1/tenants/acme/agents").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type"),
+    [(b"\x80abc", "application/json"), (b'{"tenant": "\xff"}', "application/json"),
+     (b"\xff\xfe\x00garbage", "application/json"), (b"tenant=acme", "text/plain"),
+     (b"{not json", "application/json"), (b"", "application/json")],
+)
+def test_a_body_that_is_not_json_gets_a_documented_problem(
+    world: Any, content: bytes, content_type: str
+) -> None:
+    # schemathesis sent a non-JSON body: the 400 it got was not in the OpenAPI document.
+    browser, _, _ = world
+    reply = browser("POST", "/v1/session", content=content,
+                    headers={**XRW, "Content-Type": content_type})
+    assert reply.status_code in (400, 422), reply.text
+    assert reply.headers["content-type"] == "application/problem+json"
+    assert "set-cookie" not in reply.headers
+    document = browser("GET", "/v1/openapi.json").json()
+    documented = document["paths"]["/v1/session"]["post"]["responses"]
+    assert str(reply.status_code) in documented, (reply.status_code, sorted(documented))

@@ -91,6 +91,25 @@ async def _exercise(port: int) -> None:
                 await stub.ComputeStaffing(bad, metadata=acme)
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
             assert "negative" in (err.value.details() or "")
+            # The schemathesis case: an AHT of the smallest double once failed inside `math`
+            # ("math domain error", a 502 at the gateway); now it is a precise refusal.
+            for tiny in (
+                wfm_pb2.StaffingRequest(
+                    tenant_id="acme", contacts=1e-10, interval_seconds=900, aht_seconds=5e-324,
+                    params=wfm_pb2.StaffingParams(patience_seconds=60),
+                ),
+                wfm_pb2.StaffingRequest(
+                    tenant_id="acme", contacts=3, interval_seconds=900, aht_seconds=180,
+                    params=wfm_pb2.StaffingParams(
+                        target=wfm_pb2.Target(service_level=0.8, threshold_seconds=5e-324),
+                        patience_seconds=60,
+                    ),
+                ),
+            ):
+                with pytest.raises(grpc.aio.AioRpcError) as err:
+                    await stub.ComputeStaffing(tiny, metadata=acme)
+                assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+                assert "must be between 0.001 s and" in (err.value.details() or "")
 
             plan = await stub.PlanStaffing(
                 wfm_pb2.PlanRequest(tenant_id="acme", days=1, start_ms=NOW), metadata=acme

@@ -24,7 +24,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from hotline_wfm.domain.erlang import InvalidInput, check_finite, check_fraction
+from hotline_wfm.domain.erlang import (
+    InvalidInput,
+    check_erlangs,
+    check_finite,
+    check_fraction,
+    check_seconds,
+)
 
 
 def chat_agents(slots: int, concurrency: int) -> int:
@@ -39,9 +45,9 @@ def email_workload(
 ) -> list[float]:
     """Busy agents (erlangs) needed per interval when each interval's emails are worked evenly
     over the next `response_s` seconds (at least the interval itself)."""
-    interval_s = check_finite("interval length (seconds)", interval_s, positive=True)
-    aht_s = check_finite("AHT (seconds)", aht_s, positive=True)
-    response_s = check_finite("response target (seconds)", response_s, positive=True)
+    interval_s = check_seconds("interval length (seconds)", interval_s)
+    aht_s = check_seconds("AHT (seconds)", aht_s)
+    response_s = check_seconds("response target (seconds)", response_s)
     window = max(response_s, interval_s)
     out = [0.0] * len(volumes)
     for i, volume in enumerate(volumes):
@@ -61,4 +67,4 @@ def email_agents(workload_erlangs: float, max_occupancy: float) -> int:
     occupancy = check_fraction("max occupancy", max_occupancy)
     if occupancy == 0:
         raise InvalidInput("max occupancy must be greater than 0")
-    return math.ceil(workload_erlangs / occupancy - 1e-9)
+    return math.ceil(check_erlangs(workload_erlangs / occupancy) - 1e-9)

@@ -26,6 +26,17 @@ from dataclasses import dataclass
 # wrong unit (milliseconds for seconds) fails quickly with a clear message.
 MAX_AGENTS = 100_000
 
+# Durations (AHT, interval, patience, thresholds) the formulas are computed for. Outside this
+# range the ratios they divide underflow or overflow a double (an AHT of 5e-324 s makes the
+# service rate infinite), so they are refused with a precise message instead of returning
+# nonsense or failing inside `math`. 1 ms to a year covers every real contact centre figure.
+MIN_SECONDS = 0.001
+MAX_SECONDS = 366 * 86_400.0
+# Mean patience may be far longer: a patience of centuries is how Erlang A meets Erlang C.
+MAX_PATIENCE_S = 1e10
+# Offered load that cannot be staffed under MAX_AGENTS whatever the target.
+MAX_ERLANGS = float(MAX_AGENTS)
+
 
 class InvalidInput(ValueError):
     """An input a staffing calculation cannot use (negative volume, zero AHT, target > 100%)."""
@@ -55,6 +66,35 @@ def check_finite(name: str, value: float, *, positive: bool = False) -> float:
     if number < 0:
         raise InvalidInput(f"{name} must not be negative, got {value!r}")
     return number
+
+
+def check_seconds(
+    name: str, value: float, *, allow_zero: bool = False, maximum: float = MAX_SECONDS
+) -> float:
+    """A duration in seconds within [MIN_SECONDS, maximum] (or exactly 0 if allowed)."""
+    number = check_finite(name, value, positive=not allow_zero)
+    if allow_zero and number == 0:
+        return 0.0
+    if not MIN_SECONDS <= number <= maximum:
+        raise InvalidInput(
+            f"{name} must be between {MIN_SECONDS:g} s and {maximum:.0f} s, got {value!r}"
+        )
+    return number
+
+
+def check_patience(value: float) -> float:
+    return check_seconds("mean patience (seconds)", value, maximum=MAX_PATIENCE_S)
+
+
+def check_erlangs(erlangs: float) -> float:
+    """Offered load: finite, not negative, and staffable under MAX_AGENTS."""
+    erlangs = check_finite("traffic (erlangs)", erlangs)
+    if erlangs >= MAX_ERLANGS:
+        raise InvalidInput(
+            f"{erlangs:.1f} erlangs need more than {MAX_AGENTS} agents: check units "
+            "(volume per interval, AHT and interval in seconds)"
+        )
+    return erlangs
 
 
 def check_fraction(name: str, value: float, *, allow_one: bool = True) -> float:
@@ -107,9 +147,9 @@ class Target:
     def __post_init__(self) -> None:
         if self.service_level is not None:
             check_fraction("service level target", self.service_level)
-        check_finite("service level threshold (seconds)", self.threshold_s)
+        check_seconds("service level threshold (seconds)", self.threshold_s, allow_zero=True)
         if self.asa_s is not None:
-            check_finite("ASA target (seconds)", self.asa_s)
+            check_seconds("ASA target (seconds)", self.asa_s, allow_zero=True)
         if self.max_occupancy is not None:
             check_fraction("max occupancy", self.max_occupancy)
             if self.max_occupancy == 0:
@@ -130,7 +170,9 @@ class Target:
             level = level / 100
         if level > 1 or level < 0:
             raise InvalidInput(f"target {text!r}: service level above 100% or negative")
-        return cls(service_level=level, threshold_s=check_finite("threshold", threshold))
+        return cls(
+            service_level=level, threshold_s=check_seconds("threshold", threshold, allow_zero=True)
+        )
 
 
 @dataclass(frozen=True)
@@ -148,10 +190,10 @@ class ErlangC:
 def traffic(contacts: float, interval_s: float, aht_s: float) -> tuple[float, float]:
     """(arrival rate per second, erlangs) from a volume per interval; validates inputs."""
     contacts = check_finite("volume (contacts per interval)", contacts)
-    interval_s = check_finite("interval length (seconds)", interval_s, positive=True)
-    aht_s = check_finite("AHT (seconds)", aht_s, positive=True)
+    interval_s = check_seconds("interval length (seconds)", interval_s)
+    aht_s = check_seconds("AHT (seconds)", aht_s)
     rate = contacts / interval_s
-    return rate, rate * aht_s
+    return rate, check_erlangs(rate * aht_s)
 
 
 def _figures(agents: int, erlangs: float, aht_s: float, threshold_s: float, b: float) -> ErlangC:
@@ -169,8 +211,9 @@ def _figures(agents: int, erlangs: float, aht_s: float, threshold_s: float, b: f
 
 def erlang_c_figures(agents: int, erlangs: float, aht_s: float, threshold_s: float) -> ErlangC:
     """All Erlang C figures; raises Unstable when agents ≤ erlangs."""
-    erlangs = check_finite("traffic (erlangs)", erlangs)
-    aht_s = check_finite("AHT (seconds)", aht_s, positive=True)
+    erlangs = check_erlangs(erlangs)
+    aht_s = check_seconds("AHT (seconds)", aht_s)
+    threshold_s = check_seconds("service level threshold (seconds)", threshold_s, allow_zero=True)
     if agents <= erlangs:
         raise Unstable(agents, erlangs)
     return _figures(agents, erlangs, aht_s, threshold_s, erlang_b(agents, erlangs))
@@ -190,8 +233,8 @@ def required_agents(erlangs: float, aht_s: float, target: Target) -> ErlangC:
     One pass of the Erlang B recursion: B(k) is carried from k to k+1 while testing each k
     above A, so the search costs O(N) in total. No traffic needs no agents (all zeros).
     """
-    erlangs = check_finite("traffic (erlangs)", erlangs)
-    aht_s = check_finite("AHT (seconds)", aht_s, positive=True)
+    erlangs = check_erlangs(erlangs)
+    aht_s = check_seconds("AHT (seconds)", aht_s)
     if erlangs == 0:
         return ErlangC(0, 0.0, 0.0, 1.0, 0.0, 0.0)
     b = 1.0

@@ -32,7 +32,10 @@ from hotline_wfm.domain.erlang import (
     MAX_AGENTS,
     InvalidInput,
     Target,
+    check_erlangs,
     check_finite,
+    check_patience,
+    check_seconds,
     erlang_b,
 )
 
@@ -76,6 +79,8 @@ def _queue_terms(rate: float, n_mu: float, theta: float) -> list[float]:
     log_max = 0.0
     for i in range(1, _MAX_TERMS):
         ratio = rate / (n_mu + i * theta)
+        if ratio == 0:  # underflow: this term and every later one are nothing
+            return logs
         log_w += math.log(ratio)
         logs.append(log_w)
         log_max = max(log_max, log_w)
@@ -90,12 +95,14 @@ def erlang_a_figures(
 ) -> ErlangA:
     """All Erlang A figures for `agents` ≥ 1 agents."""
     rate = check_finite("arrival rate", rate_per_s)
-    aht_s = check_finite("AHT (seconds)", aht_s, positive=True)
-    patience_s = check_finite("mean patience (seconds)", patience_s, positive=True)
-    threshold_s = check_finite("service level threshold (seconds)", threshold_s)
-    if agents < 1:
-        raise InvalidInput(f"Erlang A needs at least 1 agent, got {agents}")
-    erlangs = rate * aht_s
+    aht_s = check_seconds("AHT (seconds)", aht_s)
+    patience_s = check_patience(patience_s)
+    threshold_s = check_seconds("service level threshold (seconds)", threshold_s, allow_zero=True)
+    if not 1 <= agents <= MAX_AGENTS:
+        raise InvalidInput(
+            f"Erlang A needs at least 1 agent and at most {MAX_AGENTS}, got {agents}"
+        )
+    erlangs = check_erlangs(rate * aht_s)
     if rate == 0:
         return ErlangA(agents, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0)
     mu = 1.0 / aht_s
@@ -115,7 +122,6 @@ def erlang_a_figures(
     p_wait = math.exp(log_tail - log_total)
 
     # Per j: p_j = P(arrival finds j waiting), Q_j = P(answered | j), E[W | answered, j].
-    x = math.exp(-theta * threshold_s)
     c = (n_mu + theta) / theta
     p_answered_waiting = 0.0  # Σ p_j Q_j
     wait_answered = 0.0  # Σ p_j Q_j E[W_j]
@@ -134,7 +140,8 @@ def erlang_a_figures(
     # the coefficient kept in log space (x^c underflows and (c)_k/k! overflows for large N).
     within = 0.0
     if threshold_s > 0:
-        log_1mx = math.log1p(-x)
+        # log(1 − x) without rounding x = e^{−θT} to 1 when θT is tiny
+        log_1mx = math.log(-math.expm1(-theta * threshold_s))
         log_coeff = -c * theta * threshold_s  # log x^c (x may underflow)
         suffix = p_answered_waiting
         below = 0.0
@@ -184,10 +191,11 @@ def required_agents_a(
     then bisects: O(log N) evaluations of O(queue terms) each.
     """
     rate = check_finite("arrival rate", rate_per_s)
-    aht_s = check_finite("AHT (seconds)", aht_s, positive=True)
+    aht_s = check_seconds("AHT (seconds)", aht_s)
+    patience_s = check_patience(patience_s)
+    erlangs = check_erlangs(rate * aht_s)
     if rate == 0:
         return ErlangA(0, 0.0, 0.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0)
-    erlangs = rate * aht_s
 
     def evaluate(n: int) -> ErlangA | None:
         figures = erlang_a_figures(n, rate, aht_s, patience_s, target.threshold_s)

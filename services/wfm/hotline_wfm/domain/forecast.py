@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from hotline_wfm.domain.erlang import InvalidInput, check_finite
+from hotline_wfm.domain.erlang import InvalidInput, check_seconds
 from hotline_wfm.domain.plan import IntervalDemand
 
 SLOT_MS = 900_000
@@ -109,7 +109,7 @@ def fit(
     """A model per queue of `queue_ids` and of every queue seen in the history."""
     if not 0 < alpha <= 1:
         raise InvalidInput(f"smoothing factor must be in (0, 1], got {alpha}")
-    check_finite("default AHT (seconds)", default_aht_s, positive=True)
+    check_seconds("default AHT (seconds)", default_aht_s)
     counts: dict[str, dict[int, float]] = {}
     handle: dict[str, dict[int, list[int]]] = {}
     for o in history.observations:

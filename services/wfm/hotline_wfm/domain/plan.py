@@ -17,8 +17,9 @@ from hotline_wfm.domain import channels
 from hotline_wfm.domain.erlang import (
     InvalidInput,
     Target,
-    check_finite,
     check_fraction,
+    check_patience,
+    check_seconds,
     required_agents,
     traffic,
     with_shrinkage,
@@ -49,10 +50,10 @@ class StaffingParams:
     def __post_init__(self) -> None:
         check_fraction("shrinkage", self.shrinkage, allow_one=False)
         if self.patience_s is not None:
-            check_finite("mean patience (seconds)", self.patience_s, positive=True)
+            check_patience(self.patience_s)
         if self.concurrency < 1:
             raise InvalidInput(f"chat concurrency must be at least 1, got {self.concurrency}")
-        check_finite("email response target (seconds)", self.response_s, positive=True)
+        check_seconds("email response target (seconds)", self.response_s)
         check_fraction("email occupancy", self.email_occupancy)
         if not isinstance(self.channel, Channel):
             raise InvalidInput(f"unknown channel {self.channel!r}")
@@ -219,7 +220,7 @@ def build_plan(
     Identical inputs (same volume, AHT and target) are computed once: real plans repeat them
     (quiet nights, integer volumes), and each computation is independent.
     """
-    interval_s = check_finite("interval length (seconds)", interval_s, positive=True)
+    interval_s = check_seconds("interval length (seconds)", interval_s)
     items = sorted(demand, key=lambda d: (d.queue_id, d.start_ms))
     rows: list[PlanRow] = []
     cache: dict[tuple[float, float, Target], IntervalStaffing] = {}

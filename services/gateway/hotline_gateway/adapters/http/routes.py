@@ -206,22 +206,24 @@ async def queue_stats(
 
 async def staffing(
     use: UseDep,
+    # Bounds: every value the schema accepts is one WFM can compute (1 s to 24 h for times;
+    # WFM itself refuses anything outside 1 ms to 366 days with INVALID_ARGUMENT, a 422 here).
     calls: Annotated[float, Query(ge=0, le=1_000_000, description="Contacts in the interval")],
-    aht: Annotated[float, Query(gt=0, le=86_400, description="Average handling time, s")],
+    aht: Annotated[float, Query(ge=1, le=86_400, description="Average handling time, s")],
     interval_s: Annotated[float, Query(ge=60, le=86_400, description="Interval length, s")] = 900,
     service_level: Annotated[
         float, Query(gt=0, lt=1, description="Target fraction answered within threshold_s")
     ] = 0.8,
-    threshold_s: Annotated[float, Query(gt=0, le=3_600, description="Service-level T, s")] = 20,
+    threshold_s: Annotated[float, Query(ge=1, le=3_600, description="Service-level T, s")] = 20,
     shrinkage: Annotated[
         float | None, Query(ge=0, lt=1, description="Default: WFM's (0.3)")
     ] = None,
     patience_s: Annotated[
         float | None,
-        Query(gt=0, le=86_400, description="Mean caller patience, s: set for Erlang A"),
+        Query(ge=1, le=86_400, description="Mean caller patience, s: set for Erlang A"),
     ] = None,
     max_occupancy: Annotated[float | None, Query(gt=0, le=1)] = None,
-    max_asa_s: Annotated[float | None, Query(gt=0, le=86_400)] = None,
+    max_asa_s: Annotated[float | None, Query(ge=1, le=86_400)] = None,
 ) -> StaffingOut:
     question = StaffingQuestion(
         contacts=calls, aht_s=aht, interval_s=interval_s, service_level=service_level,

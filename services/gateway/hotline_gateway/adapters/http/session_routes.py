@@ -171,8 +171,9 @@ async def log_out(request: Request, csrf: CsrfHeader = None) -> Response:
 
 
 # (method, path) -> (error statuses as problem+json, authenticated): for the OpenAPI document.
+# POST's 400: a body FastAPI cannot even parse (as for every other route with a body).
 OPERATIONS: dict[tuple[str, str], tuple[tuple[int, ...], bool]] = {
-    ("POST", SESSION_PATH): ((401, 403, 422, 429), False),
+    ("POST", SESSION_PATH): ((400, 401, 403, 422, 429), False),
     ("GET", SESSION_PATH): ((401, 422, 429), True),
     ("DELETE", SESSION_PATH): ((403, 422), False),
 }
