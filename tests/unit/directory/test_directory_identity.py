@@ -208,3 +208,28 @@ def test_who_may_define_users_and_keys() -> None:
     assert "user/acme/nina" in listed and "site/lisbon" in listed
     assert not any(k.startswith("user/_operator/") for k in listed)
     assert config.user("acme", "nina") is None  # configs are values: the old one is unchanged
+
+
+def test_a_user_written_back_without_its_hash_keeps_its_password() -> None:
+    # Only the operator sees password hashes: a tenant admin (the gateway's PUT
+    # /users/{id}) reads a user with the hash blank, and writing that back must not remove
+    # the password. The operator's empty hash still means "no password".
+    writer = DirectoryWriter(_Facts(), producer="directory/test")
+    writer.replayed(loaded().events.values())
+    writer.apply(Caller("acme"), [user()])
+    admin = identity.Principal.of_user(identity.User(
+        "ada", "acme", frozenset({identity.Role.TENANT_ADMIN})))
+    [shown] = [e for e in writer.list(Caller(principal=admin), "acme")
+               if e.key == "user/acme/nina"]
+    assert shown.definition.user_defined.password_hash  # the writer's view; the API blanks it
+    writer.apply(Caller(principal=admin), [user(locale="zh-CN", password_hash="")])
+    kept = writer.config().user("acme", "nina")
+    assert kept is not None and kept.locale == "zh-CN"
+    assert identity.verify_password(kept.password_hash, PASSWORD)
+    other = identity.hash_password("another long password")
+    writer.apply(Caller(principal=admin), [user(password_hash=other)])
+    changed = writer.config().user("acme", "nina")
+    assert changed is not None and changed.password_hash == other
+    writer.apply(Caller(), [user(password_hash="")])
+    cleared = writer.config().user("acme", "nina")
+    assert cleared is not None and cleared.password_hash == ""

@@ -75,7 +75,10 @@ class DirectoryWriter:
     ) -> ApplyResult:
         """Raises NotAllowed, directory.Refused or directory.VersionConflict."""
         scopes = []
-        changes = [_with_issuer(change, caller.actor) for change in changes]
+        changes = [
+            self._keeping_password(caller, _with_issuer(change, caller.actor))
+            for change in changes
+        ]
         for change in changes:
             _, body = directory.change_body(change)
             kind = directory.kind_of(directory.key_of(body))
@@ -104,6 +107,25 @@ class DirectoryWriter:
             self._config = self.view.config()
             self.published += len(events)
             return ApplyResult(events, warnings, applied=True)
+
+    def _keeping_password(self, caller: Caller, change: Change) -> Change:
+        """Only the operator sees password hashes (others get them blank), so a definition of
+        an existing user without a hash from anyone else keeps the current hash: reading a
+        user and writing it back must not remove its password (`disabled` stops log-in)."""
+        if caller.is_operator or change.WhichOneof("change") != "define_user":
+            return change
+        if change.define_user.password_hash:
+            return change
+        with self._lock:
+            current = self.view.events.get(directory.key_of(change.define_user))
+        if current is None or current.WhichOneof("event") != "user_defined":
+            return change
+        if not current.user_defined.password_hash:
+            return change
+        filled = Change()
+        filled.CopyFrom(change)
+        filled.define_user.password_hash = current.user_defined.password_hash
+        return filled
 
     def get(self, caller: Caller, key: str) -> EntityView:
         with self._lock:
