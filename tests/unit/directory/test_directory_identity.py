@@ -233,3 +233,21 @@ def test_a_user_written_back_without_its_hash_keeps_its_password() -> None:
     writer.apply(Caller(), [user(password_hash="")])
     cleared = writer.config().user("acme", "nina")
     assert cleared is not None and cleared.password_hash == ""
+
+
+def test_a_user_or_key_cannot_issue_a_key_wider_than_itself() -> None:
+    writer = DirectoryWriter(_Facts(), producer="directory/test")
+    writer.replayed(loaded().events.values())
+    admin = identity.Principal.of_user(identity.User(
+        "ada", "acme", frozenset({identity.Role.TENANT_ADMIN})))
+    wide, _ = api_key(scopes=("queue.stats.read", "tenant.write"))  # tenant.write: operator's
+    with pytest.raises(NotAllowed, match="scope\\(s\\) it lacks: tenant.write"):
+        writer.apply(Caller(principal=admin), [wide])
+    narrow, _ = api_key(scopes=("queue.stats.read", "identity.write"))
+    writer.apply(Caller(principal=admin), [narrow])
+    # A key holding identity.write only may issue keys, but none wider than itself.
+    key = identity.Principal.of_api_key(identity.ApiKey(
+        "k0000000000c", "acme", frozenset({"identity.write"}), "x"))
+    with pytest.raises(NotAllowed, match="lacks: queue.stats.read"):
+        writer.apply(Caller(principal=key), [api_key(scopes=("queue.stats.read",))[0]])
+    writer.apply(Caller("acme"), [wide])  # the operator-issued tenant credential: unchanged

@@ -18,7 +18,7 @@ from hotline.directory.v1.directory_pb2 import Change
 from hotline.directory.v1.events_pb2 import DirectoryEvent
 from hotline_directory.application.ports import FactPublisher
 from hotline_directory.domain.access import Caller, may_read, refusals
-from hotline_platform import directory, tenancy
+from hotline_platform import directory, policy, tenancy
 
 
 class NotAllowed(Exception):
@@ -84,7 +84,7 @@ class DirectoryWriter:
             kind = directory.kind_of(directory.key_of(body))
             permission = "identity.write" if kind in ("user", "api_key") else "directory.write"
             scopes.append((directory.required_scope(self.view, change), _what(body), permission))
-        denied = refusals(caller, scopes)
+        denied = refusals(caller, scopes) + _widening(caller, changes)
         if denied:
             raise NotAllowed("; ".join(denied))
         with self._lock:
@@ -165,6 +165,23 @@ def _visible(caller: Caller, key: str, scope: str) -> bool:
     if scope == directory.OPERATOR and not caller.is_operator and directory.kind_of(key) != "site":
         return False
     return may_read(caller, scope)
+
+
+def _widening(caller: Caller, changes: Iterable[Change]) -> list[str]:
+    """A user or API key may not issue an API key holding permissions it lacks itself."""
+    if caller.principal is None:
+        return []
+    held = policy.permissions_of(caller.principal)
+    out = []
+    for change in changes:
+        if change.WhichOneof("change") == "define_api_key":
+            beyond = sorted(set(change.define_api_key.scopes) - held)
+            if beyond:
+                out.append(
+                    f"{_what(change.define_api_key)}: {caller.principal.describe()} may not "
+                    f"issue a key with scope(s) it lacks: {', '.join(beyond)}"
+                )
+    return out
 
 
 def _with_issuer(change: Change, actor: str) -> Change:
