@@ -55,7 +55,7 @@ def world(identities: MatrixIdentities) -> Iterator[World]:
 # comes first, and an allowed call may answer 404).
 _SAMPLE_PARAMS = {
     "queue_id": "q1", "site_id": "lisbon", "address": "ep-1", "interaction_id": "i-1",
-    "identity": "phone:+351910000001",
+    "identity": "phone:+351910000001", "user_id": "u1", "key_id": "k0000000000a",
 }
 
 

@@ -30,13 +30,18 @@ T = TypeVar("T")
 _DEFINED: dict[str, type[Message]] = {
     "tenant": pb.TenantDefined, "site": pb.SiteDefined, "queue": pb.QueueDefined,
     "agent": pb.AgentDefined, "entry_point": pb.EntryPointDefined,
+    "user": pb.UserDefined, "api_key": pb.ApiKeyDefined,
 }
 _REMOVED: dict[str, type[Message]] = {
     "tenant": pb.TenantRemoved, "site": pb.SiteRemoved, "queue": pb.QueueRemoved,
     "agent": pb.AgentRemoved, "entry_point": pb.EntryPointRemoved,
+    "user": pb.UserRemoved, "api_key": pb.ApiKeyRevoked,
 }
-# Never shown: what authenticates the tenant.
-_SECRET_FIELDS = ("credential_hash", "credential_unscoped")
+# The Change field removing each kind (an API key is revoked).
+_REMOVAL_FIELD = {"api_key": "revoke_api_key"}
+# Never shown: what authenticates a tenant, a user or an API key (the directory blanks the
+# hashes for all but the operator already; they are dropped here whoever the caller is).
+_SECRET_FIELDS = ("credential_hash", "credential_unscoped", "password_hash", "secret_hash")
 
 
 def _fact(event: pb.DirectoryEvent) -> tuple[str, bool, dict[str, Any]]:
@@ -46,7 +51,7 @@ def _fact(event: pb.DirectoryEvent) -> tuple[str, bool, dict[str, Any]]:
     fields = protodict.to_dict(getattr(event, case))
     for secret in _SECRET_FIELDS:
         fields.pop(secret, None)
-    return kind, what == "removed", fields
+    return kind, what in ("removed", "revoked"), fields
 
 
 def _key(kind: str, fields: dict[str, Any]) -> str:
@@ -69,7 +74,7 @@ def change_to_proto(caller: Caller, change: Change) -> directory_pb2.Change:
             body = protodict.to_message(
                 change.kind.ids(caller.tenant_id, change.entity_id), _REMOVED[name]
             )
-            return directory_pb2.Change(**{f"remove_{name}": body})
+            return directory_pb2.Change(**{_REMOVAL_FIELD.get(name, f"remove_{name}"): body})
         body = protodict.to_message(dict(change.fields), _DEFINED[name])
     except (TypeError, ValueError) as exc:
         raise Invalid(f"{name} {change.entity_id!r}: {exc}", (("body", str(exc)),)) from exc

@@ -8,6 +8,7 @@ from typing import Any, NoReturn
 
 from hotline_gateway.application.coalesce import SingleFlight
 from hotline_gateway.application.directory import DirectoryBackend, DirectoryUseCases
+from hotline_gateway.application.identity_admin import IdentityAdmin
 from hotline_gateway.application.ports import (
     AgentBackend,
     Caller,
@@ -65,6 +66,7 @@ class GatewayService:
         # routes_interactions.py).
         self.directory = DirectoryUseCases(directory or _NotWired("directory"))
         self.reports = ReportsUseCases(reports or _NotWired("analytics"))
+        self.identity = IdentityAdmin(self.directory)  # users and API keys (routes_identity)
         # Concurrent readers of the same tenant's statistics with the same credential share
         # one router call (the credential is part of the key: the router checks it).
         self._stats_flights: SingleFlight[Sequence[QueueStats]] = SingleFlight()

@@ -17,7 +17,7 @@ from typing import Any
 class EntityKind:
     """One kind of directory entity and how the API names it."""
 
-    name: str  # the directory's: queue, agent, site, entry_point, tenant
+    name: str  # the directory's: queue, agent, site, entry_point, tenant, user, api_key
     collection: str  # the path segment: queues, agents, sites, entry-points
     id_field: str  # the field naming one entity: queue_id, agent_id, site_id, address
     operator_owned: bool = False  # sites: the operator's, shared by every tenant
@@ -41,8 +41,13 @@ AGENT = EntityKind("agent", "agents", "agent_id")
 SITE = EntityKind("site", "sites", "site_id", operator_owned=True)
 ENTRY_POINT = EntityKind("entry_point", "entry-points", "address")
 TENANT = EntityKind("tenant", "", "tenant_id")
+# Identity (routes_identity.py): a tenant's users and API keys.
+USER = EntityKind("user", "users", "user_id")
+API_KEY = EntityKind("api_key", "api-keys", "key_id")
 
-KINDS: Mapping[str, EntityKind] = {k.name: k for k in (QUEUE, AGENT, SITE, ENTRY_POINT, TENANT)}
+KINDS: Mapping[str, EntityKind] = {
+    k.name: k for k in (QUEUE, AGENT, SITE, ENTRY_POINT, TENANT, USER, API_KEY)
+}
 
 
 def version_etag(version: int) -> str:

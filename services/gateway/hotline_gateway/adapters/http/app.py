@@ -18,6 +18,7 @@ from hotline_gateway.adapters.http import (
     pages,
     problems,
     routes_directory,
+    routes_identity,
     routes_interactions,
     routes_live,
     session_routes,
@@ -44,6 +45,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_directory.ROUTES,
     *routes_interactions.ROUTES,
     *routes_live.ROUTES,
+    *routes_identity.ROUTES,
 )
 
 
