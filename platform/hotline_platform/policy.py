@@ -123,7 +123,11 @@ GRPC_METHODS: Mapping[str, Rule] = MappingProxyType({
     "/hotline.wfm.v1.StaffingService/PlanStaffing": Rule("staffing.read"),
     "/hotline.wfm.v1.StaffingService/Forecast": Rule("staffing.read"),
     "/hotline.analytics.v1.Reports/GetKpiReport": Rule("report.read"),
-    "/hotline.analytics.v1.Reports/ListCustomerContacts": Rule("interaction.read"),
+    # An agent: only the customer of a contact offered to its agent (the servicer checks the
+    # offer in the store); `interaction.read` covers every agent and customer.
+    "/hotline.analytics.v1.Reports/ListCustomerContacts": Rule(
+        "interaction.read_own", "for_agent_id"
+    ),
     "/hotline.analytics.v1.Reports/CheckLifecycle": Rule("report.read"),
     "/hotline.analytics.v1.Reports/ListInteractions": Rule("interaction.read"),
     "/hotline.analytics.v1.Reports/GetInteraction": Rule("interaction.read"),

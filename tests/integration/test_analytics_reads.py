@@ -31,6 +31,7 @@ from hotline_cli.embedded import find_free_port
 from hotline_platform import protodict, tenancy
 from hotline_platform.bus import EventPublisher
 from hotline_platform.envelope import new_envelope
+from hotline_platform.identity import Delegation
 from hotline_platform.topics import ROUTING_INTERACTIONS, VOICE_INTERACTIONS, Topic
 
 pytestmark = pytest.mark.integration
@@ -54,6 +55,15 @@ CONFIG = tenancy.parse(
                 "queues": [
                     {"id": "support", "service_level": {"threshold_s": 20, "target": 0.8}},
                     {"id": "sales", "service_level": {"threshold_s": 15, "target": 0.9}},
+                ],
+                # agents (the screen-pop): c3 was offered to agent-2 (answered), then agent-9
+                "agents": [
+                    {"id": a, "skills": ["support"], "phone": f"sip:{a}@acme"}
+                    for a in ("agent-1", "agent-2", "agent-9")
+                ],
+                "users": [
+                    {"id": "ana", "roles": ["agent"], "agent": "agent-2"},
+                    {"id": "ivo", "roles": ["agent"], "agent": "agent-9"},
                 ],
             },
             {
@@ -292,6 +302,74 @@ def test_a_callers_earlier_contacts_across_queues(
         assert list(email.contacts) == []
 
     _serve(settings, exercise)
+
+
+DELEGATION_KEY = f"screen-pop-key-{RUN}"
+
+
+def test_an_agent_reads_the_contacts_of_the_customer_of_its_offered_contact(
+    settings: AnalyticsSettings, stored: None
+) -> None:
+    """An agent (interaction.read_own, as the gateway delegates it) reads the customer's other
+    contacts of an interaction offered to its agent, checked in ClickHouse; nothing else."""
+    delegation = Delegation(DELEGATION_KEY.encode())
+
+    def agent(tenant: str, user: str) -> tuple[tuple[str, str], ...]:
+        token = delegation.issue(tenant, user, int(time.time() * 1000))
+        return (("authorization", f"Bearer {token}"),)
+
+    def ask(**fields: Any) -> reports_pb2.ListCustomerContactsRequest:
+        return reports_pb2.ListCustomerContactsRequest(**{"tenant_id": ACME, **fields})
+
+    async def exercise(stub: reports_pb2_grpc.ReportsStub) -> None:
+        ana, ivo = agent(ACME, "ana"), agent(ACME, "ivo")
+        reply = await stub.ListCustomerContacts(
+            ask(for_agent_id="agent-2", for_interaction_id=_id("c3"),
+                exclude_interaction_id=_id("c3")),
+            metadata=ana,
+        )
+        assert [c.interaction_id for c in reply.contacts] == [_id("c2"), _id("c1")]
+        assert (reply.identity.kind, reply.identity.value) == (
+            IdentityKind.IDENTITY_KIND_PHONE, CALLER
+        )
+        # offered to agent-9 as well (it rang there, unanswered): its agent may look too,
+        # naming the customer by its address
+        by_address = await stub.ListCustomerContacts(
+            ask(for_agent_id="agent-9", for_interaction_id=_id("c3"),
+                identity=reports_pb2.CustomerIdentity(
+                    kind=IdentityKind.IDENTITY_KIND_PHONE, value=f"sip:{CALLER}@10.0.0.1")),
+            metadata=ivo,
+        )
+        assert len(by_address.contacts) == 3
+
+        async def refused(request: Message, metadata: Any) -> grpc.StatusCode:
+            with pytest.raises(grpc.aio.AioRpcError) as err:
+                await stub.ListCustomerContacts(request, metadata=metadata)
+            return err.value.code()
+
+        denied = grpc.StatusCode.PERMISSION_DENIED
+        other = reports_pb2.CustomerIdentity(kind=IdentityKind.IDENTITY_KIND_PHONE, value=OTHER)
+        cases = [
+            # o1 was offered to agent-1, not to ana's agent
+            (ask(for_agent_id="agent-2", for_interaction_id=_id("o1")), ana),
+            # another agent's agent_id
+            (ask(for_agent_id="agent-1", for_interaction_id=_id("o1")), ana),
+            # another customer than c3's
+            (ask(for_agent_id="agent-2", for_interaction_id=_id("c3"), identity=other), ana),
+            # another tenant's interaction, named in this tenant and in the other
+            (ask(for_agent_id="agent-1", for_interaction_id=_id("b1")), agent(ACME, "ana")),
+            (ask(tenant_id=BETA, for_agent_id="agent-2", for_interaction_id=_id("b1")), ana),
+        ]
+        for request, metadata in cases:
+            assert await refused(request, metadata) == denied, request
+        assert await refused(
+            ask(for_agent_id="agent-2", identity=other), ana
+        ) == grpc.StatusCode.INVALID_ARGUMENT  # no contact of its own named
+        # the tenant credential (interaction.read): any customer, as before
+        tenant_wide = await stub.ListCustomerContacts(ask(identity=other), metadata=_metadata(ACME))
+        assert len(tenant_wide.contacts) == 3
+
+    _serve(settings.model_copy(update={"delegation_key": DELEGATION_KEY}), exercise)
 
 
 def test_interactions_of_a_period_paged_filtered_and_one_with_its_events(

@@ -11,6 +11,8 @@ from google.protobuf import descriptor_pool, message_factory
 from google.protobuf.message import Message
 from support.authz_matrix import ALLOW, FORBIDDEN, UNAUTHENTICATED
 
+from hotline_platform import policy
+
 
 def _method(full_method: str):  # type: ignore[no-untyped-def]
     service, name = full_method.strip("/").split("/")
@@ -26,6 +28,9 @@ def sample_request(full_method: str, tenant_id: str, agent_id: str = "") -> Mess
         request.tenant_id = tenant_id  # type: ignore[attr-defined]
     if "agent_id" in fields and agent_id:
         request.agent_id = agent_id  # type: ignore[attr-defined]
+    rule = policy.GRPC_METHODS.get(full_method)
+    if rule is not None and rule.agent_field in fields and agent_id:  # e.g. for_agent_id
+        setattr(request, rule.agent_field, agent_id)
     return request
 
 

@@ -239,16 +239,20 @@ class CustomerIdentity(_message.Message):
     def __init__(self, kind: _Optional[_Union[_events_pb2.IdentityKind, str]] = ..., value: _Optional[str] = ...) -> None: ...
 
 class ListCustomerContactsRequest(_message.Message):
-    __slots__ = ("tenant_id", "identity", "limit", "exclude_interaction_id")
+    __slots__ = ("tenant_id", "identity", "limit", "exclude_interaction_id", "for_agent_id", "for_interaction_id")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_FIELD_NUMBER: _ClassVar[int]
     LIMIT_FIELD_NUMBER: _ClassVar[int]
     EXCLUDE_INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    FOR_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
+    FOR_INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     identity: CustomerIdentity
     limit: int
     exclude_interaction_id: str
-    def __init__(self, tenant_id: _Optional[str] = ..., identity: _Optional[_Union[CustomerIdentity, _Mapping]] = ..., limit: _Optional[int] = ..., exclude_interaction_id: _Optional[str] = ...) -> None: ...
+    for_agent_id: str
+    for_interaction_id: str
+    def __init__(self, tenant_id: _Optional[str] = ..., identity: _Optional[_Union[CustomerIdentity, _Mapping]] = ..., limit: _Optional[int] = ..., exclude_interaction_id: _Optional[str] = ..., for_agent_id: _Optional[str] = ..., for_interaction_id: _Optional[str] = ...) -> None: ...
 
 class CustomerContact(_message.Message):
     __slots__ = ("interaction_id", "channel", "entry_point_id", "queue_id", "arrived_at", "outcome", "agent_id", "disposition_code", "resolved")
@@ -273,10 +277,12 @@ class CustomerContact(_message.Message):
     def __init__(self, interaction_id: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., entry_point_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., arrived_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., outcome: _Optional[_Union[ContactOutcome, str]] = ..., agent_id: _Optional[str] = ..., disposition_code: _Optional[str] = ..., resolved: _Optional[bool] = ...) -> None: ...
 
 class ListCustomerContactsResponse(_message.Message):
-    __slots__ = ("contacts",)
+    __slots__ = ("contacts", "identity")
     CONTACTS_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_FIELD_NUMBER: _ClassVar[int]
     contacts: _containers.RepeatedCompositeFieldContainer[CustomerContact]
-    def __init__(self, contacts: _Optional[_Iterable[_Union[CustomerContact, _Mapping]]] = ...) -> None: ...
+    identity: CustomerIdentity
+    def __init__(self, contacts: _Optional[_Iterable[_Union[CustomerContact, _Mapping]]] = ..., identity: _Optional[_Union[CustomerIdentity, _Mapping]] = ...) -> None: ...
 
 class CheckLifecycleRequest(_message.Message):
     __slots__ = ("tenant_id", "period")

@@ -1,7 +1,9 @@
 """gRPC `hotline.analytics.v1.Reports`: the read API over application/reads.py.
 
 Each call: caller, tenant and permission first (hotline_platform.auth.authorize_call with the
-method's rule from policy.GRPC_METHODS: `report.read`, `interaction.read` for the contacts), then
+method's rule from policy.GRPC_METHODS: `report.read`, `interaction.read` for the contacts;
+ListCustomerContacts also `interaction.read_own` for the customer of a contact offered to the
+caller's agent, checked in the store: PERMISSION_DENIED when it was not), then
 the use case on a
 worker thread of the API's own executor (ClickHouse clients block), then one generic mapping
 to protobuf (hotline_platform.protodict: field names of the report dict and the dataclasses
@@ -24,19 +26,23 @@ from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 from hotline_analytics.application.reads import (
     InvalidRequest,
+    NotOffered,
     ReportsService,
     StoreUnavailable,
     UnknownInteraction,
     UnknownTenant,
 )
+from hotline_analytics.domain.contacts import ContactSummary
 from hotline_platform.auth import authorize_call, rule_of
 from hotline_platform.identity import CallerResolver
+from hotline_platform.policy import permissions_of
 from hotline_platform.protodict import to_datetime, to_dict, to_message
 from hotline_platform.tenancy import TenancyConfig
 
 T = TypeVar("T")
 
 SERVICE_NAMES = (reports_pb2.DESCRIPTOR.services_by_name["Reports"].full_name,)
+TENANT_WIDE = "interaction.read"  # every customer's contacts; else offered contacts only
 
 
 async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
@@ -89,6 +95,8 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
             return await loop.run_in_executor(self._executor, call)
         except (UnknownTenant, UnknownInteraction) as exc:
             await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+        except NotOffered as exc:
+            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         except InvalidRequest as exc:
             await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except StoreUnavailable as exc:
@@ -112,18 +120,45 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
         request: reports_pb2.ListCustomerContactsRequest,
         context: grpc.aio.ServicerContext,
     ) -> reports_pb2.ListCustomerContactsResponse:
-        await self._guard(context, request.tenant_id, "ListCustomerContacts")
-        contacts = await self._run(
-            context,
-            lambda: self._service.customer_contacts(
-                request.tenant_id,
-                _identity_kind(request.identity),
-                request.identity.value,
-                request.limit,
-                request.exclude_interaction_id,
-            ),
+        principal = await authorize_call(
+            self._tenancy(), context, request.tenant_id,
+            rule_of(SERVICE_NAMES[0], "ListCustomerContacts"),
+            agent_id=request.for_agent_id, resolver=self._resolver,
         )
-        return to_message({"contacts": contacts}, reports_pb2.ListCustomerContactsResponse)
+        # `interaction.read_own` alone (an agent): only the customer of a contact offered to
+        # its agent (the policy checked that for_agent_id is its own agent).
+        wide = TENANT_WIDE in permissions_of(principal)
+        tenant_id = request.tenant_id
+        kind = _identity_kind(request.identity) if request.HasField("identity") else ""
+        value = request.identity.value
+
+        def contacts() -> tuple[tuple[str, str], list[ContactSummary]]:
+            customer = (kind, value)
+            if request.for_interaction_id:
+                try:
+                    customer = self._service.offered_customer(
+                        tenant_id, request.for_agent_id, request.for_interaction_id, kind, value
+                    )
+                except NotOffered as exc:
+                    if wide:
+                        raise UnknownInteraction(str(exc)) from None
+                    raise
+            elif not wide:
+                raise InvalidRequest(
+                    "for_interaction_id is required: a caller holding interaction.read_own "
+                    "only reads the customer of a contact offered to its own agent"
+                )
+            found = self._service.customer_contacts(
+                tenant_id, customer[0], customer[1], request.limit,
+                request.exclude_interaction_id,
+            )
+            return customer, found
+
+        (kind, value), found = await self._run(context, contacts)
+        return to_message(
+            {"contacts": found, "identity": {"kind": kind, "value": value}},
+            reports_pb2.ListCustomerContactsResponse,
+        )
 
     async def CheckLifecycle(  # noqa: N802
         self, request: reports_pb2.CheckLifecycleRequest, context: grpc.aio.ServicerContext

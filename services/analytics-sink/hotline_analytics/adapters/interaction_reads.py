@@ -15,11 +15,16 @@ from typing import Any
 
 from clickhouse_driver import Client, errors
 
+from hotline.common.v1.envelope_pb2 import Channel
 from hotline.interaction.v1.events_pb2 import IdentityHint, IdentityKind, InteractionEvent
 from hotline_analytics.adapters.clickhouse import ClickHouseReports, ClickHouseSettings
 from hotline_analytics.adapters.queries import FACT_COLUMNS
 from hotline_analytics.adapters.schema import INTERACTION_AGGREGATES, check_identifier
-from hotline_analytics.application.reads import InteractionFilter, StoreUnavailable
+from hotline_analytics.application.reads import (
+    ArrivalIdentity,
+    InteractionFilter,
+    StoreUnavailable,
+)
 from hotline_analytics.domain.contacts import ContactRecord
 from hotline_analytics.domain.kpi import InteractionFacts, QueueTally
 from hotline_analytics.domain.lifecycle import (
@@ -100,6 +105,23 @@ WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
   AND (from_address = %(value)s OR position(raw, unhex(%(hint_hex)s)) > 0)
 ORDER BY occurred_at_ms DESC
 LIMIT %(cap)s
+"""
+
+# The screen-pop's checks: an `offered` event of the interaction naming the agent, and the
+# interaction's `arrived` event (its customer).
+_OFFERED_TO_SQL = """
+SELECT count() FROM {db}.events
+PREWHERE interaction_id = %(interaction_id)s
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction' AND kind = 'offered'
+  AND agent_id = %(agent_id)s
+"""
+
+_ARRIVAL_SQL = """
+SELECT hex(raw) FROM {db}.events
+PREWHERE interaction_id = %(interaction_id)s
+WHERE tenant_id = %(tenant_id)s AND entity = 'interaction' AND kind = 'arrived'
+ORDER BY occurred_at_ms
+LIMIT 1
 """
 
 _CONTACTS_SQL = """
@@ -306,6 +328,28 @@ class ClickHouseReads:
             record = _record(row)
             found[record.facts.interaction_id] = record
         return [found[i] for i in order if i in found]
+
+    def offered_to(self, tenant_id: str, interaction_id: str, agent_id: str) -> bool:
+        params = {"tenant_id": tenant_id, "interaction_id": interaction_id, "agent_id": agent_id}
+        rows = self._execute(_OFFERED_TO_SQL, params)
+        return bool(rows and rows[0][0])
+
+    def arrival_identity(self, tenant_id: str, interaction_id: str) -> ArrivalIdentity | None:
+        rows = self._execute(
+            _ARRIVAL_SQL, {"tenant_id": tenant_id, "interaction_id": interaction_id}
+        )
+        if not rows:
+            return None
+        event = InteractionEvent()
+        event.ParseFromString(bytes.fromhex(rows[0][0]))
+        arrived = event.arrived
+        hints = tuple(
+            (IdentityKind.Name(h.kind).removeprefix("IDENTITY_KIND_").lower(), h.value)
+            for h in arrived.identity_hints
+            if h.kind != IdentityKind.IDENTITY_KIND_UNSPECIFIED and h.value
+        )
+        channel = Channel.Name(arrived.channel).removeprefix("CHANNEL_")
+        return ArrivalIdentity(hints, arrived.from_address, channel)
 
     def interactions(
         self, tenant_id: str, where: InteractionFilter, after: tuple[int, str] | None, limit: int

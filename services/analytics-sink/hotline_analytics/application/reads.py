@@ -47,12 +47,48 @@ class StoreUnavailable(RuntimeError):
     """The store (ClickHouse) cannot be reached; retrying later may work."""
 
 
+class NotOffered(LookupError):
+    """A screen-pop's interaction was not offered to the agent, or its customer is not the one
+    asked for (PERMISSION_DENIED for an agent, NOT_FOUND for holders of interaction.read)."""
+
+
+@dataclass(frozen=True)
+class ArrivalIdentity:
+    """Who an interaction's customer is, as its `arrived` event says: the identity hints
+    (kind, value) in order and the from address; the channel (VOICE, CHAT, ...)."""
+
+    hints: tuple[tuple[str, str], ...]
+    from_address: str
+    channel: str = ""
+
+    def first(self) -> tuple[str, str] | None:
+        """The customer: the first hint, else the from address (its kind by the channel)."""
+        if self.hints:
+            return self.hints[0]
+        if not self.from_address:
+            return None
+        kind = {"EMAIL": "email", "CHAT": "chat_id"}.get(self.channel.upper(), "phone")
+        return kind, self.from_address
+
+    def matches(self, kind: str, value: str) -> bool:
+        """As contacts_by_identity finds contacts: a hint (kind, value), or the address."""
+        return value == self.from_address or (kind, value) in self.hints
+
+
 class ContactSource(Protocol):
     def contacts_by_identity(
         self, tenant_id: str, kind: str, value: str, limit: int, exclude_interaction_id: str
     ) -> list[ContactRecord]:
         """The newest `limit` contacts whose `arrived` event carries the identity hint
         (kind, value), or whose from address is `value`, newest first."""
+        ...
+
+    def offered_to(self, tenant_id: str, interaction_id: str, agent_id: str) -> bool:
+        """Whether an `offered` event of the interaction names the agent."""
+        ...
+
+    def arrival_identity(self, tenant_id: str, interaction_id: str) -> ArrivalIdentity | None:
+        """The interaction's customer as its `arrived` event says; None without one."""
         ...
 
 
@@ -190,6 +226,33 @@ class ReportsService:
         if wanted:
             report["queues"] = [q for q in report["queues"] if q["queue_id"] in wanted]
         return report
+
+    def offered_customer(
+        self, tenant_id: str, agent_id: str, interaction_id: str, kind: str, value: str
+    ) -> tuple[str, str]:
+        """The screen-pop's check: the customer (kind, value) of `interaction_id` when it was
+        offered to `agent_id` and (kind given) that customer is (kind, value); NotOffered
+        otherwise. `kind` "": the interaction's customer (ArrivalIdentity.first)."""
+        self._rules(tenant_id)
+        if not agent_id:
+            raise InvalidRequest("for_agent_id is required with for_interaction_id")
+        refused = NotOffered(
+            f"interaction {interaction_id!r} of tenant {tenant_id!r} was not offered to agent "
+            f"{agent_id!r}"
+        )
+        if not self._store.offered_to(tenant_id, interaction_id, agent_id):
+            raise refused
+        arrival = self._store.arrival_identity(tenant_id, interaction_id)
+        found = arrival.first() if arrival is not None else None
+        if arrival is None or found is None:
+            raise NotOffered(f"interaction {interaction_id!r} has no known customer")
+        if not kind and not value.strip():
+            return found
+        if not arrival.matches(kind, value):
+            raise NotOffered(
+                f"the customer of interaction {interaction_id!r} is not {kind}:{value}"
+            )
+        return kind, value
 
     def customer_contacts(
         self,
