@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -166,3 +167,13 @@ def test_users_and_api_keys_over_rest_through_the_real_directory(stack: FullStac
 
     eventually(refused, "the removed user to be refused")
     print(f"new user logged in {login_ms:.0f} ms after its creation")
+    # Nothing logged a password or a token (access logs, errors) in any process.
+    for log in sorted(stack_logs(stack)):
+        text = log.read_text(errors="replace")
+        assert PASSWORD not in text and token not in text, log
+
+
+def stack_logs(stack: FullStack) -> list[Path]:
+    logs = [proc.log for proc in stack.procs.values()]
+    assert logs and all(log.exists() for log in logs)
+    return logs
