@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "rest_api",
     "report_api",
     "wallboard_freshness",
+    "broker_crash",
 )
 
 
