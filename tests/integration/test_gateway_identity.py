@@ -147,6 +147,22 @@ def test_users_and_api_keys_over_rest_through_the_real_directory(stack: FullStac
         return reply.status_code == 200 and "supervisor" in reply.json()["roles"]
 
     eventually(relogged, "the replaced user to log in with her old password")
+    assert browser.get("/v1/session").status_code == 200
+
+    # A new password set by an admin ends her sessions; the new one works, the old does not.
+    current = admin.get(f"{base}/users/ana").headers["ETag"]
+    renewed = admin.put(f"{base}/users/ana", json={
+        "display_name": "Ana Lima", "roles": ["tenant_admin", "supervisor"],
+        "password": "a brand new password",
+    }, headers={"If-Match": current})
+    assert renewed.status_code == 200, renewed.text
+    assert browser.get("/v1/session").status_code == 401
+    eventually(lambda: browser.post("/v1/session", json={
+        "tenant": tid, "username": "ana", "password": "a brand new password"},
+        headers=XRW).status_code == 200, "the new password to log in")
+    assert browser.post("/v1/session", json={"tenant": tid, "username": "ana",
+                                             "password": PASSWORD},
+                        headers=XRW).status_code == 401
 
     # Another tenant's credential sees none of it.
     other = httpx.Client(headers={"Authorization": f"Bearer {stack.credential(1)}"}, timeout=15)
@@ -160,9 +176,12 @@ def test_users_and_api_keys_over_rest_through_the_real_directory(stack: FullStac
     assert admin.delete(f"{base}/users/ana").status_code == 204
     assert admin.get(f"{base}/users/ana").status_code == 404
 
+    assert browser.get("/v1/session").status_code == 401  # her session ended with her
+
     def refused() -> bool:
         reply = browser.post("/v1/session", json={"tenant": tid, "username": "ana",
-                                                   "password": PASSWORD}, headers=XRW)
+                                                   "password": "a brand new password"},
+                             headers=XRW)
         return reply.status_code == 401
 
     eventually(refused, "the removed user to be refused")

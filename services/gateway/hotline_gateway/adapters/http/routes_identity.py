@@ -5,7 +5,8 @@ Reads need `identity.read`, changes `identity.write` (tenant admins, operators w
 in scope): the platform's one table, hotline_platform.policy. Users are created (POST,
 Idempotency-Key, 201, Location, ETag), replaced (PUT, If-Match) and removed (DELETE, If-Match)
 like the directory's other entities; a password is a write-only field hashed with argon2id in
-the gateway. An API key is issued (POST: the token `hk_...` is in that answer only), read and
+the gateway; a new password, disabling and removal end the user's browser sessions. An API
+key is issued (POST: the token `hk_...` is in that answer only), read and
 revoked (DELETE); it is never changed (issue a new one and revoke the old). No answer carries a
 hash (application/identity_admin.py).
 """
@@ -45,6 +46,7 @@ from hotline_gateway.adapters.http.schemas_identity import (
     UserPage,
 )
 from hotline_gateway.application.identity_admin import IdentityAdmin
+from hotline_gateway.application.sessions import SessionService
 from hotline_gateway.domain.directory import DirectoryEntity
 from hotline_gateway.domain.pagination import Page
 
@@ -98,18 +100,31 @@ async def create_user(
     return _send(response, UserOut, entity)  # type: ignore[no-any-return]
 
 
+def _end_sessions(request: Request, tenant_id: str, user_id: str) -> None:
+    """End every browser session of the user (on every replica: the session store's topic)."""
+    sessions: SessionService | None = request.app.state.components.sessions
+    if sessions is not None:
+        sessions.sessions.end_all(tenant_id, user_id)
+
+
 async def replace_user(
-    response: Response, use: UseDep, user_id: UserId, body: UserIn, if_match: IfMatch = None
+    request: Request, response: Response, use: UseDep, user_id: UserId, body: UserIn,
+    if_match: IfMatch = None,
 ) -> UserOut:
     fields = body.model_dump(exclude={"password"})
     entity = await _admin(use).replace_user(
         use.caller, user_id, fields, body.password, if_match
     )
+    if body.password is not None or body.disabled:  # a new password or disabled: log out
+        _end_sessions(request, use.caller.tenant_id, user_id)
     return _send(response, UserOut, entity)  # type: ignore[no-any-return]
 
 
-async def delete_user(use: UseDep, user_id: UserId, if_match: IfMatch = None) -> Response:
+async def delete_user(
+    request: Request, use: UseDep, user_id: UserId, if_match: IfMatch = None
+) -> Response:
     await _admin(use).remove_user(use.caller, user_id, if_match)
+    _end_sessions(request, use.caller.tenant_id, user_id)
     return Response(status_code=204)
 
 
