@@ -9,6 +9,7 @@ finite figures, and anything else must be InvalidInput (gRPC INVALID_ARGUMENT) o
 from __future__ import annotations
 
 import math
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -59,6 +60,17 @@ numbers = st.one_of(
 def test_inputs_outside_the_computable_range_are_refused(call, message: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidInput, match=message):
         call()
+
+
+def test_a_series_too_long_for_erlang_a_is_refused_at_once() -> None:
+    # 10,000 Erlangs of 1-s contacts with a day's patience: the queue-length series would need
+    # millions of terms (4 s of work, then a refusal: a gateway timeout). Now refused at once.
+    started = time.perf_counter()
+    with pytest.raises(InvalidInput, match="leave the patience out"):
+        staff_interval(1e6, 100, 1, StaffingParams(patience_s=86_400))
+    assert time.perf_counter() - started < 0.5
+    # A tenth of the load with a realistic patience computes.
+    assert staff_interval(1e5, 100, 1, StaffingParams(patience_s=120)).agents > 500
 
 
 def test_the_edges_of_the_range_compute() -> None:

@@ -74,6 +74,16 @@ def _logaddexp(a: float, b: float) -> float:
 
 def _queue_terms(rate: float, n_mu: float, theta: float) -> list[float]:
     """log w_j for j = 0, 1, ... (w_0 = 1) until the rest is negligible."""
+    # Terms rise up to the peak j* = (λ − Nμ)/θ and then fall no faster than
+    # exp(−(j − j*)²θ / 2λ) (log(1 + u) ≤ u), so at least j* + sqrt(2·39·λ/θ) terms are
+    # needed: when that is past the cap, refuse at once rather than after seconds of work.
+    needed = max(0.0, (rate - n_mu) / theta) + math.sqrt(-2 * _NEGLIGIBLE * rate / theta)
+    if needed > _MAX_TERMS:
+        raise InvalidInput(
+            f"Erlang A: {rate:.4g} contacts/s with a mean patience of {1 / theta:.0f} s need "
+            f"over {_MAX_TERMS:,} queue-length terms: with patience this long nobody abandons "
+            "(leave the patience out for Erlang C) or check units"
+        )
     logs = [0.0]
     log_w = 0.0
     log_max = 0.0
