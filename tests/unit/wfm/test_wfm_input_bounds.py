@@ -71,6 +71,11 @@ def test_a_series_too_long_for_erlang_a_is_refused_at_once() -> None:
     assert time.perf_counter() - started < 0.5
     # A tenth of the load with a realistic patience computes.
     assert staff_interval(1e5, 100, 1, StaffingParams(patience_s=120)).agents > 500
+    # Far more agents than the load: the series falls geometrically, however long the
+    # patience (the bound accounts for Nμ > λ; a bound from λ alone would refuse these).
+    many = erlang_a_figures(1, 0.5 / 0.001, 0.001, 1e10, 20)
+    assert math.isfinite(many.service_level) and many.p_abandon < 1e-6
+    assert staff_interval(1e-3, 900, 0.001, StaffingParams(patience_s=1e10)).agents == 1
 
 
 def test_the_edges_of_the_range_compute() -> None:

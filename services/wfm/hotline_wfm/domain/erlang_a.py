@@ -74,10 +74,16 @@ def _logaddexp(a: float, b: float) -> float:
 
 def _queue_terms(rate: float, n_mu: float, theta: float) -> list[float]:
     """log w_j for j = 0, 1, ... (w_0 = 1) until the rest is negligible."""
-    # Terms rise up to the peak j* = (λ − Nμ)/θ and then fall no faster than
-    # exp(−(j − j*)²θ / 2λ) (log(1 + u) ≤ u), so at least j* + sqrt(2·39·λ/θ) terms are
-    # needed: when that is past the cap, refuse at once rather than after seconds of work.
-    needed = max(0.0, (rate - n_mu) / theta) + math.sqrt(-2 * _NEGLIGIBLE * rate / theta)
+    # Terms rise up to the peak j* = max(0, (λ − Nμ)/θ), where the service-plus-abandon rate
+    # is M = max(λ, Nμ); k terms past it they have fallen by Σ log((M + iθ)/λ), at most
+    # k·log(M/λ) + k(k+1)θ/2M (log(1 + u) ≤ u). The loop stops only after a fall of 39
+    # (e^-39 ≈ 1e-17), so it needs at least j* + k terms, k the root of that bound = 39:
+    # when that is past the cap, refuse at once rather than after seconds of work.
+    peak, top = max(0.0, (rate - n_mu) / theta), max(rate, n_mu)
+    a = theta / (2 * top)
+    b = math.log(top / rate) + a
+    fall = -_NEGLIGIBLE
+    needed = peak + 2 * fall / (b + math.sqrt(b * b + 4 * a * fall))
     if needed > _MAX_TERMS:
         raise InvalidInput(
             f"Erlang A: {rate:.4g} contacts/s with a mean patience of {1 / theta:.0f} s need "
