@@ -1,5 +1,6 @@
 """What the browser tests and the wallboard bench start: a real router, WFM and gateway on a
-real broker (tests/integration/gateway_stack.py) with users who sign in, a headless Chromium
+real broker (tests/integration/gateway_stack.py) and the analytics sink on ClickHouse (the
+desktop's screen-pop) with users who sign in, a headless Chromium
 (Debian `chromium` driven by Playwright, INFRA.md "Browser tests"), and a stand-in for
 ingress-sip that publishes voice interaction facts the router then queues and offers."""
 
@@ -14,10 +15,11 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from integration.gateway_stack import GatewayStack, start
+from integration.gateway_stack import GatewayStack, spawn, start, wait_grpc
 
 from hotline.common.v1 import envelope_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
+from hotline_cli.embedded import find_free_port
 from hotline_platform import topics
 from hotline_platform.bus import EventPublisher
 from hotline_platform.envelope import new_envelope
@@ -72,20 +74,44 @@ def tenant(prefix: str, agents: int = 3) -> dict[str, Any]:
 
 @contextmanager
 def pages_stack(
-    broker: str, workdir: Path, tenants: list[dict[str, Any]]
+    broker: str, workdir: Path, tenants: list[dict[str, Any]], clickhouse: Any
 ) -> Iterator[GatewayStack]:
-    os.environ["HOTLINE_DELEGATION_KEY"] = DELEGATION_KEY  # gateway and router share it
+    """The gateway stack, and the analytics sink on ClickHouse (the desktop's screen-pop)."""
+    os.environ["HOTLINE_DELEGATION_KEY"] = DELEGATION_KEY  # gateway, router, sink share it
     operators = [{"id": "olga", "name": "Olga Operator", "roles": ["operator"],
                   "tenants": "all", "password": PASSWORD}]
+    analytics_port = find_free_port()
     try:
         stack = start(broker, workdir, tenants, operators=operators,
-                      sites=("lisbon", "manila"))
+                      sites=("lisbon", "manila"),
+                      HOTLINE_ANALYTICS_ADDRESS=f"127.0.0.1:{analytics_port}")
+        try:
+            run = uuid.uuid4().hex[:8]
+            sink = spawn("analytics-sink", "hotline_analytics", workdir / "analytics-sink.log", {
+                "HOTLINE_KAFKA_BOOTSTRAP": broker,
+                "HOTLINE_CONFIG_PATH": str(workdir / "hotline.yaml"),  # start() wrote it
+                "HOTLINE_GRPC_PORT": str(analytics_port),
+                "HOTLINE_INSTANCE_ID": f"analytics-sink-{run}",
+                "HOTLINE_CLICKHOUSE_HOST": clickhouse.host,
+                "HOTLINE_CLICKHOUSE_PORT": str(clickhouse.tcp_port),
+                "HOTLINE_CLICKHOUSE_DATABASE": f"pages_{run}",
+                "HOTLINE_CONSUMER_GROUP": f"hotline-pages-{run}",
+                "HOTLINE_BATCH_MAX_WAIT_S": "0.1",
+            })
+            stack.procs["analytics-sink"] = sink
+            wait_grpc(sink, analytics_port)
+        except BaseException:
+            stack.stop()
+            if "analytics-sink" in stack.procs:
+                stack.procs["analytics-sink"].stop()
+            raise
     finally:
         os.environ.pop("HOTLINE_DELEGATION_KEY", None)
     try:
         yield stack
     finally:
         stack.stop()
+        stack.procs["analytics-sink"].stop()
 
 
 def rest(stack: GatewayStack, method: str, path: str, credential: str,

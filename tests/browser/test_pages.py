@@ -47,9 +47,9 @@ def tenants() -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module")
-def stack(broker: str, tmp_path_factory: pytest.TempPathFactory,
+def stack(broker: str, clickhouse: Any, tmp_path_factory: pytest.TempPathFactory,
           tenants: list[dict[str, Any]]) -> Iterator[GatewayStack]:
-    with pages_stack(broker, tmp_path_factory.mktemp("pages"), tenants) as running:
+    with pages_stack(broker, tmp_path_factory.mktemp("pages"), tenants, clickhouse) as running:
         yield running
 
 

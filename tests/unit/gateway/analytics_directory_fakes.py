@@ -11,7 +11,7 @@ from typing import Any
 
 from hotline_gateway.application.ports import Caller
 from hotline_gateway.domain.directory import Change, ChangeResult, DirectoryEntity
-from hotline_gateway.domain.errors import Invalid, NotFound, PreconditionFailed
+from hotline_gateway.domain.errors import Forbidden, Invalid, NotFound, PreconditionFailed
 from hotline_gateway.domain.interactions import (
     CustomerIdentity,
     InteractionDetail,
@@ -92,6 +92,7 @@ def summary(interaction_id: str, queue_id: str = "support") -> InteractionSummar
 class FakeReports:
     interactions: list[InteractionSummary] = field(default_factory=list)
     asked: list[tuple[str, Any]] = field(default_factory=list)
+    not_stored_yet: int = 0  # screen-pops refused before the offer is "stored"
 
     async def list_interactions(
         self, caller: Caller, query: InteractionQuery, limit: int, page_token: str
@@ -115,6 +116,20 @@ class FakeReports:
     ) -> Sequence[InteractionSummary]:
         self.asked.append(("contacts", (identity, limit, exclude_interaction_id)))
         return self.interactions[:limit]
+
+    async def offered_customer_contacts(
+        self, caller: Caller, agent_id: str, interaction_id: str, limit: int
+    ) -> tuple[CustomerIdentity, Sequence[InteractionSummary]]:
+        """Offered to `agent_id` when an interaction with that id was answered by it."""
+        self.asked.append(("offered contacts", (agent_id, interaction_id, limit)))
+        if self.not_stored_yet:
+            self.not_stored_yet -= 1
+            raise Forbidden(f"interaction {interaction_id!r} was not offered to {agent_id!r}")
+        if not any(i.interaction_id == interaction_id and i.agent_id == agent_id
+                   for i in self.interactions):
+            raise NotFound(f"interaction {interaction_id!r} was not offered to {agent_id!r}")
+        others = [i for i in self.interactions if i.interaction_id != interaction_id]
+        return CustomerIdentity("phone", "+351910000001"), others[:limit]
 
     async def kpi_report(
         self, caller: Caller, start: datetime, end: datetime, queue_ids: Sequence[str]

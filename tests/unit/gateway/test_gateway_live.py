@@ -109,11 +109,6 @@ def test_a_call_offered_answered_and_wrapped_up() -> None:
     assert (a1["answered"], a1["handled"], a1["talk_ms"], a1["wrap_up_ms"]) == (1, 1, 55_800,
                                                                                10_000)
     assert b.snapshot(Viewer("acme", wide=True))["offers"] == []
-    (recent,) = b.recent_contacts("acme", "phone:+351911")
-    assert (recent["interaction_id"], recent["disposition_code"]) == ("i1", "sale")
-    assert b.recent_contacts("acme", "phone:+351911", exclude="i1") == []
-    assert b.customer_for_agent("acme", "a1", "i1") == "phone:+351911"
-    assert b.customer_for_agent("acme", "a2", "i1") == ""  # not a2's contact
 
 
 def test_service_level_by_the_tenant_definition_and_a_missed_target() -> None:
@@ -174,7 +169,6 @@ def test_contacts_that_never_reach_an_agent_are_not_kept() -> None:
     b.apply(Fact("self_service_finished", "acme", T0 + 1000, interaction_id="x2",
                  body={"outcome": "contained", "intent": "balance"}))
     assert b._tenants["acme"].contacts == {}
-    assert [c["outcome"] for c in b.recent_contacts("acme", "phone:+1")] == ["contained", "ended"]
 
 
 def test_folding_without_changes_gives_the_same_board() -> None:

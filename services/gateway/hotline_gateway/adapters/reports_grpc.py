@@ -1,5 +1,6 @@
 """The analytics sink's Reports gRPC API (hotline.analytics.v1.Reports: ListInteractions,
-GetInteraction, ListCustomerContacts, GetKpiReport) as the gateway's ReportsBackend; messages
+GetInteraction, ListCustomerContacts (also an agent's screen-pop: for_agent_id and
+for_interaction_id), GetKpiReport) as the gateway's ReportsBackend; messages
 to and from plain values through hotline_platform.protodict, an interaction's events in their
 protobuf-JSON form (field names as in the contract)."""
 
@@ -108,6 +109,20 @@ class ReportsClient:
         )
         reply = await self._call(caller, self._stub.ListCustomerContacts, request)
         return [summary_from_proto(c) for c in reply.contacts]
+
+    async def offered_customer_contacts(
+        self, caller: Caller, agent_id: str, interaction_id: str, limit: int
+    ) -> tuple[CustomerIdentity, Sequence[InteractionSummary]]:
+        request = reports_pb2.ListCustomerContactsRequest(
+            tenant_id=caller.tenant_id, limit=limit, exclude_interaction_id=interaction_id,
+            for_agent_id=agent_id, for_interaction_id=interaction_id,
+        )
+        reply = await self._call(caller, self._stub.ListCustomerContacts, request)
+        found = protodict.to_dict(reply.identity)
+        return (
+            CustomerIdentity(str(found["kind"]), reply.identity.value),
+            [summary_from_proto(c) for c in reply.contacts],
+        )
 
     async def kpi_report(
         self, caller: Caller, start: datetime, end: datetime, queue_ids: Sequence[str]

@@ -31,7 +31,6 @@ DAY_MS = 86_400_000
 STATES = ("logged_out", "ready", "not_ready", "reserved", "busy", "wrap_up")
 LOGGED_IN = frozenset(STATES[1:])
 MAX_CONTACTS = 50_000  # open contacts kept per tenant (the oldest are forgotten beyond)
-MAX_HISTORY = 10  # recent contacts remembered per customer address (screen-pop fallback)
 
 
 # --------------------------------------------------------------------------- setup
@@ -189,9 +188,6 @@ class TenantLive:
     eligible: tuple[object, int, dict[str, list[str]], dict[str, list[str]]] | None = None
     day: int = -1
     tallies: dict[str, Tally] = field(default_factory=dict)
-    # customer address -> recent contacts (newest last), for the screen-pop when the
-    # analytics API cannot answer.
-    history: dict[str, deque[dict[str, Any]]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -319,30 +315,6 @@ class LiveBoard:
         live = self._tenants.get(tenant_id)
         agent = live.agents.get(agent_id) if live else None
         return self._agent_view(self.setup(tenant_id), agent_id, agent)
-
-    def recent_contacts(
-        self, tenant_id: str, customer: str, exclude: str = ""
-    ) -> list[dict[str, Any]]:
-        """The customer's recent contacts (`customer`: "<kind>:<value>") that ended while this
-        board folded the log, newest first."""
-        live = self._tenants.get(tenant_id)
-        found = live.history.get(customer) if live else None
-        return [c for c in reversed(found or ()) if c["interaction_id"] != exclude]
-
-    def customer_for_agent(self, tenant_id: str, agent_id: str, interaction_id: str) -> str:
-        """The customer ("<kind>:<value>") of a contact offered to or handled by the agent
-        (open, or among the recent ones); "" when it is none of the agent's."""
-        live = self._tenants.get(tenant_id)
-        if live is None or not agent_id:
-            return ""
-        contact = live.contacts.get(interaction_id)
-        if contact is not None:
-            return _customer(contact) if contact.offer_agent == agent_id else ""
-        for customer, contacts in live.history.items():
-            for c in contacts:
-                if c["interaction_id"] == interaction_id:
-                    return customer if c["agent_id"] == agent_id else ""
-        return ""
 
     # ---- the fold
 
@@ -650,8 +622,6 @@ def _self_service(
     c.intent = str(f.body.get("intent") or "")
     c.self_service_ms = int(f.body.get("duration_ms") or 0)
     if f.body.get("outcome") in ("contained", "customer_left"):  # ends in self-service
-        _remember(live, c, "contained" if f.body["outcome"] == "contained" else "ended",
-                  "", False)
         c.done = True
     if f.body.get("language"):
         c.language = str(f.body["language"])
@@ -774,7 +744,6 @@ def _left(
         c.offer_status = "ended"
         offers.add(c.id)
     if f.kind == "abandoned":
-        _remember(live, c, "abandoned", "", False)
         c.done = True
 
 
@@ -795,7 +764,6 @@ def _completed(
             c.offer_status = "wrap_up" if c.offer_status == "connected" else "ended"
             offers.add(c.id)
         if not c.answered_ms:  # never reached an agent (an announcement, a lost ingress)
-            _remember(live, c, "ended", "", False)
             c.done = True
 
 
@@ -826,35 +794,10 @@ def _wrap_up_ended(
     if tally is not None and c.answered_ms:
         tally.handled += 1
         queues.add(c.queue_id)
-    disposition = f.body.get("disposition") or {}
-    _remember(live, c, "answered" if c.answered_ms else "ended",
-              str(disposition.get("code") or ""), bool(disposition.get("resolved")))
     if c.offer_agent:
         c.offer_status = "ended"
         offers.add(c.id)
     c.done = True
-
-
-def _customer(c: Contact) -> str:
-    """Who the customer is: the first identity hint of the arrival, else its address."""
-    if c.hints:
-        kind, value = c.hints[0]
-        return f"{kind}:{value}"
-    return f"phone:{c.from_address}" if c.from_address else ""
-
-
-def _remember(live: TenantLive, c: Contact, outcome: str, code: str, resolved: bool) -> None:
-    customer = _customer(c)
-    if not customer:
-        return
-    found = live.history.setdefault(customer, deque(maxlen=MAX_HISTORY))
-    found.append({
-        "interaction_id": c.id, "channel": c.channel, "entry_point_id": c.entry_point_id,
-        "queue_id": c.queue_id, "arrived_ms": c.arrived_ms, "outcome": outcome,
-        "agent_id": c.offer_agent, "disposition_code": code, "resolved": resolved,
-    })
-    if len(live.history) > MAX_CONTACTS:
-        live.history.pop(next(iter(live.history)))
 
 
 _Handler = Callable[
