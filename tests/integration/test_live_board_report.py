@@ -160,6 +160,12 @@ def test_live_figures_agree_with_the_kpi_report(stack: FullStack, broker: str) -
             caller.hang_up(offer, after_s + 5)
             board.until(lambda: board.offers.get(iid, {}).get("status") == "wrap_up",
                         f"wrap-up of {iid}")
+            # The board folds the voice topic itself; the router, which takes the command,
+            # may read the hang-up a moment later.
+            deadline = time.monotonic() + WAIT_S
+            while rest(stack, "GET", f"/agents/{agent}")["state"] != "wrap_up":
+                assert time.monotonic() < deadline, f"the router never put {agent} in wrap-up"
+                time.sleep(0.05)
             rest(stack, "POST", f"/agents/{agent}/finish-wrap-up",
                  {"interaction_id": iid, "disposition": {"code": "other", "resolved": True}})
 
