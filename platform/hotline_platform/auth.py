@@ -18,11 +18,11 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import NoReturn
 
 import grpc
 
 from hotline_platform import policy
+from hotline_platform.grpc_server import abort
 from hotline_platform.identity import (
     ApiKey,
     ApiKeyVerifier,
@@ -136,11 +136,6 @@ def authorize(
         raise AuthError(grpc.StatusCode.PERMISSION_DENIED, str(exc)) from None
 
 
-async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
-    await context.abort(code, text)
-    raise AssertionError("unreachable")  # pragma: no cover - abort raises
-
-
 async def authorize_grpc(
     context: grpc.aio.ServicerContext,
     tenant_id: str,
@@ -156,7 +151,7 @@ async def authorize_grpc(
     metadata = tuple(context.invocation_metadata() or ())
     token = bearer(metadata)
     if not token:
-        await _abort(
+        await abort(
             context, grpc.StatusCode.UNAUTHENTICATED, "missing 'authorization: Bearer' metadata"
         )
     try:
@@ -164,9 +159,9 @@ async def authorize_grpc(
             return _check(resolver, token, tenant_id, name, agent_id)
         return await asyncio.to_thread(_check, resolver, token, tenant_id, name, agent_id)
     except Unauthenticated as exc:
-        await _abort(context, grpc.StatusCode.UNAUTHENTICATED, str(exc))
+        await abort(context, grpc.StatusCode.UNAUTHENTICATED, str(exc))
     except policy.Forbidden as exc:
-        await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+        await abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
 
 
 async def authorize_call(
@@ -185,5 +180,5 @@ async def authorize_call(
         resolver=resolver or tenancy_resolver(config),
     )
     if tenant_id not in config.tenants:
-        await _abort(context, grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
+        await abort(context, grpc.StatusCode.NOT_FOUND, f"no tenant {tenant_id!r}")
     return principal

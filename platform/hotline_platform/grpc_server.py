@@ -11,12 +11,46 @@ built-in gRPC probe speaks plaintext only).
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
 from pathlib import Path
+from typing import NoReturn, TypeVar
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+
+T = TypeVar("T")
+# An exception a use case may raise, the status it answers, and a prefix for its message.
+ErrorStatus = tuple[type[BaseException], grpc.StatusCode, str]
+
+
+async def abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
+    """End the call with `code` (context.abort raises; typed so callers need no return)."""
+    await context.abort(code, text)
+    raise AssertionError("unreachable")  # pragma: no cover - abort raises
+
+
+async def run_use_case(
+    context: grpc.aio.ServicerContext,
+    call: Callable[[], T],
+    errors: Sequence[ErrorStatus],
+    executor: Executor | None = None,
+) -> T:
+    """Run a blocking use case off the event loop (on `executor`, else a worker thread as
+    asyncio.to_thread does);
+    the first entry of `errors` the exception is an instance of ends the call with its
+    status (checked in order, as except clauses are); any other exception propagates."""
+    try:
+        if executor is None:
+            return await asyncio.to_thread(call)
+        return await asyncio.get_running_loop().run_in_executor(executor, call)
+    except Exception as exc:
+        for kind, code, prefix in errors:
+            if isinstance(exc, kind):
+                await abort(context, code, f"{prefix}{exc}")
+        raise
 
 
 def server_credentials(

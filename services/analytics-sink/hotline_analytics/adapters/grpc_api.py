@@ -14,11 +14,10 @@ StoreUnavailable UNAVAILABLE.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from concurrent.futures import Executor
 from datetime import datetime
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import grpc
 
@@ -34,6 +33,7 @@ from hotline_analytics.application.reads import (
 )
 from hotline_analytics.domain.contacts import ContactSummary
 from hotline_platform.auth import authorize_call, rule_of
+from hotline_platform.grpc_server import ErrorStatus, run_use_case
 from hotline_platform.identity import CallerResolver
 from hotline_platform.policy import permissions_of
 from hotline_platform.protodict import to_datetime, to_dict, to_message
@@ -43,11 +43,6 @@ T = TypeVar("T")
 
 SERVICE_NAMES = (reports_pb2.DESCRIPTOR.services_by_name["Reports"].full_name,)
 TENANT_WIDE = "interaction.read"  # every customer's contacts; else offered contacts only
-
-
-async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
-    await context.abort(code, text)
-    raise AssertionError("unreachable")  # pragma: no cover - abort raises
 
 
 def _period(
@@ -70,6 +65,16 @@ def _identity_kind(identity: reports_pb2.CustomerIdentity) -> str:
     return "" if kind == "unspecified" else str(kind)
 
 
+# What a read may raise, as gRPC statuses.
+USE_CASE_ERRORS: tuple[ErrorStatus, ...] = (
+    (UnknownTenant, grpc.StatusCode.NOT_FOUND, ""),
+    (UnknownInteraction, grpc.StatusCode.NOT_FOUND, ""),
+    (NotOffered, grpc.StatusCode.PERMISSION_DENIED, ""),
+    (InvalidRequest, grpc.StatusCode.INVALID_ARGUMENT, ""),
+    (StoreUnavailable, grpc.StatusCode.UNAVAILABLE, "reports unavailable: "),
+)
+
+
 class ReportsApi(reports_pb2_grpc.ReportsServicer):
     def __init__(
         self,
@@ -90,17 +95,7 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
         )
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
-        loop = asyncio.get_running_loop()
-        try:
-            return await loop.run_in_executor(self._executor, call)
-        except (UnknownTenant, UnknownInteraction) as exc:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
-        except NotOffered as exc:
-            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
-        except InvalidRequest as exc:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except StoreUnavailable as exc:
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"reports unavailable: {exc}")
+        return await run_use_case(context, call, USE_CASE_ERRORS, self._executor)
 
     async def GetKpiReport(  # noqa: N802 - gRPC method name
         self, request: reports_pb2.GetKpiReportRequest, context: grpc.aio.ServicerContext

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import NoReturn
 
 import grpc
 
@@ -21,6 +20,7 @@ from hotline_directory.application.service import DirectoryWriter, NotAllowed, N
 from hotline_directory.domain.access import Caller
 from hotline_platform import auth, directory, identity
 from hotline_platform.credentials import CredentialIndex
+from hotline_platform.grpc_server import abort
 
 OPERATOR_OWNER = "operator"
 
@@ -38,7 +38,7 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
         """The operator, or the tenant whose credential this is (else the call is aborted)."""
         token = auth.bearer(tuple(context.invocation_metadata() or ()))
         if not token:
-            await _abort(
+            await abort(
                 context, grpc.StatusCode.UNAUTHENTICATED,
                 "missing 'authorization: Bearer' metadata",
             )
@@ -52,7 +52,7 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
                 else:
                     principal = await asyncio.to_thread(self._resolver.resolve, token, _now_ms())
             except identity.Unauthenticated as exc:
-                await _abort(context, grpc.StatusCode.UNAUTHENTICATED, str(exc))
+                await abort(context, grpc.StatusCode.UNAUTHENTICATED, str(exc))
             return Caller(principal=principal)
         if not config.credential_is_cached(token):
             owner = await asyncio.to_thread(self._operator.owner_of, token)
@@ -60,14 +60,14 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
                 return Caller()
         tenant = await asyncio.to_thread(config.tenant_for_credential, token)
         if tenant is None:
-            await _abort(context, grpc.StatusCode.UNAUTHENTICATED, "unknown credential")
+            await abort(context, grpc.StatusCode.UNAUTHENTICATED, "unknown credential")
         return Caller(tenant.id)
 
     async def Apply(  # noqa: N802 (gRPC method names)
         self, request: directory_pb2.ApplyRequest, context: grpc.aio.ServicerContext
     ) -> directory_pb2.ApplyResponse:
         if any(change.WhichOneof("change") is None for change in request.changes):
-            await _abort(
+            await abort(
                 context, grpc.StatusCode.INVALID_ARGUMENT,
                 "a change names no definition or removal",
             )
@@ -85,13 +85,13 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
                 expected_versions=dict(request.expected_versions),
             )
         except NotAllowed as exc:
-            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+            await abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         except directory.VersionConflict as exc:
-            await _abort(context, grpc.StatusCode.ABORTED, str(exc))
+            await abort(context, grpc.StatusCode.ABORTED, str(exc))
         except directory.Refused as exc:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
         except RuntimeError as exc:  # facts not durable
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"not recorded: {exc}")
+            await abort(context, grpc.StatusCode.UNAVAILABLE, f"not recorded: {exc}")
         return directory_pb2.ApplyResponse(
             events=result.events, applied=result.applied, warnings=result.warnings
         )
@@ -103,9 +103,9 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
         try:
             entity = self._writer.get(caller, request.key)
         except NotFound as exc:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
+            await abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
         except NotAllowed as exc:
-            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+            await abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         return directory_pb2.Entity(
             key=entity.key, version=entity.version, definition=_shown(caller, entity.definition)
         )
@@ -117,7 +117,7 @@ class DirectoryApi(directory_pb2_grpc.DirectoryServiceServicer):
         try:
             entities = self._writer.list(caller, request.tenant_id)
         except NotAllowed as exc:
-            await _abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
+            await abort(context, grpc.StatusCode.PERMISSION_DENIED, str(exc))
         return directory_pb2.ListResponse(
             entities=[
                 directory_pb2.Entity(
@@ -144,11 +144,6 @@ def _shown(caller: Caller, event: DirectoryEvent) -> DirectoryEvent:
     else:
         shown.api_key_defined.secret_hash = ""
     return shown
-
-
-async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
-    await context.abort(code, text)
-    raise AssertionError("unreachable")  # pragma: no cover - abort raises
 
 
 SERVICE_NAMES = (directory_pb2.DESCRIPTOR.services_by_name["DirectoryService"].full_name,)

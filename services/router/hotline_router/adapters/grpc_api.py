@@ -5,12 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import grpc
 
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_platform.auth import authorize_call, rule_of
+from hotline_platform.grpc_server import ErrorStatus, abort, run_use_case
 from hotline_platform.identity import CallerResolver
 from hotline_platform.tenancy import TenancyConfig
 from hotline_router.adapters.mapping import AGENT_STATES, skills_to_proto
@@ -20,6 +21,16 @@ from hotline_router.domain.facts import Disposition
 from hotline_router.domain.views import AgentSnapshot
 
 T = TypeVar("T")
+
+
+# What a use case may raise, as gRPC statuses (in order: RuntimeError is a failed delivery,
+# the command is not durable).
+USE_CASE_ERRORS: tuple[ErrorStatus, ...] = (
+    (UnknownAgent, grpc.StatusCode.NOT_FOUND, ""),
+    (CommandRefused, grpc.StatusCode.FAILED_PRECONDITION, ""),
+    (NotLive, grpc.StatusCode.UNAVAILABLE, ""),
+    (RuntimeError, grpc.StatusCode.UNAVAILABLE, "not recorded: "),
+)
 
 
 class _Api:
@@ -51,16 +62,7 @@ class _Api:
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
         """Run a use case off the event loop (it takes the state lock and may flush)."""
-        try:
-            return await asyncio.to_thread(call)
-        except UnknownAgent as exc:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
-        except CommandRefused as exc:
-            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except NotLive as exc:
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, str(exc))
-        except RuntimeError as exc:  # event delivery failed: the command is not durable
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"not recorded: {exc}")
+        return await run_use_case(context, call, USE_CASE_ERRORS)
 
     def _view(self, tenant_id: str, snap: AgentSnapshot) -> router_pb2.AgentView:
         tenant = self._tenancy().tenants.get(tenant_id)
@@ -78,11 +80,6 @@ class _Api:
         )
 
 
-async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
-    await context.abort(code, text)
-    raise AssertionError("unreachable")  # pragma: no cover - abort raises
-
-
 class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
     SERVICE = router_pb2.DESCRIPTOR.services_by_name["AgentService"].full_name
 
@@ -94,7 +91,7 @@ class AgentApi(_Api, router_pb2_grpc.AgentServiceServicer):
         agent_id: str = request.agent_id  # type: ignore[attr-defined]
         await self._guard(context, tenant_id, method, agent_id)
         if not agent_id:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, "agent_id is required")
+            await abort(context, grpc.StatusCode.INVALID_ARGUMENT, "agent_id is required")
         snap = await self._run(context, lambda: call(tenant_id, agent_id))
         return self._view(tenant_id, snap)
 

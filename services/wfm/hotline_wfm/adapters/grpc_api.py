@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
-from typing import NoReturn, TypeVar
+from typing import TypeVar
 
 import grpc
 
 from hotline.wfm.v1 import wfm_pb2, wfm_pb2_grpc
 from hotline_platform.auth import authorize_call, rule_of
+from hotline_platform.grpc_server import ErrorStatus, run_use_case
 from hotline_platform.identity import CallerResolver
 from hotline_platform.tenancy import TenancyConfig
 from hotline_wfm.application.ports import HistoryUnavailable
@@ -118,9 +118,13 @@ def plan_to_proto(plan: Plan, errors: tuple[ForecastError, ...] = ()) -> wfm_pb2
     )
 
 
-async def _abort(context: grpc.aio.ServicerContext, code: grpc.StatusCode, text: str) -> NoReturn:
-    await context.abort(code, text)
-    raise AssertionError("unreachable")  # pragma: no cover - abort raises
+# What a staffing use case may raise, as gRPC statuses.
+USE_CASE_ERRORS: tuple[ErrorStatus, ...] = (
+    (Unstable, grpc.StatusCode.FAILED_PRECONDITION, ""),
+    (InvalidInput, grpc.StatusCode.INVALID_ARGUMENT, ""),
+    (UnknownTenant, grpc.StatusCode.NOT_FOUND, ""),
+    (HistoryUnavailable, grpc.StatusCode.UNAVAILABLE, "history unavailable: "),
+)
 
 
 class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
@@ -142,16 +146,7 @@ class StaffingApi(wfm_pb2_grpc.StaffingServiceServicer):
         )
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
-        try:
-            return await asyncio.to_thread(call)
-        except Unstable as exc:
-            await _abort(context, grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-        except InvalidInput as exc:
-            await _abort(context, grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-        except UnknownTenant as exc:
-            await _abort(context, grpc.StatusCode.NOT_FOUND, str(exc))
-        except HistoryUnavailable as exc:
-            await _abort(context, grpc.StatusCode.UNAVAILABLE, f"history unavailable: {exc}")
+        return await run_use_case(context, call, USE_CASE_ERRORS)
 
     async def ComputeStaffing(  # noqa: N802 - gRPC method name
         self, request: wfm_pb2.StaffingRequest, context: grpc.aio.ServicerContext
