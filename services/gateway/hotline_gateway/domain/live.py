@@ -575,10 +575,16 @@ def _state_changed(
     agent.reason_code = str(f.body.get("reason_code") or "")
     agent.interaction_id = str(f.body.get("interaction_id") or "")
     agent.since_ms = f.at_ms
-    if agent.state == "logged_out" and agent.skills is not None:
+    if agent.state == "logged_out":
+        _drop_skills(live, agent)
+    agents.add(f.agent_id)
+
+
+def _drop_skills(live: TenantLive, agent: AgentLive) -> None:
+    """A logged-out agent serves no queue until it logs in again with its skills."""
+    if agent.skills is not None:
         agent.skills = None
         live.skills_version += 1
-    agents.add(f.agent_id)
 
 
 def _logged_out(
@@ -589,9 +595,7 @@ def _logged_out(
     if agent.state != "logged_out":
         agent.state, agent.reason_code, agent.interaction_id = "logged_out", "", ""
         agent.since_ms = f.at_ms
-    if agent.skills is not None:
-        agent.skills = None
-        live.skills_version += 1
+    _drop_skills(live, agent)
     agents.add(f.agent_id)
 
 
