@@ -15,13 +15,15 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import grpc
 import pytest
 import yaml
+from support import polling
 
 from hotline.common.v1.envelope_pb2 import Skill
 from hotline.directory.v1 import directory_pb2, directory_pb2_grpc
@@ -42,15 +44,7 @@ START_TIMEOUT_S = 60
 OPERATOR_TOKEN = credentials.new_token("operator")
 
 
-def eventually(probe: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.02)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+eventually = partial(polling.eventually, timeout=20, interval=0.02)
 
 
 def _start(module: str, env: dict[str, str], log: Path, port: int) -> subprocess.Popen[bytes]:

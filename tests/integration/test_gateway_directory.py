@@ -15,14 +15,16 @@ import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from directory_stack import SITE, FullStack, free_udp_port, start_full, tenant
+from support import polling
 
 pytestmark = pytest.mark.integration
 
@@ -31,15 +33,7 @@ SIPP_DIR = ROOT / "tests" / "sipp"
 WAIT_S = 30.0
 
 
-def eventually(probe: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+eventually = partial(polling.eventually, timeout=WAIT_S)
 
 
 @pytest.fixture(scope="module")

@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from directory_stack import FullStack, start_full, tenant
+from support import polling
 
 pytestmark = pytest.mark.integration
 
@@ -30,15 +32,7 @@ WAIT_S = 10.0
 DELEGATION_KEY = "identity-tests-delegation-key-0123456789"
 
 
-def eventually(probe: Callable[[], Any], what: str, timeout: float = WAIT_S) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+eventually = partial(polling.eventually, timeout=WAIT_S)
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ import pytest
 import yaml
 from confluent_kafka import TopicPartition
 from gateway_stack import Proc, spawn, wait_grpc
+from support import polling
 
 from hotline.directory.v1 import directory_pb2, directory_pb2_grpc
 from hotline.directory.v1 import events_pb2 as pb
@@ -69,15 +71,7 @@ class Stack:
             return reply
 
 
-def eventually(probe: Callable[[], Any], what: str, timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+eventually = partial(polling.eventually, timeout=20)
 
 
 def _tenant(tid: str, users: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,12 +14,14 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import grpc
 import pytest
 import yaml
+from support import polling
 from support.grpc_matrix import sample_request
 
 from hotline.agent.v1 import events_pb2 as agent_pb2
@@ -38,22 +40,11 @@ ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60
 WAIT_S = 20
 
-R = TypeVar("R")
-
 
 # --------------------------------------------------------------------------- helpers
 
 
-def eventually(probe: Callable[[], R | None], what: str, timeout: float = WAIT_S) -> R:
-    """Poll `probe` until it returns something truthy; fail with `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    last: R | None = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(0.05)
-    pytest.fail(f"timed out after {timeout}s waiting for {what} (last: {last!r})")
+eventually = partial(polling.eventually, timeout=WAIT_S)
 
 
 def _tenant(prefix: str, agents: list[dict[str, Any]], **queue: Any) -> dict[str, Any]:
