@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 import sys
 
-from hotline_platform import logs, metrics
+from hotline_platform import lifecycle, logs, metrics
 from hotline_wfm.settings import WfmSettings
 from hotline_wfm.wiring import Wfm
 
@@ -15,17 +14,8 @@ log = logging.getLogger("hotline_wfm")
 
 
 async def run(settings: WfmSettings) -> int:
-    wfm = Wfm(settings)
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stopping.set)
-    await wfm.start()
-    log.info("serving gRPC on %d", settings.grpc_port)
-    await stopping.wait()
-    await wfm.stop()
-    log.info("wfm stopped")
-    return 0
+    service = Wfm(settings)
+    return await lifecycle.serve_until_stopped(service, "wfm")
 
 
 def main() -> int:
