@@ -142,7 +142,7 @@ class QueueRemoved(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ...) -> None: ...
 
 class AgentDefined(_message.Message):
-    __slots__ = ("tenant_id", "agent_id", "name", "site_id", "skills", "languages", "phone")
+    __slots__ = ("tenant_id", "agent_id", "name", "site_id", "skills", "languages", "phone", "sip_username", "sip_ha1_md5", "sip_ha1_sha256")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
@@ -150,6 +150,9 @@ class AgentDefined(_message.Message):
     SKILLS_FIELD_NUMBER: _ClassVar[int]
     LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     PHONE_FIELD_NUMBER: _ClassVar[int]
+    SIP_USERNAME_FIELD_NUMBER: _ClassVar[int]
+    SIP_HA1_MD5_FIELD_NUMBER: _ClassVar[int]
+    SIP_HA1_SHA256_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     agent_id: str
     name: str
@@ -157,7 +160,10 @@ class AgentDefined(_message.Message):
     skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
     languages: _containers.RepeatedScalarFieldContainer[str]
     phone: str
-    def __init__(self, tenant_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., name: _Optional[str] = ..., site_id: _Optional[str] = ..., skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., languages: _Optional[_Iterable[str]] = ..., phone: _Optional[str] = ...) -> None: ...
+    sip_username: str
+    sip_ha1_md5: str
+    sip_ha1_sha256: str
+    def __init__(self, tenant_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., name: _Optional[str] = ..., site_id: _Optional[str] = ..., skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., languages: _Optional[_Iterable[str]] = ..., phone: _Optional[str] = ..., sip_username: _Optional[str] = ..., sip_ha1_md5: _Optional[str] = ..., sip_ha1_sha256: _Optional[str] = ...) -> None: ...
 
 class AgentRemoved(_message.Message):
     __slots__ = ("tenant_id", "agent_id")
