@@ -51,7 +51,7 @@ SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS")
 ALLOW = ", ".join(SUPPORTED_METHODS)
 # Methods of the SIP registry this service knows but does not accept (-> 405; others -> 501).
 KNOWN_METHODS = frozenset(
-    {"REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
+    {"PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
 )
 INTERACTION_HEADER = "X-Hotline-Interaction"
 # How many interactions ended by the router, not held here, are remembered (a retransmitted
@@ -119,6 +119,7 @@ class CallHandling(TransactionUser):
         sdp: bytes,
         default_ring_timeout_ms: int = 15_000,
         interaction_id_for: Callable[[SipRequest], str] = interaction_id_for,
+        registrar: Callable[[ServerTransaction], None] | None = None,
     ) -> None:
         self._stack = stack
         self._events = events
@@ -128,6 +129,7 @@ class CallHandling(TransactionUser):
         self._sdp = sdp
         self._default_ring_ms = default_ring_timeout_ms
         self._interaction_id_for = interaction_id_for
+        self._registrar = registrar  # REGISTER (application/registrar.py); None: 501
         # Interactions the router ended that this process does not hold: an earlier process of
         # this instance held them. A retransmitted INVITE of one of them (same transaction,
         # same interaction id) is refused rather than started again (bounded, oldest dropped).
@@ -186,6 +188,8 @@ class CallHandling(TransactionUser):
             self._on_invite(txn)
         elif method == "BYE":
             self._on_bye(txn)
+        elif method == "REGISTER" and self._registrar is not None:
+            self._registrar(txn)
         elif method == "OPTIONS":
             self._stack.respond(
                 txn, 200, extra=[("Allow", ALLOW), ("Accept", "application/sdp")]
