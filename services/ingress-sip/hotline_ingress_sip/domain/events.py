@@ -109,7 +109,8 @@ class EndedBy(enum.Enum):
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CallCompleted(Fact):
     ended_by: EndedBy
-    talk_ms: int
+    talk_ms: int  # answer to end, holds included
+    hold_ms: int = 0  # total time the caller was on hold
 
 
 class AbandonStage(enum.Enum):
@@ -125,6 +126,7 @@ class CallAbandoned(Fact):
 
 
 class SelfServiceOutcome(enum.Enum):
+    ROUTE_TO_QUEUE = "route_to_queue"
     CONTAINED = "contained"
     CUSTOMER_LEFT = "customer_left"
 
@@ -133,3 +135,35 @@ class SelfServiceOutcome(enum.Enum):
 class SelfServiceFinished(Fact):
     outcome: SelfServiceOutcome
     duration_ms: int
+    # What the IVR chose, for ROUTE_TO_QUEUE (the router queues the contact with it).
+    queue_id: str = ""
+    language: str = ""
+    skills: tuple[tuple[str, int], ...] = ()  # (skill, minimum level)
+    priority: int = 0
+    intent: str = ""
+    account: str = ""  # digits collected as the customer's account number
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallHeld(Fact):
+    """The agent put the caller on hold (re-INVITE sendonly/inactive from the agent phone)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallResumed(Fact):
+    held_ms: int
+
+
+class TransferKind(enum.Enum):
+    BLIND = "blind"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallTransferred(Fact):
+    """The connected agent handed the caller on (REFER); exactly one target is set. The caller
+    stays on the platform for a queue or agent target and waits for the next offer."""
+
+    kind: TransferKind
+    to_queue_id: str = ""
+    to_agent_id: str = ""
+    to_address: str = ""
