@@ -13,9 +13,11 @@ class EntryPointKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ENTRY_POINT_KIND_UNSPECIFIED: _ClassVar[EntryPointKind]
     ENTRY_POINT_KIND_QUEUE: _ClassVar[EntryPointKind]
     ENTRY_POINT_KIND_ANNOUNCEMENT: _ClassVar[EntryPointKind]
+    ENTRY_POINT_KIND_IVR: _ClassVar[EntryPointKind]
 ENTRY_POINT_KIND_UNSPECIFIED: EntryPointKind
 ENTRY_POINT_KIND_QUEUE: EntryPointKind
 ENTRY_POINT_KIND_ANNOUNCEMENT: EntryPointKind
+ENTRY_POINT_KIND_IVR: EntryPointKind
 
 class DirectoryEvent(_message.Message):
     __slots__ = ("envelope", "changed_by", "entity_version", "tenant_defined", "tenant_removed", "site_defined", "site_removed", "queue_defined", "queue_removed", "agent_defined", "agent_removed", "entry_point_defined", "entry_point_removed", "user_defined", "user_removed", "api_key_defined", "api_key_revoked")
@@ -174,18 +176,150 @@ class AgentRemoved(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
 
 class EntryPointDefined(_message.Message):
-    __slots__ = ("tenant_id", "address", "kind", "queue_id", "site_id")
+    __slots__ = ("tenant_id", "address", "kind", "queue_id", "site_id", "ivr")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    IVR_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     address: str
     kind: EntryPointKind
     queue_id: str
     site_id: str
-    def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ..., kind: _Optional[_Union[EntryPointKind, str]] = ..., queue_id: _Optional[str] = ..., site_id: _Optional[str] = ...) -> None: ...
+    ivr: IvrFlow
+    def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ..., kind: _Optional[_Union[EntryPointKind, str]] = ..., queue_id: _Optional[str] = ..., site_id: _Optional[str] = ..., ivr: _Optional[_Union[IvrFlow, _Mapping]] = ...) -> None: ...
+
+class IvrFlow(_message.Message):
+    __slots__ = ("language", "hours", "start", "nodes")
+    class NodesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: IvrNode
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[IvrNode, _Mapping]] = ...) -> None: ...
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    START_FIELD_NUMBER: _ClassVar[int]
+    NODES_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    hours: BusinessHours
+    start: str
+    nodes: _containers.MessageMap[str, IvrNode]
+    def __init__(self, language: _Optional[str] = ..., hours: _Optional[_Union[BusinessHours, _Mapping]] = ..., start: _Optional[str] = ..., nodes: _Optional[_Mapping[str, IvrNode]] = ...) -> None: ...
+
+class BusinessHours(_message.Message):
+    __slots__ = ("time_zone", "open", "holidays", "closed")
+    TIME_ZONE_FIELD_NUMBER: _ClassVar[int]
+    OPEN_FIELD_NUMBER: _ClassVar[int]
+    HOLIDAYS_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    time_zone: str
+    open: _containers.RepeatedCompositeFieldContainer[OpeningWindow]
+    holidays: _containers.RepeatedScalarFieldContainer[str]
+    closed: str
+    def __init__(self, time_zone: _Optional[str] = ..., open: _Optional[_Iterable[_Union[OpeningWindow, _Mapping]]] = ..., holidays: _Optional[_Iterable[str]] = ..., closed: _Optional[str] = ...) -> None: ...
+
+class OpeningWindow(_message.Message):
+    __slots__ = ("days", "opens", "closes")
+    DAYS_FIELD_NUMBER: _ClassVar[int]
+    OPENS_FIELD_NUMBER: _ClassVar[int]
+    CLOSES_FIELD_NUMBER: _ClassVar[int]
+    days: _containers.RepeatedScalarFieldContainer[str]
+    opens: str
+    closes: str
+    def __init__(self, days: _Optional[_Iterable[str]] = ..., opens: _Optional[str] = ..., closes: _Optional[str] = ...) -> None: ...
+
+class IvrNode(_message.Message):
+    __slots__ = ("menu", "collect", "route", "message", "hangup")
+    MENU_FIELD_NUMBER: _ClassVar[int]
+    COLLECT_FIELD_NUMBER: _ClassVar[int]
+    ROUTE_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    HANGUP_FIELD_NUMBER: _ClassVar[int]
+    menu: IvrMenu
+    collect: IvrCollect
+    route: IvrRoute
+    message: IvrMessage
+    hangup: IvrHangup
+    def __init__(self, menu: _Optional[_Union[IvrMenu, _Mapping]] = ..., collect: _Optional[_Union[IvrCollect, _Mapping]] = ..., route: _Optional[_Union[IvrRoute, _Mapping]] = ..., message: _Optional[_Union[IvrMessage, _Mapping]] = ..., hangup: _Optional[_Union[IvrHangup, _Mapping]] = ...) -> None: ...
+
+class IvrMenu(_message.Message):
+    __slots__ = ("prompt", "timeout_ms", "retries", "options", "on_failure")
+    class OptionsEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: IvrOption
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[_Union[IvrOption, _Mapping]] = ...) -> None: ...
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
+    ON_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    prompt: str
+    timeout_ms: int
+    retries: int
+    options: _containers.MessageMap[str, IvrOption]
+    on_failure: str
+    def __init__(self, prompt: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., retries: _Optional[int] = ..., options: _Optional[_Mapping[str, IvrOption]] = ..., on_failure: _Optional[str] = ...) -> None: ...
+
+class IvrOption(_message.Message):
+    __slots__ = ("language", "next")
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    language: str
+    next: str
+    def __init__(self, language: _Optional[str] = ..., next: _Optional[str] = ...) -> None: ...
+
+class IvrCollect(_message.Message):
+    __slots__ = ("prompt", "min_digits", "max_digits", "terminator", "timeout_ms", "retries", "next", "on_failure")
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    MIN_DIGITS_FIELD_NUMBER: _ClassVar[int]
+    MAX_DIGITS_FIELD_NUMBER: _ClassVar[int]
+    TERMINATOR_FIELD_NUMBER: _ClassVar[int]
+    TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    RETRIES_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    ON_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    prompt: str
+    min_digits: int
+    max_digits: int
+    terminator: str
+    timeout_ms: int
+    retries: int
+    next: str
+    on_failure: str
+    def __init__(self, prompt: _Optional[str] = ..., min_digits: _Optional[int] = ..., max_digits: _Optional[int] = ..., terminator: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., retries: _Optional[int] = ..., next: _Optional[str] = ..., on_failure: _Optional[str] = ...) -> None: ...
+
+class IvrRoute(_message.Message):
+    __slots__ = ("queue_id", "required_skills", "priority", "intent", "language")
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    INTENT_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    queue_id: str
+    required_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
+    priority: int
+    intent: str
+    language: str
+    def __init__(self, queue_id: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., priority: _Optional[int] = ..., intent: _Optional[str] = ..., language: _Optional[str] = ...) -> None: ...
+
+class IvrMessage(_message.Message):
+    __slots__ = ("prompt", "next")
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    NEXT_FIELD_NUMBER: _ClassVar[int]
+    prompt: str
+    next: str
+    def __init__(self, prompt: _Optional[str] = ..., next: _Optional[str] = ...) -> None: ...
+
+class IvrHangup(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...
 
 class EntryPointRemoved(_message.Message):
     __slots__ = ("tenant_id", "address")

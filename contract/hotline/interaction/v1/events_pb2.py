@@ -25,15 +25,15 @@ _sym_db = _symbol_database.Default()
 from hotline.common.v1 import envelope_pb2 as hotline_dot_common_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#hotline/interaction/v1/events.proto\x12\x16hotline.interaction.v1\x1a hotline/common/v1/envelope.proto\"\xeb\t\n\x10InteractionEvent\x12-\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1b.hotline.common.v1.Envelope\x12=\n\x07\x61rrived\x18\n \x01(\x0b\x32*.hotline.interaction.v1.InteractionArrivedH\x00\x12L\n\x15self_service_finished\x18\x0b \x01(\x0b\x32+.hotline.interaction.v1.SelfServiceFinishedH\x00\x12;\n\x06queued\x18\x0c \x01(\x0b\x32).hotline.interaction.v1.InteractionQueuedH\x00\x12=\n\x07offered\x18\r \x01(\x0b\x32*.hotline.interaction.v1.InteractionOfferedH\x00\x12?\n\x0eoffer_accepted\x18\x0e \x01(\x0b\x32%.hotline.interaction.v1.OfferAcceptedH\x00\x12?\n\x0eoffer_rejected\x18\x0f \x01(\x0b\x32%.hotline.interaction.v1.OfferRejectedH\x00\x12@\n\x0foffer_timed_out\x18\x10 \x01(\x0b\x32%.hotline.interaction.v1.OfferTimedOutH\x00\x12\x37\n\x04held\x18\x11 \x01(\x0b\x32\'.hotline.interaction.v1.InteractionHeldH\x00\x12=\n\x07resumed\x18\x12 \x01(\x0b\x32*.hotline.interaction.v1.InteractionResumedH\x00\x12\x45\n\x0btransferred\x18\x13 \x01(\x0b\x32..hotline.interaction.v1.InteractionTransferredH\x00\x12\x43\n\x10message_received\x18\x14 \x01(\x0b\x32\'.hotline.interaction.v1.MessageReceivedH\x00\x12;\n\x0cmessage_sent\x18\x15 \x01(\x0b\x32#.hotline.interaction.v1.MessageSentH\x00\x12@\n\x0fwrap_up_started\x18\x16 \x01(\x0b\x32%.hotline.interaction.v1.WrapUpStartedH\x00\x12<\n\rwrap_up_ended\x18\x17 \x01(\x0b\x32#.hotline.interaction.v1.WrapUpEndedH\x00\x12\x41\n\tcompleted\x18\x18 \x01(\x0b\x32,.hotline.interaction.v1.InteractionCompletedH\x00\x12\x41\n\tabandoned\x18\x19 \x01(\x0b\x32,.hotline.interaction.v1.InteractionAbandonedH\x00\x12G\n\x12\x63\x61llback_requested\x18\x1a \x01(\x0b\x32).hotline.interaction.v1.CallbackRequestedH\x00\x12\x42\n\nflowed_out\x18\x1b \x01(\x0b\x32,.hotline.interaction.v1.InteractionFlowedOutH\x00\x42\x07\n\x05\x65vent\"Q\n\x0cIdentityHint\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32$.hotline.interaction.v1.IdentityKind\x12\r\n\x05value\x18\x02 \x01(\t\"\xc3\x02\n\x12InteractionArrived\x12+\n\x07\x63hannel\x18\x01 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\x12/\n\tdirection\x18\x02 \x01(\x0e\x32\x1c.hotline.common.v1.Direction\x12\x14\n\x0c\x66rom_address\x18\x03 \x01(\t\x12\x12\n\nto_address\x18\x04 \x01(\t\x12\x16\n\x0e\x65ntry_point_id\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12<\n\x0eidentity_hints\x18\x07 \x03(\x0b\x32$.hotline.interaction.v1.IdentityHint\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12\x13\n\x0bsession_ref\x18\t \x01(\t\x12\x17\n\x0foutbound_reason\x18\n \x01(\t\"\xc9\x02\n\x13SelfServiceFinished\x12\x44\n\x07outcome\x18\x01 \x01(\x0e\x32\x33.hotline.interaction.v1.SelfServiceFinished.Outcome\x12\x13\n\x0b\x64uration_ms\x18\x02 \x01(\x03\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x31\n\x0frequired_skills\x18\x05 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x0e\n\x06intent\x18\x06 \x01(\t\"p\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16OUTCOME_ROUTE_TO_QUEUE\x10\x01\x12\x15\n\x11OUTCOME_CONTAINED\x10\x02\x12\x19\n\x15OUTCOME_CUSTOMER_LEFT\x10\x03\"\xcc\x01\n\x11InteractionQueued\x12\x10\n\x08queue_id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x31\n\x0frequired_skills\x18\x03 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x10\n\x08language\x18\x04 \x01(\t\x12+\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\x12!\n\x19service_level_threshold_s\x18\x06 \x01(\r\"\xb9\x01\n\x12InteractionOffered\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61gent_endpoint\x18\x04 \x01(\t\x12\x17\n\x0fring_timeout_ms\x18\x05 \x01(\r\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\r\x12+\n\x07\x63hannel\x18\x07 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\"_\n\rOfferAccepted\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x18\n\x10since_arrival_ms\x18\x04 \x01(\x03\"U\n\rOfferRejected\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"V\n\rOfferTimedOut\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x0f\n\x07rang_ms\x18\x04 \x01(\x03\"#\n\x0fInteractionHeld\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\"7\n\x12InteractionResumed\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0f\n\x07held_ms\x18\x02 \x01(\x03\"\xf0\x01\n\x16InteractionTransferred\x12\x41\n\x04kind\x18\x01 \x01(\x0e\x32\x33.hotline.interaction.v1.InteractionTransferred.Kind\x12\x15\n\rfrom_agent_id\x18\x02 \x01(\t\x12\x13\n\x0bto_queue_id\x18\x03 \x01(\t\x12\x13\n\x0bto_agent_id\x18\x04 \x01(\t\x12\x12\n\nto_address\x18\x05 \x01(\t\">\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n\nKIND_BLIND\x10\x01\x12\x10\n\x0cKIND_CONSULT\x10\x02\"w\n\x0fMessageReceived\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_address\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x10\n\x08\x62ody_ref\x18\x05 \x01(\t\"\x9b\x01\n\x0bMessageSent\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x12\n\nto_address\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x12\n\nsize_bytes\x18\x05 \x01(\x03\x12\x10\n\x08\x62ody_ref\x18\x06 \x01(\t\x12\x16\n\x0e\x66irst_response\x18\x07 \x01(\x08\"!\n\rWrapUpStarted\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\"@\n\x0b\x44isposition\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08resolved\x18\x02 \x01(\x08\x12\x11\n\tnotes_ref\x18\x03 \x01(\t\"\x80\x01\n\x0bWrapUpEnded\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x38\n\x0b\x64isposition\x18\x02 \x01(\x0b\x32#.hotline.interaction.v1.Disposition\x12\x12\n\nwrap_up_ms\x18\x03 \x01(\x03\x12\x11\n\ttimed_out\x18\x04 \x01(\x08\"\xf7\x01\n\x14InteractionCompleted\x12\x46\n\x08\x65nded_by\x18\x01 \x01(\x0e\x32\x34.hotline.interaction.v1.InteractionCompleted.EndedBy\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0f\n\x07talk_ms\x18\x03 \x01(\x03\x12\x0f\n\x07hold_ms\x18\x04 \x01(\x03\"c\n\x07\x45ndedBy\x12\x18\n\x14\x45NDED_BY_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45NDED_BY_CUSTOMER\x10\x01\x12\x12\n\x0e\x45NDED_BY_AGENT\x10\x02\x12\x13\n\x0f\x45NDED_BY_SYSTEM\x10\x03\"\xe1\x01\n\x14InteractionAbandoned\x12\x41\n\x05stage\x18\x01 \x01(\x0e\x32\x32.hotline.interaction.v1.InteractionAbandoned.Stage\x12\x11\n\twaited_ms\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"c\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n\x12STAGE_BEFORE_QUEUE\x10\x01\x12\x12\n\x0eSTAGE_IN_QUEUE\x10\x02\x12\x17\n\x13STAGE_WHILE_OFFERED\x10\x03\"R\n\x11\x43\x61llbackRequested\x12\x10\n\x08queue_id\x18\x01 \x01(\t\x12\x18\n\x10\x63\x61llback_address\x18\x02 \x01(\t\x12\x11\n\twaited_ms\x18\x03 \x01(\x03\"e\n\x14InteractionFlowedOut\x12\x15\n\rfrom_queue_id\x18\x01 \x01(\t\x12\x13\n\x0bto_queue_id\x18\x02 \x01(\t\x12\x11\n\twaited_ms\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t*\x95\x01\n\x0cIdentityKind\x12\x1d\n\x19IDENTITY_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13IDENTITY_KIND_PHONE\x10\x01\x12\x17\n\x13IDENTITY_KIND_EMAIL\x10\x02\x12\x19\n\x15IDENTITY_KIND_CHAT_ID\x10\x03\x12\x19\n\x15IDENTITY_KIND_ACCOUNT\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#hotline/interaction/v1/events.proto\x12\x16hotline.interaction.v1\x1a hotline/common/v1/envelope.proto\"\xeb\t\n\x10InteractionEvent\x12-\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1b.hotline.common.v1.Envelope\x12=\n\x07\x61rrived\x18\n \x01(\x0b\x32*.hotline.interaction.v1.InteractionArrivedH\x00\x12L\n\x15self_service_finished\x18\x0b \x01(\x0b\x32+.hotline.interaction.v1.SelfServiceFinishedH\x00\x12;\n\x06queued\x18\x0c \x01(\x0b\x32).hotline.interaction.v1.InteractionQueuedH\x00\x12=\n\x07offered\x18\r \x01(\x0b\x32*.hotline.interaction.v1.InteractionOfferedH\x00\x12?\n\x0eoffer_accepted\x18\x0e \x01(\x0b\x32%.hotline.interaction.v1.OfferAcceptedH\x00\x12?\n\x0eoffer_rejected\x18\x0f \x01(\x0b\x32%.hotline.interaction.v1.OfferRejectedH\x00\x12@\n\x0foffer_timed_out\x18\x10 \x01(\x0b\x32%.hotline.interaction.v1.OfferTimedOutH\x00\x12\x37\n\x04held\x18\x11 \x01(\x0b\x32\'.hotline.interaction.v1.InteractionHeldH\x00\x12=\n\x07resumed\x18\x12 \x01(\x0b\x32*.hotline.interaction.v1.InteractionResumedH\x00\x12\x45\n\x0btransferred\x18\x13 \x01(\x0b\x32..hotline.interaction.v1.InteractionTransferredH\x00\x12\x43\n\x10message_received\x18\x14 \x01(\x0b\x32\'.hotline.interaction.v1.MessageReceivedH\x00\x12;\n\x0cmessage_sent\x18\x15 \x01(\x0b\x32#.hotline.interaction.v1.MessageSentH\x00\x12@\n\x0fwrap_up_started\x18\x16 \x01(\x0b\x32%.hotline.interaction.v1.WrapUpStartedH\x00\x12<\n\rwrap_up_ended\x18\x17 \x01(\x0b\x32#.hotline.interaction.v1.WrapUpEndedH\x00\x12\x41\n\tcompleted\x18\x18 \x01(\x0b\x32,.hotline.interaction.v1.InteractionCompletedH\x00\x12\x41\n\tabandoned\x18\x19 \x01(\x0b\x32,.hotline.interaction.v1.InteractionAbandonedH\x00\x12G\n\x12\x63\x61llback_requested\x18\x1a \x01(\x0b\x32).hotline.interaction.v1.CallbackRequestedH\x00\x12\x42\n\nflowed_out\x18\x1b \x01(\x0b\x32,.hotline.interaction.v1.InteractionFlowedOutH\x00\x42\x07\n\x05\x65vent\"Q\n\x0cIdentityHint\x12\x32\n\x04kind\x18\x01 \x01(\x0e\x32$.hotline.interaction.v1.IdentityKind\x12\r\n\x05value\x18\x02 \x01(\t\"\xc3\x02\n\x12InteractionArrived\x12+\n\x07\x63hannel\x18\x01 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\x12/\n\tdirection\x18\x02 \x01(\x0e\x32\x1c.hotline.common.v1.Direction\x12\x14\n\x0c\x66rom_address\x18\x03 \x01(\t\x12\x12\n\nto_address\x18\x04 \x01(\t\x12\x16\n\x0e\x65ntry_point_id\x18\x05 \x01(\t\x12\x10\n\x08language\x18\x06 \x01(\t\x12<\n\x0eidentity_hints\x18\x07 \x03(\x0b\x32$.hotline.interaction.v1.IdentityHint\x12\x0f\n\x07subject\x18\x08 \x01(\t\x12\x13\n\x0bsession_ref\x18\t \x01(\t\x12\x17\n\x0foutbound_reason\x18\n \x01(\t\"\x99\x03\n\x13SelfServiceFinished\x12\x44\n\x07outcome\x18\x01 \x01(\x0e\x32\x33.hotline.interaction.v1.SelfServiceFinished.Outcome\x12\x13\n\x0b\x64uration_ms\x18\x02 \x01(\x03\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x10\n\x08language\x18\x04 \x01(\t\x12\x31\n\x0frequired_skills\x18\x05 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x0e\n\x06intent\x18\x06 \x01(\t\x12\x10\n\x08priority\x18\x07 \x01(\x05\x12<\n\x0eidentity_hints\x18\x08 \x03(\x0b\x32$.hotline.interaction.v1.IdentityHint\"p\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16OUTCOME_ROUTE_TO_QUEUE\x10\x01\x12\x15\n\x11OUTCOME_CONTAINED\x10\x02\x12\x19\n\x15OUTCOME_CUSTOMER_LEFT\x10\x03\"\xcc\x01\n\x11InteractionQueued\x12\x10\n\x08queue_id\x18\x01 \x01(\t\x12\x10\n\x08priority\x18\x02 \x01(\x05\x12\x31\n\x0frequired_skills\x18\x03 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x10\n\x08language\x18\x04 \x01(\t\x12+\n\x07\x63hannel\x18\x05 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\x12!\n\x19service_level_threshold_s\x18\x06 \x01(\r\"\xb9\x01\n\x12InteractionOffered\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x16\n\x0e\x61gent_endpoint\x18\x04 \x01(\t\x12\x17\n\x0fring_timeout_ms\x18\x05 \x01(\r\x12\x0f\n\x07\x61ttempt\x18\x06 \x01(\r\x12+\n\x07\x63hannel\x18\x07 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\"_\n\rOfferAccepted\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x18\n\x10since_arrival_ms\x18\x04 \x01(\x03\"U\n\rOfferRejected\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x0e\n\x06reason\x18\x04 \x01(\t\"V\n\rOfferTimedOut\x12\x10\n\x08offer_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x10\n\x08queue_id\x18\x03 \x01(\t\x12\x0f\n\x07rang_ms\x18\x04 \x01(\x03\"#\n\x0fInteractionHeld\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\"7\n\x12InteractionResumed\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x0f\n\x07held_ms\x18\x02 \x01(\x03\"\xf0\x01\n\x16InteractionTransferred\x12\x41\n\x04kind\x18\x01 \x01(\x0e\x32\x33.hotline.interaction.v1.InteractionTransferred.Kind\x12\x15\n\rfrom_agent_id\x18\x02 \x01(\t\x12\x13\n\x0bto_queue_id\x18\x03 \x01(\t\x12\x13\n\x0bto_agent_id\x18\x04 \x01(\t\x12\x12\n\nto_address\x18\x05 \x01(\t\">\n\x04Kind\x12\x14\n\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n\nKIND_BLIND\x10\x01\x12\x10\n\x0cKIND_CONSULT\x10\x02\"w\n\x0fMessageReceived\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x14\n\x0c\x66rom_address\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x12\n\nsize_bytes\x18\x04 \x01(\x03\x12\x10\n\x08\x62ody_ref\x18\x05 \x01(\t\"\x9b\x01\n\x0bMessageSent\x12\x12\n\nmessage_id\x18\x01 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x12\n\nto_address\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\x12\x12\n\nsize_bytes\x18\x05 \x01(\x03\x12\x10\n\x08\x62ody_ref\x18\x06 \x01(\t\x12\x16\n\x0e\x66irst_response\x18\x07 \x01(\x08\"!\n\rWrapUpStarted\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\"@\n\x0b\x44isposition\x12\x0c\n\x04\x63ode\x18\x01 \x01(\t\x12\x10\n\x08resolved\x18\x02 \x01(\x08\x12\x11\n\tnotes_ref\x18\x03 \x01(\t\"\x80\x01\n\x0bWrapUpEnded\x12\x10\n\x08\x61gent_id\x18\x01 \x01(\t\x12\x38\n\x0b\x64isposition\x18\x02 \x01(\x0b\x32#.hotline.interaction.v1.Disposition\x12\x12\n\nwrap_up_ms\x18\x03 \x01(\x03\x12\x11\n\ttimed_out\x18\x04 \x01(\x08\"\xf7\x01\n\x14InteractionCompleted\x12\x46\n\x08\x65nded_by\x18\x01 \x01(\x0e\x32\x34.hotline.interaction.v1.InteractionCompleted.EndedBy\x12\x10\n\x08\x61gent_id\x18\x02 \x01(\t\x12\x0f\n\x07talk_ms\x18\x03 \x01(\x03\x12\x0f\n\x07hold_ms\x18\x04 \x01(\x03\"c\n\x07\x45ndedBy\x12\x18\n\x14\x45NDED_BY_UNSPECIFIED\x10\x00\x12\x15\n\x11\x45NDED_BY_CUSTOMER\x10\x01\x12\x12\n\x0e\x45NDED_BY_AGENT\x10\x02\x12\x13\n\x0f\x45NDED_BY_SYSTEM\x10\x03\"\xe1\x01\n\x14InteractionAbandoned\x12\x41\n\x05stage\x18\x01 \x01(\x0e\x32\x32.hotline.interaction.v1.InteractionAbandoned.Stage\x12\x11\n\twaited_ms\x18\x02 \x01(\x03\x12\x0e\n\x06reason\x18\x03 \x01(\t\"c\n\x05Stage\x12\x15\n\x11STAGE_UNSPECIFIED\x10\x00\x12\x16\n\x12STAGE_BEFORE_QUEUE\x10\x01\x12\x12\n\x0eSTAGE_IN_QUEUE\x10\x02\x12\x17\n\x13STAGE_WHILE_OFFERED\x10\x03\"R\n\x11\x43\x61llbackRequested\x12\x10\n\x08queue_id\x18\x01 \x01(\t\x12\x18\n\x10\x63\x61llback_address\x18\x02 \x01(\t\x12\x11\n\twaited_ms\x18\x03 \x01(\x03\"e\n\x14InteractionFlowedOut\x12\x15\n\rfrom_queue_id\x18\x01 \x01(\t\x12\x13\n\x0bto_queue_id\x18\x02 \x01(\t\x12\x11\n\twaited_ms\x18\x03 \x01(\x03\x12\x0e\n\x06reason\x18\x04 \x01(\t*\x95\x01\n\x0cIdentityKind\x12\x1d\n\x19IDENTITY_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13IDENTITY_KIND_PHONE\x10\x01\x12\x17\n\x13IDENTITY_KIND_EMAIL\x10\x02\x12\x19\n\x15IDENTITY_KIND_CHAT_ID\x10\x03\x12\x19\n\x15IDENTITY_KIND_ACCOUNT\x10\x04\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.interaction.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_IDENTITYKIND']._serialized_start=4281
-  _globals['_IDENTITYKIND']._serialized_end=4430
+  _globals['_IDENTITYKIND']._serialized_start=4361
+  _globals['_IDENTITYKIND']._serialized_end=4510
   _globals['_INTERACTIONEVENT']._serialized_start=98
   _globals['_INTERACTIONEVENT']._serialized_end=1357
   _globals['_IDENTITYHINT']._serialized_start=1359
@@ -41,47 +41,47 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INTERACTIONARRIVED']._serialized_start=1443
   _globals['_INTERACTIONARRIVED']._serialized_end=1766
   _globals['_SELFSERVICEFINISHED']._serialized_start=1769
-  _globals['_SELFSERVICEFINISHED']._serialized_end=2098
-  _globals['_SELFSERVICEFINISHED_OUTCOME']._serialized_start=1986
-  _globals['_SELFSERVICEFINISHED_OUTCOME']._serialized_end=2098
-  _globals['_INTERACTIONQUEUED']._serialized_start=2101
-  _globals['_INTERACTIONQUEUED']._serialized_end=2305
-  _globals['_INTERACTIONOFFERED']._serialized_start=2308
-  _globals['_INTERACTIONOFFERED']._serialized_end=2493
-  _globals['_OFFERACCEPTED']._serialized_start=2495
-  _globals['_OFFERACCEPTED']._serialized_end=2590
-  _globals['_OFFERREJECTED']._serialized_start=2592
-  _globals['_OFFERREJECTED']._serialized_end=2677
-  _globals['_OFFERTIMEDOUT']._serialized_start=2679
-  _globals['_OFFERTIMEDOUT']._serialized_end=2765
-  _globals['_INTERACTIONHELD']._serialized_start=2767
-  _globals['_INTERACTIONHELD']._serialized_end=2802
-  _globals['_INTERACTIONRESUMED']._serialized_start=2804
-  _globals['_INTERACTIONRESUMED']._serialized_end=2859
-  _globals['_INTERACTIONTRANSFERRED']._serialized_start=2862
-  _globals['_INTERACTIONTRANSFERRED']._serialized_end=3102
-  _globals['_INTERACTIONTRANSFERRED_KIND']._serialized_start=3040
-  _globals['_INTERACTIONTRANSFERRED_KIND']._serialized_end=3102
-  _globals['_MESSAGERECEIVED']._serialized_start=3104
-  _globals['_MESSAGERECEIVED']._serialized_end=3223
-  _globals['_MESSAGESENT']._serialized_start=3226
-  _globals['_MESSAGESENT']._serialized_end=3381
-  _globals['_WRAPUPSTARTED']._serialized_start=3383
-  _globals['_WRAPUPSTARTED']._serialized_end=3416
-  _globals['_DISPOSITION']._serialized_start=3418
-  _globals['_DISPOSITION']._serialized_end=3482
-  _globals['_WRAPUPENDED']._serialized_start=3485
-  _globals['_WRAPUPENDED']._serialized_end=3613
-  _globals['_INTERACTIONCOMPLETED']._serialized_start=3616
-  _globals['_INTERACTIONCOMPLETED']._serialized_end=3863
-  _globals['_INTERACTIONCOMPLETED_ENDEDBY']._serialized_start=3764
-  _globals['_INTERACTIONCOMPLETED_ENDEDBY']._serialized_end=3863
-  _globals['_INTERACTIONABANDONED']._serialized_start=3866
-  _globals['_INTERACTIONABANDONED']._serialized_end=4091
-  _globals['_INTERACTIONABANDONED_STAGE']._serialized_start=3992
-  _globals['_INTERACTIONABANDONED_STAGE']._serialized_end=4091
-  _globals['_CALLBACKREQUESTED']._serialized_start=4093
-  _globals['_CALLBACKREQUESTED']._serialized_end=4175
-  _globals['_INTERACTIONFLOWEDOUT']._serialized_start=4177
-  _globals['_INTERACTIONFLOWEDOUT']._serialized_end=4278
+  _globals['_SELFSERVICEFINISHED']._serialized_end=2178
+  _globals['_SELFSERVICEFINISHED_OUTCOME']._serialized_start=2066
+  _globals['_SELFSERVICEFINISHED_OUTCOME']._serialized_end=2178
+  _globals['_INTERACTIONQUEUED']._serialized_start=2181
+  _globals['_INTERACTIONQUEUED']._serialized_end=2385
+  _globals['_INTERACTIONOFFERED']._serialized_start=2388
+  _globals['_INTERACTIONOFFERED']._serialized_end=2573
+  _globals['_OFFERACCEPTED']._serialized_start=2575
+  _globals['_OFFERACCEPTED']._serialized_end=2670
+  _globals['_OFFERREJECTED']._serialized_start=2672
+  _globals['_OFFERREJECTED']._serialized_end=2757
+  _globals['_OFFERTIMEDOUT']._serialized_start=2759
+  _globals['_OFFERTIMEDOUT']._serialized_end=2845
+  _globals['_INTERACTIONHELD']._serialized_start=2847
+  _globals['_INTERACTIONHELD']._serialized_end=2882
+  _globals['_INTERACTIONRESUMED']._serialized_start=2884
+  _globals['_INTERACTIONRESUMED']._serialized_end=2939
+  _globals['_INTERACTIONTRANSFERRED']._serialized_start=2942
+  _globals['_INTERACTIONTRANSFERRED']._serialized_end=3182
+  _globals['_INTERACTIONTRANSFERRED_KIND']._serialized_start=3120
+  _globals['_INTERACTIONTRANSFERRED_KIND']._serialized_end=3182
+  _globals['_MESSAGERECEIVED']._serialized_start=3184
+  _globals['_MESSAGERECEIVED']._serialized_end=3303
+  _globals['_MESSAGESENT']._serialized_start=3306
+  _globals['_MESSAGESENT']._serialized_end=3461
+  _globals['_WRAPUPSTARTED']._serialized_start=3463
+  _globals['_WRAPUPSTARTED']._serialized_end=3496
+  _globals['_DISPOSITION']._serialized_start=3498
+  _globals['_DISPOSITION']._serialized_end=3562
+  _globals['_WRAPUPENDED']._serialized_start=3565
+  _globals['_WRAPUPENDED']._serialized_end=3693
+  _globals['_INTERACTIONCOMPLETED']._serialized_start=3696
+  _globals['_INTERACTIONCOMPLETED']._serialized_end=3943
+  _globals['_INTERACTIONCOMPLETED_ENDEDBY']._serialized_start=3844
+  _globals['_INTERACTIONCOMPLETED_ENDEDBY']._serialized_end=3943
+  _globals['_INTERACTIONABANDONED']._serialized_start=3946
+  _globals['_INTERACTIONABANDONED']._serialized_end=4171
+  _globals['_INTERACTIONABANDONED_STAGE']._serialized_start=4072
+  _globals['_INTERACTIONABANDONED_STAGE']._serialized_end=4171
+  _globals['_CALLBACKREQUESTED']._serialized_start=4173
+  _globals['_CALLBACKREQUESTED']._serialized_end=4255
+  _globals['_INTERACTIONFLOWEDOUT']._serialized_start=4257
+  _globals['_INTERACTIONFLOWEDOUT']._serialized_end=4358
 # @@protoc_insertion_point(module_scope)

@@ -96,7 +96,7 @@ class InteractionArrived(_message.Message):
     def __init__(self, channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., direction: _Optional[_Union[_envelope_pb2.Direction, str]] = ..., from_address: _Optional[str] = ..., to_address: _Optional[str] = ..., entry_point_id: _Optional[str] = ..., language: _Optional[str] = ..., identity_hints: _Optional[_Iterable[_Union[IdentityHint, _Mapping]]] = ..., subject: _Optional[str] = ..., session_ref: _Optional[str] = ..., outbound_reason: _Optional[str] = ...) -> None: ...
 
 class SelfServiceFinished(_message.Message):
-    __slots__ = ("outcome", "duration_ms", "queue_id", "language", "required_skills", "intent")
+    __slots__ = ("outcome", "duration_ms", "queue_id", "language", "required_skills", "intent", "priority", "identity_hints")
     class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OUTCOME_UNSPECIFIED: _ClassVar[SelfServiceFinished.Outcome]
@@ -113,13 +113,17 @@ class SelfServiceFinished(_message.Message):
     LANGUAGE_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
     INTENT_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
+    IDENTITY_HINTS_FIELD_NUMBER: _ClassVar[int]
     outcome: SelfServiceFinished.Outcome
     duration_ms: int
     queue_id: str
     language: str
     required_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
     intent: str
-    def __init__(self, outcome: _Optional[_Union[SelfServiceFinished.Outcome, str]] = ..., duration_ms: _Optional[int] = ..., queue_id: _Optional[str] = ..., language: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., intent: _Optional[str] = ...) -> None: ...
+    priority: int
+    identity_hints: _containers.RepeatedCompositeFieldContainer[IdentityHint]
+    def __init__(self, outcome: _Optional[_Union[SelfServiceFinished.Outcome, str]] = ..., duration_ms: _Optional[int] = ..., queue_id: _Optional[str] = ..., language: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., intent: _Optional[str] = ..., priority: _Optional[int] = ..., identity_hints: _Optional[_Iterable[_Union[IdentityHint, _Mapping]]] = ...) -> None: ...
 
 class InteractionQueued(_message.Message):
     __slots__ = ("queue_id", "priority", "required_skills", "language", "channel", "service_level_threshold_s")
