@@ -18,6 +18,7 @@ from hotline.audit.v1.events_pb2 import AuditEvent
 from hotline.directory.v1.events_pb2 import DirectoryEvent
 from hotline.gateway.v1.sessions_pb2 import SessionEvent
 from hotline.ingress.v1.events_pb2 import IngressEvent
+from hotline.ingress.v1.registrations_pb2 import RegistrationEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
 
 EVENT_PARTITIONS = 12
@@ -69,6 +70,16 @@ INGRESS_LIVENESS = Topic(
     description="Ingress instances' process starts and heartbeats, one per tenant served; "
     "the router ends the interactions of an instance that restarted or fell silent.",
     requires_subject=False,
+)
+
+VOICE_REGISTRATIONS = Topic(
+    "hotline.voice.registrations.v1",
+    RegistrationEvent,
+    writer="ingress-sip",
+    # A binding lives an hour at most (registrar max expires); a day covers any reader's lag.
+    retention_ms=DAY_MS,
+    description="Agents' phones that registered (contact, reachable address, expiry) and "
+    "unregistered or expired, from ingress-sip's registrar; the router offers calls to them.",
 )
 
 DIRECTORY = Topic(
@@ -130,7 +141,7 @@ CONSUMERS = ("ingress-sip", "router", "analytics-sink", "directory", "gateway", 
 CONTENT_SERVICES = ("ingress-sip", "router", "wfm", "analytics-sink")
 EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)
 # Operational, not business facts: not stored by the analytics sink.
-LIVENESS_TOPICS: tuple[Topic, ...] = (INGRESS_LIVENESS,)
+LIVENESS_TOPICS: tuple[Topic, ...] = (INGRESS_LIVENESS, VOICE_REGISTRATIONS)
 DEAD_LETTER_TOPICS: tuple[Topic, ...] = tuple(dead_letter_topic(s) for s in CONSUMERS)
 AUDIT_TOPICS: tuple[Topic, ...] = tuple(audit_topic(s) for s in CONTENT_SERVICES)
 ALL_TOPICS: tuple[Topic, ...] = EVENT_TOPICS + LIVENESS_TOPICS + DEAD_LETTER_TOPICS + AUDIT_TOPICS
