@@ -126,6 +126,7 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
         return f.SelfServiceFinished(
             **base, outcome=SELF_SERVICE_OUTCOMES.get(s.outcome, ""), queue_id=s.queue_id,
             language=s.language, required_skills=skills_from_proto(s.required_skills),
+            priority=s.priority,
         )
     if kind == "queued":
         q = ev.queued

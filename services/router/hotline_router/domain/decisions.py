@@ -55,6 +55,7 @@ class QueueContact:
     causation_id: str
     # When the contact entered the queue, if earlier than the decision (see queue_arrivals).
     entered_at_ms: int | None = None
+    priority: int = 0  # set by self-service; 0: the queue's
 
 
 @dataclass(frozen=True)
@@ -376,12 +377,14 @@ def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> lis
         if it.ended and (ss is not None or it.abandoned_at_ms is None):
             continue
         entered_at_ms: int | None = None
+        priority = 0
         if ss is not None:
             if ss.outcome != "route_to_queue" or ss.queue_id not in tc.queues:
                 continue
             queue = tc.queues[ss.queue_id]
             skills = ss.required_skills or queue.required_skills
             language = ss.language or it.language or queue.language
+            priority = ss.priority
         else:
             entry = tc.entry_points.get(it.entry_point_id)
             if entry is None or entry.queue_id not in tc.queues:
@@ -393,7 +396,7 @@ def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> lis
         out.append(
             QueueContact(
                 tenant_id, iid, queue, language, skills, it.channel or "voice",
-                it.arrived_event_id, entered_at_ms,
+                it.arrived_event_id, entered_at_ms, priority,
             )
         )
     return out
@@ -489,7 +492,7 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                     at_ms=now_ms if decision.entered_at_ms is None else decision.entered_at_ms,
                     causation_id=decision.causation_id,
                     interaction_id=decision.interaction_id,
-                    queue_id=q.queue_id, priority=q.priority,
+                    queue_id=q.queue_id, priority=decision.priority or q.priority,
                     required_skills=decision.required_skills, language=decision.language,
                     channel=decision.channel,
                     service_level_threshold_s=q.service_level_threshold_s,

@@ -38,6 +38,7 @@ class SelfServiceFinished(InteractionFact):
     queue_id: str = ""
     language: str = ""
     required_skills: tuple[Skill, ...] = ()
+    priority: int = 0  # 0: the queue's
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -90,7 +90,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                 it.channel = fact.channel
         case SelfServiceFinished():
             it.self_service = SelfService(
-                fact.outcome, fact.queue_id, fact.language, fact.required_skills
+                fact.outcome, fact.queue_id, fact.language, fact.required_skills, fact.priority
             )
         case Queued():
             if it.placement is None or fact.at_ms < it.placement.queued_at_ms:

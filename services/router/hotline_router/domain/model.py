@@ -167,6 +167,7 @@ class SelfService:
     queue_id: str = ""
     language: str = ""
     required_skills: tuple[Skill, ...] = ()
+    priority: int = 0  # 0: the queue's
 
 
 @dataclass
