@@ -9,10 +9,12 @@ from functools import partial
 
 from hotline.common.v1.envelope_pb2 import CHANNEL_VOICE, DIRECTION_INBOUND
 from hotline.interaction.v1.events_pb2 import (
+    IDENTITY_KIND_ACCOUNT,
     IDENTITY_KIND_PHONE,
     InteractionAbandoned,
     InteractionCompleted,
     InteractionEvent,
+    InteractionTransferred,
     SelfServiceFinished,
 )
 from hotline_ingress_sip.domain import events as facts
@@ -33,6 +35,7 @@ _STAGE = {
     facts.AbandonStage.WHILE_OFFERED: InteractionAbandoned.STAGE_WHILE_OFFERED,
 }
 _OUTCOME = {
+    facts.SelfServiceOutcome.ROUTE_TO_QUEUE: SelfServiceFinished.OUTCOME_ROUTE_TO_QUEUE,
     facts.SelfServiceOutcome.CONTAINED: SelfServiceFinished.OUTCOME_CONTAINED,
     facts.SelfServiceOutcome.CUSTOMER_LEFT: SelfServiceFinished.OUTCOME_CUSTOMER_LEFT,
 }
@@ -84,6 +87,7 @@ def to_event(fact: facts.Fact, producer: str) -> InteractionEvent:
         completed.ended_by = _ENDED_BY[fact.ended_by]
         completed.agent_id = fact.agent_id
         completed.talk_ms = fact.talk_ms
+        completed.hold_ms = fact.hold_ms
     elif isinstance(fact, facts.CallAbandoned):
         abandoned = event.abandoned
         abandoned.stage = _STAGE[fact.stage]
@@ -93,6 +97,26 @@ def to_event(fact: facts.Fact, producer: str) -> InteractionEvent:
         finished = event.self_service_finished
         finished.outcome = _OUTCOME[fact.outcome]
         finished.duration_ms = fact.duration_ms
+        finished.queue_id = fact.queue_id
+        finished.language = fact.language
+        for skill, level in fact.skills:
+            finished.required_skills.add(name=skill, level=level)
+        finished.intent = fact.intent
+        finished.priority = fact.priority
+        if fact.account:
+            finished.identity_hints.add(kind=IDENTITY_KIND_ACCOUNT, value=fact.account)
+    elif isinstance(fact, facts.CallHeld):
+        event.held.agent_id = fact.agent_id
+    elif isinstance(fact, facts.CallResumed):
+        event.resumed.agent_id = fact.agent_id
+        event.resumed.held_ms = fact.held_ms
+    elif isinstance(fact, facts.CallTransferred):
+        transferred = event.transferred
+        transferred.kind = InteractionTransferred.KIND_BLIND
+        transferred.from_agent_id = fact.agent_id
+        transferred.to_queue_id = fact.to_queue_id
+        transferred.to_agent_id = fact.to_agent_id
+        transferred.to_address = fact.to_address
     else:
         raise TypeError(f"no event for fact {type(fact).__name__}")
     return event

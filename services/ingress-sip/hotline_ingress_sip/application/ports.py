@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 from hotline_ingress_sip.domain.events import Fact
@@ -33,4 +34,24 @@ class InteractionEvents(Protocol):
     def publish(self, fact: Fact, on_recorded: Callable[[], None] | None = None) -> None:
         """Publish without waiting; `on_recorded` runs on the caller's loop once the fact is
         durable (never, if it is lost: the process then stops, crash-only)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class MediaReply:
+    """A media relay's answer to one command: its fields, or why it failed."""
+
+    ok: bool
+    fields: Mapping[str, object]
+    error: str = ""
+
+
+class MediaRelay(Protocol):
+    """The media relay that anchors every call's audio (rtpengine, over its ng protocol)."""
+
+    def request(
+        self, command: str, params: Mapping[str, object], on_reply: Callable[[MediaReply], None]
+    ) -> None:
+        """Send one command without waiting; `on_reply` runs on the caller's loop with the
+        reply, or a failed reply when the relay refused it or did not answer."""
         ...

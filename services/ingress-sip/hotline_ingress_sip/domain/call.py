@@ -5,6 +5,8 @@ two SIP legs into the facts of docs/flow.md.
        ^                  |  rejected / unreachable / ring timed out / withdrawn by the router
        +------------------+
     WAITING | OFFERING --caller left--> ENDED (abandoned)
+    CONNECTED --held / resumed--> CONNECTED (hold time counted)
+    CONNECTED --transferred to a queue--> WAITING (offered again like any contact)
     SELF_SERVICE (announcement entry point) --hung up--> ENDED (self_service_finished)
 
 Illegal transitions raise InvalidTransition; they are never silently ignored.
@@ -21,6 +23,9 @@ from hotline_ingress_sip.domain.events import (
     CallAbandoned,
     CallArrived,
     CallCompleted,
+    CallHeld,
+    CallResumed,
+    CallTransferred,
     EndedBy,
     EntryPoint,
     Fact,
@@ -30,6 +35,7 @@ from hotline_ingress_sip.domain.events import (
     OfferTimedOut,
     SelfServiceFinished,
     SelfServiceOutcome,
+    TransferKind,
 )
 
 
@@ -72,6 +78,8 @@ class Call:
     offered_at_ms: int = 0
     connected_at_ms: int = 0
     seen_offers: set[str] = field(default_factory=set)
+    held_since_ms: int | None = None  # the caller is on hold since
+    hold_ms: int = 0  # hold time of the current agent's part, finished holds
 
     @classmethod
     def arrive(
@@ -205,6 +213,57 @@ class Call:
         self.offer = None
         return True
 
+    # ------------------------------------------------------------------------- connected
+
+    @property
+    def on_hold(self) -> bool:
+        return self.held_since_ms is not None
+
+    def _connected_offer(self) -> Offer:
+        self._require(CallState.CONNECTED)
+        if self.offer is None:  # pragma: no cover - CONNECTED always has an offer
+            raise InvalidTransition("connected without an offer")
+        return self.offer
+
+    def held(self, now_ms: int) -> CallHeld | None:
+        """The agent put the caller on hold; None if it already was (a refresh)."""
+        offer = self._connected_offer()
+        if self.held_since_ms is not None:
+            return None
+        self.held_since_ms = now_ms
+        return CallHeld(**self._base(now_ms, offer, caused_by_offer=False))
+
+    def resumed(self, now_ms: int) -> CallResumed | None:
+        """The agent took the caller off hold; None if it was not on hold."""
+        offer = self._connected_offer()
+        if self.held_since_ms is None:
+            return None
+        held_ms = max(0, now_ms - self.held_since_ms)
+        self.held_since_ms = None
+        self.hold_ms += held_ms
+        return CallResumed(**self._base(now_ms, offer, caused_by_offer=False), held_ms=held_ms)
+
+    def _close_hold(self, now_ms: int) -> int:
+        """Hold time of the agent's part that ends now (an open hold ends with it)."""
+        if self.held_since_ms is not None:
+            self.hold_ms += max(0, now_ms - self.held_since_ms)
+            self.held_since_ms = None
+        total, self.hold_ms = self.hold_ms, 0
+        return total
+
+    def transferred(self, now_ms: int, *, to_queue_id: str) -> CallTransferred:
+        """The agent transferred the caller to a queue (blind): the caller waits again and
+        the router offers the contact like any other."""
+        offer = self._connected_offer()
+        self._close_hold(now_ms)
+        self.state = CallState.WAITING
+        self.offer = None
+        return CallTransferred(
+            **self._base(now_ms, offer, caused_by_offer=False),
+            kind=TransferKind.BLIND,
+            to_queue_id=to_queue_id,
+        )
+
     # ------------------------------------------------------------------------- endings
 
     def caller_left(self, now_ms: int, reason: str = "") -> CallAbandoned:
@@ -242,5 +301,8 @@ class Call:
             )
         self.state = CallState.ENDED
         return CallCompleted(
-            **self._base(now_ms, self.offer, caused_by_offer=False), ended_by=by, talk_ms=duration
+            **self._base(now_ms, self.offer, caused_by_offer=False),
+            ended_by=by,
+            talk_ms=duration,
+            hold_ms=self._close_hold(now_ms),
         )
