@@ -3,6 +3,8 @@
 * ``broker``: a Tansu (Kafka-protocol) broker; yields the bootstrap string ``"127.0.0.1:PORT"``.
 * ``clickhouse``: a ClickHouse 18.16 server; yields a :class:`ClickHouseEndpoint`.
 * ``object_store``: a SeaweedFS S3 gateway; yields an :class:`ObjectStore` (endpoint, keys).
+* ``media_relay``: an rtpengine; yields its :class:`MediaRelayConfig` (ng port, the DTMF
+  report destination to listen on, its RTP port range).
 
 Both use fresh ports and a fresh temporary directory for every session (a port released by a
 previous server stays unusable for about a minute).  Nothing is skipped: a missing binary or a
@@ -11,6 +13,7 @@ server that does not come up fails the test with the reason and the tail of the 
 
 from __future__ import annotations
 
+import random
 import subprocess
 import time
 from collections.abc import Callable, Iterator
@@ -21,16 +24,20 @@ import pytest
 from hotline_cli.embedded import (
     ClickHouseEndpoint,
     InfraError,
+    MediaRelayConfig,
     ObjectStore,
     clickhouse_server_binary,
     find_free_port,
+    media_relay_binary,
     start_broker,
     start_clickhouse,
+    start_media_relay,
     start_object_store,
     stop_process,
     tansu_binary,
     wait_broker_ready,
     wait_clickhouse_ready,
+    wait_media_relay_ready,
     wait_object_store_ready,
     weed_binary,
 )
@@ -150,3 +157,44 @@ def object_store(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ObjectSto
     finally:
         # weed ignores SIGTERM for > 20 s (INFRA.md): a short grace, then SIGKILL.
         stop_process(proc.pid, timeout=2)
+
+
+@pytest.fixture(scope="session")
+def media_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MediaRelayConfig]:
+    """A fresh rtpengine (userspace, config written by hotline_cli.embedded), with its DTMF
+    reports sent to a free UDP port on 127.0.0.1 that the test listens on."""
+    _require("rtpengine (Debian package rtpengine-daemon)", media_relay_binary)
+    base = tmp_path_factory.mktemp("media-relay")
+    configs: list[MediaRelayConfig] = []
+
+    def start(attempt: int) -> subprocess.Popen[bytes]:
+        # A random block of RTP ports away from the stack's defaults and from the ephemeral
+        # range; a port taken meanwhile is skipped by rtpengine itself.
+        port_min = random.randrange(15_000, 17_900, 4)
+        config = MediaRelayConfig(
+            ng_port=find_free_port(),
+            cli_port=find_free_port(),
+            dtmf_log_dest=f"127.0.0.1:{find_free_port()}",
+            port_min=port_min,
+            port_max=port_min + 99,
+        )
+        log_path = base / f"rtpengine-{attempt}.log"
+        proc = start_media_relay(base / f"config-{attempt}", config, log_path)
+        try:
+            wait_media_relay_ready(config.ng_port, timeout=20, proc=proc, log_path=log_path)
+        except BaseException:
+            stop_process(proc.pid, timeout=5)
+            raise
+        configs.append(config)
+        return proc
+
+    t0 = time.monotonic()
+    proc = _start_with_retries("rtpengine", start)
+    print(
+        f"\n[media relay] ready on ng 127.0.0.1:{configs[-1].ng_port} "
+        f"in {time.monotonic() - t0:.2f}s"
+    )
+    try:
+        yield configs[-1]
+    finally:
+        stop_process(proc.pid, timeout=10)

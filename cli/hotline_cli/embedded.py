@@ -10,7 +10,9 @@ Used by ``hotline up`` and by the integration-test fixtures.  Everything here is
   ListOffsets "latest" (the high-water mark seen by ``get_watermark_offsets``) is wrong when the
   last batch held several records;
 * ClickHouse is the Debian ``clickhouse-server`` package (18.16), started with a config written
-  here, so it never touches ``/etc/clickhouse-server`` or ``/var/lib/clickhouse``.
+  here, so it never touches ``/etc/clickhouse-server`` or ``/var/lib/clickhouse``;
+* the media relay is the Debian ``rtpengine-daemon`` package, userspace only (no kernel module),
+  also with a config written here (never ``/etc/rtpengine``).
 
 Processes are started in their own session (``start_new_session=True``) so they outlive the
 parent; stop them with :func:`stop_process`.  Always pick a fresh port for a new process: a port
@@ -19,6 +21,7 @@ that a server just released cannot be rebound for about a minute (TIME_WAIT).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -40,6 +43,7 @@ __all__ = [
     "CLICKHOUSE_SERVER_CANDIDATES",
     "ClickHouseEndpoint",
     "InfraError",
+    "MediaRelayConfig",
     "clickhouse_argv",
     "clickhouse_server_binary",
     "ObjectStore",
@@ -47,15 +51,19 @@ __all__ = [
     "broker_env",
     "spawn",
     "find_free_port",
+    "media_relay_argv",
+    "media_relay_binary",
     "object_store_argv",
     "object_store_credentials",
     "start_broker",
     "start_object_store",
     "start_clickhouse",
+    "start_media_relay",
     "stop_process",
     "tansu_binary",
     "wait_broker_ready",
     "wait_clickhouse_ready",
+    "wait_media_relay_ready",
     "wait_object_store_ready",
     "weed_binary",
 ]
@@ -656,3 +664,88 @@ def wait_object_store_ready(
                 client.create_bucket(Bucket=bucket)
 
     _wait_until(f"object store at {store.endpoint}", probe, timeout, proc, log_path)
+
+
+# ------------------------------------------------------------------ media relay (rtpengine)
+
+
+@dataclass(frozen=True)
+class MediaRelayConfig:
+    """What the generated rtpengine config says (see :func:`media_relay_argv`)."""
+
+    ng_port: int  # the ng control protocol (UDP, 127.0.0.1)
+    cli_port: int  # rtpengine-ctl (TCP, 127.0.0.1)
+    dtmf_log_dest: str  # host:port where DTMF reports go (ingress-sip's listener)
+    port_min: int  # the RTP/RTCP port range (4 ports per call)
+    port_max: int
+    interface: str = "127.0.0.1"  # where media is received and sent
+    public_address: str = ""  # advertised in SDP instead of `interface` (NAT); "" = the same
+    timeout_s: int = 60  # a call whose media stopped this long is deleted
+    silent_timeout_s: int = 3600  # the same for held (sendonly/inactive) media
+
+
+def media_relay_binary() -> Path:
+    """Path of rtpengine (Debian ``rtpengine-daemon`` package)."""
+    found = shutil.which("rtpengine") or (
+        "/usr/bin/rtpengine" if os.access("/usr/bin/rtpengine", os.X_OK) else None
+    )
+    if found is None:
+        raise InfraError(f"rtpengine not found (package rtpengine-daemon): {_INSTALL_HINT}")
+    return Path(found)
+
+
+def media_relay_argv(config_dir: Path, config: MediaRelayConfig) -> list[str]:
+    """Write rtpengine's config into ``config_dir``; its command line."""
+    interface = config.interface + (f"!{config.public_address}" if config.public_address else "")
+    lines = [
+        "[rtpengine]",
+        "# Written by hotline_cli.embedded; rewritten at every start.",
+        "table = -1",  # userspace forwarding: no kernel module, no iptables rule
+        f"interface = {interface}",
+        f"listen-ng = 127.0.0.1:{config.ng_port}",
+        f"listen-cli = 127.0.0.1:{config.cli_port}",
+        f"port-min = {config.port_min}",
+        f"port-max = {config.port_max}",
+        "foreground = true",
+        "log-stderr = true",
+        # Free a deleted call's ports at once (the default keeps them 30 s).
+        "delete-delay = 0",
+        f"dtmf-log-dest = {config.dtmf_log_dest}",
+        f"timeout = {config.timeout_s}",
+        f"silent-timeout = {config.silent_timeout_s}",
+    ]
+    config_dir = Path(config_dir).resolve()
+    config_dir.mkdir(parents=True, exist_ok=True)
+    path = config_dir / "rtpengine.conf"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return [str(media_relay_binary()), f"--config-file={path}"]
+
+
+def start_media_relay(
+    config_dir: Path, config: MediaRelayConfig, log_path: Path
+) -> subprocess.Popen[bytes]:
+    """Start rtpengine with a config written into ``config_dir``. Returns at once; call
+    :func:`wait_media_relay_ready` before using it."""
+    return spawn(media_relay_argv(config_dir, config), Path(log_path), cwd=Path(config_dir))
+
+
+def wait_media_relay_ready(
+    ng_port: int,
+    timeout: float = 30,
+    proc: subprocess.Popen[bytes] | None = None,
+    log_path: Path | None = None,
+) -> None:
+    """Block until rtpengine answers an ng ``ping`` with ``pong`` on 127.0.0.1:``ng_port``."""
+    from hotline_platform.media_relay import NgClient
+
+    async def ping(remaining: float) -> None:
+        async with NgClient(("127.0.0.1", ng_port), min(remaining, 0.5), 0) as client:
+            await client.ping()
+
+    _wait_until(
+        f"rtpengine on ng port {ng_port}",
+        lambda remaining: asyncio.run(ping(remaining)),
+        timeout,
+        proc,
+        log_path,
+    )
