@@ -58,6 +58,8 @@ ENDED_BY = {
     _CO.ENDED_BY_SYSTEM: "system",
 }
 ENDED_BY_BACK = {v: k for k, v in ENDED_BY.items()}
+_TR = interaction_pb2.InteractionTransferred
+TRANSFER_KINDS = {_TR.KIND_UNSPECIFIED: "", _TR.KIND_BLIND: "blind", _TR.KIND_CONSULT: "consult"}
 
 
 def skills_from_proto(skills: Iterable[common_pb2.Skill]) -> tuple[Skill, ...]:
@@ -173,6 +175,16 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
             **base, agent_id=c.agent_id, ended_by=ENDED_BY.get(c.ended_by, ""),
             talk_ms=c.talk_ms, hold_ms=c.hold_ms,
         )
+    if kind == "held":
+        return f.Held(**base, agent_id=ev.held.agent_id)
+    if kind == "resumed":
+        return f.Resumed(**base, agent_id=ev.resumed.agent_id, held_ms=ev.resumed.held_ms)
+    if kind == "transferred":
+        t = ev.transferred
+        return f.Transferred(
+            **base, kind=TRANSFER_KINDS.get(t.kind, ""), from_agent_id=t.from_agent_id,
+            to_queue_id=t.to_queue_id, to_agent_id=t.to_agent_id, to_address=t.to_address,
+        )
     if kind == "wrap_up_started":
         return f.WrapUpStarted(**base, agent_id=ev.wrap_up_started.agent_id)
     if kind == "wrap_up_ended":
@@ -186,7 +198,7 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
             **base, agent_id=w.agent_id, wrap_up_ms=w.wrap_up_ms, timed_out=w.timed_out,
             disposition=disposition,
         )
-    return None  # held, resumed, messages, transfers ...: not routing facts (yet)
+    return None  # messages, callbacks, flow-outs ...: not routing facts (yet)
 
 
 def _agent_fact(ev: agent_pb2.AgentEvent) -> f.Fact | None:

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 
 from hotline_router.application.ports import Clock, FactPublisher, IdGenerator
 from hotline_router.domain import commands
-from hotline_router.domain.decisions import decide, realize
-from hotline_router.domain.facts import AgentFact, Disposition, Fact
+from hotline_router.domain.decisions import decide, realize, transfer_queue
+from hotline_router.domain.facts import AgentFact, Disposition, Fact, Transferred
 from hotline_router.domain.fold import apply, compact
 from hotline_router.domain.model import AgentProfile, RouterState, RoutingConfig
 from hotline_router.domain.views import (
@@ -110,6 +110,8 @@ class RouterService:
             else:
                 self.stats.ingress_facts += 1
             apply(self._state, fact)
+            if isinstance(fact, Transferred):
+                self._check_transfer(fact)
             self._notify(fact)
             self._settle(fact.tenant_id)
 
@@ -239,6 +241,18 @@ class RouterService:
         return current, unsubscribe
 
     # ------------------------------------------------------------------ internals
+
+    def _check_transfer(self, fact: Transferred) -> None:
+        """Ingress refuses a REFER to an unknown target; should one come anyway, the contact
+        is routed nowhere (the transferring agent still wraps up): say so."""
+        it = self._state.tenant(fact.tenant_id).interactions.get(fact.interaction_id)
+        if fact.to_address or it is None or it.ended:
+            return
+        if transfer_queue(it, self.config.tenants[fact.tenant_id]) is None:
+            log.warning(
+                "transfer %s of %s to an unknown target (queue %r, agent %r): routed nowhere",
+                fact.event_id, fact.interaction_id, fact.to_queue_id, fact.to_agent_id,
+            )
 
     def _profile(self, tenant_id: str, agent_id: str) -> AgentProfile:
         tenant_config = self.config.tenants.get(tenant_id)

@@ -142,8 +142,24 @@ class EndLostContact:
     causation_id: str = ""  # the owner's newer `started`, if known
 
 
+@dataclass(frozen=True)
+class PlaceTransferred:
+    """A blind transfer to a queue or an agent: the contact waits again, in `queue` (the
+    target queue, or for an agent the queue the transferring agent served), as `queued`
+    caused by the transfer. No earlier than the transfer itself."""
+
+    tenant_id: str
+    interaction_id: str
+    queue: QueueConfig
+    language: str
+    channel: str
+    transfer_event_id: str
+    transferred_at_ms: int
+
+
 Decision = (
     QueueContact
+    | PlaceTransferred
     | OfferContact
     | ReserveAgent
     | ExpireOffer
@@ -175,13 +191,29 @@ def decide(
     return [
         *expire_offers(tenant_id, tenant, config, now_ms),
         *queue_arrivals(tenant_id, tenant, tenant_config),
+        *place_transfers(tenant_id, tenant, tenant_config),
         *next_offers(tenant_id, tenant, tenant_config, config, now_ms),
     ]
 
 
-def _wrap_up_timeout_ms(it: Interaction | None, tc: TenantConfig, config: RoutingConfig) -> int:
-    if it is not None and it.placement is not None:
-        queue = tc.queues.get(it.placement.queue_id)
+def served_queue(it: Interaction, agent_id: str) -> str:
+    """The queue whose offer `agent_id` answered (a transferred contact has several), else
+    the contact's first queue."""
+    answered = [
+        it.offers[oid]
+        for oid, r in it.resolutions.items()
+        if r.outcome is OfferOutcome.ACCEPTED and r.agent_id == agent_id and oid in it.offers
+    ]
+    if answered:
+        return max(answered, key=lambda o: (o.issued_at_ms, o.offer_id)).queue_id
+    return it.placement.queue_id if it.placement is not None else ""
+
+
+def _wrap_up_timeout_ms(
+    it: Interaction | None, agent_id: str, tc: TenantConfig, config: RoutingConfig
+) -> int:
+    if it is not None:
+        queue = tc.queues.get(served_queue(it, agent_id))
         if queue is not None:
             return queue.wrap_up_timeout_ms
     return config.default_wrap_up_timeout_ms
@@ -260,13 +292,24 @@ def _reconcile_agent(
             change_state=True,
             causation_id=it.completed_event_id or it.abandoned_event_id,
         )
+    if agent.state is AgentState.BUSY and it is not None and it.transferred_away(aid):
+        # Its part ended with its transfer (the contact goes on without it): wrap up now,
+        # once; the contact's later `completed` concerns whoever holds it then.
+        transfer = max(
+            (t for t in it.transfers.values() if t.from_agent_id == aid),
+            key=lambda t: t.order(),
+        )
+        return StartWrapUp(
+            tenant_id, aid, it.interaction_id, record_fact=aid not in it.wrap_ups_started,
+            change_state=True, causation_id=transfer.event_id,
+        )
     if agent.state is AgentState.WRAP_UP:
         iid = agent.interaction_id
         if it is not None and aid in it.wrap_ups_ended:  # ended, READY never recorded
             return EndWrapUp(tenant_id, aid, iid, timed_out=False, record_fact=False)
         if it is not None and aid not in it.wrap_ups_started:  # WRAP_UP recorded, fact not
             return StartWrapUp(tenant_id, aid, iid, record_fact=True, change_state=False)
-        if now_ms >= agent.since_ms + _wrap_up_timeout_ms(it, tc, config):
+        if now_ms >= agent.since_ms + _wrap_up_timeout_ms(it, aid, tc, config):
             return EndWrapUp(tenant_id, aid, iid, timed_out=True)
     return None
 
@@ -335,16 +378,14 @@ def end_lost_contacts(
         if lost is None:
             continue
         why, lost_at, cause = lost
-        connected = it.connected_agent
+        last = it.last_transfer
+        # Transferred out, the caller talks to an external party: still a connected call.
+        connected = last.from_agent_id if it.transferred_out and last else it.connected_agent
         if connected:
-            answered = max(
-                (r for r in it.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED),
-                key=lambda r: r.rank(),
-            )
             out.append(
                 EndLostContact(
                     tenant_id, iid, it.owner, why, lost_at, connected_agent=connected,
-                    answered_at_ms=answered.at_ms, causation_id=cause,
+                    answered_at_ms=it.first_answered_at_ms, causation_id=cause,
                 )
             )
             continue
@@ -402,12 +443,50 @@ def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> lis
     return out
 
 
+def transfer_queue(it: Interaction, tc: TenantConfig) -> QueueConfig | None:
+    """Where the contact's last transfer puts it: the target queue; for a target agent, the
+    queue the transferring agent served (that agent preferred there, see next_offers);
+    None to an external address or an unknown target (ingress refuses those; a stray one
+    is routed nowhere)."""
+    last = it.last_transfer
+    if last is None or last.to_address:
+        return None
+    if last.to_queue_id:
+        return tc.queues.get(last.to_queue_id)
+    if last.to_agent_id and last.to_agent_id in tc.agents:
+        return tc.queues.get(served_queue(it, last.from_agent_id))
+    return None
+
+
+def place_transfers(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> list[Decision]:
+    """Transferred to a queue or an agent, not yet placed for it: place it."""
+    out: list[Decision] = []
+    for iid in sorted(tenant.interactions):
+        it = tenant.interactions[iid]
+        last = it.last_transfer
+        if last is None or it.ended or last.event_id in it.placements:
+            continue
+        queue = transfer_queue(it, tc)
+        if queue is None:
+            continue
+        out.append(
+            PlaceTransferred(
+                tenant_id, iid, queue, it.language or queue.language, it.channel or "voice",
+                last.event_id, last.at_ms,
+            )
+        )
+    return out
+
+
 def routing_order(tenant: TenantState) -> list[tuple[Interaction, Placement]]:
-    """Contacts to offer now, best first: higher priority, then earliest queued."""
+    """Contacts to offer now, best first: higher priority, then earliest queued (in the
+    current leg: a transferred contact waits in its new placement)."""
     candidates = [
-        (it, it.placement)
+        (it, placement)
         for it in tenant.interactions.values()
-        if it.placement is not None and it.waiting and it.open_offer() is None
+        if (placement := it.current_placement) is not None
+        and it.waiting
+        and it.open_offer() is None
     ]
     return sorted(
         candidates, key=lambda c: (-c[1].priority, c[1].queued_at_ms, c[0].interaction_id)
@@ -430,11 +509,12 @@ def next_offers(
     for it, placement in routing_order(tenant):
         if not free:
             break
-        agent = next((a for a in free if satisfies(a.skills, placement.required_skills)), None)
+        queue = tc.queues.get(placement.queue_id)
+        ring_ms = queue.ring_timeout_ms if queue else config.default_ring_timeout_ms
+        agent = _pick_agent(it, placement, free, now_ms, ring_ms)
         if agent is None:
             continue
         free.remove(agent)
-        queue = tc.queues.get(placement.queue_id)
         out.append(
             OfferContact(
                 tenant_id=tenant_id,
@@ -442,13 +522,37 @@ def next_offers(
                 agent_id=agent.agent_id,
                 queue_id=placement.queue_id,
                 endpoint=agent.endpoint,
-                ring_timeout_ms=queue.ring_timeout_ms if queue else config.default_ring_timeout_ms,
+                ring_timeout_ms=ring_ms,
                 attempt=len(it.offers) + 1,
                 channel=it.channel or "voice",
                 causation_id=placement.event_id,
             )
         )
     return out
+
+
+def _pick_agent(
+    it: Interaction, placement: Placement, free: list[Agent], now_ms: int, ring_ms: int
+) -> Agent | None:
+    """The longest-idle free agent with the skills. A transferred contact is not offered
+    back to an agent who already wrapped up its part of it (one wrap-up per agent per
+    contact). Transferred to an agent: only that agent (skills aside: they were chosen) for
+    one ring time-out from the placement, then that agent first, else anyone able."""
+    last = it.last_transfer
+    if last is not None and last.to_agent_id and last.to_agent_id not in it.wrap_ups_started:
+        preferred = next((a for a in free if a.agent_id == last.to_agent_id), None)
+        if preferred is not None:
+            return preferred
+        if now_ms < placement.queued_at_ms + ring_ms:
+            return None
+    return next(
+        (
+            a for a in free
+            if a.agent_id not in it.wrap_ups_started
+            and satisfies(a.skills, placement.required_skills)
+        ),
+        None,
+    )
 
 
 # --------------------------------------------------------------------------- realising
@@ -494,6 +598,21 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                     interaction_id=decision.interaction_id,
                     queue_id=q.queue_id, priority=decision.priority or q.priority,
                     required_skills=decision.required_skills, language=decision.language,
+                    channel=decision.channel,
+                    service_level_threshold_s=q.service_level_threshold_s,
+                )
+            ]
+        case PlaceTransferred():
+            q = decision.queue
+            return [
+                Queued(
+                    event_id=new_id(), tenant_id=tid,
+                    # Not before the transfer (another host's clock may be ahead of ours).
+                    at_ms=max(now_ms, decision.transferred_at_ms),
+                    causation_id=decision.transfer_event_id,
+                    interaction_id=decision.interaction_id,
+                    queue_id=q.queue_id, priority=q.priority,
+                    required_skills=q.required_skills, language=decision.language,
                     channel=decision.channel,
                     service_level_threshold_s=q.service_level_threshold_s,
                 )

@@ -101,6 +101,31 @@ class Completed(InteractionFact):
     hold_ms: int = 0
 
 
+@dataclass(frozen=True, kw_only=True)
+class Held(InteractionFact):
+    """The agent's phone put the caller on hold (ingress hears music to the caller)."""
+
+    agent_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Resumed(InteractionFact):
+    agent_id: str = ""
+    held_ms: int = 0
+
+
+@dataclass(frozen=True, kw_only=True)
+class Transferred(InteractionFact):
+    """The connected agent handed the caller on (blind): to a queue, an agent or an external
+    address (exactly one is set). The transferring agent's part of the contact ends here."""
+
+    kind: str = ""  # "blind", "consult"
+    from_agent_id: str = ""
+    to_queue_id: str = ""
+    to_agent_id: str = ""
+    to_address: str = ""
+
+
 @dataclass(frozen=True)
 class Disposition:
     code: str = ""

@@ -15,6 +15,7 @@ from hotline_router.domain.facts import (
     Arrived,
     Completed,
     Fact,
+    Held,
     IngressFact,
     IngressHeartbeat,
     IngressStarted,
@@ -24,7 +25,9 @@ from hotline_router.domain.facts import (
     OfferRejected,
     OfferTimedOut,
     Queued,
+    Resumed,
     SelfServiceFinished,
+    Transferred,
     WrapUpEnded,
     WrapUpStarted,
 )
@@ -39,6 +42,7 @@ from hotline_router.domain.model import (
     RouterState,
     SelfService,
     TenantState,
+    Transfer,
 )
 
 
@@ -93,16 +97,21 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                 fact.outcome, fact.queue_id, fact.language, fact.required_skills, fact.priority
             )
         case Queued():
+            placement = Placement(
+                queue_id=fact.queue_id,
+                priority=fact.priority,
+                required_skills=fact.required_skills,
+                language=fact.language,
+                queued_at_ms=fact.at_ms,
+                service_level_threshold_s=fact.service_level_threshold_s,
+                event_id=fact.event_id,
+            )
+            # The first placement (a transfer's comes later), and each placement by its cause.
             if it.placement is None or fact.at_ms < it.placement.queued_at_ms:
-                it.placement = Placement(
-                    queue_id=fact.queue_id,
-                    priority=fact.priority,
-                    required_skills=fact.required_skills,
-                    language=fact.language,
-                    queued_at_ms=fact.at_ms,
-                    service_level_threshold_s=fact.service_level_threshold_s,
-                    event_id=fact.event_id,
-                )
+                it.placement = placement
+            by_cause = it.placements.get(fact.causation_id)
+            if by_cause is None or fact.at_ms < by_cause.queued_at_ms:
+                it.placements[fact.causation_id] = placement
         case Offered():
             it.offers.setdefault(
                 fact.offer_id,
@@ -115,6 +124,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                     ring_timeout_ms=fact.ring_timeout_ms,
                     attempt=fact.attempt,
                     endpoint=fact.endpoint,
+                    placement_event_id=fact.causation_id,
                 ),
             )
         case OfferAccepted() | OfferRejected() | OfferTimedOut():
@@ -136,6 +146,17 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                 it.completed_event_id = fact.event_id
                 it.completed_by = fact.agent_id
             it.completed_at_ms = _earliest(it.completed_at_ms, fact.at_ms)
+        case Held() | Resumed():
+            it.holds.setdefault(fact.event_id, (fact.at_ms, isinstance(fact, Held)))
+        case Transferred():
+            it.transfers.setdefault(
+                fact.event_id,
+                Transfer(
+                    event_id=fact.event_id, at_ms=fact.at_ms, from_agent_id=fact.from_agent_id,
+                    to_queue_id=fact.to_queue_id, to_agent_id=fact.to_agent_id,
+                    to_address=fact.to_address,
+                ),
+            )
         case WrapUpStarted():
             it.wrap_ups_started.setdefault(fact.agent_id, fact.event_id)
         case WrapUpEnded():

@@ -134,6 +134,9 @@ class Offer:
     ring_timeout_ms: int
     attempt: int
     endpoint: str = ""
+    # The `queued` fact this offer was made from (the Offered causation id): which leg of a
+    # transferred contact it belongs to.
+    placement_event_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,24 @@ class Placement:
     queued_at_ms: int
     service_level_threshold_s: int
     event_id: str = ""
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A blind transfer (`transferred`): it ends the current leg of the contact and starts
+    the next, to a queue, an agent (routed within a queue, that agent preferred) or an
+    external address (out of routing)."""
+
+    event_id: str
+    at_ms: int
+    from_agent_id: str
+    to_queue_id: str = ""
+    to_agent_id: str = ""
+    to_address: str = ""
+
+    def order(self) -> tuple[int, str]:
+        # One writer (ingress-sip) with one clock publishes an interaction's transfers.
+        return (self.at_ms, self.event_id)
 
 
 @dataclass(frozen=True)
@@ -194,6 +215,13 @@ class Interaction:
     completed_by: str = ""
     wrap_ups_started: dict[str, str] = field(default_factory=dict)  # agent id -> event id
     wrap_ups_ended: dict[str, str] = field(default_factory=dict)
+    # Blind transfers by event id; each starts a new leg.
+    transfers: dict[str, Transfer] = field(default_factory=dict)
+    # Every `queued` by its causation id (earliest per cause): the arrival's is the first
+    # leg's (also `placement`), a transfer's is the placement of the leg that transfer starts.
+    placements: dict[str, Placement] = field(default_factory=dict)
+    # held / resumed by event id -> (at_ms, on hold after it); ingress writes them in order.
+    holds: dict[str, tuple[int, bool]] = field(default_factory=dict)
 
     @property
     def ended(self) -> bool:
@@ -208,22 +236,77 @@ class Interaction:
         )
 
     @property
+    def last_transfer(self) -> Transfer | None:
+        return max(self.transfers.values(), key=Transfer.order) if self.transfers else None
+
+    @property
+    def current_placement(self) -> Placement | None:
+        """Where the contact waits in its current leg: the first placement, or after a
+        transfer the one made for it (None to an external address, to an unknown target,
+        or until the router has placed it)."""
+        last = self.last_transfer
+        return self.placement if last is None else self.placements.get(last.event_id)
+
+    def _leg_offers(self) -> list[Offer]:
+        """The offers of the current leg (every offer when the contact was never transferred,
+        so a contact without transfers is routed exactly as before transfers existed)."""
+        if not self.transfers:
+            return list(self.offers.values())
+        current = self.current_placement
+        if current is None:
+            return []
+        return [o for o in self.offers.values() if o.placement_event_id == current.event_id]
+
+    @property
     def connected_agent(self) -> str:
-        """The agent whose offer was accepted, or ''."""
-        accepted = [r for r in self.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED]
+        """The agent whose offer was accepted in the current leg, or ''."""
+        leg = {o.offer_id for o in self._leg_offers()}
+        accepted = [
+            r for oid, r in self.resolutions.items()
+            if r.outcome is OfferOutcome.ACCEPTED and (oid in leg or not self.transfers)
+        ]
         return max(accepted, key=Resolution.rank).agent_id if accepted else ""
+
+    @property
+    def first_answered_at_ms(self) -> int:
+        """When an agent first answered (any leg), or 0."""
+        return min(
+            (r.at_ms for r in self.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED),
+            default=0,
+        )
+
+    def transferred_away(self, agent_id: str) -> bool:
+        """The agent transferred the contact and is not the one connected now."""
+        return agent_id != self.connected_agent and any(
+            t.from_agent_id == agent_id for t in self.transfers.values()
+        )
+
+    @property
+    def transferred_out(self) -> bool:
+        """The current leg went to an external address: nothing for the router to route."""
+        last = self.last_transfer
+        return last is not None and bool(last.to_address)
+
+    @property
+    def on_hold(self) -> bool:
+        if not self.holds:
+            return False
+        return max(self.holds.items(), key=lambda kv: (kv[1][0], kv[0]))[1][1]
 
     def open_offer(self) -> Offer | None:
         """The offer still ringing: issued, not resolved, for a contact still waiting."""
         if self.ended or self.connected_agent:
             return None
-        open_offers = [o for o in self.offers.values() if o.offer_id not in self.resolutions]
+        open_offers = [o for o in self._leg_offers() if o.offer_id not in self.resolutions]
         return max(open_offers, key=lambda o: (o.attempt, o.offer_id)) if open_offers else None
 
     @property
     def waiting(self) -> bool:
-        """Queued and not yet connected or gone (being offered counts as waiting)."""
-        return self.placement is not None and not self.ended and not self.connected_agent
+        """Queued (in its current leg) and not yet connected or gone (being offered counts
+        as waiting)."""
+        return (
+            self.current_placement is not None and not self.ended and not self.connected_agent
+        )
 
     def offer_for(self, agent: Agent) -> Offer | None:
         """The offer that reserved `agent` (by the reserving fact's causation id)."""

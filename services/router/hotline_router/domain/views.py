@@ -57,9 +57,11 @@ def queue_snapshot(tenant: TenantState | None, queue: QueueConfig, now_ms: int) 
     if tenant is None:
         return QueueSnapshot(queue.queue_id, 0, 0, 0, 0)
     queued_at = [
-        it.placement.queued_at_ms
+        placement.queued_at_ms
         for it in tenant.interactions.values()
-        if it.placement is not None and it.placement.queue_id == queue.queue_id and it.waiting
+        if (placement := it.current_placement) is not None
+        and placement.queue_id == queue.queue_id
+        and it.waiting
     ]
     able = [a for a in tenant.agents.values() if satisfies(a.skills, queue.required_skills)]
     return QueueSnapshot(
