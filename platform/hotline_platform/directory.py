@@ -23,7 +23,10 @@ so two requests cannot each pass and together break one):
   entity in one request; a removal of something that does not exist; a queue, agent or entry
   point of an unknown tenant; an agent or entry point on an unknown site; an entry point to a
   missing queue; a queue that no entry point reaches (there is no other way in today); a queue
-  defined in the request requiring a skill no agent of its tenant has (unknown skill); a tenant
+  defined in the request requiring a skill no agent of its tenant has (unknown skill); an IVR
+  entry point whose flow breaks a rule of hotline_platform.ivr.problems (unknown node, start or
+  node not reached, a loop of messages only, bad keys, digits, times, time zone, time-outs or
+  retries) or routes to a missing queue of its tenant (IVR routes reach queues too); a tenant
   or site removed while something still uses it; a user with an unknown role, locale or
   tenant, a role/agent mismatch, an agent that does not exist or is already another user's, a
   password hash that is not argon2id, an operator scope naming an unknown tenant; an API key
@@ -46,7 +49,7 @@ from hotline.common.v1.envelope_pb2 import Skill
 from hotline.directory.v1 import events_pb2 as pb
 from hotline.directory.v1.directory_pb2 import Change
 from hotline_platform import credentials as creds
-from hotline_platform import identity, policy, tenancy
+from hotline_platform import identity, ivr, policy, sip_digest, tenancy
 from hotline_platform.envelope import new_envelope
 
 log = logging.getLogger(__name__)
@@ -85,6 +88,7 @@ _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _ENTRY_KINDS = {
     "queue": pb.ENTRY_POINT_KIND_QUEUE,
     "announcement": pb.ENTRY_POINT_KIND_ANNOUNCEMENT,
+    "ivr": pb.ENTRY_POINT_KIND_IVR,
 }
 _ENTRY_KIND_NAMES = {v: k for k, v in _ENTRY_KINDS.items()}
 
@@ -248,6 +252,102 @@ def api_key_of(body: pb.ApiKeyDefined) -> identity.ApiKey:
     )
 
 
+def _ivr_node_pb(node: ivr.Node) -> pb.IvrNode:
+    match node:
+        case ivr.Menu():
+            return pb.IvrNode(menu=pb.IvrMenu(
+                prompt=node.prompt, timeout_ms=node.timeout_ms, retries=node.retries,
+                on_failure=node.on_failure,
+                options={
+                    k: pb.IvrOption(language=o.language, next=o.next)
+                    for k, o in node.options.items()
+                },
+            ))
+        case ivr.Collect():
+            return pb.IvrNode(collect=pb.IvrCollect(
+                prompt=node.prompt, min_digits=node.min_digits, max_digits=node.max_digits,
+                terminator=node.terminator, timeout_ms=node.timeout_ms, retries=node.retries,
+                next=node.next, on_failure=node.on_failure,
+            ))
+        case ivr.Route():
+            return pb.IvrNode(route=pb.IvrRoute(
+                queue_id=node.queue_id, required_skills=_skills_pb(node.required_skills),
+                priority=node.priority, intent=node.intent, language=node.language,
+            ))
+        case ivr.Message():
+            return pb.IvrNode(message=pb.IvrMessage(prompt=node.prompt, next=node.next))
+        case _:
+            return pb.IvrNode(hangup=pb.IvrHangup())
+
+
+def ivr_definition(flow: ivr.IvrFlow) -> pb.IvrFlow:
+    hours = flow.hours
+    return pb.IvrFlow(
+        language=flow.language,
+        start=flow.start,
+        nodes={node_id: _ivr_node_pb(node) for node_id, node in flow.nodes.items()},
+        hours=None if hours is None else pb.BusinessHours(
+            time_zone=hours.time_zone,
+            open=[
+                pb.OpeningWindow(days=list(w.days), opens=w.opens, closes=w.closes)
+                for w in hours.open
+            ],
+            holidays=list(hours.holidays),
+            closed=hours.closed,
+        ),
+    )
+
+
+def _ivr_node_of(node: pb.IvrNode) -> ivr.Node | None:
+    """None for a node of no kind (refused by the writer, left out by a reader)."""
+    match node.WhichOneof("node"):
+        case "menu":
+            m = node.menu
+            return ivr.Menu(
+                m.prompt, {k: ivr.Option(o.next, o.language) for k, o in m.options.items()},
+                m.timeout_ms, m.retries, m.on_failure,
+            )
+        case "collect":
+            c = node.collect
+            return ivr.Collect(
+                c.prompt, c.next, c.min_digits, c.max_digits, c.terminator, c.timeout_ms,
+                c.retries, c.on_failure,
+            )
+        case "route":
+            r = node.route
+            return ivr.Route(
+                r.queue_id, _skills(r.required_skills), r.priority, r.intent, r.language
+            )
+        case "message":
+            return ivr.Message(node.message.prompt, node.message.next)
+        case "hangup":
+            return ivr.Hangup()
+    return None
+
+
+def ivr_of(flow: pb.IvrFlow) -> ivr.IvrFlow:
+    h = flow.hours
+    nodes = {node_id: _ivr_node_of(node) for node_id, node in flow.nodes.items()}
+    return ivr.IvrFlow(
+        start=flow.start,
+        nodes={node_id: node for node_id, node in nodes.items() if node is not None},
+        language=flow.language,
+        hours=ivr.BusinessHours(
+            h.time_zone, tuple(ivr.Window(tuple(w.days), w.opens, w.closes) for w in h.open),
+            tuple(h.holidays), h.closed,
+        ) if flow.HasField("hours") else None,
+    )
+
+
+def _entry_queues(body: pb.EntryPointDefined) -> set[str]:
+    """The queues an entry point leads to: its queue, or its IVR's routes."""
+    if body.kind == pb.ENTRY_POINT_KIND_QUEUE:
+        return {body.queue_id}
+    if body.kind == pb.ENTRY_POINT_KIND_IVR:
+        return {n.route.queue_id for n in body.ivr.nodes.values() if n.HasField("route")}
+    return set()
+
+
 def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
     """Every entity of a config as its definition message, by key."""
     out: dict[str, Body] = {}
@@ -288,6 +388,9 @@ def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
                 skills=_skills_pb(a.skills),
                 languages=list(a.languages),
                 phone=a.phone,
+                sip_username=a.sip_username,
+                sip_ha1_md5=a.sip_ha1_md5,
+                sip_ha1_sha256=a.sip_ha1_sha256,
             )
     for user in config.users.values():
         user_body = user_definition(user)
@@ -302,6 +405,7 @@ def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
             kind=_ENTRY_KINDS.get(ep.kind, pb.ENTRY_POINT_KIND_UNSPECIFIED),
             queue_id=ep.queue_id,
             site_id=ep.site_id,
+            ivr=None if ep.ivr is None else ivr_definition(ep.ivr),
         )
     return out
 
@@ -358,6 +462,9 @@ def to_config(
             skills=_skills(a.skills),
             languages=tuple(a.languages),
             phone=a.phone,
+            sip_username=a.sip_username,
+            sip_ha1_md5=a.sip_ha1_md5,
+            sip_ha1_sha256=a.sip_ha1_sha256,
         )
     tenants: dict[str, tenancy.Tenant] = {}
     for t in by_kind["tenant"]:
@@ -377,7 +484,8 @@ def to_config(
         )
     entry_points = {
         e.address: tenancy.EntryPoint(
-            e.address, e.tenant_id, e.queue_id, _ENTRY_KIND_NAMES.get(e.kind, "queue"), e.site_id
+            e.address, e.tenant_id, e.queue_id, _ENTRY_KIND_NAMES.get(e.kind, "queue"), e.site_id,
+            ivr_of(e.ivr) if e.HasField("ivr") else None,
         )
         for e in by_kind["entry_point"]
         if e.tenant_id in tenants
@@ -503,8 +611,16 @@ def _check_fields(key: str, body: Body) -> list[str]:
             errors.append(f"{what}: wrap_up_timeout_ms must be > 0")
         errors += _check_codes(what, "wrap_up_codes", body.wrap_up_codes)
     elif name == "AgentDefined":
-        if not body.phone:
-            errors.append(f"{what}: missing phone")
+        if not body.phone and not body.sip_username:
+            errors.append(f"{what}: missing phone (or sip_username for a registering phone)")
+        if body.sip_username:
+            if not sip_digest.is_username(body.sip_username):
+                errors.append(f"{what}: sip_username {body.sip_username!r} is not a SIP user")
+            if not (
+                sip_digest.is_ha1("MD5", body.sip_ha1_md5)
+                and sip_digest.is_ha1("SHA-256", body.sip_ha1_sha256)
+            ):
+                errors.append(f"{what}: sip_username needs hex sip_ha1_md5 and sip_ha1_sha256")
     elif name == "UserDefined":
         if body.tenant_id and not _ID.match(body.tenant_id):
             errors.append(f"{what}: tenant_id {body.tenant_id!r} is not a valid id")
@@ -530,10 +646,26 @@ def _check_fields(key: str, body: Body) -> list[str]:
         if not body.address or "/" in body.address:
             errors.append(f"{what}: address must be non-empty and contain no '/'")
         if body.kind not in _ENTRY_KIND_NAMES:
-            errors.append(f"{what}: kind must be queue or announcement")
+            errors.append(f"{what}: kind must be {', '.join(_ENTRY_KINDS)}")
         elif body.kind == pb.ENTRY_POINT_KIND_QUEUE and not body.queue_id:
             errors.append(f"{what}: a queue entry point needs a queue_id")
+        if body.kind == pb.ENTRY_POINT_KIND_IVR:
+            errors += _check_ivr(what, body)
+        elif body.HasField("ivr"):
+            errors.append(f"{what}: only an entry point of kind ivr has an ivr flow")
     return errors
+
+
+def _check_ivr(what: str, body: pb.EntryPointDefined) -> list[str]:
+    if not body.HasField("ivr"):
+        return [f"{what}: an entry point of kind ivr needs its ivr flow"]
+    errors = [
+        f"{what}: ivr node {node_id}: no kind (menu, collect, route, message or hangup)"
+        for node_id, node in sorted(body.ivr.nodes.items()) if node.WhichOneof("node") is None
+    ]
+    if body.queue_id:
+        errors.append(f"{what}: an IVR names its queues in route nodes, not queue_id")
+    return errors + [f"{what}: ivr {p}" for p in ivr.problems(ivr_of(body.ivr))]
 
 
 def _check_codes(what: str, attr: str, codes: Iterable[pb.Code]) -> list[str]:
@@ -593,9 +725,10 @@ def validate(
     tenants = {b.tenant_id for k, b in after.items() if kind_of(k) == "tenant"}
     queues = {(b.tenant_id, b.queue_id) for k, b in after.items() if kind_of(k) == "queue"}
     reached = {
-        (b.tenant_id, b.queue_id)
+        (b.tenant_id, queue_id)
         for k, b in after.items()
-        if kind_of(k) == "entry_point" and b.kind == pb.ENTRY_POINT_KIND_QUEUE
+        if kind_of(k) == "entry_point"
+        for queue_id in _entry_queues(b)
     }
     skills: dict[str, set[str]] = {}
     for k, b in after.items():
@@ -605,7 +738,10 @@ def validate(
     agents = {(b.tenant_id, b.agent_id) for k, b in after.items() if kind_of(k) == "agent"}
     agent_users: dict[tuple[str, str], list[str]] = {}
     key_ids: dict[str, list[str]] = {}
+    sip_users: dict[tuple[str, str], list[str]] = {}
     for k, b in after.items():
+        if kind_of(k) == "agent" and b.sip_username:
+            sip_users.setdefault((b.tenant_id, b.sip_username), []).append(k)
         if kind_of(k) == "user" and b.agent_id:
             agent_users.setdefault((b.tenant_id, b.agent_id), []).append(k)
         elif kind_of(k) == "api_key":
@@ -626,24 +762,31 @@ def validate(
         if kind == "api_key" and key in touched and len(key_ids.get(body.key_id, ())) > 1:
             others = ", ".join(describe_key(k) for k in key_ids[body.key_id] if k != key)
             errors.append(f"{what}: key id {body.key_id!r} already used by {others}")
+        if kind == "agent" and key in touched and body.sip_username:
+            same_sip = sip_users.get((body.tenant_id, body.sip_username), [])
+            if len(same_sip) > 1:
+                others = ", ".join(describe_key(k) for k in same_sip if k != key)
+                errors.append(
+                    f"{what}: sip_username {body.sip_username!r} already used by {others}"
+                )
         placed = kind in ("agent", "entry_point")
         if placed and body.site_id and body.site_id not in sites and key in touched:
             errors.append(f"{what}: site {body.site_id!r} does not exist")
         if kind == "agent" and not body.site_id and sites and key in touched:
             errors.append(f"{what}: site is required (sites: {', '.join(sorted(sites))})")
-        if kind == "entry_point" and body.kind == pb.ENTRY_POINT_KIND_QUEUE and body.queue_id:
-            queue_key = f"queue/{body.tenant_id}/{body.queue_id}"
-            if (body.tenant_id, body.queue_id) not in queues and (
+        for queue_id in sorted(_entry_queues(body) if kind == "entry_point" else ()):
+            queue_key = f"queue/{body.tenant_id}/{queue_id}"
+            if queue_id and (body.tenant_id, queue_id) not in queues and (
                 key in touched or queue_key in touched
             ):
                 errors.append(
-                    f"{what}: queue {body.queue_id!r} of tenant {body.tenant_id} does not exist"
+                    f"{what}: queue {queue_id!r} of tenant {body.tenant_id} does not exist"
                 )
         if kind == "queue":
             entry_keys = {
                 k for k, b in before.items()
                 if kind_of(k) == "entry_point" and b.tenant_id == body.tenant_id
-                and b.queue_id == body.queue_id
+                and body.queue_id in _entry_queues(b)
             }
             if (body.tenant_id, body.queue_id) not in reached and (
                 key in touched or entry_keys & touched

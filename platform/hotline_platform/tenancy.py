@@ -12,10 +12,30 @@ Users (`tenants[].users`, and BPO operator staff under the top-level `operators`
 argon2id `password_hash` (or a plaintext development `password`, hashed at load);
 `tenants[].api_keys` lists issued keys by id and hash (`hotline api-keys create` prints one).
 See hotline_platform.identity and docs/identity.md.
+
+An agent whose phones register (ingress-sip's registrar) has `sip: {username, password}`
+(development: hashed at load) or `sip: {username, ha1_md5, ha1_sha256}` (made with `hotline
+credentials sip-hash`); the digest realm is the tenant id (hotline_platform.sip_digest). Such
+an agent's static `phone` is optional.
+
+An entry point of kind `ivr` carries its flow under `ivr:` (hotline_platform.ivr):
+    ivr:
+      language: en
+      hours: {time_zone: Europe/Berlin, open: [{days: [mon, fri], from: "08:00", to: "20:00"}],
+              holidays: ["2026-12-25"], closed: closed_msg}
+      start: lang
+      nodes:
+        lang: {menu: {prompt: choose_language, timeout_ms: 5000, retries: 2, on_failure: en,
+                      options: {"1": {language: en, next: en}, "2": {language: de, next: de}}}}
+        account: {collect: {prompt: enter_account, min_digits: 6, max_digits: 10,
+                            terminator: "#", timeout_ms: 8000, retries: 2, next: en}}
+        en: {route: {queue: support-en, skills: [billing], priority: 0, intent: billing}}
+        closed_msg: {message: {prompt: closed, next: hangup}}
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +43,8 @@ from typing import Any
 import yaml
 
 from hotline_platform import credentials as creds
-from hotline_platform import identity, policy
+from hotline_platform import identity, ivr, policy, sip_digest
+from hotline_platform.ivr import IvrFlow
 
 
 class ConfigError(ValueError):
@@ -67,17 +88,25 @@ class Agent:
     skills: tuple[SkillLevel, ...]
     languages: tuple[str, ...]
     phone: str  # SIP URI of the agent's phone (static registration)
+    # Digest credentials of its registering phones (realm: the tenant id); HA1s, never a
+    # password. Empty username: its phones do not register.
+    sip_username: str = ""
+    sip_ha1_md5: str = ""
+    sip_ha1_sha256: str = ""
 
 
 @dataclass(frozen=True)
 class EntryPoint:
     address: str  # the dialled number / user part of the Request-URI
     tenant_id: str
-    queue_id: str = ""  # empty for kind "announcement"
-    kind: str = "queue"  # "queue": route to an agent; "announcement": platform answers alone
+    queue_id: str = ""  # empty for kinds "announcement" and "ivr"
+    # "queue": route to an agent; "announcement": platform answers alone; "ivr": run `ivr`
+    kind: str = "queue"
     site_id: str = ""
+    ivr: IvrFlow | None = None  # kind "ivr" only
 
 
+ENTRY_POINT_KINDS = ("queue", "announcement", "ivr")
 SERVICE_LEVEL_DEFINITIONS = ("exclude", "missed", "met_if_within_T", "removed_within_T")
 ABANDON_DENOMINATORS = ("offered", "queued", "handled_plus_abandoned")
 
@@ -167,6 +196,135 @@ def _codes(raw: list[Any] | None, where: str) -> tuple[Code, ...]:
     return tuple(out)
 
 
+def _settings(
+    raw: Any, where: str, types: dict[str, Callable[[Any], Any]], *,
+    required: tuple[str, ...] = (), rename: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """A mapping of known settings converted by `types`, keys renamed to field names."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{where}: must be a mapping, got {raw!r}")
+    unknown = set(raw) - set(types)
+    if unknown:
+        raise ConfigError(f"{where}: unknown setting(s) {', '.join(sorted(map(str, unknown)))}")
+    for key in required:
+        _require(raw, key, where)
+    names = rename or {}
+    try:
+        return {names.get(str(k), str(k)): types[k](v) for k, v in raw.items()}
+    except (TypeError, ValueError) as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+
+
+def _clock(value: Any) -> str:
+    """A wall-clock time "HH:MM"; YAML 1.1 reads an unquoted 08:00 as 480 (base 60)."""
+    return f"{value // 60:02d}:{value % 60:02d}" if isinstance(value, int) else str(value)
+
+
+def _strings(value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list):
+        raise ValueError(f"expected a list, got {value!r}")
+    return tuple(str(x) for x in value)
+
+
+_NODE_KINDS = ("menu", "collect", "route", "message", "hangup")
+
+
+def _ivr_node(raw: Any, where: str) -> ivr.Node:
+    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in _NODE_KINDS:
+        raise ConfigError(f"{where}: a node is {{<kind>: {{...}}}}, kind one of "
+                          f"{', '.join(_NODE_KINDS)}")
+    kind, body = next(iter(raw.items()))
+    body = body or {}
+    prompt = {"prompt": str, "timeout_ms": int, "retries": int, "on_failure": str}
+    if kind == "menu":
+        menu = _settings(body, where, {**prompt, "options": dict}, required=("prompt", "options"))
+        menu["options"] = {
+            str(key): ivr.Option(**_settings(
+                value, f"{where} option {key}", {"next": str, "language": str},
+                required=("next",),
+            ))
+            for key, value in menu["options"].items()
+        }
+        return ivr.Menu(**menu)
+    if kind == "collect":
+        return ivr.Collect(**_settings(
+            body, where,
+            {**prompt, "next": str, "min_digits": int, "max_digits": int, "terminator": str},
+            required=("prompt", "next"),
+        ))
+    if kind == "route":
+        return ivr.Route(**_settings(
+            body, where,
+            {"queue": str, "skills": lambda v: _skills(v, where), "priority": int,
+             "intent": str, "language": str},
+            required=("queue",), rename={"queue": "queue_id", "skills": "required_skills"},
+        ))
+    if kind == "message":
+        return ivr.Message(**_settings(
+            body, where, {"prompt": str, "next": str}, required=("prompt",)
+        ))
+    _settings(body, where, {})
+    return ivr.Hangup()
+
+
+def _ivr(raw: Any, where: str, queues: dict[str, Queue]) -> IvrFlow:
+    """An entry point's IVR flow, refused with every problem (hotline_platform.ivr)."""
+    fields = _settings(
+        raw, where, {"language": str, "start": str, "nodes": dict, "hours": dict},
+        required=("language", "start", "nodes"),
+    )
+    hours = None
+    if "hours" in fields:
+        h = _settings(
+            fields["hours"], f"{where} hours",
+            {"time_zone": str, "open": list, "holidays": _strings, "closed": str},
+            required=("time_zone", "open"),
+        )
+        windows = tuple(
+            ivr.Window(**_settings(
+                w, f"{where} hours.open[{n}]", {"days": _strings, "from": _clock, "to": _clock},
+                required=("days", "from", "to"), rename={"from": "opens", "to": "closes"},
+            ))
+            for n, w in enumerate(h.pop("open"))
+        )
+        hours = ivr.BusinessHours(open=windows, **h)
+    flow = IvrFlow(
+        start=fields["start"],
+        nodes={str(k): _ivr_node(v, f"{where} node {k}") for k, v in fields["nodes"].items()},
+        language=fields["language"],
+        hours=hours,
+    )
+    errors = ivr.problems(flow, queues)
+    if errors:
+        raise ConfigError(f"{where}: {'; '.join(errors)}")
+    return flow
+
+
+def _sip_account(raw: Any, tenant_id: str, where: str) -> tuple[str, str, str]:
+    """An agent's `sip:` entry -> (username, HA1 MD5, HA1 SHA-256), realm = tenant id."""
+    if raw is None:
+        return "", "", ""
+    if not isinstance(raw, dict) or set(raw) - {"username", "password", "ha1_md5", "ha1_sha256"}:
+        raise ConfigError(
+            f"{where}: sip is {{username, password}} or {{username, ha1_md5, ha1_sha256}}"
+        )
+    username = str(_require(raw, "username", f"{where} sip"))
+    if not sip_digest.is_username(username):
+        raise ConfigError(f"{where}: sip username {username!r} is not a plain SIP user part")
+    plain = raw.get("password")
+    if plain and (raw.get("ha1_md5") or raw.get("ha1_sha256")):
+        raise ConfigError(f"{where}: give sip password or its HA1s, not both")
+    if plain:
+        md5, sha256 = (
+            sip_digest.ha1(alg, username, tenant_id, str(plain)) for alg in ("MD5", "SHA-256")
+        )
+    else:
+        md5, sha256 = str(raw.get("ha1_md5", "")), str(raw.get("ha1_sha256", ""))
+        if not (sip_digest.is_ha1("MD5", md5) and sip_digest.is_ha1("SHA-256", sha256)):
+            raise ConfigError(f"{where}: sip needs a password, or hex ha1_md5 and ha1_sha256")
+    return username, md5, sha256
+
+
 def _require(raw: dict[str, Any], key: str, where: str) -> Any:
     if key not in raw or raw[key] in (None, ""):
         raise ConfigError(f"{where}: missing '{key}'")
@@ -240,6 +398,9 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
             site = str(a.get("site", sites[0] if sites else ""))
             if sites and site not in sites:
                 raise ConfigError(f"agent {aid}: unknown site {site!r}")
+            sip_user, ha1_md5, ha1_sha256 = _sip_account(a.get("sip"), tid, f"agent {tid}/{aid}")
+            if sip_user and any(x.sip_username == sip_user for x in agents.values()):
+                raise ConfigError(f"agent {tid}/{aid}: sip username {sip_user!r} used twice")
             agents[aid] = Agent(
                 id=aid,
                 tenant_id=tid,
@@ -247,20 +408,30 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
                 site_id=site,
                 skills=_skills(a.get("skills"), f"agent {aid}"),
                 languages=tuple(str(x) for x in a.get("languages", [])),
-                phone=str(_require(a, "phone", f"agent {aid}")),
+                phone=str(a.get("phone") or "" if sip_user else _require(
+                    a, "phone", f"agent {aid}"
+                )),
+                sip_username=sip_user,
+                sip_ha1_md5=ha1_md5,
+                sip_ha1_sha256=ha1_sha256,
             )
         for e in t.get("entry_points", []):
             address = str(_require(e, "address", f"{where} entry_points[]"))
             kind = str(e.get("kind", "queue"))
             queue_id = str(e.get("queue", ""))
-            if kind not in ("queue", "announcement"):
+            if kind not in ENTRY_POINT_KINDS:
                 raise ConfigError(f"entry point {address}: unknown kind {kind!r}")
             if kind == "queue" and queue_id not in queues:
                 raise ConfigError(f"entry point {address}: unknown queue {queue_id!r}")
+            if (kind == "ivr") != ("ivr" in e):
+                raise ConfigError(f"entry point {address}: 'ivr' goes with kind ivr (only)")
+            if kind == "ivr" and queue_id:
+                raise ConfigError(f"entry point {address}: an IVR's route nodes name the queue")
             if address in entry_points:
                 raise ConfigError(f"entry point {address}: defined twice")
             entry_points[address] = EntryPoint(
-                address, tid, queue_id, kind, str(e.get("site", sites[0] if sites else ""))
+                address, tid, queue_id, kind, str(e.get("site", sites[0] if sites else "")),
+                _ivr(e["ivr"], f"entry point {address} ivr", queues) if kind == "ivr" else None,
             )
         kpi = _kpi(t.get("kpi") or {}, where)
         _add_credential(index, plaintexts, t, tid, where)
