@@ -16,6 +16,7 @@ import tempfile
 import wave
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -154,6 +155,10 @@ def _music_on_hold() -> np.ndarray:
     return out / np.abs(out).max() * 8000  # about -12 dBFS: loud enough, no clipping in G.711
 
 
+def _write_music_on_hold(path: Path) -> None:
+    _write_wav(path, _music_on_hold())
+
+
 def ensure_default_prompts(directory: Path) -> int:
     """Generate every default prompt missing under ``directory``; the number of files written.
     Needs espeak-ng (Debian package espeak-ng) unless every prompt is already there."""
@@ -164,7 +169,7 @@ def ensure_default_prompts(directory: Path) -> int:
         folder.mkdir(parents=True, exist_ok=True)
         moh = folder / "moh.wav"
         if not moh.exists():
-            jobs.append(lambda moh=moh: _write_wav(moh, _music_on_hold()))
+            jobs.append(partial(_write_music_on_hold, moh))
         for name, text in default_prompts(language).items():
             path = folder / f"{name}.wav"
             if path.exists():
@@ -174,7 +179,7 @@ def ensure_default_prompts(directory: Path) -> int:
                     "espeak-ng is needed to generate the default prompts: "
                     "run `bash scripts/install-system-deps.sh`"
                 )
-            jobs.append(lambda v=voice, t=text, p=path: _speak(espeak, v, t, p))
+            jobs.append(partial(_speak, espeak, voice, text, path))
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         for future in [pool.submit(job) for job in jobs]:
             future.result()
