@@ -46,6 +46,7 @@ def answered(queue: str, wait_s: float) -> InteractionFacts:
         queue_id=queue,
         queued_at_ms=Q,
         answered_at_ms=at,
+        completed_at_ms=at + 60_000,
         talk_ms=60_000,
         wrap_up_ms=10_000,
         wrap_up_ended_at_ms=at + 70_000,

@@ -100,7 +100,7 @@ SELECT
         AS waited_ms,
     {_THRESHOLD_MS} AS threshold_ms,
     waited_ms <= threshold_ms AS is_within_t,
-    answered_at_ms > 0 AND wrap_up_ended_at_ms > 0 AS is_handled,
+    answered_at_ms > 0 AND completed_at_ms > 0 AND wrap_up_ended_at_ms > 0 AS is_handled,
     talk_ms,
     hold_ms,
     wrap_up_ms

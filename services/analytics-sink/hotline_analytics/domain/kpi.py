@@ -115,7 +115,7 @@ class CountingRules:
             "abandonment_rate": str(self.abandon_denominator),
             "abandonment_rate_formula": ABANDON_TEXT[self.abandon_denominator],
             "asa": "sum of waits of answered contacts / answered",
-            "handled": "answered contacts whose wrap-up has ended",
+            "handled": "answered contacts that completed and whose wrap-up has ended",
             "aht": "sum of (talk + hold + wrap-up) of handled contacts / handled"
             " (talk_ms already includes hold in the contract, so hold is not added twice)",
             "ended_by_fault": "contacts whose ingress instance crashed or fell silent are ended"
@@ -153,7 +153,9 @@ class InteractionFacts:
 
     @property
     def is_handled(self) -> bool:
-        return self.answered_at_ms > 0 and self.wrap_up_ended_at_ms > 0
+        # Completed too: a transferring agent's wrap-up ends while the caller still talks to
+        # the next agent (issue 9), and that contact is not handled yet.
+        return self.answered_at_ms > 0 and self.completed_at_ms > 0 and self.wrap_up_ended_at_ms > 0
 
 
 def _since_queued(facts: InteractionFacts, at_ms: int) -> int:
