@@ -37,6 +37,23 @@ class IngressSipSettings(ServiceSettings):
     event_delivery_timeout_ms: int = 10_000
     # On SIGTERM, live calls are ended; wait this long for the far ends' answers.
     shutdown_grace_s: float = 1.0
+    # Registrar: agents' phones REGISTER as sip:<sip_username>@<tenant id> with digest auth
+    # (realm = tenant id). Key of the HMAC signing nonces: the same on every replica, so that
+    # any replica verifies another's nonces; empty: a random key per process (a phone then
+    # answers one more challenge after a restart or on another replica).
+    registrar_secret: str = ""
+    registrar_nonce_lifetime_s: int = 300
+    # Expiry of a binding when the phone asks none; shorter asks get 423 (Min-Expires);
+    # longer ones are cut to the maximum.
+    registrar_default_expires_s: int = 3600
+    registrar_min_expires_s: int = 60
+    registrar_max_expires_s: int = 3600
+    registrar_max_contacts: int = 5  # per agent
+    # This many failed digest responses within the window, from one source IP or for one
+    # address of record, block it (403 at once) for registrar_block_s.
+    registrar_max_failures: int = 5
+    registrar_failure_window_s: int = 60
+    registrar_block_s: int = 300
 
     def advertised_host(self) -> str:
         if self.sip_advertised_host:

@@ -5,17 +5,22 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Iterator, Mapping
 
 from hotline_ingress_sip.adapters.clock import LoopTimers, SystemClock
 from hotline_ingress_sip.adapters.kafka_events import SERVICE, KafkaInteractionEvents
 from hotline_ingress_sip.adapters.liveness import Liveness
 from hotline_ingress_sip.adapters.offers_consumer import OffersConsumer
+from hotline_ingress_sip.adapters.registrations import KafkaRegistrationEvents, LiveSipAccounts
 from hotline_ingress_sip.adapters.udp import UdpTransport
 from hotline_ingress_sip.application.calls import CallHandling
 from hotline_ingress_sip.application.ports import Address
+from hotline_ingress_sip.application.registrar import Registrar, RegistrarPolicy
 from hotline_ingress_sip.application.sip_stack import SipStack
+from hotline_ingress_sip.domain.digest import Nonces
 from hotline_ingress_sip.domain.events import EntryPoint, RoutingInstruction
+from hotline_ingress_sip.domain.registration import FailureLimiter
 from hotline_ingress_sip.domain.transactions import Timing
 from hotline_ingress_sip.settings import IngressSipSettings
 from hotline_platform import directory
@@ -107,6 +112,11 @@ class IngressSipService:
             interval_ms=settings.heartbeat_interval_ms,
             active_calls=lambda: self.calls.active_calls if self.calls is not None else 0,
         )
+        # Agents' phones REGISTER (application/registrar.py) with the live directory's
+        # SIP credentials; their bindings go to hotline.voice.registrations.v1.
+        self.sip_accounts = LiveSipAccounts()
+        self.registrations = KafkaRegistrationEvents(publisher, settings.instance_id)
+        self.registrar: Registrar | None = None
         self.stack: SipStack | None = None
         self.calls: CallHandling | None = None
         self.sip_address: Address | None = None
@@ -126,6 +136,7 @@ class IngressSipService:
         entries = entry_points_from(config)
         self.liveness.serve({ep.tenant_id for ep in entries.values()})
         self.entry_points.replace(entries)
+        self.sip_accounts.replace(config)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
@@ -150,6 +161,28 @@ class IngressSipService:
             advertised_port=port,
             timing=Timing(s.sip_t1_ms, s.sip_t2_ms),
         )
+        self.registrar = Registrar(
+            self.stack,
+            self.clock,
+            self.timers,
+            self.sip_accounts,
+            self.registrations,
+            Nonces(
+                s.registrar_secret.encode() or secrets.token_bytes(32),
+                s.registrar_nonce_lifetime_s * 1000,
+            ),
+            policy=RegistrarPolicy(
+                s.registrar_default_expires_s,
+                s.registrar_min_expires_s,
+                s.registrar_max_expires_s,
+                s.registrar_max_contacts,
+            ),
+            limiter=FailureLimiter(
+                s.registrar_max_failures,
+                s.registrar_failure_window_s * 1000,
+                s.registrar_block_s * 1000,
+            ),
+        )
         self.calls = CallHandling(
             self.stack,
             self.events,
@@ -158,8 +191,10 @@ class IngressSipService:
             self.entry_points,
             sdp=announcement_sdp(host, s.media_port),
             default_ring_timeout_ms=s.default_ring_timeout_ms,
+            registrar=self.registrar,
         )
         self.stack.start()
+        self.registrar.start()
         self.liveness.start()
         log.info(
             "SIP on udp %s:%s (advertised %s:%s), %d entry points",
@@ -176,6 +211,8 @@ class IngressSipService:
         await self.liveness.stop()
         await asyncio.to_thread(self.consumer.stop)
         await asyncio.to_thread(self.directory.stop)
+        if self.registrar is not None:
+            self.registrar.stop()
         self.transport.close()
         if self.stack is not None:
             self.stack.stop()

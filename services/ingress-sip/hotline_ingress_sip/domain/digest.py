@@ -18,13 +18,19 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from hotline_platform import sip_digest
-
 # The algorithms offered, preferred first (RFC 7616 3.7: the server lists its challenges in
-# order of preference, the client uses the first one it supports).
-ALGORITHMS = sip_digest.ALGORITHMS
-ha1 = sip_digest.ha1
-_h = sip_digest.digest_hex
+# order of preference, the client uses the first one it supports). Digest name -> hashlib.
+ALGORITHMS = {"SHA-256": "sha256", "MD5": "md5"}
+
+
+def _h(algorithm: str, text: str) -> str:
+    return hashlib.new(ALGORITHMS[algorithm], text.encode()).hexdigest()
+
+
+def ha1(algorithm: str, username: str, realm: str, password: str) -> str:
+    """H(username ":" realm ":" password): what the directory stores (computed there by
+    hotline_platform.sip_digest, the domain importing nothing but the standard library)."""
+    return _h(algorithm, f"{username}:{realm}:{password}")
 
 
 @dataclass(frozen=True, slots=True)
