@@ -20,8 +20,8 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, TypeAlias
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-if TYPE_CHECKING:
-    from hotline_platform.tenancy import SkillLevel
+if TYPE_CHECKING:  # for annotations only: at run time this module needs no other
+    from hotline_platform.tenancy import SkillLevel as SkillLevel
 
 #: A reference to this name hangs up (outcome contained); no node may be called so.
 HANGUP = "hangup"

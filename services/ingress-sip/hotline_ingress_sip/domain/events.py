@@ -7,6 +7,8 @@ import enum
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from hotline_platform.ivr import IvrFlow
+
 
 @dataclass(frozen=True, slots=True)
 class EntryPoint:
@@ -17,6 +19,7 @@ class EntryPoint:
     site_id: str = ""
     queue_id: str = ""
     announcement: bool = False  # answered by ingress-sip itself, no agent
+    ivr: IvrFlow | None = None  # answered by ingress-sip, which runs it (domain.ivr.IvrRun)
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,13 +25,12 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TypeAlias
 
+# The flow model is shared with the config and the directory; it is standard library only at
+# run time (tests/unit/ingress_sip/test_ingress_sip_call.py checks it), so this stays pure.
 from hotline_platform import ivr
 from hotline_platform.ivr import IvrFlow
-
-if TYPE_CHECKING:
-    from hotline_platform.tenancy import SkillLevel
 
 #: Prompts of the platform itself (besides the flow's own).
 INVALID = "invalid"
@@ -67,7 +66,7 @@ class Finish:
     duration_ms: int
     queue_id: str = ""
     language: str = ""
-    skills: tuple[SkillLevel, ...] = ()
+    skills: tuple[ivr.SkillLevel, ...] = ()
     priority: int = 0  # 0: the queue's
     intent: str = ""
     account: str = ""  # digits collected (identity hint ACCOUNT); empty: none
