@@ -617,3 +617,65 @@ def test_undecodable_record_is_dead_lettered_and_routing_continues(rig: Any, bro
     assert b"InteractionEvent" in headers["hotline-reason"]
     assert dead.value() == b"\xff\x00 not protobuf"
     assert out.wait("offered", "c1")[0].offered.agent_id == _agent(t, "a1")
+
+
+def test_blind_transfer_to_a_queue_survives_a_router_restart(rig: Any, broker: str) -> None:
+    """The agent holds, resumes and transfers the caller to another queue: the agent wraps up
+    at once, the contact is queued there (caused by the transfer) and offered to that queue's
+    agent; a SIGKILLed router rebuilds exactly that, and the caller's hang-up then wraps up
+    the second agent only."""
+    t = _tenant("transfer", [{"id": "a1", "skills": ["sales"]}, {"id": "a2", "skills": ["help"]}])
+    t["queues"].append(
+        {"id": "help", "required_skills": [{"name": "help", "level": 1}], "priority": 3,
+         "ring_timeout_s": 30, "wrap_up_timeout_s": 60}
+    )
+    start = rig([t])
+    first = start()
+    desk, out = rig.desk(first, t), rig.output(t)
+    ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
+    a1, a2 = _agent(t, "a1"), _agent(t, "a2")
+    desk.ready(a1)
+    desk.ready(a2)
+    ingress.send(ingress.arrived("c1"))
+    offer = out.wait("offered", "c1")[0]
+    assert offer.offered.agent_id == a1
+    ingress.send(ingress.answered(offer))
+    eventually(lambda: desk.agent(a1).state == agent_pb2.AGENT_STATE_BUSY, "a1 busy")
+
+    held, resumed, transfer = (ingress.event("c1", a1) for _ in range(3))
+    held.held.agent_id = a1
+    resumed.resumed.agent_id, resumed.resumed.held_ms = a1, 4_000
+    transfer.transferred.kind = interaction_pb2.InteractionTransferred.KIND_BLIND
+    transfer.transferred.from_agent_id, transfer.transferred.to_queue_id = a1, "help"
+    ingress.send(held, resumed)
+    assert desk.agent(a1).state == agent_pb2.AGENT_STATE_BUSY  # hold changes no routing
+    ingress.send(transfer)
+
+    again = out.wait("queued", "c1", count=2)[1]
+    assert (again.queued.queue_id, again.queued.priority) == ("help", 3)
+    assert again.envelope.causation_id == transfer.envelope.event_id
+    wrap = out.wait("wrap_up_started", "c1")[0]
+    assert (wrap.wrap_up_started.agent_id, wrap.envelope.causation_id) == (
+        a1, transfer.envelope.event_id
+    )
+    second = out.wait("offered", "c1", count=2)[1]
+    assert (second.offered.agent_id, second.offered.queue_id) == (a2, "help")
+    ingress.send(ingress.answered(second))
+    eventually(lambda: desk.agent(a2).state == agent_pb2.AGENT_STATE_BUSY, "a2 busy")
+
+    first.kill()
+    desk = rig.desk(start(), t)
+    assert desk.agent(a1).state == agent_pb2.AGENT_STATE_WRAP_UP
+    assert (desk.agent(a2).state, desk.agent(a2).interaction_id) == (
+        agent_pb2.AGENT_STATE_BUSY, "c1"
+    )
+    assert (desk.queue("sales").waiting, desk.queue("help").waiting) == (0, 0)
+
+    ingress.send(ingress.completed("c1", a2))
+    eventually(lambda: desk.agent(a2).state == agent_pb2.AGENT_STATE_WRAP_UP, "a2 wraps up")
+    assert desk.agent(a1).state == agent_pb2.AGENT_STATE_WRAP_UP
+    out.wait("wrap_up_started", "c1", count=2)
+    time.sleep(0.5)  # nothing more may come: no second wrap-up for a1, no new placement
+    started = [e.wrap_up_started.agent_id for e in out.of("wrap_up_started", "c1")]
+    assert sorted(started) == sorted([a1, a2])
+    assert (len(out.of("queued", "c1")), len(out.of("offered", "c1"))) == (2, 2)
