@@ -133,6 +133,7 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
         "queue_id": "queue_id",
         "language": "language",
         "intent": "intent",
+        "priority": "priority",
     },
     "queued": {
         "queue_id": "queue_id",
@@ -236,7 +237,7 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
 # Body fields deliberately kept only in `raw` (repeated or free-form; query them from there).
 RAW_ONLY: dict[str, frozenset[str]] = {
     "arrived": frozenset({"identity_hints", "subject"}),
-    "self_service_finished": frozenset({"required_skills"}),
+    "self_service_finished": frozenset({"required_skills", "identity_hints"}),
     "queued": frozenset({"required_skills"}),
     "message_received": frozenset({"content_type", "body_ref"}),
     "message_sent": frozenset({"content_type", "body_ref"}),
