@@ -26,6 +26,15 @@ class IngressSipSettings(ServiceSettings):
     default_ring_timeout_ms: int = 15_000
     # Audio port announced in the SDP of announcement answers (no media is played yet).
     media_port: int = 4000
+    # rtpengine's ng address (host:port) that anchors every queue call's audio; empty: no
+    # anchoring (callers wait in early dialog, media flows end to end: labs and trunk tests).
+    media_relay_ng: str = ""
+    # Where rtpengine's `dtmf-log-dest` sends the digits callers press (host:port).
+    media_dtmf_listen: str = ""
+    # Folder of the prompt WAV files (generated at setup; `<language>/<name>.wav`).
+    prompts_dir: str = ""
+    # While a caller waits, music is interrupted by an announcement this often (0: never).
+    announce_every_ms: int = 30_000
     # How often this process says it is alive (hotline.ingress.liveness.v1). The router's
     # HOTLINE_INGRESS_LOST_AFTER_MS must be several intervals.
     heartbeat_interval_ms: int = 2000

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from hotline_ingress_sip.adapters.clock import LoopTimers, SystemClock
 from hotline_ingress_sip.adapters.kafka_events import SERVICE, KafkaInteractionEvents
 from hotline_ingress_sip.adapters.liveness import Liveness
+from hotline_ingress_sip.adapters.media import NgMediaRelay, PromptFolder
 from hotline_ingress_sip.adapters.offers_consumer import OffersConsumer
 from hotline_ingress_sip.adapters.registrations import KafkaRegistrationEvents, LiveSipAccounts
 from hotline_ingress_sip.adapters.udp import UdpTransport
@@ -25,6 +26,7 @@ from hotline_ingress_sip.domain.transactions import Timing
 from hotline_ingress_sip.settings import IngressSipSettings
 from hotline_platform import directory
 from hotline_platform.bus import DeadLetters, EventPublisher
+from hotline_platform.media_relay import DtmfEvents, NgClient, parse_address
 from hotline_platform.tenancy import TenancyConfig
 
 log = logging.getLogger(__name__)
@@ -112,6 +114,12 @@ class IngressSipService:
             interval_ms=settings.heartbeat_interval_ms,
             active_calls=lambda: self.calls.active_calls if self.calls is not None else 0,
         )
+        self.ng: NgClient | None = None
+        self.dtmf: DtmfEvents | None = None
+        if settings.media_relay_ng:
+            self.ng = NgClient(parse_address(settings.media_relay_ng))
+        if settings.media_dtmf_listen:
+            self.dtmf = DtmfEvents(parse_address(settings.media_dtmf_listen), self._on_digit)
         # Agents' phones REGISTER (application/registrar.py) with the live directory's
         # SIP credentials; their bindings go to hotline.voice.registrations.v1.
         self.sip_accounts = LiveSipAccounts()
@@ -125,6 +133,10 @@ class IngressSipService:
     def _on_datagram(self, data: bytes, addr: Address) -> None:
         if self.stack is not None:
             self.stack.on_datagram(data, addr)
+
+    def _on_digit(self, call_id: str, from_tag: str, digit: str) -> None:
+        if self.calls is not None:
+            self.calls.on_dtmf(call_id, from_tag, digit)
 
     def _on_offers(self, offers: list[RoutingInstruction]) -> None:
         if self.calls is not None:
@@ -150,6 +162,10 @@ class IngressSipService:
         # ends whatever an earlier process of this instance held (it is gone with it).
         await asyncio.to_thread(self.liveness.announce_start)
         s = self.settings
+        if self.ng is not None:
+            await self.ng.start()
+        if self.dtmf is not None:
+            await self.dtmf.start()
         self.sip_address = await self.transport.open(s.sip_host, s.sip_port, s.sip_fd)
         host = s.advertised_host()
         port = self.sip_address[1]
@@ -192,6 +208,9 @@ class IngressSipService:
             sdp=announcement_sdp(host, s.media_port),
             default_ring_timeout_ms=s.default_ring_timeout_ms,
             registrar=self.registrar,
+            media=NgMediaRelay(self.ng) if self.ng is not None else None,
+            prompts=PromptFolder(s.prompts_dir) if s.prompts_dir else None,
+            announce_every_ms=s.announce_every_ms,
         )
         self.stack.start()
         self.registrar.start()
@@ -216,6 +235,10 @@ class IngressSipService:
         self.transport.close()
         if self.stack is not None:
             self.stack.stop()
+        if self.dtmf is not None:
+            await self.dtmf.close()
+        if self.ng is not None:
+            await self.ng.close()
         if self._owns_publisher:
             try:
                 await asyncio.to_thread(self.publisher.flush, 10)

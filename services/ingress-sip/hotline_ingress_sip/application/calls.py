@@ -16,10 +16,21 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from hotline_ingress_sip.application.ports import Address, Clock, InteractionEvents, Timers
+from hotline_ingress_sip.application.media import CallMedia
+from hotline_ingress_sip.application.ports import (
+    Address,
+    Clock,
+    InteractionEvents,
+    MediaRelay,
+    MediaReply,
+    Prompts,
+    Timers,
+)
 from hotline_ingress_sip.application.sip_stack import SipStack, TransactionUser
 from hotline_ingress_sip.domain.call import Call, CallState, OfferDecision
 from hotline_ingress_sip.domain.events import (
+    CallHeld,
+    CallResumed,
     EndedBy,
     EndedByRouter,
     EntryPoint,
@@ -27,6 +38,15 @@ from hotline_ingress_sip.domain.events import (
     Offer,
     OfferWithdrawn,
     RoutingInstruction,
+)
+from hotline_ingress_sip.domain.sdp import (
+    AudioStream,
+    Direction,
+    SdpError,
+    narrowed,
+    parse_audio,
+    placeholder_answer,
+    with_direction,
 )
 from hotline_ingress_sip.domain.sip import (
     Headers,
@@ -47,7 +67,7 @@ from hotline_ingress_sip.domain.transactions import (
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS")
+SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER")
 ALLOW = ", ".join(SUPPORTED_METHODS)
 # Methods of the SIP registry this service knows but does not accept (-> 405; others -> 501).
 KNOWN_METHODS = frozenset(
@@ -88,12 +108,19 @@ class CallSession:
     invite: ServerTransaction  # the caller's INVITE
     dialog: Dialog  # the caller's leg, we are the UAS
     caller_addr: Address
+    caller_from: str  # the caller's From, without tag: the From of every agent leg
     agent: AgentLeg | None = None  # the leg being rung or connected
     legs: list[AgentLeg] = field(default_factory=list)
     caller_acked: bool = False
     bye_caller_when_acked: bool = False
     caller_bye_sent: bool = False
     finished: bool = False
+    # Anchored calls only (a media relay is wired): the caller's audio stream, its relay
+    # call, and the timer of the next announcement while the caller waits.
+    stream: AudioStream | None = None
+    media: CallMedia | None = None
+    language: str = ""
+    announce_timer: Cancellable | None = None
 
 
 @dataclass
@@ -105,6 +132,9 @@ class CallStats:
     ended_elsewhere: int = 0  # INVITEs of calls an earlier process held, which the router ended
     ended_by_router: int = 0  # calls the router ended, taking this instance for lost
     facts: int = 0
+    media_refused: int = 0  # INVITEs answered 488: no usable audio in their SDP
+    media_failed: int = 0  # calls the media relay could not anchor
+    transfers_refused: int = 0
 
 
 class CallHandling(TransactionUser):
@@ -120,6 +150,9 @@ class CallHandling(TransactionUser):
         default_ring_timeout_ms: int = 15_000,
         interaction_id_for: Callable[[SipRequest], str] = interaction_id_for,
         registrar: Callable[[ServerTransaction], None] | None = None,
+        media: MediaRelay | None = None,
+        prompts: Prompts | None = None,
+        announce_every_ms: int = 30_000,
     ) -> None:
         self._stack = stack
         self._events = events
@@ -130,6 +163,12 @@ class CallHandling(TransactionUser):
         self._default_ring_ms = default_ring_timeout_ms
         self._interaction_id_for = interaction_id_for
         self._registrar = registrar  # REGISTER (application/registrar.py); None: 501
+        # With a media relay every queue call is answered by the platform and its audio
+        # anchored there (music, announcements, hold, transfer); without one (trunk tests,
+        # a lab without rtpengine) the caller waits in early dialog and media flows end to end.
+        self._media = media
+        self._prompts = prompts
+        self._announce_every_ms = announce_every_ms
         # Interactions the router ended that this process does not hold: an earlier process of
         # this instance held them. A retransmitted INVITE of one of them (same transaction,
         # same interaction id) is refused rather than started again (bounded, oldest dropped).
@@ -166,6 +205,9 @@ class CallHandling(TransactionUser):
         once (a request for the ended dialog gets 481), unless a BYE to the caller still
         waits for the caller's ACK."""
         session.finished = True
+        self._stop_treatment(session)
+        if session.media is not None:
+            session.media.delete()
         if not session.bye_caller_when_acked:
             self._forget(session)
 
@@ -188,6 +230,8 @@ class CallHandling(TransactionUser):
             self._on_invite(txn)
         elif method == "BYE":
             self._on_bye(txn)
+        elif method == "REFER":
+            self._on_refer(txn)
         elif method == "REGISTER" and self._registrar is not None:
             self._registrar(txn)
         elif method == "OPTIONS":
@@ -202,7 +246,10 @@ class CallHandling(TransactionUser):
     def _on_invite(self, txn: ServerTransaction) -> None:
         request = txn.request
         if request.to_tag:  # re-INVITE inside a dialog
-            if request.call_id in self._by_call_id or request.call_id in self._by_agent_call_id:
+            pair = self._by_agent_call_id.get(request.call_id)
+            if pair is not None and pair[0].media is not None:
+                self._agent_reinvite(txn, *pair)
+            elif request.call_id in self._by_call_id or pair is not None:
                 self._stack.respond(txn, 488, "Not Acceptable Here - re-INVITE not supported")
             else:
                 self._stack.respond(txn, 481)
@@ -226,6 +273,16 @@ class CallHandling(TransactionUser):
         if self.draining:
             self._stack.respond(txn, 503, extra=[("Retry-After", "5")])
             return
+        stream: AudioStream | None = None
+        if self._media is not None and not entry.announcement:
+            try:
+                stream = parse_audio(request.body)
+            except SdpError as exc:
+                self.stats.media_refused += 1
+                self._stack.respond(
+                    txn, 488, "Not Acceptable Here", extra=[("Warning", _warning(str(exc)))]
+                )
+                return
         caller = parse_name_addr(request.headers.get("from") or "")  # validated by the parser
         try:
             caller_id = parse_uri(caller.uri).user
@@ -249,7 +306,8 @@ class CallHandling(TransactionUser):
             now_ms=now,
         )
         dialog = Dialog.as_uas(request, self._stack.new_id())
-        session = CallSession(call, txn, dialog, txn.source)
+        caller_from = without_tag(request.headers.get("from") or "")
+        session = CallSession(call, txn, dialog, txn.source, caller_from, stream=stream)
         self._by_call_id[request.call_id] = session
         self._by_interaction[call.interaction_id] = session
         self.stats.calls += 1
@@ -264,7 +322,9 @@ class CallHandling(TransactionUser):
         if self._by_call_id.get(session.dialog.call_id) is not session or session.finished:
             return
         txn, tag = session.invite, session.dialog.local_tag
-        if entry.announcement:
+        if session.stream is not None and self._media is not None:
+            self._anchor(session, session.stream, self._media)
+        elif entry.announcement:
             self._stack.respond(
                 txn,
                 200,
@@ -297,6 +357,8 @@ class CallHandling(TransactionUser):
             self._send_bye_to_caller(session)
             self._publish(call.hung_up(EndedBy.SYSTEM, self._clock.now_ms()))
             self._finish(session)
+        elif call.state in (CallState.WAITING, CallState.OFFERING):
+            self._caller_left(session, "2xx never acknowledged", 408)
         elif session.bye_caller_when_acked:
             session.bye_caller_when_acked = False
             self._send_bye_to_caller(session)
@@ -310,9 +372,15 @@ class CallHandling(TransactionUser):
             return
         self._caller_left(session, "cancelled", 487)
 
-    def _caller_left(self, session: CallSession, reason: str, status: int) -> None:
-        """The caller goes before being connected (CANCEL, or BYE on the early dialog)."""
+    def _caller_left(
+        self, session: CallSession, reason: str, status: int, *, by_caller: bool = True
+    ) -> None:
+        """The caller goes before being connected (CANCEL, or BYE on the early dialog; or,
+        `by_caller` False, we end the call: the caller gets `status`, or a BYE once the
+        platform answered it)."""
         call = session.call
+        if session.invite.status == 200 and not by_caller:
+            self._send_bye_to_caller(session)
         self._stack.respond(session.invite, status, to_tag=session.dialog.local_tag)
         self._stop_agent(session)
         self._publish(call.caller_left(self._clock.now_ms(), reason))
@@ -455,6 +523,8 @@ class CallHandling(TransactionUser):
         call = session.call
         now = self._clock.now_ms()
         if call.state in (CallState.WAITING, CallState.OFFERING):
+            if session.invite.status == 200:
+                self._send_bye_to_caller(session)
             self._stack.respond(session.invite, 480, to_tag=session.dialog.local_tag)
             self._stop_agent(session)
             call.caller_left(now, "ended by the router")
@@ -475,17 +545,20 @@ class CallHandling(TransactionUser):
         headers = Headers()
         headers.add("via", self._stack.new_via())
         headers.add("max-forwards", MAX_FORWARDS)
-        caller_from = without_tag(caller_invite.headers.get("from") or "")
-        headers.add("from", f"{caller_from};tag={self._stack.new_id()}")
+        headers.add("from", f"{session.caller_from};tag={self._stack.new_id()}")
         headers.add("to", f"<{uri}>")
         headers.add("call-id", call_id)
         headers.add("cseq", "1 INVITE")
         headers.add("contact", self._contact)
         headers.add(INTERACTION_HEADER, session.call.interaction_id)
+        # (the caller's INVITE is only a skeleton once an anchored call's 2xx was ACKed)
+        body = caller_invite.body
         content_type = caller_invite.headers.get("content-type")
-        if content_type and caller_invite.body:
+        if session.media is not None:
+            body, content_type = session.media.agent_offer, "application/sdp"
+        if content_type and body:
             headers.add("content-type", content_type)
-        invite = SipRequest("INVITE", uri, headers, caller_invite.body)
+        invite = SipRequest("INVITE", uri, headers, body)
         session.agent = leg
         session.legs.append(leg)
         self._by_agent_call_id[call_id] = (session, leg)
@@ -543,6 +616,9 @@ class CallHandling(TransactionUser):
             self._stack.send_request(bye, leg.dest, _ignore)
             return
         leg.state = LegState.ANSWERED
+        if session.media is not None:
+            self._bridge(session, leg, response.body)
+            return
         extra = [("Contact", self._contact)]
         content_type = response.headers.get("content-type")
         if content_type and response.body:
@@ -601,6 +677,223 @@ class CallHandling(TransactionUser):
         bye = leg.dialog.request("BYE", self._stack.new_via())
         self._stack.send_request(bye, leg.dest, _ignore)
 
+    # ------------------------------------------------------------------------ media
+
+    def _anchor(self, session: CallSession, stream: AudioStream, relay: MediaRelay) -> None:
+        """Anchor the caller's audio in the relay and answer the caller with the relay's SDP;
+        the caller then hears music until an agent is bridged."""
+        invite = session.invite.request
+        media = CallMedia(relay, invite.call_id, invite.from_tag, session.dialog.local_tag)
+        session.media = media
+        placeholder = placeholder_answer(stream, self._stack.host)
+
+        def anchored(reply: MediaReply) -> None:
+            if session.finished:  # the caller left meanwhile: _finish deleted the relay call
+                return
+            if not reply.ok:
+                log.error(
+                    "call %s: media relay failed: %s", session.call.interaction_id, reply.error
+                )
+                self.stats.media_failed += 1
+                media.delete()
+                self._caller_left(session, "media relay unavailable", 503, by_caller=False)
+                return
+            self._stack.respond(
+                session.invite,
+                200,
+                to_tag=session.dialog.local_tag,
+                extra=[("Contact", self._contact), ("Content-Type", "application/sdp")],
+                body=media.caller_answer,
+            )
+            self._start_treatment(session)
+
+        media.anchor(narrowed(invite.body, stream), placeholder, anchored)
+
+    def _prompt(self, session: CallSession, name: str) -> str | None:
+        if self._prompts is None:
+            return None
+        entry = session.call.entry_point
+        return self._prompts.path(entry.tenant_id, name, session.language)
+
+    def _start_treatment(self, session: CallSession) -> None:
+        """Music while the caller waits, interrupted every `announce_every_ms` by an
+        announcement."""
+        self._play_music(session)
+        self._arm_announcement(session)
+
+    def _play_music(self, session: CallSession) -> None:
+        music = self._prompt(session, "moh")
+        if session.media is not None and music is not None:
+            session.media.play(music, repeat=True)
+
+    def _arm_announcement(self, session: CallSession) -> None:
+        if self._announce_every_ms > 0:
+            session.announce_timer = self._timers.call_later(
+                self._announce_every_ms, lambda: self._announce(session)
+            )
+
+    def _announce(self, session: CallSession) -> None:
+        """Play the announcement, then the music again, and arm the next announcement."""
+        session.announce_timer = None
+        media, prompt = session.media, self._prompt(session, "please_hold")
+        if media is None or prompt is None or not _waits(session):
+            return
+
+        def back_to_music() -> None:
+            session.announce_timer = None
+            if _waits(session):
+                self._play_music(session)
+                self._arm_announcement(session)
+
+        def played(reply: MediaReply) -> None:
+            duration = reply.fields.get("duration") if reply.ok else None
+            if isinstance(duration, int) and _waits(session):
+                session.announce_timer = self._timers.call_later(duration, back_to_music)
+            else:
+                back_to_music()
+
+        media.play(prompt, played)
+
+    def _stop_treatment(self, session: CallSession) -> None:
+        if session.announce_timer is not None:
+            session.announce_timer.cancel()
+            session.announce_timer = None
+        if session.media is not None:
+            session.media.stop()
+
+    def _bridge(self, session: CallSession, leg: AgentLeg, agent_answer: bytes) -> None:
+        """The agent answered an anchored call: it is connected now (the caller was answered
+        long ago); the relay points the platform's side at the agent's phone."""
+        media = session.media
+        if media is None:  # pragma: no cover - only anchored calls come here
+            return
+        fact = session.call.answered(self._clock.now_ms())
+        self._stop_treatment(session)
+
+        def connected(reply: MediaReply) -> None:
+            if reply.ok or session.finished or leg is not session.agent:
+                return
+            log.error(
+                "call %s: media relay refused the agent's answer: %s",
+                session.call.interaction_id, reply.error,
+            )
+            self._bye_agent(session)
+            self._send_bye_to_caller(session)
+            self._publish(session.call.hung_up(EndedBy.SYSTEM, self._clock.now_ms()))
+            self._finish(session)
+
+        media.connect(agent_answer, connected)
+        self._publish(fact)
+
+    def _agent_reinvite(
+        self, txn: ServerTransaction, session: CallSession, leg: AgentLeg
+    ) -> None:
+        """A re-INVITE from a connected agent phone: hold (sendonly/inactive: the caller
+        hears music, the agent's audio is blocked) or resume (the relay follows the phone's
+        possibly new address)."""
+        media, call = session.media, session.call
+        connected = (
+            leg is session.agent and leg.state is LegState.ANSWERED
+            and call.state is CallState.CONNECTED and leg.dialog is not None
+            and leg.dialog.matches(txn.request)
+        )
+        if media is None or not connected:
+            self._stack.respond(txn, 481 if leg.state is LegState.ENDED else 491)
+            return
+        try:
+            stream = parse_audio(txn.request.body)
+        except SdpError as exc:
+            self._stack.respond(
+                txn, 488, "Not Acceptable Here", extra=[("Warning", _warning(str(exc)))]
+            )
+            return
+        now = self._clock.now_ms()
+        fact: CallHeld | CallResumed | None
+        if stream.on_hold:
+            fact = call.held(now)
+            if fact is not None:
+                media.block_agent()
+                self._play_music(session)
+            direction = (
+                Direction.RECVONLY if stream.direction is Direction.SENDONLY
+                else Direction.INACTIVE
+            )
+        else:
+            fact = call.resumed(now)
+            media.connect(txn.request.body, _ignore_reply)
+            if fact is not None:
+                media.stop()
+                media.unblock_agent()
+            direction = Direction.SENDRECV
+        self._stack.respond(
+            txn,
+            200,
+            extra=[("Contact", self._contact), ("Content-Type", "application/sdp")],
+            body=with_direction(media.agent_offer, direction),
+        )
+        if fact is not None:
+            self._publish(fact)
+
+    def _on_refer(self, txn: ServerTransaction) -> None:
+        """Blind transfer from the connected agent's phone: REFER with Refer-To naming a
+        queue of the call's tenant (a queue id, or an entry point address that leads to a
+        queue). The agent leg ends; the caller hears music and is offered again."""
+        request = txn.request
+        pair = self._by_agent_call_id.get(request.call_id)
+        if pair is None or pair[1].dialog is None or not pair[1].dialog.matches(request):
+            self._stack.respond(txn, 481)
+            return
+        session, leg = pair
+        call, dialog = session.call, pair[1].dialog
+        if (
+            session.media is None or leg is not session.agent
+            or leg.state is not LegState.ANSWERED or call.state is not CallState.CONNECTED
+        ):
+            self._stack.respond(txn, 403, "Forbidden - nothing to transfer")
+            return
+        queue_id = self._transfer_queue(call.entry_point.tenant_id, request.headers.get("refer-to"))
+        if queue_id is None:
+            self.stats.transfers_refused += 1
+            self._stack.respond(txn, 403, "Forbidden - transfer target not allowed")
+            return
+        self._stack.respond(txn, 202, extra=[("Contact", self._contact)])
+        notify = dialog.request("NOTIFY", self._stack.new_via())
+        notify.headers.add("event", "refer")
+        notify.headers.add("subscription-state", "terminated;reason=noresource")
+        notify.headers.add("contact", self._contact)
+        notify.headers.add("content-type", "message/sipfrag;version=2.0")
+        notify.body = b"SIP/2.0 200 OK\r\n"
+        self._stack.send_request(notify, leg.dest, _ignore)
+        self._bye_agent(session)
+        session.agent = None
+        fact = call.transferred(self._clock.now_ms(), to_queue_id=queue_id)
+        self._publish(fact)
+        session.media.unblock_agent()
+        self._start_treatment(session)
+
+    def _transfer_queue(self, tenant_id: str, refer_to: str | None) -> str | None:
+        """The queue a Refer-To names, if it is one of the tenant's; None otherwise (another
+        tenant's queue, an unknown or external address: refused, never dialled out)."""
+        try:
+            user = parse_uri(parse_name_addr(refer_to or "").uri).user
+        except ValueError:
+            return None
+        queues = {
+            e.queue_id for e in self._entry_points.values()
+            if e.tenant_id == tenant_id and e.queue_id and not e.announcement
+        }
+        entry = self._entry_points.get(user)
+        if entry is not None and entry.tenant_id == tenant_id and entry.queue_id in queues:
+            return entry.queue_id
+        return user if user in queues else None
+
+    def on_dtmf(self, call_id: str, from_tag: str, digit: str) -> None:
+        """A key the caller pressed (RFC 4733, reported by the media relay)."""
+        session = self._by_call_id.get(call_id)
+        if session is None or session.finished or from_tag != session.dialog.remote_tag:
+            return
+        log.debug("call %s: caller pressed %s", session.call.interaction_id, digit)
+
     # ------------------------------------------------------------------------ shutdown
 
     def drain(self) -> int:
@@ -612,7 +905,7 @@ class CallHandling(TransactionUser):
         for session in list(self._by_call_id.values()):
             call = session.call
             if call.state in (CallState.WAITING, CallState.OFFERING):
-                self._caller_left(session, "ingress shutting down", 503)
+                self._caller_left(session, "ingress shutting down", 503, by_caller=False)
             elif call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
                 self._bye_agent(session)
                 self._send_bye_to_caller(session)
@@ -626,3 +919,17 @@ class CallHandling(TransactionUser):
 
 def _ignore(_txn: ClientTransaction, _response: SipResponse) -> None:
     return None
+
+
+def _ignore_reply(_reply: MediaReply) -> None:
+    return None
+
+
+def _waits(session: CallSession) -> bool:
+    """The caller waits for an agent (music and announcements go on while one rings)."""
+    return not session.finished and session.call.state in (CallState.WAITING, CallState.OFFERING)
+
+
+def _warning(text: str) -> str:
+    """A Warning header (RFC 3261 20.43, code 399: miscellaneous) saying why we refused."""
+    return '399 hotline "' + text.replace('"', "'") + '"'

@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 
 Done = Callable[[MediaReply], None]
 
-# The caller hears 8 kHz G.711: prompt files are transcoded by the relay.
-_ANSWER_FLAGS = ["port-latching", "inject-DTMF"]
-_OFFER_FLAGS = ["inject-DTMF"]
+# "port-latching": the relay keeps its ports when the platform's side moves to another
+# phone. No "inject-DTMF": it would make the relay re-packetise every stream (new SSRC and
+# sequence numbers) instead of forwarding packets as they are.
+_ANSWER_FLAGS = ["port-latching"]
 _REPLACE = ["origin", "session-connection"]
 MUSIC_REPEAT_TIMES = 10_000  # "for ever": stopped by `stop media` or the call's end
 
@@ -75,7 +76,6 @@ class CallMedia:
             {
                 "from-tag": self.caller_tag,
                 "sdp": caller_offer.decode(),
-                "flags": _OFFER_FLAGS,
                 "replace": _REPLACE,
             },
             offered,

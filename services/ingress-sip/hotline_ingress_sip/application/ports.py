@@ -55,3 +55,12 @@ class MediaRelay(Protocol):
         """Send one command without waiting; `on_reply` runs on the caller's loop with the
         reply, or a failed reply when the relay refused it or did not answer."""
         ...
+
+
+class Prompts(Protocol):
+    """Where the audio files played to callers are (a path the media relay can read)."""
+
+    def path(self, tenant_id: str, name: str, language: str) -> str | None:
+        """The file of prompt `name` in `language` (or the nearest language available), or
+        None when there is none."""
+        ...
