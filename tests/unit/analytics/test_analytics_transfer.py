@@ -165,3 +165,15 @@ def test_a_transferred_contact_counts_once_in_its_first_queue(session: Any) -> N
     assert (by_id["done"].queue_id, by_id["done"].agent_id, by_id["done"].offers) == (
         "support", "a1", 2
     )
+
+
+def test_transferred_in_contacts_per_target_queue_from_events(session: Any) -> None:
+    """The query the README gives for transferred-in contacts (not a KPI report figure)."""
+    rows = _select(
+        session,
+        f"SELECT queue_id, uniqExact(interaction_id) FROM {DB}.events FINAL WHERE kind = 'queued'"
+        f" AND causation_id IN (SELECT event_id FROM {DB}.events WHERE kind = 'transferred')"
+        " GROUP BY queue_id",
+        {},
+    )
+    assert rows == [["billing", "2"]]
