@@ -7,13 +7,14 @@ Field names agree on both sides, so no field is copied by hand:
   an ISO-8601 string fills a `google.protobuf.Timestamp`; an enum field takes its value name
   (`CHANNEL_VOICE`), the name without the enum's prefix in any case (`voice`, `VOICE`; the
   prefix is the enum's name in SCREAMING_SNAKE_CASE, the proto style this contract follows),
-  a `StrEnum` member of such a name, the number, or "" for the zero value (UNSPECIFIED). A
+  a `StrEnum` member of such a name, the number, or "" for the zero value (UNSPECIFIED); a
+  `map<K, V>` field takes a mapping. A
   key the message lacks is an error (a report field added on one side only fails at once,
   not silently).
 * `to_dict(message)`: the reverse, in field declaration order, with Python types (int64 as
   int, unlike protobuf-JSON's strings): an unset `optional` field or message field is `None`,
   a Timestamp is ISO-8601 UTC ending in `Z` (as `datetime.isoformat` writes it), an enum is
-  its name without the prefix, in lower case.
+  its name without the prefix, in lower case, a map field a dict.
 
 `to_dict(to_message(d, M)) == d` for a dict `d` already in that form (what the KPI report is).
 """
@@ -102,7 +103,11 @@ def _fill(message: Message, value: Any, where: str) -> None:
             continue
         field = fields[name]
         path = f"{where}.{name}"
-        if field.is_repeated:
+        if _is_map(field):
+            if not isinstance(item, Mapping):
+                raise TypeError(f"{path}: expected a mapping")
+            _fill_map(getattr(message, name), field, item, path)
+        elif field.is_repeated:
             if isinstance(item, (str, bytes, Mapping)):
                 raise TypeError(f"{path}: expected a sequence")
             target = getattr(message, name)
@@ -120,6 +125,19 @@ def _fill(message: Message, value: Any, where: str) -> None:
                 setattr(message, name, _scalar(field, item, path))
             except TypeError as exc:
                 raise TypeError(f"{path}: {exc}") from exc
+
+
+def _is_map(field: FieldDescriptor) -> bool:
+    return field.message_type is not None and field.message_type.GetOptions().map_entry
+
+
+def _fill_map(target: Any, field: FieldDescriptor, items: Mapping[Any, Any], where: str) -> None:
+    value_field = field.message_type.fields_by_name["value"]
+    for key, item in items.items():
+        if value_field.message_type is not None:
+            _fill(target[key], item, f"{where}[{key!r}]")
+        else:
+            target[key] = _scalar(value_field, item, f"{where}[{key!r}]")
 
 
 def _set_timestamp(ts: Timestamp, value: Any, where: str) -> None:
@@ -156,6 +174,9 @@ def _scalar(field: FieldDescriptor, value: Any, where: str) -> Any:
 
 def _field_value(message: Message, field: FieldDescriptor) -> Any:
     value = getattr(message, field.name)
+    if _is_map(field):
+        value_field = field.message_type.fields_by_name["value"]
+        return {k: _plain(value_field, v) for k, v in value.items()}
     if field.is_repeated:
         return [_plain(field, v) for v in value]
     if field.has_presence and not message.HasField(field.name):

@@ -13,7 +13,7 @@ from directory_world import loaded, plan_apply, queue
 
 from hotline.directory.v1 import events_pb2 as pb
 from hotline.directory.v1.directory_pb2 import Change
-from hotline_platform import directory, ivr, tenancy
+from hotline_platform import directory, ivr, protodict, tenancy
 
 FLOW = """
 language: en
@@ -247,3 +247,14 @@ def test_the_directory_refuses_a_bad_flow_and_a_node_of_no_kind() -> None:
     no_flow = _ivr_entry()
     no_flow.define_entry_point.ClearField("ivr")
     assert "needs its ivr flow" in _refused(view, queue(), no_flow)
+
+
+def test_the_flow_passes_through_plain_values_unchanged() -> None:
+    """The gateway serves definitions as plain values (protodict): maps become dicts."""
+    body = directory.definitions_of(tenancy.parse(_raw()))["entry_point/4930111"]
+    plain = protodict.to_dict(body)
+    assert plain["ivr"]["nodes"]["lang"]["menu"]["options"]["2"] == {
+        "language": "de", "next": "route_de"
+    }
+    assert plain["ivr"]["nodes"]["closed_msg"]["route"] is None
+    assert protodict.to_message(plain, pb.EntryPointDefined) == body
