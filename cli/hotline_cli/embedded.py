@@ -699,7 +699,7 @@ def media_relay_argv(config_dir: Path, config: MediaRelayConfig) -> list[str]:
     interface = config.interface + (f"!{config.public_address}" if config.public_address else "")
     lines = [
         "[rtpengine]",
-        "# Written by hotline_cli.embedded; rewritten at every start.",
+        "# Written by hotline_cli.embedded; rewritten by every `hotline up`.",
         "table = -1",  # userspace forwarding: no kernel module, no iptables rule
         f"interface = {interface}",
         f"listen-ng = 127.0.0.1:{config.ng_port}",

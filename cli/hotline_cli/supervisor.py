@@ -4,12 +4,13 @@ any that exits, with back-off (what Kubernetes does in a cluster).
     python -m hotline_cli.supervisor <state dir>/stack.json
 
 Start-up is staged: the object store (and its buckets), the broker (and the contract's topics),
-ClickHouse, then the services; each must be ready before the next starts. After that, a process
-that exits (crash, SIGKILL, a service stopping itself because an event was not recorded) is
-started again with the same command line and environment after 0.5 s, doubling per consecutive
-failure up to 15 s; a process that ran for a minute starts from 0.5 s again. The broker's port
-can stay in TIME_WAIT for about a minute after it died: it fails to bind and is retried until it
-can. SIGTERM stops the supervisor only; `hotline down` then stops the processes.
+ClickHouse, the media relay (rtpengine), then the services; each must be ready before the next
+starts. After that, a process that exits (crash, SIGKILL, a service stopping itself because an
+event was not recorded) is started again with the same command line and environment after
+0.5 s, doubling per consecutive failure up to 15 s; a process that ran for a minute starts from
+0.5 s again. The broker's port can stay in TIME_WAIT for about a minute after it died: it fails
+to bind and is retried until it can. SIGTERM stops the supervisor only; `hotline down` then
+stops the processes.
 """
 
 from __future__ import annotations

@@ -24,6 +24,9 @@ PORTS = (
     "WFM_METRICS_PORT",
     "DIRECTORY_GRPC_PORT",
     "DIRECTORY_METRICS_PORT",
+    "MEDIA_RELAY_NG_PORT",
+    "MEDIA_RELAY_CLI_PORT",
+    "MEDIA_DTMF_PORT",
 )
 # Below Linux's ephemeral range (32768-60999): a port the kernel hands out (bind to 0) can be
 # taken by any outgoing connection between the moment it is picked and the moment the stack's

@@ -3,6 +3,7 @@ event log survives `down` and `up`, the supervisor restarts a killed service."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -18,6 +19,7 @@ from support.stack_ports import fresh_ports
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli import stack
+from hotline_platform.media_relay import NgClient
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,6 +52,10 @@ def test_up_status_tail_down(tmp_path: Path) -> None:
 
         status = _hotline(env, "status")
         assert status.returncode == 0 and "ingress-sip" in status.stdout
+
+        # The media relay answers on its ng port; the default prompts are there for ingress-sip.
+        asyncio.run(_ping_media_relay(int(env["HOTLINE_MEDIA_RELAY_NG_PORT"])))
+        assert (tmp_path / "state" / "prompts" / "zh" / "position_3.wav").stat().st_size > 1000
 
         # An agent logs in through the router's API; the fact shows up in `events tail`.
         with grpc.insecure_channel(f"127.0.0.1:{env['HOTLINE_ROUTER_GRPC_PORT']}") as channel:
@@ -130,6 +136,11 @@ def _options(sock: socket.socket) -> bytes:
         "CSeq: 1 OPTIONS\r\n"
         "Content-Length: 0\r\n\r\n"
     ).encode()
+
+
+async def _ping_media_relay(port: int) -> None:
+    async with NgClient(("127.0.0.1", port)) as relay:
+        await relay.ping()
 
 
 def _pids(tmp_path: Path) -> list[int]:
