@@ -17,6 +17,7 @@ from hotline_platform.envelope import new_envelope
 from hotline_router.adapters.mapping import to_fact
 from hotline_router.domain.decisions import decide
 from hotline_router.domain.facts import (
+    AgentStateChanged,
     Completed,
     Held,
     Offered,
@@ -25,7 +26,7 @@ from hotline_router.domain.facts import (
     Transferred,
     WrapUpStarted,
 )
-from hotline_router.domain.model import AgentState
+from hotline_router.domain.model import OFFER_WITHDRAWN, AgentState
 from hotline_router.domain.views import queue_snapshot
 
 
@@ -293,3 +294,28 @@ def test_ingress_hold_resume_and_transfer_events_map_to_facts() -> None:
         "blind", "a1", "support"
     )
     assert transferred.event_id == ev.envelope.event_id
+
+
+def test_an_offer_of_a_superseded_leg_frees_its_agent() -> None:
+    """Two transfers of one call (an ingress retry with a new event id): the agent reserved
+    for the first leg's offer is released, and the contact rings once, in the last leg."""
+    w = World()
+    w.ready("a1", "a3", "a4")
+    _connected(w, "c1")  # a1
+    _transfer(w, "c1", to_queue_id="support")
+    assert w.open_offer("c1").agent_id == "a3"  # longest idle with support
+    w.now += 1
+    second = w.ingress(
+        Transferred(**w._base("c1"), kind="blind", from_agent_id="a1", to_queue_id="support")
+    )
+    withdrawn = [
+        f for f in second
+        if isinstance(f, AgentStateChanged) and f.agent_id == "a3" and f.reason_code
+    ]
+    assert [(f.state, f.reason_code) for f in withdrawn] == [
+        (AgentState.READY, OFFER_WITHDRAWN)
+    ]
+    last = _queued(w, "c1")[-1]
+    offer = w.open_offer("c1")  # a3 again: it kept its idle time
+    assert (offer.agent_id, offer.causation_id) == ("a3", last.event_id)
+    assert w.offered_to("c1") == ["a1", "a3", "a3"] and len(_wrap_ups(w, "a1")) == 1

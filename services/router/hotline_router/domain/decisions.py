@@ -279,7 +279,8 @@ def _reconcile_agent(
             return ChangeAgentState(
                 tenant_id, aid, AgentState.NOT_READY, MISSED_OFFER, "", res.event_id
             )
-        if it.ended or it.connected_agent:  # caller left, or someone else answered
+        # Caller left, someone else answered, or a later transfer superseded the offer's leg.
+        if it.ended or it.connected_agent or not it.in_current_leg(offer):
             cause = it.abandoned_event_id or it.completed_event_id
             return ChangeAgentState(tenant_id, aid, AgentState.READY, OFFER_WITHDRAWN, "", cause)
         return None

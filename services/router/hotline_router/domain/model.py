@@ -259,6 +259,9 @@ class Interaction:
 
     @property
     def connected_agent(self) -> str:
+    def in_current_leg(self, offer: Offer) -> bool:
+        return offer in self._leg_offers()
+
         """The agent whose offer was accepted in the current leg, or ''."""
         leg = {o.offer_id for o in self._leg_offers()}
         accepted = [
