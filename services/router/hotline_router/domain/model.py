@@ -257,11 +257,11 @@ class Interaction:
             return []
         return [o for o in self.offers.values() if o.placement_event_id == current.event_id]
 
-    @property
-    def connected_agent(self) -> str:
     def in_current_leg(self, offer: Offer) -> bool:
         return offer in self._leg_offers()
 
+    @property
+    def connected_agent(self) -> str:
         """The agent whose offer was accepted in the current leg, or ''."""
         leg = {o.offer_id for o in self._leg_offers()}
         accepted = [
