@@ -92,10 +92,91 @@ class SiteCreate(SiteIn):
     site_id: EntityId
 
 
+# An IVR flow (hotline_platform.ivr; the directory checks its rules and lists every problem).
+# The same shapes are read and written, so they pass through to the directory unchanged.
+NodeRef = Annotated[str, Field(max_length=64, description="A node id, or hangup")]
+Prompt = Annotated[str, Field(max_length=128, description="Prompt name, played per language")]
+Language = Annotated[str, Field(max_length=35, description="BCP 47 tag; empty: unchanged")]
+
+
+class IvrOption(_In):
+    language: Language = ""
+    next: NodeRef
+
+
+class IvrMenu(_In):
+    prompt: Prompt
+    timeout_ms: int = 5_000
+    retries: int = 2
+    options: dict[Annotated[str, Field(pattern=r"^[0-9*#]$")], IvrOption] = Field(
+        description="DTMF key -> option"
+    )
+    on_failure: NodeRef = "hangup"
+
+
+class IvrCollect(_In):
+    prompt: Prompt
+    min_digits: int = 1
+    max_digits: int = 16
+    terminator: Literal["#", "*", ""] = "#"
+    timeout_ms: int = 5_000
+    retries: int = 2
+    next: NodeRef
+    on_failure: NodeRef = "hangup"
+
+
+class IvrRoute(_In):
+    queue_id: EntityId
+    required_skills: list[SkillIn] = Field(default_factory=list, max_length=32)
+    priority: int = Field(default=0, description="0: the queue's")
+    intent: str = Field(default="", max_length=64)
+    language: Language = ""
+
+
+class IvrMessage(_In):
+    prompt: Prompt
+    next: NodeRef = "hangup"
+
+
+class IvrHangup(_In):
+    pass
+
+
+class IvrNode(_In):
+    """Exactly one kind."""
+
+    menu: IvrMenu | None = None
+    collect: IvrCollect | None = None
+    route: IvrRoute | None = None
+    message: IvrMessage | None = None
+    hangup: IvrHangup | None = None
+
+
+class OpeningWindow(_In):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    opens: str = Field(description="HH:MM local")
+    closes: str = Field(description="HH:MM local (24:00: midnight)")
+
+
+class BusinessHours(_In):
+    time_zone: str = Field(description="IANA zone, e.g. Europe/Berlin")
+    open: list[OpeningWindow]
+    holidays: list[str] = Field(default_factory=list, description="YYYY-MM-DD, closed all day")
+    closed: NodeRef = Field(default="hangup", description="Node entered when closed")
+
+
+class IvrFlow(_In):
+    language: Language
+    hours: BusinessHours | None = Field(default=None, description="None: always open")
+    start: NodeRef
+    nodes: dict[str, IvrNode]
+
+
 class EntryPointIn(_In):
-    kind: Literal["queue", "announcement"] = "queue"
+    kind: Literal["queue", "announcement", "ivr"] = "queue"
     queue_id: OptionalId = Field(default="", description="Required for kind queue")
     site_id: OptionalId = ""
+    ivr: IvrFlow | None = Field(default=None, description="Required for kind ivr")
 
 
 class EntryPointCreate(EntryPointIn):
@@ -151,9 +232,10 @@ class SiteOut(_Versioned):
 class EntryPointOut(_Versioned):
     tenant_id: str
     address: str
-    kind: str = Field(description="queue | announcement")
+    kind: str = Field(description="queue | announcement | ivr")
     queue_id: str
     site_id: str
+    ivr: IvrFlow | None = None
 
 
 class KpiContractOut(_Out):
