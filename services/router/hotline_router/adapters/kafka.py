@@ -32,6 +32,7 @@ STATE_TOPICS: tuple[topics.Topic, ...] = (
     topics.ROUTING_INTERACTIONS,
     topics.AGENTS,
     topics.INGRESS_LIVENESS,
+    topics.VOICE_REGISTRATIONS,
 )
 
 

@@ -10,6 +10,7 @@ from google.protobuf.message import Message
 from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.common.v1 import envelope_pb2 as common_pb2
 from hotline.ingress.v1 import events_pb2 as ingress_pb2
+from hotline.ingress.v1 import registrations_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline_platform import topics
 from hotline_platform.envelope import new_envelope, occurred_at_ms
@@ -81,6 +82,25 @@ def to_fact(event: Message) -> f.Fact | None:
         return _agent_fact(event)
     if isinstance(event, ingress_pb2.IngressEvent):
         return _ingress_fact(event)
+    if isinstance(event, registrations_pb2.RegistrationEvent):
+        return _registration_fact(event)
+    return None
+
+
+def _registration_fact(ev: registrations_pb2.RegistrationEvent) -> f.Fact | None:
+    base = _base(ev.envelope)
+    kind = ev.WhichOneof("event")
+    if kind == "registered":
+        r = ev.registered
+        return f.ContactRegistered(
+            **base, agent_id=r.agent_id, contact_uri=r.contact_uri,
+            reachable_uri=r.reachable_uri or r.contact_uri, expires_at_ms=r.expires_at_ms,
+        )
+    if kind == "unregistered":
+        u = ev.unregistered
+        return f.ContactUnregistered(
+            **base, agent_id=u.agent_id, contact_uri=u.contact_uri, reason=u.reason
+        )
     return None
 
 

@@ -522,7 +522,8 @@ def next_offers(
                 interaction_id=it.interaction_id,
                 agent_id=agent.agent_id,
                 queue_id=placement.queue_id,
-                endpoint=agent.endpoint,
+                # its newest registered phone, else its static endpoint
+                endpoint=tenant.registrations.endpoint(agent.agent_id, agent.endpoint, now_ms),
                 ring_timeout_ms=ring_ms,
                 attempt=len(it.offers) + 1,
                 channel=it.channel or "voice",

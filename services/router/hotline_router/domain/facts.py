@@ -196,6 +196,26 @@ class IngressHeartbeat(IngressFact):
     started_at_ms: int = 0  # when this process started
 
 
+# --------------------------------------------------------------------------- registered phones
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactRegistered(Fact):
+    """An agent's phone registered (or refreshed) a contact at an ingress-sip registrar."""
+
+    agent_id: str
+    contact_uri: str
+    reachable_uri: str
+    expires_at_ms: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class ContactUnregistered(Fact):
+    agent_id: str
+    contact_uri: str
+    reason: str = ""  # "unregistered" (the phone asked) or "expired"
+
+
 # Facts the router writes to its interaction topic (the rest of InteractionFact is ingress's;
 # `abandoned` / `completed` only for contacts whose ingress was lost).
 ROUTER_INTERACTION_FACTS = (

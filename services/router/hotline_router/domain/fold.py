@@ -14,6 +14,8 @@ from hotline_router.domain.facts import (
     AgentStateChanged,
     Arrived,
     Completed,
+    ContactRegistered,
+    ContactUnregistered,
     Fact,
     Held,
     IngressFact,
@@ -44,6 +46,7 @@ from hotline_router.domain.model import (
     TenantState,
     Transfer,
 )
+from hotline_router.domain.registrations import RegisteredContact
 
 
 def apply(state: RouterState, fact: Fact) -> None:
@@ -54,6 +57,23 @@ def apply(state: RouterState, fact: Fact) -> None:
         _apply_agent(tenant, fact)
     elif isinstance(fact, IngressFact):
         _apply_ingress(tenant, fact)
+    elif isinstance(fact, ContactRegistered | ContactUnregistered):
+        _apply_registration(tenant, fact)
+
+
+def _apply_registration(
+    tenant: TenantState, fact: ContactRegistered | ContactUnregistered
+) -> None:
+    tenant.registrations.apply(
+        fact.agent_id,
+        fact.contact_uri,
+        RegisteredContact(
+            reachable_uri=fact.reachable_uri if isinstance(fact, ContactRegistered) else "",
+            expires_at_ms=fact.expires_at_ms if isinstance(fact, ContactRegistered) else 0,
+            at_ms=fact.at_ms,
+            event_id=fact.event_id,
+        ),
+    )
 
 
 def _apply_ingress(tenant: TenantState, fact: IngressFact) -> None:

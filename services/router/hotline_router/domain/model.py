@@ -6,6 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 
+from hotline_router.domain.registrations import Registrations
+
 
 class AgentState(Enum):
     LOGGED_OUT = "logged_out"
@@ -340,6 +342,8 @@ class TenantState:
     # Interactions that ended and were dropped from memory (live compaction); facts about
     # them are ignored.
     finished: set[str] = field(default_factory=set)
+    # Agents' registered phones (domain/registrations.py).
+    registrations: Registrations = field(default_factory=Registrations)
 
     def agent(self, agent_id: str) -> Agent:
         found = self.agents.get(agent_id)
