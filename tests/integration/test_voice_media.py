@@ -34,6 +34,7 @@ from test_ingress_sip import (
     raw_request,
 )
 
+from hotline.interaction.v1.events_pb2 import InteractionAbandoned, SelfServiceFinished
 from hotline_cli.embedded import MediaRelayConfig
 from hotline_ingress_sip.domain.sip import SipRequest, SipResponse, build_response, serialize
 from hotline_platform.bus import EventPublisher, ensure_topics
@@ -41,6 +42,7 @@ from hotline_platform.bus import EventPublisher, ensure_topics
 pytestmark = pytest.mark.integration
 
 QUEUE_ADDRESS = "+35121000001"
+IVR_ADDRESS = "+35121000005"
 TENANCY = f"""
 sites: [{{id: lisbon}}]
 tenants:
@@ -53,6 +55,22 @@ tenants:
     entry_points:
       - {{address: "{QUEUE_ADDRESS}", queue: support-en, site: lisbon}}
       - {{address: "+35121000002", queue: support-de, site: lisbon}}
+      - address: "{IVR_ADDRESS}"
+        kind: ivr
+        site: lisbon
+        ivr:
+          language: en
+          start: lang
+          nodes:
+            lang:
+              menu:
+                prompt: choose_language
+                timeout_ms: 4000
+                retries: 1
+                options: {{"1": {{language: en, next: en}}, "2": {{language: de, next: de}}}}
+                on_failure: en
+            en: {{route: {{queue: support-en}}}}
+            de: {{route: {{queue: support-de, intent: german}}}}
     agents:
       - {{id: acme-a1, name: Ana, site: lisbon, skills: [support], phone: "sip:a1@127.0.0.1:1"}}
   - id: globex
@@ -64,7 +82,7 @@ tenants:
       - {{address: "+35121000009", queue: sales, site: lisbon}}
 """
 PCMU, PCMA, EVENT = 0, 8, 101
-MUSIC_HZ, ANNOUNCEMENT_HZ = 440.0, 1000.0
+MUSIC_HZ, ANNOUNCEMENT_HZ, MENU_HZ = 440.0, 1000.0, 700.0
 
 
 def write_tone(path: Path, hz: float, seconds: float) -> None:
@@ -90,6 +108,7 @@ def anchored(
     (base / "hotline.yaml").write_text(TENANCY)
     write_tone(base / "prompts" / "en" / "moh.wav", MUSIC_HZ, 3.0)
     write_tone(base / "prompts" / "en" / "please_hold.wav", ANNOUNCEMENT_HZ, 0.5)
+    write_tone(base / "prompts" / "en" / "choose_language.wav", MENU_HZ, 1.0)
     sip_port = free_udp_port()
     log = base / "ingress-sip.log"
     env = {
@@ -256,10 +275,11 @@ def in_dialog(method: str, phone: Phone, invite: SipRequest, ingress: Ingress, *
     return ("\r\n".join(head) + "\r\n\r\n" + body).encode()
 
 
-def call_in(ingress: Ingress, caller: Phone, body: str) -> tuple[str, SipResponse]:
+def call_in(ingress: Ingress, caller: Phone, body: str, *, user: str = QUEUE_ADDRESS
+            ) -> tuple[str, SipResponse]:  # fmt: skip
     """INVITE from the caller; its final response (provisional ones skipped)."""
     call_id = f"media-{uuid.uuid4().hex}"
-    caller.sip.send(raw_request("INVITE", caller.sip, ingress.sip, call_id=call_id,
+    caller.sip.send(raw_request("INVITE", caller.sip, ingress.sip, call_id=call_id, user=user,
                                 branch=f"z9hG4bK-{uuid.uuid4().hex}", body=body),
                     ingress.sip)  # fmt: skip
     while True:
@@ -267,6 +287,12 @@ def call_in(ingress: Ingress, caller: Phone, body: str) -> tuple[str, SipRespons
         assert isinstance(response, SipResponse)
         if response.status >= 200:
             return call_id, response
+
+
+def hang_up(ingress: Ingress, caller: Phone, call_id: str, ok: SipResponse) -> None:
+    caller.sip.send(raw_request("BYE", caller.sip, ingress.sip, call_id=call_id, cseq=2,
+                                branch=f"z9hG4bK-{uuid.uuid4().hex}", to_tag=ok.to_tag),
+                    ingress.sip)  # fmt: skip
 
 
 def ack(ingress: Ingress, caller: Phone, call_id: str, response: SipResponse) -> None:
@@ -449,3 +475,46 @@ def test_sdp_the_platform_cannot_anchor_is_refused_with_488(anchored, phones, bo
     caller.sip.send(raw_request("BYE", caller.sip, anchored.sip, call_id=call_id, cseq=2,
                                 branch=f"z9hG4bK-{uuid.uuid4().hex}", to_tag=ok.to_tag),
                     anchored.sip)  # fmt: skip
+
+
+def send_digit(phone: Phone, to: tuple[str, int], digit: int) -> None:
+    """One RFC 4733 key press (event `digit`, 100 ms, three end packets), as phones send it."""
+    timestamp = 8000
+    for n, duration in enumerate((160, 320, 480, 800, 800, 800)):
+        end = 0x80 if duration == 800 else 0
+        payload = struct.pack("!BBH", digit, end | 10, duration)
+        phone.rtp.seq += 1
+        marker = 0x80 if n == 0 else 0
+        header = struct.pack("!BBHII", 0x80, marker | EVENT, phone.rtp.seq, timestamp, CALLER_SSRC)
+        phone.rtp.sock.sendto(header + payload, to)
+        time.sleep(0.02)
+
+
+def test_ivr_language_choice_by_dtmf_routes_to_the_chosen_queue(anchored, voice, phones) -> None:
+    caller = phones[0]
+    call_id, ok = call_in(anchored, caller, sdp(caller.rtp.port), user=IVR_ADDRESS)
+    assert ok.status == 200
+    ack(anchored, caller, call_id, ok)
+    interaction = voice.arrived(call_id).envelope.interaction_id
+    to_relay = media_of(ok.body)[0]
+    caller.rtp.send(to_relay, frames(0, 1)[0], ssrc=CALLER_SSRC)
+    assert music_heard(caller, MENU_HZ) > 5, "the caller hears the menu prompt"
+    send_digit(caller, to_relay, 2)
+    finished = voice.next(interaction, "self_service_finished").self_service_finished
+    assert finished.outcome == SelfServiceFinished.OUTCOME_ROUTE_TO_QUEUE
+    assert (finished.queue_id, finished.language, finished.intent) == ("support-de", "de", "german")
+    assert music_heard(caller, MUSIC_HZ) > 5, "then music while queued"
+    hang_up(anchored, caller, call_id, ok)
+    abandoned = voice.next(interaction, "abandoned").abandoned
+    assert abandoned.stage == InteractionAbandoned.STAGE_IN_QUEUE
+
+
+def test_hanging_up_in_the_ivr_is_customer_left_not_an_abandon(anchored, voice, phones) -> None:
+    caller = phones[0]
+    call_id, ok = call_in(anchored, caller, sdp(caller.rtp.port), user=IVR_ADDRESS)
+    ack(anchored, caller, call_id, ok)
+    interaction = voice.arrived(call_id).envelope.interaction_id
+    hang_up(anchored, caller, call_id, ok)
+    finished = voice.next(interaction, "self_service_finished").self_service_finished
+    assert finished.outcome == SelfServiceFinished.OUTCOME_CUSTOMER_LEFT
+    assert voice.kinds(interaction) == ["arrived", "self_service_finished"]

@@ -40,6 +40,7 @@ def entry_points_from(config: TenancyConfig) -> dict[str, EntryPoint]:
             site_id=ep.site_id,
             queue_id=ep.queue_id,
             announcement=ep.kind == "announcement",
+            ivr=ep.ivr,
         )
         for address, ep in config.entry_points.items()
     }

@@ -15,6 +15,7 @@ import logging
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 
 from hotline_ingress_sip.application.media import CallMedia
 from hotline_ingress_sip.application.ports import (
@@ -27,6 +28,7 @@ from hotline_ingress_sip.application.ports import (
     Timers,
 )
 from hotline_ingress_sip.application.sip_stack import SipStack, TransactionUser
+from hotline_ingress_sip.domain import ivr
 from hotline_ingress_sip.domain.call import Call, CallState, OfferDecision
 from hotline_ingress_sip.domain.events import (
     CallHeld,
@@ -38,6 +40,7 @@ from hotline_ingress_sip.domain.events import (
     Offer,
     OfferWithdrawn,
     RoutingInstruction,
+    SelfServiceOutcome,
 )
 from hotline_ingress_sip.domain.sdp import (
     AudioStream,
@@ -121,6 +124,8 @@ class CallSession:
     media: CallMedia | None = None
     language: str = ""
     announce_timer: Cancellable | None = None
+    ivr: ivr.IvrRun | None = None  # the caller's run through the entry point's IVR
+    prompt_seq: int = 0  # the IVR prompt playing (a stale end-of-prompt is ignored)
 
 
 @dataclass
@@ -274,6 +279,9 @@ class CallHandling(TransactionUser):
             self._stack.respond(txn, 503, extra=[("Retry-After", "5")])
             return
         stream: AudioStream | None = None
+        if entry.ivr is not None and self._media is None:
+            self._stack.respond(txn, 480, "Temporarily Unavailable - no media relay for the IVR")
+            return
         if self._media is not None and not entry.announcement:
             try:
                 stream = parse_audio(request.body)
@@ -359,6 +367,8 @@ class CallHandling(TransactionUser):
             self._finish(session)
         elif call.state in (CallState.WAITING, CallState.OFFERING):
             self._caller_left(session, "2xx never acknowledged", 408)
+        elif call.state is CallState.IVR:
+            self._left_ivr(session)
         elif session.bye_caller_when_acked:
             session.bye_caller_when_acked = False
             self._send_bye_to_caller(session)
@@ -410,6 +420,9 @@ class CallHandling(TransactionUser):
         if state in (CallState.WAITING, CallState.OFFERING):
             # a caller may end an early dialog with BYE: same as CANCEL
             self._caller_left(session, "bye before answer", 487)
+            return
+        if state is CallState.IVR:
+            self._left_ivr(session)
             return
         self._stack.stop_retransmitting(session.invite)
         session.caller_acked = True
@@ -532,6 +545,9 @@ class CallHandling(TransactionUser):
             self._bye_agent(session)
             self._send_bye_to_caller(session)
             call.hung_up(EndedBy.SYSTEM, now)
+        elif call.state is CallState.IVR:
+            self._send_bye_to_caller(session)
+            call.state = CallState.ENDED
         else:
             return
         log.warning("interaction %s ended by the router (taken for lost)", ended.interaction_id)
@@ -705,7 +721,13 @@ class CallHandling(TransactionUser):
                 extra=[("Contact", self._contact), ("Content-Type", "application/sdp")],
                 body=media.caller_answer,
             )
-            self._start_treatment(session)
+            flow = session.call.entry_point.ivr
+            if flow is None:
+                self._start_treatment(session)
+                return
+            session.ivr = ivr.IvrRun(flow)
+            session.language = flow.language
+            self._run_ivr(session, session.ivr.start(self._clock.now_ms()))
 
         media.anchor(narrowed(invite.body, stream), placeholder, anchored)
 
@@ -893,6 +915,93 @@ class CallHandling(TransactionUser):
         if session is None or session.finished or from_tag != session.dialog.remote_tag:
             return
         log.debug("call %s: caller pressed %s", session.call.interaction_id, digit)
+        if session.ivr is not None and session.call.state is CallState.IVR:
+            self._run_ivr(session, session.ivr.digit(digit, self._clock.now_ms()))
+
+    # ------------------------------------------------------------------------ IVR
+
+    def _run_ivr(self, session: CallSession, actions: list[ivr.Action]) -> None:
+        """Carry out what the caller's IVR run asks for."""
+        for action in actions:
+            if session.finished or session.call.state is not CallState.IVR:
+                return
+            if isinstance(action, ivr.Play):
+                self._play_prompt(session, action)
+            elif isinstance(action, ivr.StopPlay):
+                session.prompt_seq += 1
+                if session.media is not None:
+                    session.media.stop()
+            elif isinstance(action, ivr.StartTimer):
+                self._timers.call_later(action.ms, partial(self._ivr_timer, session, action.token))
+            else:
+                self._ivr_finished(session, action)
+
+    def _ivr_timer(self, session: CallSession, token: str) -> None:
+        self._ivr_event(session, lambda run, now: run.timer_fired(token, now))
+
+    def _ivr_event(
+        self, session: CallSession, event: Callable[[ivr.IvrRun, int], list[ivr.Action]]
+    ) -> None:
+        run = session.ivr
+        if run is not None and not session.finished and session.call.state is CallState.IVR:
+            self._run_ivr(session, event(run, self._clock.now_ms()))
+
+    def _play_prompt(self, session: CallSession, play: ivr.Play) -> None:
+        """Play a prompt; its end (after the file's duration) is reported to the run, unless
+        another prompt or a digit came first. A missing prompt counts as played."""
+        session.prompt_seq += 1
+        seq = session.prompt_seq
+        session.language = play.language
+
+        def ended() -> None:
+            if session.prompt_seq == seq:
+                self._ivr_event(session, lambda r, now: r.prompt_finished(now))
+
+        path = self._prompt(session, play.prompt)
+        if path is None or session.media is None:
+            log.warning(
+                "call %s: no prompt %r in %r", session.call.interaction_id, play.prompt,
+                play.language,
+            )
+            self._timers.call_later(0, ended)
+            return
+
+        def playing(reply: MediaReply) -> None:
+            duration = reply.fields.get("duration") if reply.ok else None
+            self._timers.call_later(duration if isinstance(duration, int) else 0, ended)
+
+        session.media.play(path, playing)
+
+    def _ivr_finished(self, session: CallSession, finish: ivr.Finish) -> None:
+        call = session.call
+        outcome = SelfServiceOutcome(finish.outcome.value)
+        fact = call.ivr_finished(
+            self._clock.now_ms(), outcome, finish.duration_ms,
+            queue_id=finish.queue_id, language=finish.language,
+            skills=tuple((s.name, s.level) for s in finish.skills),
+            priority=finish.priority, intent=finish.intent, account=finish.account,
+        )
+        self._publish(fact)
+        if session.media is not None:
+            session.media.stop()
+        if call.state is CallState.WAITING:
+            session.language = finish.language or session.language
+            self._start_treatment(session)
+        else:  # contained: the IVR said its last words
+            self._send_bye_to_caller(session)
+            self._finish(session)
+
+    def _left_ivr(self, session: CallSession) -> None:
+        """The caller hung up in the IVR (or we end the call there): CUSTOMER_LEFT."""
+        run = session.ivr
+        now = self._clock.now_ms()
+        finish = run.caller_left(now) if run is not None else None
+        self._publish(session.call.ivr_finished(
+            now, SelfServiceOutcome.CUSTOMER_LEFT,
+            finish.duration_ms if finish else now - session.call.arrived_at_ms,
+            language=session.language, account=finish.account if finish else "",
+        ))  # fmt: skip
+        self._finish(session)
 
     # ------------------------------------------------------------------------ shutdown
 
@@ -904,7 +1013,10 @@ class CallHandling(TransactionUser):
         now = self._clock.now_ms()
         for session in list(self._by_call_id.values()):
             call = session.call
-            if call.state in (CallState.WAITING, CallState.OFFERING):
+            if call.state is CallState.IVR:
+                self._send_bye_to_caller(session)
+                self._left_ivr(session)
+            elif call.state in (CallState.WAITING, CallState.OFFERING):
                 self._caller_left(session, "ingress shutting down", 503, by_caller=False)
             elif call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
                 self._bye_agent(session)

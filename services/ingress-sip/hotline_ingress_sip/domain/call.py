@@ -8,6 +8,7 @@ two SIP legs into the facts of docs/flow.md.
     CONNECTED --held / resumed--> CONNECTED (hold time counted)
     CONNECTED --transferred to a queue--> WAITING (offered again like any contact)
     SELF_SERVICE (announcement entry point) --hung up--> ENDED (self_service_finished)
+    IVR --routed--> WAITING; IVR --contained / caller left--> ENDED (self_service_finished)
 
 Illegal transitions raise InvalidTransition; they are never silently ignored.
 """
@@ -53,6 +54,7 @@ class CallState(enum.Enum):
     OFFERING = "offering"  # an agent's phone is ringing
     CONNECTED = "connected"  # caller and agent talk
     SELF_SERVICE = "self_service"  # answered by the platform (announcement)
+    IVR = "ivr"  # answered by the platform, the caller is in the entry point's IVR
     ENDED = "ended"
 
 
@@ -93,7 +95,11 @@ class Call:
         caller_id: str,
         now_ms: int,
     ) -> tuple[Call, CallArrived]:
-        state = CallState.SELF_SERVICE if entry_point.announcement else CallState.WAITING
+        state = (
+            CallState.SELF_SERVICE if entry_point.announcement
+            else CallState.IVR if entry_point.ivr is not None
+            else CallState.WAITING
+        )
         call = cls(interaction_id, entry_point, session_ref, now_ms, state)
         if state is CallState.SELF_SERVICE:
             call.connected_at_ms = now_ms
@@ -262,6 +268,36 @@ class Call:
             **self._base(now_ms, offer, caused_by_offer=False),
             kind=TransferKind.BLIND,
             to_queue_id=to_queue_id,
+        )
+
+    def ivr_finished(
+        self,
+        now_ms: int,
+        outcome: SelfServiceOutcome,
+        duration_ms: int,
+        *,
+        queue_id: str = "",
+        language: str = "",
+        skills: tuple[tuple[str, int], ...] = (),
+        priority: int = 0,
+        intent: str = "",
+        account: str = "",
+    ) -> SelfServiceFinished:
+        """The IVR run ended: routed to a queue (the caller waits), or over (contained, or
+        the caller hung up: never an abandon)."""
+        self._require(CallState.IVR)
+        routed = outcome is SelfServiceOutcome.ROUTE_TO_QUEUE
+        self.state = CallState.WAITING if routed else CallState.ENDED
+        return SelfServiceFinished(
+            **self._base(now_ms),
+            outcome=outcome,
+            duration_ms=max(0, duration_ms),
+            queue_id=queue_id,
+            language=language,
+            skills=skills,
+            priority=priority,
+            intent=intent,
+            account=account,
         )
 
     # ------------------------------------------------------------------------- endings
