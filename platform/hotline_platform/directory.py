@@ -257,7 +257,7 @@ def _ivr_node_pb(node: ivr.Node) -> pb.IvrNode:
         case ivr.Menu():
             return pb.IvrNode(menu=pb.IvrMenu(
                 prompt=node.prompt, timeout_ms=node.timeout_ms, retries=node.retries,
-                on_failure=node.on_failure,
+                on_failure=node.on_failure, prompt_languages=list(node.prompt_languages),
                 options={
                     k: pb.IvrOption(language=o.language, next=o.next)
                     for k, o in node.options.items()
@@ -305,7 +305,7 @@ def _ivr_node_of(node: pb.IvrNode) -> ivr.Node | None:
             m = node.menu
             return ivr.Menu(
                 m.prompt, {k: ivr.Option(o.next, o.language) for k, o in m.options.items()},
-                m.timeout_ms, m.retries, m.on_failure,
+                m.timeout_ms, m.retries, m.on_failure, tuple(m.prompt_languages),
             )
         case "collect":
             c = node.collect

@@ -52,6 +52,9 @@ class Menu:
     timeout_ms: int = 5_000  # wait for a key after the prompt
     retries: int = 2  # repeats after an invalid key or none, then on_failure
     on_failure: str = HANGUP
+    # Play the prompt in each of these languages in turn (a language menu, each saying its own
+    # key); empty: in the current language.
+    prompt_languages: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,8 @@ def _node_rules(node_id: str, node: Node, queues: Collection[str] | None) -> lis
             if key not in KEYS:
                 errors.append(f"{what}: option key {key!r} must be one of 0-9, * or #")
             errors += _language_rule(f"{what} option {key!r}", option.language)
+        for language in node.prompt_languages:
+            errors += _language_rule(f"{what} prompt_languages", language)
     elif isinstance(node, Collect):
         errors += _input_rules(what, node.timeout_ms, node.retries, node.prompt)
         if not 1 <= node.min_digits <= node.max_digits <= MAX_DIGITS:

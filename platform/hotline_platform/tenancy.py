@@ -25,7 +25,8 @@ An entry point of kind `ivr` carries its flow under `ivr:` (hotline_platform.ivr
               holidays: ["2026-12-25"], closed: closed_msg}
       start: lang
       nodes:
-        lang: {menu: {prompt: choose_language, timeout_ms: 5000, retries: 2, on_failure: en,
+        lang: {menu: {prompt: choose_language, prompt_languages: [en, de], timeout_ms: 5000,
+                      retries: 2, on_failure: en,
                       options: {"1": {language: en, next: en}, "2": {language: de, next: de}}}}
         account: {collect: {prompt: enter_account, min_digits: 6, max_digits: 10,
                             terminator: "#", timeout_ms: 8000, retries: 2, next: en}}
@@ -237,7 +238,10 @@ def _ivr_node(raw: Any, where: str) -> ivr.Node:
     body = body or {}
     prompt = {"prompt": str, "timeout_ms": int, "retries": int, "on_failure": str}
     if kind == "menu":
-        menu = _settings(body, where, {**prompt, "options": dict}, required=("prompt", "options"))
+        menu = _settings(
+            body, where, {**prompt, "options": dict, "prompt_languages": _strings},
+            required=("prompt", "options"),
+        )
         menu["options"] = {
             str(key): ivr.Option(**_settings(
                 value, f"{where} option {key}", {"next": str, "language": str},

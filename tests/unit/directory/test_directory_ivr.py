@@ -27,6 +27,7 @@ nodes:
   lang:
     menu:
       prompt: choose_language
+      prompt_languages: [en, de]
       timeout_ms: 5000
       retries: 2
       options: {1: {language: en, next: account}, "2": {language: de, next: route_de}}
@@ -71,6 +72,7 @@ def test_the_yaml_flow_is_read_whole() -> None:
     menu = flow.nodes["lang"]
     assert isinstance(menu, ivr.Menu)
     assert menu.options == {"1": ivr.Option("account", "en"), "2": ivr.Option("route_de", "de")}
+    assert menu.prompt_languages == ("en", "de")
     assert flow.nodes["account"] == ivr.Collect(
         "enter_account", "route_en", 6, 10, "#", 8000, 2, "route_en"
     )
@@ -118,6 +120,7 @@ def _broken(change: str) -> str:
         ("nodes.account.collect.terminator=A", "terminator 'A' must be"),
         ("nodes.account.collect.timeout_ms=100", "timeout_ms 100 must be in 1000-60000"),
         ("nodes.lang.menu.retries=10", "retries 10 must be in 0-9"),
+        ("nodes.lang.menu.prompt_languages=[en, 'x y']", "language 'x y' is not a language tag"),
         ("hours.time_zone=Mars/Olympus", "unknown time_zone 'Mars/Olympus'"),
         ("hours.open=[{days: [mon], from: '25:00', to: '26:00'}]", "from/to must be HH:MM"),
         ("hours.open=[{days: [mon], from: '18:00', to: '08:00'}]", "from 18:00 must be before"),

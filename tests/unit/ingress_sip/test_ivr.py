@@ -82,6 +82,22 @@ def test_a_language_chosen_by_key_plays_later_prompts_and_goes_to_the_route() ->
     assert run.finished is not None and run.language == "de"
 
 
+def test_a_language_menu_says_its_prompt_in_each_language_and_a_key_cuts_it_short() -> None:
+    nodes = {**FLOW.nodes, "lang": ivr.Menu(
+        "choose_language", {"1": ivr.Option("sales", "en"), "2": ivr.Option("sales", "de")},
+        prompt_languages=("en", "de"),
+    )}
+    run = IvrRun(ivr.IvrFlow("lang", nodes, "en"))
+    assert run.start(T0) == [Play("choose_language", "en")]
+    assert run.prompt_finished(T0 + 2_000) == [Play("choose_language", "de")]
+    assert run.prompt_finished(T0 + 4_000) == [StartTimer("t1", 5_000)]
+    assert run.digit("7", T0 + 5_000) == [Play(INVALID, "en")]
+    assert run.prompt_finished(T0 + 6_000) == [Play("choose_language", "en")]
+    assert run.digit("2", T0 + 6_500) == [
+        StopPlay(), Finish(Outcome.ROUTE_TO_QUEUE, 6_500, "sales", "de")
+    ]
+
+
 def test_a_route_of_its_own_language_wins_over_the_chosen_one() -> None:
     run = _run()
     _to_main(run, "2")

@@ -247,7 +247,7 @@ class IvrNode(_message.Message):
     def __init__(self, menu: _Optional[_Union[IvrMenu, _Mapping]] = ..., collect: _Optional[_Union[IvrCollect, _Mapping]] = ..., route: _Optional[_Union[IvrRoute, _Mapping]] = ..., message: _Optional[_Union[IvrMessage, _Mapping]] = ..., hangup: _Optional[_Union[IvrHangup, _Mapping]] = ...) -> None: ...
 
 class IvrMenu(_message.Message):
-    __slots__ = ("prompt", "timeout_ms", "retries", "options", "on_failure")
+    __slots__ = ("prompt", "timeout_ms", "retries", "options", "on_failure", "prompt_languages")
     class OptionsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -260,12 +260,14 @@ class IvrMenu(_message.Message):
     RETRIES_FIELD_NUMBER: _ClassVar[int]
     OPTIONS_FIELD_NUMBER: _ClassVar[int]
     ON_FAILURE_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_LANGUAGES_FIELD_NUMBER: _ClassVar[int]
     prompt: str
     timeout_ms: int
     retries: int
     options: _containers.MessageMap[str, IvrOption]
     on_failure: str
-    def __init__(self, prompt: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., retries: _Optional[int] = ..., options: _Optional[_Mapping[str, IvrOption]] = ..., on_failure: _Optional[str] = ...) -> None: ...
+    prompt_languages: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, prompt: _Optional[str] = ..., timeout_ms: _Optional[int] = ..., retries: _Optional[int] = ..., options: _Optional[_Mapping[str, IvrOption]] = ..., on_failure: _Optional[str] = ..., prompt_languages: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class IvrOption(_message.Message):
     __slots__ = ("language", "next")

@@ -15,8 +15,9 @@ collect, a digit typed while a prompt plays stops it and counts. An invalid key 
 of the wrong length) plays INVALID then the node's prompt again; no input within the node's
 time-out plays NO_INPUT then the prompt again; after `retries` such repeats, the node's
 `on_failure`. A collect ends with its terminator, at max_digits, or at the time-out between
-digits (taken when at least min_digits were typed). An option's language applies to every later
-prompt and to the route (a route's own language wins).
+digits (taken when at least min_digits were typed). A menu with `prompt_languages` plays its
+prompt in each in turn (a language menu); an option's language applies to every later prompt
+and to the route (a route's own language wins).
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ class IvrRun:
         self._failures = 0  # invalid or missing inputs at the current node
         self._digits = ""  # typed so far in a collect
         self._account = ""
-        self._queued: list[str] = []  # prompts to play after the one playing
+        self._queued: list[Play] = []  # prompts to play after the one playing
         self._playing = False
         self._timer = ""  # token of the timer awaited; "" none
         self._timers = 0
@@ -139,7 +140,7 @@ class IvrRun:
         if self.finished or not self._playing:
             return []
         if self._queued:
-            return [Play(self._queued.pop(0), self._language)]
+            return [self._queued.pop(0)]
         self._playing = False
         node = self._current()
         if isinstance(node, ivr.Message):
@@ -175,14 +176,18 @@ class IvrRun:
         self._node_id, self._failures, self._digits = node_id, 0, ""
         node = self._current()
         if isinstance(node, ivr.Menu | ivr.Collect | ivr.Message):
-            return self._say(node.prompt)
+            return self._say(*self._prompts(node))
         if isinstance(node, ivr.Route):
             return self._finish(Outcome.ROUTE_TO_QUEUE, now_ms, node)
         return self._finish(Outcome.CONTAINED, now_ms)  # HANGUP or a Hangup node
 
-    def _say(self, prompt: str, *then: str) -> list[Action]:
-        self._playing, self._queued, self._timer = True, list(then), ""
-        return [Play(prompt, self._language)]
+    def _prompts(self, node: ivr.Menu | ivr.Collect | ivr.Message) -> list[Play]:
+        languages = node.prompt_languages if isinstance(node, ivr.Menu) else ()
+        return [Play(node.prompt, language) for language in languages or (self._language,)]
+
+    def _say(self, *prompts: Play) -> list[Action]:
+        self._playing, self._queued, self._timer = True, list(prompts[1:]), ""
+        return [prompts[0]]
 
     def _wait(self, ms: int) -> list[Action]:
         self._timers += 1
@@ -194,7 +199,7 @@ class IvrRun:
         self._digits = ""
         if self._failures > node.retries:
             return self._enter(node.on_failure, now_ms)
-        return self._say(why, node.prompt)
+        return self._say(Play(why, self._language), *self._prompts(node))
 
     def _collected(self, node: ivr.Collect, now_ms: int) -> list[Action]:
         if not node.min_digits <= len(self._digits) <= node.max_digits:

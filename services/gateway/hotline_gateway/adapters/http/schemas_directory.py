@@ -112,6 +112,11 @@ class IvrMenu(_In):
         description="DTMF key -> option"
     )
     on_failure: NodeRef = "hangup"
+    prompt_languages: list[Language] = Field(
+        default_factory=list, max_length=16,
+        description="Play the prompt in each language in turn (a language menu); empty: in "
+        "the current language",
+    )
 
 
 class IvrCollect(_In):
