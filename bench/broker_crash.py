@@ -6,12 +6,15 @@ rate to a 4-partition topic; every few seconds the broker is SIGKILLed and start
 on the same storage while publishing goes on. Afterwards the topic is read back from the start,
 and every event whose delivery report said "recorded" is looked for.
 
-Each configuration (rate, requests in flight) is run in the same process, one after the other,
-so they compare on the same machine state.
+Each configuration (rate, requests in flight) is run twice, without and with the publisher's
+check of acknowledged records (`AckCheckSettings`: after a lost connection it reads its last
+acknowledged records back and publishes again those the broker no longer has), in the same
+process one after the other, so they compare on the same machine state.
 
 Writes bench/results/broker_crash.json: per configuration `acknowledged`, `missing` (acknowledged
-but not in the log afterwards), `duplicates`, `kills`, `events_per_s`, `max_in_flight`, and the
-delivery latency p50/p99 (ms).
+but not in the log afterwards), `duplicates`, `kills`, `events_per_s`, `max_in_flight`, the
+delivery latency p50/p99 (ms), `ack_check` (whether the check ran), `ack_checks` (read-backs
+done) and `republished` (records published again).
 
 Sizes: BENCH_BROKER_CRASH_KILLS (default 6 per configuration).
 """
@@ -35,12 +38,12 @@ CONFIGURATIONS = ((50, 5), (2000, 5), (2000, 1))
 PHASE_S = 3.0  # publishing before each kill, and after each restart
 
 
-def _run(workdir: Path, rate: int, in_flight: int, kills: int) -> dict[str, Any]:
+def _run(workdir: Path, rate: int, in_flight: int, kills: int, check: bool) -> dict[str, Any]:
     from confluent_kafka import TopicPartition
 
     from hotline.interaction.v1.events_pb2 import InteractionEvent
     from hotline_cli import embedded
-    from hotline_platform.bus import EventPublisher, ensure_topics, new_consumer
+    from hotline_platform.bus import AckCheckSettings, EventPublisher, ensure_topics, new_consumer
     from hotline_platform.envelope import new_envelope
     from hotline_platform.topics import Topic
 
@@ -66,6 +69,7 @@ def _run(workdir: Path, rate: int, in_flight: int, kills: int) -> dict[str, Any]
             bootstrap, "bench-broker-crash", on_failure=failures.append,
             extra={"message.timeout.ms": 60_000, "log_level": 0,
                    "max.in.flight.requests.per.connection": in_flight},
+            ack_check=AckCheckSettings(check=check),
         )
         sent: dict[str, float] = {}
         recorded: dict[str, float] = {}
@@ -105,6 +109,9 @@ def _run(workdir: Path, rate: int, in_flight: int, kills: int) -> dict[str, Any]
         deadline = time.monotonic() + 90
         while len(recorded) + len(failures) < len(sent) and time.monotonic() < deadline:
             time.sleep(0.2)
+        while publisher.checks_pending and time.monotonic() < deadline:
+            time.sleep(0.2)
+        publisher.flush(30)
         publisher.close()
 
         seen: dict[str, int] = {}
@@ -134,8 +141,14 @@ def _run(workdir: Path, rate: int, in_flight: int, kills: int) -> dict[str, Any]
             "missing": len(missing),
             "missing_examples": missing[:10],
             "duplicates": sum(1 for n in seen.values() if n > 1),
+            "duplicate_examples": sorted(
+                (i for i, n in seen.items() if n > 1), key=lambda i: int(i[2:])
+            )[:10],
             "delivery_p50_ms": round(latencies[len(latencies) // 2] * 1000, 1),
             "delivery_p99_ms": round(latencies[int(len(latencies) * 0.99)] * 1000, 1),
+            "ack_check": check,
+            "ack_checks": publisher.ack_checks,
+            "republished": publisher.republished,
         }
     finally:
         if broker is not None:
@@ -147,10 +160,11 @@ def main() -> None:
     kills = int(os.environ.get("BENCH_BROKER_CRASH_KILLS", "6"))
     runs = []
     for rate, in_flight in CONFIGURATIONS:
-        with tempfile.TemporaryDirectory(prefix="bench-broker-crash-") as tmp:
-            run = _run(Path(tmp), rate, in_flight, kills)
-        print(json.dumps(run), flush=True)
-        runs.append(run)
+        for check in (False, True):
+            with tempfile.TemporaryDirectory(prefix="bench-broker-crash-") as tmp:
+                run = _run(Path(tmp), rate, in_flight, kills, check)
+            print(json.dumps(run), flush=True)
+            runs.append(run)
     result = {"runs": runs, "storage": "tansu s3:// on SeaweedFS", "phase_s": PHASE_S}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(result, indent=2) + "\n")

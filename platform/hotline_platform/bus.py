@@ -12,16 +12,20 @@ import os
 import threading
 import time
 import weakref
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
+from google.protobuf.message import DecodeError
 from google.protobuf.message import Message as ProtoMessage
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from hotline_platform.codec import decode, encode
 from hotline_platform.envelope import ContractViolation
+from hotline_platform.metrics import ACK_CHECKS, EVENTS_REPUBLISHED
 from hotline_platform.topics import ALL_TOPICS, BY_NAME, Topic, dead_letter_topic, partition_for
 
 log = logging.getLogger(__name__)
@@ -96,12 +100,250 @@ def _serve_reports(publisher: weakref.ref[EventPublisher]) -> None:
         del found
 
 
+class AckCheckSettings(BaseSettings):
+    """How a publisher checks that the broker kept what it acknowledged (HOTLINE_BUS_ACK_*).
+
+    Why: the embedded broker (Tansu 0.6 on its s3 engine), restarted after a SIGKILL, writes the
+    first batch it gets on a partition at offset 0 and acknowledges it there, although offset 0
+    already holds a record; that batch is not in the log. So every acknowledged record of the
+    last ``window_s`` seconds (at most ``max_records``) is remembered, and when the broker may
+    have dropped some (the connection was lost, or an acknowledged offset went backwards), they
+    are read back by offset once acknowledgements settled for ``settle_s``; each record its
+    offset no longer holds (another record, or beyond the end) is published again. Consumers
+    see a duplicate at worst (they de-duplicate by event id), never a gap.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="HOTLINE_BUS_ACK_", extra="ignore")
+
+    check: bool = True
+    window_s: float = 10.0
+    max_records: int = 50_000
+    settle_s: float = 2.0
+    read_timeout_s: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class Acked:
+    """A record the broker acknowledged, as it was sent (enough to publish it again)."""
+
+    topic: str
+    partition: int
+    offset: int | None  # None: the broker acknowledged it without a valid offset
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, str | bytes | None]] | None
+    at: float  # time.monotonic() of the acknowledgement
+
+
+# librdkafka's reports of a lost broker connection; a restarted broker may have dropped records
+# it had acknowledged, or may drop the first ones it acknowledges after its restart.
+_CONNECTION_LOST = frozenset({KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN})
+_RUN_GAP = 1000  # remembered offsets further apart than this are read as separate runs
+
+
+class AckLog:
+    """The acknowledged records of the last few seconds, and whether they need checking.
+    Thread-safe; bounded by ``window_s`` (unless a check is due) and ``max_records``."""
+
+    def __init__(self, settings: AckCheckSettings) -> None:
+        self.settings = settings
+        self._records: deque[Acked] = deque()
+        self._top: dict[tuple[str, int], int] = {}  # highest acknowledged offset per partition
+        self._lock = threading.Lock()
+        self._due: float | None = None  # when to check (monotonic), None: nothing suspected
+        self._checking = False
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def add(self, record: Acked) -> str:
+        """Remember ``record``; returns why the broker is suspect ('' if it is not): an own
+        acknowledged offset must grow on every partition."""
+        where = (record.topic, record.partition)
+        with self._lock:
+            top = self._top.get(where, -1)
+            if record.offset is not None:
+                self._top[where] = record.offset
+            self._records.append(record)
+            self._prune(record.at)
+        where_text = f"{record.topic}[{record.partition}]"
+        if record.offset is None:
+            return f"{where_text} acknowledged without an offset"
+        if record.offset <= top:
+            return f"{where_text} acknowledged offset {record.offset} after {top}"
+        return ""
+
+    def _prune(self, now: float) -> None:
+        while len(self._records) > self.settings.max_records:
+            self._records.popleft()
+        if self._due is not None:
+            return  # keep what a pending check must read
+        horizon = now - self.settings.window_s
+        while self._records and self._records[0].at < horizon:
+            self._records.popleft()
+
+    def suspect(self) -> bool:
+        """Schedule a check ``settle_s`` from now (moved on by each new suspicion). Returns True
+        if the caller must start the thread that runs checks (none is running)."""
+        with self._lock:
+            self._due = time.monotonic() + self.settings.settle_s
+            start = not self._checking
+            self._checking = True
+            return start
+
+    @property
+    def checking(self) -> bool:
+        with self._lock:
+            return self._checking
+
+    def due_in(self) -> float | None:
+        """Seconds until the scheduled check (<= 0: now); None: no check pending, and the
+        checking thread must end (it is marked as ended)."""
+        with self._lock:
+            if self._due is None:
+                self._checking = False
+                return None
+            return self._due - time.monotonic()
+
+    def take(self) -> list[Acked]:
+        """The records to check now; the check is no longer pending."""
+        with self._lock:
+            self._due = None
+            return list(self._records)
+
+    def forget(self, records: Iterable[Acked]) -> None:
+        """Drop records found missing: they are published again and remembered anew."""
+        gone = {id(r) for r in records}
+        with self._lock:
+            self._records = deque(r for r in self._records if id(r) not in gone)
+
+
+def find_missing(
+    bootstrap: str, client_id: str, records: Iterable[Acked], timeout: float
+) -> list[tuple[Acked, str]]:
+    """Read each record's partition back from its offset on; return the records found nowhere
+    in what was read (their offset holds another record or lies beyond the end), each with what
+    its offset holds. Raises TimeoutError if the broker did not answer within ``timeout`` s."""
+    by_partition: dict[tuple[str, int], list[Acked]] = {}
+    for record in records:
+        by_partition.setdefault((record.topic, record.partition), []).append(record)
+    if not by_partition:
+        return []
+    deadline = time.monotonic() + timeout
+    consumer = new_consumer(bootstrap, f"{client_id}-ack-check", log_level=0)
+    missing: list[tuple[Acked, str]] = []
+    try:
+        for (topic, partition), acked in by_partition.items():
+            offsets = sorted({r.offset for r in acked if r.offset is not None})
+            stored = _read_runs(consumer, topic, partition, offsets, deadline)
+            values = {(k, v) for k, v in stored.values()}
+            end = max(stored, default=-1) + 1
+            for record in acked:
+                # Found at another offset than acknowledged (seen on Tansu too): it is in the log.
+                if (record.key, record.value) in values:
+                    continue
+                if record.offset is None:
+                    missing.append((record, "not found"))
+                elif record.offset in stored:
+                    missing.append((record, "another record"))
+                else:
+                    missing.append((record, f"beyond the end ({end})"))
+    finally:
+        consumer.close()
+    return missing
+
+
+def _read_runs(
+    consumer: Consumer, topic: str, partition: int, offsets: list[int], deadline: float
+) -> dict[int, tuple[bytes | None, bytes | None]]:
+    """(key, value) per offset of one partition: each run of nearby offsets is read from its
+    first offset; the last run (or, with no offsets, the partition's start) up to the end."""
+    runs: list[tuple[int, int]] = []
+    for offset in offsets:
+        if runs and offset - runs[-1][1] <= _RUN_GAP:
+            runs[-1] = (runs[-1][0], offset)
+        else:
+            runs.append((offset, offset))
+    if not runs:
+        runs = [(0, 0)]
+    stored: dict[int, tuple[bytes | None, bytes | None]] = {}
+    for n, (first, last) in enumerate(runs):
+        to_end = n == len(runs) - 1
+        consumer.assign([TopicPartition(topic, partition, first)])
+        while True:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"could not read {topic}[{partition}] back from {first}")
+            msg = consumer.poll(0.2)
+            if msg is None:
+                continue
+            error = msg.error()
+            if error is not None:
+                if error.code() == KafkaError._PARTITION_EOF:
+                    break
+                continue  # transient (the deadline bounds a broker that stays away)
+            offset = msg.offset() or 0
+            stored[offset] = (msg.key(), msg.value())
+            if offset >= last and not to_end:
+                break
+    return stored
+
+
+def _check_acks(publisher: weakref.ref[EventPublisher]) -> None:
+    """Run the checks a publisher's AckLog schedules, then end. Holds the publisher weakly."""
+    while True:
+        found = publisher()
+        if found is None or found._closed.is_set() or found._acks is None:
+            return
+        wait = found._acks.due_in()
+        if wait is None:
+            return
+        if wait > 0:
+            del found
+            time.sleep(min(wait, 0.2))
+            continue
+        found._check_now()
+        del found
+
+
+def _event_id(topic: str, value: bytes | None) -> str:
+    declared = BY_NAME.get(topic)
+    if declared is None or declared.value_type is None or not value:
+        return ""
+    event = declared.value_type()
+    try:
+        event.ParseFromString(value)
+    except DecodeError:
+        return ""
+    return str(event.envelope.event_id)  # type: ignore[attr-defined]
+
+
+def _error_reporter(
+    publisher: weakref.ref[EventPublisher], chained: object
+) -> Callable[[KafkaError], None]:
+    """The producer's error callback: a lost connection makes the publisher check its last
+    acknowledged records. Holds the publisher weakly (the producer must not keep it alive)."""
+
+    def report(err: KafkaError) -> None:
+        found = publisher()
+        if found is not None and found._acks is not None and err.code() in _CONNECTION_LOST:
+            found._suspect(f"connection lost: {err.str()}")
+        if callable(chained):
+            chained(err)
+
+    return report
+
+
 class EventPublisher:
     """Publishes contract events keyed and partitioned by tenant. Thread-safe, non-blocking.
 
     A failed delivery is never swallowed: it calls ``on_failure`` (default: :func:`crash`) from
     the thread serving delivery reports, and every later ``publish``/``flush`` raises
     :class:`DeliveryFailed`; nothing clears it.
+
+    An acknowledged record is not taken on trust either (``ack_check``, default from the
+    environment: :class:`AckCheckSettings`): after a lost connection or an acknowledged offset
+    that went backwards, the records of the last seconds are read back and any the broker no
+    longer has is published again (``republished`` counts them).
     """
 
     def __init__(
@@ -112,15 +354,24 @@ class EventPublisher:
         linger_ms: int = 1,
         on_failure: Callable[[str], None] | None = crash,
         extra: dict[str, object] | None = None,
+        ack_check: AckCheckSettings | None = None,
     ) -> None:
+        settings = ack_check if ack_check is not None else AckCheckSettings()
+        self._acks = AckLog(settings) if settings.check else None
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        self.republished = 0
+        self.ack_checks = 0
         config: dict[str, object] = {
             "bootstrap.servers": bootstrap,
             "client.id": client_id,
             "enable.idempotence": True,
             "linger.ms": linger_ms,
             "compression.type": "none",
+            **(extra or {}),
         }
-        self._producer = Producer({**config, **(extra or {})})
+        config["error_cb"] = _error_reporter(weakref.ref(self), config.get("error_cb"))
+        self._producer = Producer(config)
         self._failure = ""
         self._on_failure = on_failure
         # Delivery reports are served continuously, not only when the next event is published:
@@ -134,6 +385,11 @@ class EventPublisher:
     def close(self) -> None:
         """Stop serving delivery reports (after the last flush)."""
         self._closed.set()
+
+    @property
+    def checks_pending(self) -> bool:
+        """True while a check of acknowledged records is scheduled or running."""
+        return self._acks is not None and self._acks.checking
 
     @property
     def failure(self) -> str:
@@ -151,6 +407,22 @@ class EventPublisher:
         return report
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
+        if err is None and self._acks is not None:
+            offset = msg.offset()
+            headers: list[tuple[str, Any]] | None = msg.headers()  # type: ignore[assignment]
+            reason = self._acks.add(
+                Acked(
+                    msg.topic() or "",
+                    msg.partition() or 0,
+                    offset if offset is not None and offset >= 0 else None,
+                    msg.key(),
+                    msg.value(),
+                    headers,
+                    time.monotonic(),
+                )
+            )
+            if reason:
+                self._suspect(reason)
         if err is not None:
             reason = f"{msg.topic()}: {err}"
             log.error("delivery failed topic=%s error=%s", msg.topic(), err)
@@ -158,6 +430,47 @@ class EventPublisher:
                 self._failure = reason
                 if self._on_failure is not None:
                     self._on_failure(reason)
+
+    def _suspect(self, reason: str) -> None:
+        """The broker may have dropped acknowledged records: check them soon."""
+        assert self._acks is not None
+        log.info("checking the last acknowledged records soon: %s", reason)
+        if self._acks.suspect():
+            threading.Thread(
+                target=_check_acks,
+                args=(weakref.ref(self),),
+                name=f"{self._client_id}-ack-check",
+                daemon=True,
+            ).start()
+
+    def _check_now(self) -> None:
+        """Read the remembered records back; publish again those the broker no longer has."""
+        assert self._acks is not None
+        records = self._acks.take()
+        if not records:
+            return
+        self.ack_checks += 1
+        ACK_CHECKS.labels(self._client_id).inc()
+        try:
+            missing = find_missing(
+                self._bootstrap, self._client_id, records, self._acks.settings.read_timeout_s
+            )
+        except (KafkaException, TimeoutError) as exc:
+            log.warning("could not check acknowledged records (%s); trying again", exc)
+            self._acks.suspect()  # this thread is running: it runs the next check
+            return
+        self._acks.forget(record for record, _ in missing)
+        for record, found in missing:
+            log.warning(
+                "republishing a record the broker acknowledged and no longer has: "
+                "topic=%s partition=%s offset=%s holds=%s event_id=%s",
+                record.topic, record.partition, record.offset, found,
+                _event_id(record.topic, record.value),
+            )  # fmt: skip
+            self.republished += 1
+            EVENTS_REPUBLISHED.labels(self._client_id, record.topic).inc()
+            self._produce(record.topic, record.key, record.value, record.partition,
+                          record.headers, self._on_delivery)  # fmt: skip
 
     def publish(
         self,
@@ -187,18 +500,26 @@ class EventPublisher:
     ) -> None:
         if self._failure:
             raise DeliveryFailed(f"an earlier event was not recorded: {self._failure}")
+        self._produce(
+            topic.name, key, value, partition, headers,
+            self._on_delivery if on_recorded is None else self._reporter(on_recorded),
+        )  # fmt: skip
+
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        partition: int,
+        headers: list[tuple[str, str | bytes | None]] | None,
+        on_delivery: Callable[[KafkaError | None, Message], None],
+    ) -> None:
         while True:
             try:
                 self._producer.produce(
-                    topic.name,
-                    value=value,
-                    key=key,
-                    partition=partition,
-                    headers=headers,
-                    on_delivery=self._on_delivery
-                    if on_recorded is None
-                    else self._reporter(on_recorded),
-                )
+                    topic, value=value, key=key, partition=partition, headers=headers,
+                    on_delivery=on_delivery,
+                )  # fmt: skip
                 break
             except BufferError:  # local queue full: serve delivery reports, then retry
                 self._producer.poll(0.05)
