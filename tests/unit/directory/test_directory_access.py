@@ -36,7 +36,7 @@ def _writer() -> tuple[DirectoryWriter, MemoryFacts]:
 def test_operator_loads_everything_and_facts_are_flushed_before_the_answer() -> None:
     writer, facts = _writer()
     assert facts.queued == []
-    assert len(facts.durable) == 12
+    assert len(facts.durable) == 14
     assert {e.changed_by for e in facts.durable} == {"operator"}
 
 
@@ -71,12 +71,13 @@ def test_reads_are_scoped() -> None:
         writer.get(Caller(), "queue/acme/none")
     keys = [e.key for e in writer.list(Caller("haier"), "haier")]
     assert keys == [
-        "agent/haier/haier-a1", "entry_point/+4930000001", "queue/haier/service-de",
+        "agent/haier/haier-a1", "entry_point/+4930000001", "entry_point/+4930000002",
+        "queue/haier/service-de",
         "site/lisbon", "site/manila", "tenant/haier",
     ]
     with pytest.raises(NotAllowed):
         writer.list(Caller("haier"))
-    assert len(writer.list(Caller())) == 12
+    assert len(writer.list(Caller())) == 14
 
 
 def test_refusals_name_each_entity() -> None:

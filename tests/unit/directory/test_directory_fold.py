@@ -105,7 +105,7 @@ def test_version_conflict_is_refused_with_both_versions() -> None:
          "entry point +35121000001: queue 'support-en' of tenant acme does not exist"),
         ((Change(remove_tenant=pb.TenantRemoved(tenant_id="haier")),),
          "tenant haier: cannot remove, still has agent haier/haier-a1, entry point "
-         "+4930000001, queue haier/service-de"),
+         "+4930000001, entry point +4930000002, queue haier/service-de"),
         ((Change(remove_site=pb.SiteRemoved(site_id="manila")),),
          "site manila: cannot remove, still used by agent haier/haier-a1, entry point "
          "+4930000001"),
@@ -173,12 +173,13 @@ def test_diff_of_two_configs_defines_then_removes() -> None:
     changes = directory.diff(view.definitions, smaller, plaintexts)
     assert [directory.describe_change(c) for c in changes] == [
         "- entry point +4930000001",
+        "- entry point +4930000002",
         "- agent haier/haier-a1",
         "- queue haier/service-de",
         "- tenant haier",
     ]
     events, _ = directory.plan(view, changes, actor="operator", producer="test")
-    assert len(events) == 4
+    assert len(events) == 5
 
 
 def test_a_changed_credential_is_a_change_and_a_hash_is_taken_as_it_is() -> None:
