@@ -37,6 +37,10 @@ def kitchen_sink() -> dict[str, Any]:
         "tls": {"enabled": True, "existingSecret": "hotline-tls"},
         "image": {"registry": "registry.example.internal/hotline", "pullSecrets": [{"name": "r"}]},
         "tenancy": {"configYaml": (CHART.parents[1] / "config" / "hotline.yaml").read_text()},
+        "mediaRelay": {
+            "publicAddress": "198.51.100.7",
+            "from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}],
+        },
         "services": {
             "ingress-sip": {
                 "sip": {"service": {"type": "NodePort", "nodePort": 30060}},
@@ -50,7 +54,11 @@ def kitchen_sink() -> dict[str, Any]:
 
 
 def no_metrics_no_policy() -> dict[str, Any]:
-    return {"metrics": {"enabled": False}, "networkPolicy": {"enabled": False}}
+    return {
+        "metrics": {"enabled": False},
+        "networkPolicy": {"enabled": False},
+        "mediaRelay": {"enabled": False},
+    }
 
 
 VARIANTS = {
@@ -394,16 +402,20 @@ def test_network_policies_admit_only_what_is_needed(default_objects: list[Any]) 
         policy = policies[object_name(service.name)]
         assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
         admitted = {
-            (p["protocol"], p["port"]) for rule in policy["spec"]["ingress"] for p in rule["ports"]
+            (p["protocol"], p["port"], p.get("endPort"))
+            for rule in policy["spec"]["ingress"]
+            for p in rule["ports"]
         }
-        expected = {("TCP", values["metrics"]["port"])}
+        expected = {("TCP", values["metrics"]["port"], None)}
         block = values["services"][service.name]
         if block.get("grpcFrom"):
-            expected.add(("TCP", block["grpcPort"]))
+            expected.add(("TCP", block["grpcPort"], None))
         if block.get("httpFrom"):
-            expected.add(("TCP", block["httpPort"]))
+            expected.add(("TCP", block["httpPort"], None))
         if block.get("sip"):
-            expected.add(("UDP", block["settings"]["sip_port"]))
+            expected.add(("UDP", block["settings"]["sip_port"], None))
+            relay = values["mediaRelay"]  # RTP to the media relay beside ingress-sip
+            expected.add(("UDP", relay["portMin"], relay["portMax"]))
         assert admitted == expected, service.name
     # Only the router serves an API; only ingress-sip takes traffic from outside.
     assert any(r.get("from") for r in policies[object_name("router")]["spec"]["ingress"])
@@ -561,7 +573,8 @@ def test_defaults_keep_plaintext_probes_and_no_content_settings(
         assert "HOTLINE_KEYRING_PATH" not in env
         container = pod_of(default_objects, service.name)["containers"][0]
         assert "grpc" in container["readinessProbe"]
-        assert {m["name"] for m in container["volumeMounts"]} == {"tenancy", "tmp"}
+        prompts = {"prompts"} if service.name == "ingress-sip" else set()  # the media relay's
+        assert {m["name"] for m in container["volumeMounts"]} == {"tenancy", "tmp", *prompts}
 
 
 def test_tls_values_that_cannot_work_fail_the_render() -> None:
@@ -574,3 +587,33 @@ def test_tls_values_that_cannot_work_fail_the_render() -> None:
     }
     with pytest.raises(Exception, match="not both"):
         render(both)
+
+
+def test_media_relay_runs_beside_ingress_sip_on_the_node_network() -> None:
+    values = merged_values(kitchen_sink())["mediaRelay"]
+    objects = render(kitchen_sink())
+    pod = by_kind(objects, "Deployment")[object_name("ingress-sip")]["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True and pod["dnsPolicy"] == "ClusterFirstWithHostNet"
+    sip, relay = pod["containers"]
+    assert relay["image"] == "registry.example.internal/hotline/hotline-media-relay:0.1.0"
+    args = dict(a.split("=", 1) for a in relay["args"])
+    assert args["--interface"] == "$(NODE_IP)!198.51.100.7"
+    assert (args["--port-min"], args["--port-max"]) == ("10000", "14999")
+    env = environment(objects, "ingress-sip")
+    # ingress-sip reaches the relay and its DTMF reports on the node's loopback.
+    assert env["HOTLINE_MEDIA_RELAY_NG"] == f"127.0.0.1:{values['ngPort']}"
+    assert args["--listen-ng"] == env["HOTLINE_MEDIA_RELAY_NG"]
+    assert args["--dtmf-log-dest"] == env["HOTLINE_MEDIA_DTMF_LISTEN"]
+    # The prompts folder is the same path in both containers, filled by the init container.
+    mounts = {c["name"]: {m["name"]: m["mountPath"] for m in c["volumeMounts"]}
+              for c in [sip, relay, *pod["initContainers"]]}  # fmt: skip
+    assert {m["prompts"] for m in mounts.values()} == {env["HOTLINE_PROMPTS_DIR"]}
+    assert pod["initContainers"][0]["image"] == relay["image"]
+    # Other services stay on the pod network; without the relay, so does ingress-sip.
+    assert "hostNetwork" not in by_kind(objects, "Deployment")[object_name("router")]["spec"][
+        "template"]["spec"]  # fmt: skip
+    plain = by_kind(render({"mediaRelay": {"enabled": False}}), "Deployment")
+    plain_pod = plain[object_name("ingress-sip")]["spec"]["template"]["spec"]
+    assert "hostNetwork" not in plain_pod and len(plain_pod["containers"]) == 1
+    with pytest.raises(Exception, match="portMin must not be above"):
+        render({"mediaRelay": {"portMin": 20000, "portMax": 10000}})

@@ -182,5 +182,11 @@ def test_skaffold_builds_every_image_and_deploys_the_chart() -> None:
         assert templates[f"{prefix}.repository"] == f"{{{{.IMAGE_REPO_{key}}}}}"
         assert templates[f"{prefix}.tag"] == f"{{{{.IMAGE_TAG_{key}}}}}"
         assert values_file("values.yaml")["services"][service.name]["image"]["repository"] == image
+    # The media relay's image (rtpengine and the default prompts), beside ingress-sip.
+    relay = artifacts["hotline-media-relay"]
+    assert relay["docker"]["dockerfile"] == "images/media-relay/Dockerfile"
+    assert (ROOT / relay["docker"]["dockerfile"]).exists()
+    assert templates["mediaRelay.image.repository"] == "{{.IMAGE_REPO_hotline_media_relay}}"
+    assert templates["mediaRelay.image.tag"] == "{{.IMAGE_TAG_hotline_media_relay}}"
     assert {p["name"] for p in config["profiles"]} == {"dev", "prod"}
     assert "manifests" not in config or "rawYaml" not in config["manifests"], "one deploy source"
