@@ -545,9 +545,10 @@ def describe(state: StackState) -> str:
         f"  ClickHouse                native 127.0.0.1:{state.clickhouse_tcp_port}, "
         f"HTTP http://127.0.0.1:{state.clickhouse_http_port}",
         f"  SIP (ingress-sip)         {state.sip}",
-        f"  media relay (rtpengine)   ng udp:{state.media_relay}, "
-        f"log {state.process('media-relay').log}",
     ]
+    if state.media_relay:  # absent from a stack started before the relay was part of it
+        lines.append(f"  media relay (rtpengine)   ng udp:{state.media_relay}, "
+                     f"log {state.process('media-relay').log}")
     for svc in state.services:
         http = svc.env.get("HOTLINE_HTTP_PORT")
         lines.append(
