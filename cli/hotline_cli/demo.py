@@ -28,7 +28,7 @@ from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli import stack
-from hotline_cli.sipp import SippRun, caller_command, phone_command
+from hotline_cli.sipp import SippRun, caller_command, copy_dtmf_pcap, phone_command
 
 SITES = ("lisbon", "manila")
 
@@ -72,7 +72,9 @@ class DemoPlan:
     config: dict[str, Any]
     callers: list[CallerClass]
     phones: dict[str, int] = field(default_factory=dict)  # agent id -> UDP port
-    no_answer_agents: set[str] = field(default_factory=set)
+    # What an agent's phone does (sipp.PHONE_SCENARIOS; "answer" when not listed), and the
+    # queue a transferring phone transfers to.
+    phone_behaviours: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The people who can watch the run in the browser: (tenant or "" for the BPO operator,
     # user id, password, what they see). Passwords are drawn for each run.
     logins: list[tuple[str, str, str, str]] = field(default_factory=list)
@@ -132,9 +134,11 @@ def build_plan(options: DemoOptions) -> DemoPlan:
                     },
                 ],
                 "entry_points": [
-                    {"address": "+35121000001", "queue": "support-en", "site": "lisbon"},
-                    {"address": "+34910000001", "queue": "support-es", "site": "manila"},
-                ],
+                    language_menu("+35121000001", "lisbon", ("en", "support-en"),
+                                  ("es", "support-es")),
+                    language_menu("+34910000001", "manila", ("es", "support-es"),
+                                  ("en", "support-en")),
+                ],  # fmt: skip
                 "agents": acme_en + acme_bi,
             },
             {
@@ -154,8 +158,9 @@ def build_plan(options: DemoOptions) -> DemoPlan:
                     },
                 ],
                 "entry_points": [
-                    {"address": "+4930000001", "queue": "service-de", "site": "lisbon"},
-                ],
+                    language_menu("+4930000001", "lisbon", ("de", "service-de"),
+                                  ("en", "service-de")),
+                ],  # fmt: skip
                 "agents": haier,
             },
         ],
@@ -193,9 +198,41 @@ def build_plan(options: DemoOptions) -> DemoPlan:
         CallerClass("+4930000001", "service-de", "haier", 0.30, 45, 12),
         CallerClass("+4930000001", "service-de", "haier", 0.12, 8, 12),
     ]
-    # One phone that never answers: its offers time out and go to the next agent.
-    no_answer = {haier[0]["id"]}
-    return DemoPlan(config, callers, phones, no_answer, logins)
+    # One phone that never answers: its offers time out and go to the next agent. Two put
+    # callers on hold for a moment; one transfers every caller it gets to the Spanish queue.
+    behaviours = {
+        haier[0]["id"]: ("no_answer", ""),
+        acme_en[1]["id"]: ("hold", ""),
+        haier[1]["id"]: ("hold", ""),
+        acme_en[2]["id"]: ("transfer", "support-es"),
+    }
+    return DemoPlan(config, callers, phones, behaviours, logins)
+
+
+def language_menu(
+    address: str, site: str, first: tuple[str, str], second: tuple[str, str]
+) -> dict[str, Any]:
+    """An entry point whose callers choose a language by DTMF: 1 for `first`, 2 for `second`
+    ((language, queue) each); no choice goes to the first."""
+    return {
+        "address": address,
+        "kind": "ivr",
+        "site": site,
+        "ivr": {
+            "language": first[0],
+            "start": "menu",
+            "nodes": {
+                "menu": {"menu": {
+                    "prompt": "choose_language", "timeout_ms": 6000, "retries": 1,
+                    "options": {"1": {"language": first[0], "next": "first"},
+                                "2": {"language": second[0], "next": "second"}},
+                    "on_failure": "first",
+                }},
+                "first": {"route": {"queue": first[1]}},
+                "second": {"route": {"queue": second[1], "language": second[0]}},
+            },
+        },
+    }  # fmt: skip
 
 
 class Desktop:
@@ -396,15 +433,19 @@ async def _simulate_calls(
     sip_host, sip_port = state.sip.split(":")[1:]
     router = f"127.0.0.1:{state.service('router').grpc_port}"
     tenants = {t["id"]: t for t in plan.config["tenants"]}
+    copy_dtmf_pcap(sipp_dir)
     for tenant in plan.config["tenants"]:
         for agent in tenant["agents"]:
+            behaviour, transfer_to = plan.phone_behaviours.get(agent["id"], ("answer", ""))
             runs.append(
                 phone_command(
                     sipp_dir,
                     agent["id"],
                     plan.phones[agent["id"]],
-                    answer=agent["id"] not in plan.no_answer_agents,
+                    behaviour=behaviour,
                     ring_ms=rng.randint(1000, 2500),
+                    talk_s=rng.uniform(10, 14),
+                    transfer_to=transfer_to,
                 )
             )
     for run in runs:

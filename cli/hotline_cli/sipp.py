@@ -132,13 +132,16 @@ def caller_command(
     patience_s: float,
     talk_s: float,
 ) -> SippRun:
-    """Callers at a steady rate; each waits `patience_s` for an agent, then hangs up (CANCEL)."""
+    """Callers at a steady rate of an anchored entry point with an IVR (caller_ivr.xml): the
+    platform answers, each caller presses 1 in the menu and waits for the agent to end the call;
+    one still in the call after `patience_s + talk_s` hangs up (an abandon if no agent was
+    bridged by then). The working folder needs pcap/dtmf_2833_1.pcap (`copy_dtmf_pcap`)."""
     return SippRun(
         "caller",
         name,
         [
             "-sf",
-            str(SCENARIOS / "caller.xml"),
+            str(SCENARIOS / "caller_ivr.xml"),
             "-s",
             entry_point,
             f"{host}:{port}",
@@ -151,23 +154,49 @@ def caller_command(
             *_rate_args(calls_per_s),
             "-m",
             str(count),
-            "-d",
-            str(int(talk_s * 1000)),
             "-recv_timeout",
-            str(int(patience_s * 1000)),
+            str(int((patience_s + talk_s) * 1000)),
         ],
         workdir,
     )
 
 
+DTMF_PCAP = Path("/usr/share/sip-tester/dtmf_2833_1.pcap")  # Debian sip-tester's key 1
+
+
+def copy_dtmf_pcap(workdir: Path) -> None:
+    """caller_ivr.xml plays pcap/dtmf_2833_1.pcap relative to its working folder."""
+    (workdir / "pcap").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(DTMF_PCAP, workdir / "pcap" / DTMF_PCAP.name)
+
+
+PHONE_SCENARIOS = {
+    "answer": "agent_phone.xml",
+    "hold": "agent_phone_hold.xml",  # answers, holds the caller 3 s, resumes
+    "transfer": "agent_phone_transfer.xml",  # answers, transfers blind to `transfer_to`
+    "no_answer": "agent_noanswer.xml",
+}
+
+
 def phone_command(
-    workdir: Path, agent_id: str, port: int, *, answer: bool, ring_ms: int
+    workdir: Path,
+    agent_id: str,
+    port: int,
+    *,
+    behaviour: str,
+    ring_ms: int,
+    talk_s: float = 0,
+    transfer_to: str = "",
 ) -> SippRun:
-    """An agent's phone on its configured port: rings `ring_ms`, then answers (or never does)."""
-    scenario = "agent_phone.xml" if answer else "agent_noanswer.xml"
-    args = ["-sf", str(SCENARIOS / scenario), "-i", "127.0.0.1", "-p", str(port)]
-    if answer:
-        args += ["-d", str(ring_ms)]
+    """An agent's phone on its configured port: rings `ring_ms`, then answers (or never does);
+    it hangs up after `talk_s` (0: waits for the caller's BYE)."""
+    args = ["-sf", str(SCENARIOS / PHONE_SCENARIOS[behaviour]), "-i", "127.0.0.1", "-p", str(port)]
+    if behaviour != "no_answer":
+        args += ["-d", str(ring_ms), "-mp", str(free_media_port())]
+        if talk_s:
+            args += ["-recv_timeout", str(int(talk_s * 1000))]
+    if behaviour == "transfer":
+        args += ["-key", "target", transfer_to]
     return SippRun("phone", f"phone-{agent_id}", args, workdir)
 
 

@@ -215,7 +215,12 @@ def _record(row: Sequence[Any]) -> ContactRecord:
     )
 
 
-_TERMINAL = "(" + ", ".join(f"'{k}'" for k in TERMINAL_KINDS) + ")"
+# An interaction's end: one of TERMINAL_KINDS, except a self-service that routed the contact
+# on to a queue (an IVR's `self_service_finished` ROUTE_TO_QUEUE: the contact goes on).
+_IS_TERMINAL = (
+    "(kind IN (" + ", ".join(f"'{k}'" for k in TERMINAL_KINDS) + ")"
+    " AND NOT (kind = 'self_service_finished' AND outcome = 'ROUTE_TO_QUEUE'))"
+)
 _ARRIVED_IN_PERIOD = """minIf(occurred_at_ms, kind = 'arrived') >= %(start_ms)s
    AND minIf(occurred_at_ms, kind = 'arrived') < %(end_ms)s"""
 
@@ -224,12 +229,12 @@ SELECT interaction_id FROM {{db}}.events FINAL
 WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
 GROUP BY interaction_id
 HAVING {_ARRIVED_IN_PERIOD}
-   AND countIf(kind IN {_TERMINAL}) = 0
+   AND countIf({_IS_TERMINAL}) = 0
 ORDER BY interaction_id
 """
 
 _ENDED_TWICE_SQL = f"""
-SELECT interaction_id, countIf(kind IN {_TERMINAL}) AS ends
+SELECT interaction_id, countIf({_IS_TERMINAL}) AS ends
 FROM {{db}}.events FINAL
 WHERE tenant_id = %(tenant_id)s AND entity = 'interaction'
 GROUP BY interaction_id
