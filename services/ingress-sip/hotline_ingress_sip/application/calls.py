@@ -901,8 +901,9 @@ class CallHandling(TransactionUser):
         except ValueError:
             return None
         queues = {
-            e.queue_id for e in self._entry_points.values()
-            if e.tenant_id == tenant_id and e.queue_id and not e.announcement
+            queue_id
+            for e in self._entry_points.values() if e.tenant_id == tenant_id
+            for queue_id in e.queue_ids()
         }
         entry = self._entry_points.get(user)
         if entry is not None and entry.tenant_id == tenant_id and entry.queue_id in queues:

@@ -7,7 +7,7 @@ import enum
 from dataclasses import dataclass
 from typing import TypeAlias
 
-from hotline_platform.ivr import IvrFlow
+from hotline_platform.ivr import IvrFlow, Route
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,6 +20,14 @@ class EntryPoint:
     queue_id: str = ""
     announcement: bool = False  # answered by ingress-sip itself, no agent
     ivr: IvrFlow | None = None  # answered by ingress-sip, which runs it (domain.ivr.IvrRun)
+
+    def queue_ids(self) -> set[str]:
+        """The queues callers of this entry point can reach (its own, or its IVR's routes)."""
+        routed = {
+            node.queue_id for node in (self.ivr.nodes.values() if self.ivr else ())
+            if isinstance(node, Route)
+        }
+        return routed | ({self.queue_id} if self.queue_id else set())
 
 
 @dataclass(frozen=True, slots=True)
