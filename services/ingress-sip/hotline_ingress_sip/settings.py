@@ -58,6 +58,9 @@ class IngressSipSettings(ServiceSettings):
     registrar_min_expires_s: int = 60
     registrar_max_expires_s: int = 3600
     registrar_max_contacts: int = 5  # per agent
+    # Digest challenges offered, preferred first (SHA-256, MD5). Phones on libre before 2.x
+    # (Debian's baresip 1.0.0) fail on any SHA-256 challenge: "MD5" alone serves them.
+    registrar_digest_algorithms: str = "SHA-256,MD5"
     # This many failed digest responses within the window, from one source IP or for one
     # address of record, block it (403 at once) for registrar_block_s.
     registrar_max_failures: int = 5

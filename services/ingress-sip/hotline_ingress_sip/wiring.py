@@ -193,6 +193,7 @@ class IngressSipService:
                 s.registrar_min_expires_s,
                 s.registrar_max_expires_s,
                 s.registrar_max_contacts,
+                tuple(a.strip() for a in s.registrar_digest_algorithms.split(",")),
             ),
             limiter=FailureLimiter(
                 s.registrar_max_failures,

@@ -11,7 +11,7 @@ import pytest
 
 from hotline_ingress_sip.adapters.memory import ManualClock, ManualTimers, RecordingTransport
 from hotline_ingress_sip.adapters.registrations import sip_accounts_from
-from hotline_ingress_sip.application.registrar import Registrar
+from hotline_ingress_sip.application.registrar import Registrar, RegistrarPolicy
 from hotline_ingress_sip.application.sip_stack import SipStack
 from hotline_ingress_sip.domain import digest
 from hotline_ingress_sip.domain.registration import (
@@ -161,18 +161,19 @@ class Phone:
 
 
 def _challenge(response: SipResponse, algorithm: str) -> dict[str, str]:
-    for value in response.headers.get_all("www-authenticate"):
-        params = dict(
+    """The challenge of `algorithm`, else the first (a phone that insists on its algorithm)."""
+    offered = [
+        dict(
             (k.strip(), v.strip().strip('"'))
             for k, _, v in (p.partition("=") for p in value[len("Digest "):].split(","))
         )
-        if params["algorithm"] == algorithm:
-            return params
-    raise AssertionError(f"no {algorithm} challenge")
+        for value in response.headers.get_all("www-authenticate")
+    ]
+    return next((c for c in offered if c["algorithm"] == algorithm), offered[0])
 
 
 class World:
-    def __init__(self, *accounts: SipAccount) -> None:
+    def __init__(self, *accounts: SipAccount, policy: RegistrarPolicy | None = None) -> None:
         self.clock = ManualClock()
         self.timers = ManualTimers(self.clock)
         self.net = RecordingTransport()
@@ -182,7 +183,7 @@ class World:
         self.events = Events()
         self.registrar = Registrar(
             self.stack, self.clock, self.timers, Accounts(*(accounts or (_account(),))),
-            self.events, digest.Nonces(b"secret" * 6, 300_000),
+            self.events, digest.Nonces(b"secret" * 6, 300_000), policy=policy,
         )
         self.stack.tu = self  # type: ignore[assignment]  # only REGISTER comes here
         self.registrar.start()
@@ -202,14 +203,17 @@ def _registered(world: World) -> list[Registered]:
     return [f for f in world.events.facts if isinstance(f, Registered)]
 
 
+def _algorithms(challenge: SipResponse) -> list[str]:
+    return [v.split("algorithm=")[1].split(",")[0]
+            for v in challenge.headers.get_all("www-authenticate")]
+
+
 def test_a_phone_registers_after_a_challenge_offering_sha256_then_md5() -> None:
     world = World()
     phone = Phone(world)
     first = phone.register()
     assert first.status == 401
-    algorithms = [v.split("algorithm=")[1].split(",")[0]
-                  for v in first.headers.get_all("www-authenticate")]
-    assert algorithms == ["SHA-256", "MD5"]
+    assert _algorithms(first) == ["SHA-256", "MD5"]
     ok = phone.register()
     assert ok.status == 200
     assert ok.headers.get_all("contact") == [f"<sip:alice@{PHONE[0]}:{PHONE[1]}>;expires=600"]
@@ -218,6 +222,15 @@ def test_a_phone_registers_after_a_challenge_offering_sha256_then_md5() -> None:
     assert fact.binding.reachable_uri == fact.binding.contact_uri  # same address, no rport
     assert fact.binding.expires_at_ms == world.clock.now_ms() + 600_000
     assert fact.binding.user_agent == "test-phone"
+
+
+def test_the_order_of_challenges_is_a_policy_and_only_offered_algorithms_pass() -> None:
+    world = World(policy=RegistrarPolicy(algorithms=("MD5", "SHA-256")))
+    assert _algorithms(Phone(world).register()) == ["MD5", "SHA-256"]
+    only_md5 = World(policy=RegistrarPolicy(algorithms=("MD5",)))
+    phone = Phone(only_md5)  # answers with SHA-256, which was not offered
+    assert _algorithms(phone.register()) == ["MD5"]
+    assert phone.register().status == 403
 
 
 def test_md5_works_too_and_a_refresh_extends_the_binding() -> None:

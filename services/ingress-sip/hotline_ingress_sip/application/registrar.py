@@ -68,6 +68,13 @@ class RegistrarPolicy:
     min_expires_s: int = 60
     max_expires_s: int = 3600
     max_contacts: int = 5  # per address of record
+    # Challenges offered, preferred first (see digest.DEFAULT_ORDER).
+    algorithms: tuple[str, ...] = digest.DEFAULT_ORDER
+
+    def __post_init__(self) -> None:
+        unknown = [a for a in self.algorithms if a not in digest.ALGORITHMS]
+        if unknown or not self.algorithms:
+            raise ValueError(f"digest algorithms must be among {', '.join(digest.ALGORITHMS)}")
 
 
 @dataclass
@@ -172,7 +179,8 @@ class Registrar:
             self._challenge(txn, realm, now, stale=False)
             return
         account = self._accounts.account(realm, user) if credentials.username == user else None
-        ha1 = account.ha1.get(credentials.algorithm) if account is not None else None
+        offered = credentials.algorithm in self.policy.algorithms
+        ha1 = account.ha1.get(credentials.algorithm) if account is not None and offered else None
         matches = digest.response_matches(
             credentials, request.method, ha1 or _NO_HA1[credentials.algorithm]
         )
@@ -204,7 +212,9 @@ class Registrar:
     def _challenge(self, txn: ServerTransaction, realm: str, now_ms: int, *, stale: bool) -> None:
         self.stats.challenged += 1
         nonce = self._nonces.issue(realm, now_ms)
-        values = digest.challenges(realm, nonce, self._nonces.opaque(realm), stale=stale)
+        values = digest.challenges(
+            realm, nonce, self._nonces.opaque(realm), stale=stale, order=self.policy.algorithms
+        )
         self._stack.respond(
             txn, 401, "Unauthorized", extra=[("WWW-Authenticate", v) for v in values]
         )

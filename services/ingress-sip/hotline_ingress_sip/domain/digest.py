@@ -18,9 +18,13 @@ import re
 import secrets
 from dataclasses import dataclass
 
-# The algorithms offered, preferred first (RFC 7616 3.7: the server lists its challenges in
-# order of preference, the client uses the first one it supports). Digest name -> hashlib.
+# Digest algorithm name -> hashlib name.
 ALGORITHMS = {"SHA-256": "sha256", "MD5": "md5"}
+# The challenges offered, preferred first (RFC 7616 3.7 / RFC 8760: one per algorithm; the
+# client uses the first it supports). Phones built on libre before 2.x (Debian's baresip
+# 1.0.0, measured) fail with ENOSYS on any SHA-256 challenge instead of skipping it: serve
+# them with ("MD5",) alone.
+DEFAULT_ORDER = ("SHA-256", "MD5")
 
 
 def _h(algorithm: str, text: str) -> str:
@@ -151,10 +155,13 @@ class Nonces:
         return hmac.new(self.secret, f"opaque.{realm}".encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def challenges(realm: str, nonce: str, opaque: str, *, stale: bool = False) -> list[str]:
-    """`WWW-Authenticate` values: one per algorithm, preferred first, all with qop=auth."""
+def challenges(
+    realm: str, nonce: str, opaque: str, *, stale: bool = False,
+    order: tuple[str, ...] = DEFAULT_ORDER,
+) -> list[str]:
+    """`WWW-Authenticate` values: one per algorithm of `order`, all with qop=auth."""
     out = []
-    for algorithm in ALGORITHMS:
+    for algorithm in order:
         value = (
             f'Digest realm="{_quote(realm)}", nonce="{nonce}", opaque="{opaque}", '
             f'algorithm={algorithm}, qop="auth"'
