@@ -5,9 +5,12 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
+import sys
 from typing import Any
 
 import pytest
+import yaml
 from directory_world import agent, loaded, plan_apply
 
 from hotline.directory.v1 import events_pb2 as pb
@@ -96,3 +99,18 @@ def test_the_directory_refuses_a_taken_username_and_malformed_hashes() -> None:
     no_phone.define_agent.phone = ""
     with pytest.raises(directory.Refused, match="missing phone"):
         plan_apply(view, no_phone)
+
+
+def test_the_cli_prints_a_sip_entry_the_config_takes(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from hotline_cli import main as cli
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret\n"))
+    assert cli.main(["credentials", "sip-hash", "--tenant", "acme", "--username", "alice"]) == 0
+    printed = capsys.readouterr().out
+    assert "s3cret" not in printed
+    entry = yaml.safe_load(printed)["sip"]
+    a1 = _parse(sip=entry).tenants["acme"].agents["a1"]
+    assert a1 == _parse().tenants["acme"].agents["a1"]  # same HA1s as the plaintext gives
+    assert cli.main(["credentials", "sip-hash", "--tenant", "acme", "--username", "a b"]) == 2
