@@ -31,6 +31,8 @@ from hotline_ingress_sip.application.sip_stack import SipStack, TransactionUser
 from hotline_ingress_sip.domain import ivr
 from hotline_ingress_sip.domain.call import Call, CallState, OfferDecision
 from hotline_ingress_sip.domain.events import (
+    CallAction,
+    CallCommand,
     CallHeld,
     CallResumed,
     EndedBy,
@@ -140,6 +142,7 @@ class CallStats:
     media_refused: int = 0  # INVITEs answered 488: no usable audio in their SDP
     media_failed: int = 0  # calls the media relay could not anchor
     transfers_refused: int = 0
+    commands_refused: int = 0  # hold / resume / transfer asked for a call not in that state
 
 
 class CallHandling(TransactionUser):
@@ -460,7 +463,9 @@ class CallHandling(TransactionUser):
         instance holds them."""
         for offer in offers:
             try:
-                if isinstance(offer, OfferWithdrawn):
+                if isinstance(offer, CallCommand):
+                    self.on_command(offer)
+                elif isinstance(offer, OfferWithdrawn):
                     self.on_withdrawal(offer)
                 elif isinstance(offer, EndedByRouter):
                     self.on_ended_by_router(offer)
@@ -856,6 +861,63 @@ class CallHandling(TransactionUser):
         if fact is not None:
             self._publish(fact)
 
+    def on_command(self, command: CallCommand) -> None:
+        """Hold, resume or transfer asked for from the desktop or the API (not the phone):
+        the platform does it in the relay alone; the agent's phone is told nothing, except
+        the BYE that ends its leg on a transfer. Commands for calls held elsewhere, not
+        connected to that agent, or of another tenant are ignored (logged)."""
+        session = self._by_interaction.get(command.interaction_id)
+        if session is None:
+            return  # another instance holds the call, or it is over
+        call, leg = session.call, session.agent
+        if (
+            command.tenant_id != call.entry_point.tenant_id or session.media is None
+            or call.state is not CallState.CONNECTED or leg is None
+            or leg.state is not LegState.ANSWERED or command.agent_id != leg.offer.agent_id
+        ):
+            self.stats.commands_refused += 1
+            log.warning(
+                "%s of %s by %s refused: the call is %s", command.action.value,
+                command.interaction_id, command.agent_id, call.state.value,
+            )
+            return
+        now = self._clock.now_ms()
+        media = session.media
+        if command.action is CallAction.HOLD:
+            held = call.held(now)
+            if held is not None:
+                media.block_agent()
+                media.block_caller()
+                self._play_music(session)
+                self._publish(held)
+        elif command.action is CallAction.RESUME:
+            resumed = call.resumed(now)
+            if resumed is not None:
+                media.stop()
+                media.unblock_agent()
+                media.unblock_caller()
+                self._publish(resumed)
+        else:
+            queue_id = self._transfer_queue(
+                call.entry_point.tenant_id, f"<sip:{command.to_queue_id}@hotline>"
+            )
+            if queue_id is None:
+                self.stats.transfers_refused += 1
+                log.warning("transfer of %s to %r refused", command.interaction_id,
+                            command.to_queue_id)  # fmt: skip
+                return
+            self._transfer(session, queue_id)
+
+    def _transfer(self, session: CallSession, queue_id: str) -> None:
+        """End the agent's leg and put the caller back in a queue (music until an offer)."""
+        self._bye_agent(session)
+        session.agent = None
+        self._publish(session.call.transferred(self._clock.now_ms(), to_queue_id=queue_id))
+        if session.media is not None:
+            session.media.unblock_agent()
+            session.media.unblock_caller()
+        self._start_treatment(session)
+
     def _on_refer(self, txn: ServerTransaction) -> None:
         """Blind transfer from the connected agent's phone: REFER with Refer-To naming a
         queue of the call's tenant (a queue id, or an entry point address that leads to a
@@ -886,12 +948,7 @@ class CallHandling(TransactionUser):
         notify.headers.add("content-type", "message/sipfrag;version=2.0")
         notify.body = b"SIP/2.0 200 OK\r\n"
         self._stack.send_request(notify, leg.dest, _ignore)
-        self._bye_agent(session)
-        session.agent = None
-        fact = call.transferred(self._clock.now_ms(), to_queue_id=queue_id)
-        self._publish(fact)
-        session.media.unblock_agent()
-        self._start_treatment(session)
+        self._transfer(session, queue_id)
 
     def _transfer_queue(self, tenant_id: str, refer_to: str | None) -> str | None:
         """The queue a Refer-To names, if it is one of the tenant's; None otherwise (another

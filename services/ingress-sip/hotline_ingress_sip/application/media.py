@@ -115,6 +115,13 @@ class CallMedia:
     def unblock_agent(self) -> None:
         self._send("unblock media", {"from-tag": self.platform_tag})
 
+    def block_caller(self) -> None:
+        """The agent stops hearing the caller (a hold asked for from the desktop)."""
+        self._send("block media", {"from-tag": self.caller_tag})
+
+    def unblock_caller(self) -> None:
+        self._send("unblock media", {"from-tag": self.caller_tag})
+
     def delete(self) -> None:
         if not self.deleted:
             self.deleted = True

@@ -67,8 +67,28 @@ class EndedByRouter:
     tenant_id: str
 
 
-# What ingress-sip reads from the router's topic.
-RoutingInstruction: TypeAlias = Offer | OfferWithdrawn | EndedByRouter
+class CallAction(enum.Enum):
+    HOLD = "hold"
+    RESUME = "resume"
+    TRANSFER = "transfer"
+
+
+@dataclass(frozen=True, slots=True)
+class CallCommand:
+    """An agent (or a supervisor, through the desktop or the REST API) asks the platform to
+    hold, resume or blind-transfer a connected call. Done only if the call is connected to
+    `agent_id`; a transfer names a queue of the call's tenant."""
+
+    interaction_id: str
+    tenant_id: str
+    agent_id: str
+    action: CallAction
+    to_queue_id: str = ""
+    command_id: str = ""  # the command's event id (a redelivered command changes nothing)
+
+
+# What ingress-sip reads from the router's topic (and the commands topic).
+RoutingInstruction: TypeAlias = Offer | OfferWithdrawn | EndedByRouter | CallCommand
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
