@@ -230,7 +230,10 @@ def find_missing(
     if not by_partition:
         return []
     deadline = time.monotonic() + timeout
-    consumer = new_consumer(bootstrap, f"{client_id}-ack-check", log_level=0)
+    # An offset past the end must not make the consumer read the partition from its start.
+    consumer = new_consumer(
+        bootstrap, f"{client_id}-ack-check", log_level=0, **{"auto.offset.reset": "latest"}
+    )
     missing: list[tuple[Acked, str]] = []
     try:
         for (topic, partition), acked in by_partition.items():
@@ -266,10 +269,17 @@ def _read_runs(
             runs.append((offset, offset))
     if not runs:
         runs = [(0, 0)]
+    # A fetch past the end never reports the end on Tansu: no run starts after the last record
+    # the broker reports (which may be below the true end, see replay_then_follow: it is only
+    # read a little earlier than needed).
+    low, high = consumer.get_watermark_offsets(
+        TopicPartition(topic, partition), timeout=max(0.1, deadline - time.monotonic())
+    )
+    latest_start = max(low, high - 1)
     stored: dict[int, tuple[bytes | None, bytes | None]] = {}
     for n, (first, last) in enumerate(runs):
         to_end = n == len(runs) - 1
-        consumer.assign([TopicPartition(topic, partition, first)])
+        consumer.assign([TopicPartition(topic, partition, min(first, latest_start))])
         while True:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"could not read {topic}[{partition}] back from {first}")
@@ -326,7 +336,7 @@ def _error_reporter(
     def report(err: KafkaError) -> None:
         found = publisher()
         if found is not None and found._acks is not None and err.code() in _CONNECTION_LOST:
-            found._suspect(f"connection lost: {err.str()}")
+            found.check_acknowledged(f"connection lost: {err.str()}")
         if callable(chained):
             chained(err)
 
@@ -422,7 +432,7 @@ class EventPublisher:
                 )
             )
             if reason:
-                self._suspect(reason)
+                self.check_acknowledged(reason)
         if err is not None:
             reason = f"{msg.topic()}: {err}"
             log.error("delivery failed topic=%s error=%s", msg.topic(), err)
@@ -431,9 +441,16 @@ class EventPublisher:
                 if self._on_failure is not None:
                     self._on_failure(reason)
 
-    def _suspect(self, reason: str) -> None:
-        """The broker may have dropped acknowledged records: check them soon."""
-        assert self._acks is not None
+    @property
+    def acks(self) -> AckLog | None:
+        """The acknowledged records remembered for checking (None: checking is off)."""
+        return self._acks
+
+    def check_acknowledged(self, reason: str) -> None:
+        """The broker may have dropped acknowledged records: check them soon (after
+        ``settle_s``, and only once for a burst of calls)."""
+        if self._acks is None:
+            return
         log.info("checking the last acknowledged records soon: %s", reason)
         if self._acks.suspect():
             threading.Thread(
