@@ -15,6 +15,10 @@ from directory_world import agent, loaded, plan_apply
 
 from hotline.directory.v1 import events_pb2 as pb
 from hotline.directory.v1.directory_pb2 import Change
+from hotline_cli import main as cli
+from hotline_directory.adapters.grpc_api import _shown
+from hotline_directory.application.service import DirectoryWriter
+from hotline_directory.domain.access import Caller
 from hotline_platform import directory, sip_digest, tenancy
 
 BASE: dict[str, Any] = {
@@ -104,8 +108,6 @@ def test_the_directory_refuses_a_taken_username_and_malformed_hashes() -> None:
 def test_the_cli_prints_a_sip_entry_the_config_takes(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from hotline_cli import main as cli
-
     monkeypatch.setattr(sys, "stdin", io.StringIO("s3cret\n"))
     assert cli.main(["credentials", "sip-hash", "--tenant", "acme", "--username", "alice"]) == 0
     printed = capsys.readouterr().out
@@ -114,3 +116,35 @@ def test_the_cli_prints_a_sip_entry_the_config_takes(
     a1 = _parse(sip=entry).tenants["acme"].agents["a1"]
     assert a1 == _parse().tenants["acme"].agents["a1"]  # same HA1s as the plaintext gives
     assert cli.main(["credentials", "sip-hash", "--tenant", "acme", "--username", "a b"]) == 2
+
+
+class _Facts:
+    def publish(self, event: pb.DirectoryEvent) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+
+def test_ha1s_are_shown_to_the_operator_only_and_kept_when_written_back_blank() -> None:
+    writer = DirectoryWriter(_Facts(), producer="directory/test")
+    writer.replayed(loaded().events.values())
+    writer.apply(Caller("acme"), [_sip_agent("acme-a9", "nina")])
+    [entity] = [e for e in writer.list(Caller("acme"), "acme") if e.key == "agent/acme/acme-a9"]
+    shown = _shown(Caller("acme"), entity.definition).agent_defined
+    assert shown.sip_username == "nina" and not shown.sip_ha1_md5 and not shown.sip_ha1_sha256
+    assert _shown(Caller(), entity.definition).agent_defined.sip_ha1_sha256
+    # The tenant writes back what it read (HA1s blank): the HA1s stay.
+    back = Change()
+    back.define_agent.CopyFrom(shown)
+    back.define_agent.name = "Nina R."
+    writer.apply(Caller("acme"), [back])
+    agent = writer.config().tenants["acme"].agents["acme-a9"]
+    assert agent.name == "Nina R."
+    assert agent.sip_ha1_md5 == sip_digest.ha1("MD5", "nina", "acme", "pw")
+    # A new username without HA1s is refused: the old ones hash the old name.
+    renamed = Change()
+    renamed.define_agent.CopyFrom(shown)
+    renamed.define_agent.sip_username = "nora"
+    with pytest.raises(directory.Refused, match="needs hex sip_ha1_md5"):
+        writer.apply(Caller("acme"), [renamed])

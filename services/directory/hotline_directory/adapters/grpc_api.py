@@ -133,14 +133,18 @@ def _now_ms() -> int:
 
 
 def _shown(caller: Caller, event: DirectoryEvent) -> DirectoryEvent:
-    """The fact as `caller` may see it: hashes blanked for all but the operator."""
+    """The fact as `caller` may see it: hashes (agents' SIP HA1s too: they authenticate as
+    the phone) blanked for all but the operator."""
     which = event.WhichOneof("event")
-    if caller.is_operator or which not in ("user_defined", "api_key_defined"):
+    if caller.is_operator or which not in ("user_defined", "api_key_defined", "agent_defined"):
         return event
     shown = DirectoryEvent()
     shown.CopyFrom(event)
     if which == "user_defined":
         shown.user_defined.password_hash = ""
+    elif which == "agent_defined":
+        shown.agent_defined.sip_ha1_md5 = ""
+        shown.agent_defined.sip_ha1_sha256 = ""
     else:
         shown.api_key_defined.secret_hash = ""
     return shown

@@ -109,22 +109,33 @@ class DirectoryWriter:
             return ApplyResult(events, warnings, applied=True)
 
     def _keeping_password(self, caller: Caller, change: Change) -> Change:
-        """Only the operator sees password hashes (others get them blank), so a definition of
-        an existing user without a hash from anyone else keeps the current hash: reading a
-        user and writing it back must not remove its password (`disabled` stops log-in)."""
-        if caller.is_operator or change.WhichOneof("change") != "define_user":
+        """Only the operator sees password hashes and agents' SIP HA1s (others get them
+        blank), so a definition of an existing user (agent) without them from anyone else keeps
+        the current ones: reading an entity and writing it back must not remove its password
+        (`disabled` stops log-in). An agent keeps its HA1s only under the same sip_username
+        (they hash it)."""
+        which = change.WhichOneof("change")
+        if caller.is_operator or which not in ("define_user", "define_agent"):
             return change
-        if change.define_user.password_hash:
+        body = getattr(change, which)
+        if which == "define_user" and body.password_hash:
+            return change
+        if which == "define_agent" and (
+            not body.sip_username or body.sip_ha1_md5 or body.sip_ha1_sha256
+        ):
             return change
         with self._lock:
-            current = self.view.events.get(directory.key_of(change.define_user))
-        if current is None or current.WhichOneof("event") != "user_defined":
-            return change
-        if not current.user_defined.password_hash:
+            current = self.view.events.get(directory.key_of(body))
+        defined = which.replace("define_", "") + "_defined"
+        if current is None or current.WhichOneof("event") != defined:
             return change
         filled = Change()
         filled.CopyFrom(change)
-        filled.define_user.password_hash = current.user_defined.password_hash
+        if which == "define_user":
+            filled.define_user.password_hash = current.user_defined.password_hash
+        elif current.agent_defined.sip_username == body.sip_username:
+            filled.define_agent.sip_ha1_md5 = current.agent_defined.sip_ha1_md5
+            filled.define_agent.sip_ha1_sha256 = current.agent_defined.sip_ha1_sha256
         return filled
 
     def get(self, caller: Caller, key: str) -> EntityView:

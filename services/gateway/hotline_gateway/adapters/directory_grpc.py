@@ -39,9 +39,13 @@ _REMOVED: dict[str, type[Message]] = {
 }
 # The Change field removing each kind (an API key is revoked).
 _REMOVAL_FIELD = {"api_key": "revoke_api_key"}
-# Never shown: what authenticates a tenant, a user or an API key (the directory blanks the
-# hashes for all but the operator already; they are dropped here whoever the caller is).
-_SECRET_FIELDS = ("credential_hash", "credential_unscoped", "password_hash", "secret_hash")
+# Never shown: what authenticates a tenant, a user, an agent's phone or an API key (the
+# directory blanks the hashes for all but the operator already; they are dropped here whoever
+# the caller is).
+_SECRET_FIELDS = (
+    "credential_hash", "credential_unscoped", "password_hash", "secret_hash",
+    "sip_ha1_md5", "sip_ha1_sha256",
+)
 
 
 def _fact(event: pb.DirectoryEvent) -> tuple[str, bool, dict[str, Any]]:
