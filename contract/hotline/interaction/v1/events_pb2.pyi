@@ -292,7 +292,7 @@ class WrapUpEnded(_message.Message):
     def __init__(self, agent_id: _Optional[str] = ..., disposition: _Optional[_Union[Disposition, _Mapping]] = ..., wrap_up_ms: _Optional[int] = ..., timed_out: _Optional[bool] = ...) -> None: ...
 
 class InteractionCompleted(_message.Message):
-    __slots__ = ("ended_by", "agent_id", "talk_ms", "hold_ms")
+    __slots__ = ("ended_by", "agent_id", "talk_ms", "hold_ms", "reason")
     class EndedBy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         ENDED_BY_UNSPECIFIED: _ClassVar[InteractionCompleted.EndedBy]
@@ -307,11 +307,13 @@ class InteractionCompleted(_message.Message):
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     TALK_MS_FIELD_NUMBER: _ClassVar[int]
     HOLD_MS_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
     ended_by: InteractionCompleted.EndedBy
     agent_id: str
     talk_ms: int
     hold_ms: int
-    def __init__(self, ended_by: _Optional[_Union[InteractionCompleted.EndedBy, str]] = ..., agent_id: _Optional[str] = ..., talk_ms: _Optional[int] = ..., hold_ms: _Optional[int] = ...) -> None: ...
+    reason: str
+    def __init__(self, ended_by: _Optional[_Union[InteractionCompleted.EndedBy, str]] = ..., agent_id: _Optional[str] = ..., talk_ms: _Optional[int] = ..., hold_ms: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class InteractionAbandoned(_message.Message):
     __slots__ = ("stage", "waited_ms", "reason")
