@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from hotline.directory.v1 import events_pb2 as hotline_dot_directory_dot_v1_dot_events__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$hotline/directory/v1/directory.proto\x12\x14hotline.directory.v1\x1a!hotline/directory/v1/events.proto\"\xf2\x06\n\x06\x43hange\x12<\n\rdefine_tenant\x18\n \x01(\x0b\x32#.hotline.directory.v1.TenantDefinedH\x00\x12<\n\rremove_tenant\x18\x0b \x01(\x0b\x32#.hotline.directory.v1.TenantRemovedH\x00\x12\x38\n\x0b\x64\x65\x66ine_site\x18\x0c \x01(\x0b\x32!.hotline.directory.v1.SiteDefinedH\x00\x12\x38\n\x0bremove_site\x18\r \x01(\x0b\x32!.hotline.directory.v1.SiteRemovedH\x00\x12:\n\x0c\x64\x65\x66ine_queue\x18\x0e \x01(\x0b\x32\".hotline.directory.v1.QueueDefinedH\x00\x12:\n\x0cremove_queue\x18\x0f \x01(\x0b\x32\".hotline.directory.v1.QueueRemovedH\x00\x12:\n\x0c\x64\x65\x66ine_agent\x18\x10 \x01(\x0b\x32\".hotline.directory.v1.AgentDefinedH\x00\x12:\n\x0cremove_agent\x18\x11 \x01(\x0b\x32\".hotline.directory.v1.AgentRemovedH\x00\x12\x45\n\x12\x64\x65\x66ine_entry_point\x18\x12 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointDefinedH\x00\x12\x45\n\x12remove_entry_point\x18\x13 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointRemovedH\x00\x12\x38\n\x0b\x64\x65\x66ine_user\x18\x14 \x01(\x0b\x32!.hotline.directory.v1.UserDefinedH\x00\x12\x38\n\x0bremove_user\x18\x15 \x01(\x0b\x32!.hotline.directory.v1.UserRemovedH\x00\x12=\n\x0e\x64\x65\x66ine_api_key\x18\x16 \x01(\x0b\x32#.hotline.directory.v1.ApiKeyDefinedH\x00\x12=\n\x0erevoke_api_key\x18\x17 \x01(\x0b\x32#.hotline.directory.v1.ApiKeyRevokedH\x00\x42\x08\n\x06\x63hange\"\xdc\x01\n\x0c\x41pplyRequest\x12-\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1c.hotline.directory.v1.Change\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\x12S\n\x11\x65xpected_versions\x18\x03 \x03(\x0b\x32\x38.hotline.directory.v1.ApplyRequest.ExpectedVersionsEntry\x1a\x37\n\x15\x45xpectedVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"h\n\rApplyResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.hotline.directory.v1.DirectoryEvent\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x08\x12\x10\n\x08warnings\x18\x03 \x03(\t\"\x19\n\nGetRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"`\n\x06\x45ntity\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x38\n\ndefinition\x18\x03 \x01(\x0b\x32$.hotline.directory.v1.DirectoryEvent\" \n\x0bListRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\">\n\x0cListResponse\x12.\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x1c.hotline.directory.v1.Entity2\xfa\x01\n\x10\x44irectoryService\x12P\n\x05\x41pply\x12\".hotline.directory.v1.ApplyRequest\x1a#.hotline.directory.v1.ApplyResponse\x12\x45\n\x03Get\x12 .hotline.directory.v1.GetRequest\x1a\x1c.hotline.directory.v1.Entity\x12M\n\x04List\x12!.hotline.directory.v1.ListRequest\x1a\".hotline.directory.v1.ListResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n$hotline/directory/v1/directory.proto\x12\x14hotline.directory.v1\x1a!hotline/directory/v1/events.proto\"\xee\x07\n\x06\x43hange\x12<\n\rdefine_tenant\x18\n \x01(\x0b\x32#.hotline.directory.v1.TenantDefinedH\x00\x12<\n\rremove_tenant\x18\x0b \x01(\x0b\x32#.hotline.directory.v1.TenantRemovedH\x00\x12\x38\n\x0b\x64\x65\x66ine_site\x18\x0c \x01(\x0b\x32!.hotline.directory.v1.SiteDefinedH\x00\x12\x38\n\x0bremove_site\x18\r \x01(\x0b\x32!.hotline.directory.v1.SiteRemovedH\x00\x12:\n\x0c\x64\x65\x66ine_queue\x18\x0e \x01(\x0b\x32\".hotline.directory.v1.QueueDefinedH\x00\x12:\n\x0cremove_queue\x18\x0f \x01(\x0b\x32\".hotline.directory.v1.QueueRemovedH\x00\x12:\n\x0c\x64\x65\x66ine_agent\x18\x10 \x01(\x0b\x32\".hotline.directory.v1.AgentDefinedH\x00\x12:\n\x0cremove_agent\x18\x11 \x01(\x0b\x32\".hotline.directory.v1.AgentRemovedH\x00\x12\x45\n\x12\x64\x65\x66ine_entry_point\x18\x12 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointDefinedH\x00\x12\x45\n\x12remove_entry_point\x18\x13 \x01(\x0b\x32\'.hotline.directory.v1.EntryPointRemovedH\x00\x12\x38\n\x0b\x64\x65\x66ine_user\x18\x14 \x01(\x0b\x32!.hotline.directory.v1.UserDefinedH\x00\x12\x38\n\x0bremove_user\x18\x15 \x01(\x0b\x32!.hotline.directory.v1.UserRemovedH\x00\x12=\n\x0e\x64\x65\x66ine_api_key\x18\x16 \x01(\x0b\x32#.hotline.directory.v1.ApiKeyDefinedH\x00\x12=\n\x0erevoke_api_key\x18\x17 \x01(\x0b\x32#.hotline.directory.v1.ApiKeyRevokedH\x00\x12<\n\rdefine_prompt\x18( \x01(\x0b\x32#.hotline.directory.v1.PromptDefinedH\x00\x12<\n\rremove_prompt\x18) \x01(\x0b\x32#.hotline.directory.v1.PromptRemovedH\x00\x42\x08\n\x06\x63hange\"\xdc\x01\n\x0c\x41pplyRequest\x12-\n\x07\x63hanges\x18\x01 \x03(\x0b\x32\x1c.hotline.directory.v1.Change\x12\x0f\n\x07\x64ry_run\x18\x02 \x01(\x08\x12S\n\x11\x65xpected_versions\x18\x03 \x03(\x0b\x32\x38.hotline.directory.v1.ApplyRequest.ExpectedVersionsEntry\x1a\x37\n\x15\x45xpectedVersionsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x04:\x02\x38\x01\"h\n\rApplyResponse\x12\x34\n\x06\x65vents\x18\x01 \x03(\x0b\x32$.hotline.directory.v1.DirectoryEvent\x12\x0f\n\x07\x61pplied\x18\x02 \x01(\x08\x12\x10\n\x08warnings\x18\x03 \x03(\t\"\x19\n\nGetRequest\x12\x0b\n\x03key\x18\x01 \x01(\t\"`\n\x06\x45ntity\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x04\x12\x38\n\ndefinition\x18\x03 \x01(\x0b\x32$.hotline.directory.v1.DirectoryEvent\" \n\x0bListRequest\x12\x11\n\ttenant_id\x18\x01 \x01(\t\">\n\x0cListResponse\x12.\n\x08\x65ntities\x18\x01 \x03(\x0b\x32\x1c.hotline.directory.v1.Entity2\xfa\x01\n\x10\x44irectoryService\x12P\n\x05\x41pply\x12\".hotline.directory.v1.ApplyRequest\x1a#.hotline.directory.v1.ApplyResponse\x12\x45\n\x03Get\x12 .hotline.directory.v1.GetRequest\x1a\x1c.hotline.directory.v1.Entity\x12M\n\x04List\x12!.hotline.directory.v1.ListRequest\x1a\".hotline.directory.v1.ListResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -35,21 +35,21 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_APPLYREQUEST_EXPECTEDVERSIONSENTRY']._loaded_options = None
   _globals['_APPLYREQUEST_EXPECTEDVERSIONSENTRY']._serialized_options = b'8\001'
   _globals['_CHANGE']._serialized_start=98
-  _globals['_CHANGE']._serialized_end=980
-  _globals['_APPLYREQUEST']._serialized_start=983
-  _globals['_APPLYREQUEST']._serialized_end=1203
-  _globals['_APPLYREQUEST_EXPECTEDVERSIONSENTRY']._serialized_start=1148
-  _globals['_APPLYREQUEST_EXPECTEDVERSIONSENTRY']._serialized_end=1203
-  _globals['_APPLYRESPONSE']._serialized_start=1205
-  _globals['_APPLYRESPONSE']._serialized_end=1309
-  _globals['_GETREQUEST']._serialized_start=1311
-  _globals['_GETREQUEST']._serialized_end=1336
-  _globals['_ENTITY']._serialized_start=1338
-  _globals['_ENTITY']._serialized_end=1434
-  _globals['_LISTREQUEST']._serialized_start=1436
-  _globals['_LISTREQUEST']._serialized_end=1468
-  _globals['_LISTRESPONSE']._serialized_start=1470
-  _globals['_LISTRESPONSE']._serialized_end=1532
-  _globals['_DIRECTORYSERVICE']._serialized_start=1535
-  _globals['_DIRECTORYSERVICE']._serialized_end=1785
+  _globals['_CHANGE']._serialized_end=1104
+  _globals['_APPLYREQUEST']._serialized_start=1107
+  _globals['_APPLYREQUEST']._serialized_end=1327
+  _globals['_APPLYREQUEST_EXPECTEDVERSIONSENTRY']._serialized_start=1272
+  _globals['_APPLYREQUEST_EXPECTEDVERSIONSENTRY']._serialized_end=1327
+  _globals['_APPLYRESPONSE']._serialized_start=1329
+  _globals['_APPLYRESPONSE']._serialized_end=1433
+  _globals['_GETREQUEST']._serialized_start=1435
+  _globals['_GETREQUEST']._serialized_end=1460
+  _globals['_ENTITY']._serialized_start=1462
+  _globals['_ENTITY']._serialized_end=1558
+  _globals['_LISTREQUEST']._serialized_start=1560
+  _globals['_LISTREQUEST']._serialized_end=1592
+  _globals['_LISTRESPONSE']._serialized_start=1594
+  _globals['_LISTRESPONSE']._serialized_end=1656
+  _globals['_DIRECTORYSERVICE']._serialized_start=1659
+  _globals['_DIRECTORYSERVICE']._serialized_end=1909
 # @@protoc_insertion_point(module_scope)

@@ -8,7 +8,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Change(_message.Message):
-    __slots__ = ("define_tenant", "remove_tenant", "define_site", "remove_site", "define_queue", "remove_queue", "define_agent", "remove_agent", "define_entry_point", "remove_entry_point", "define_user", "remove_user", "define_api_key", "revoke_api_key")
+    __slots__ = ("define_tenant", "remove_tenant", "define_site", "remove_site", "define_queue", "remove_queue", "define_agent", "remove_agent", "define_entry_point", "remove_entry_point", "define_user", "remove_user", "define_api_key", "revoke_api_key", "define_prompt", "remove_prompt")
     DEFINE_TENANT_FIELD_NUMBER: _ClassVar[int]
     REMOVE_TENANT_FIELD_NUMBER: _ClassVar[int]
     DEFINE_SITE_FIELD_NUMBER: _ClassVar[int]
@@ -23,6 +23,8 @@ class Change(_message.Message):
     REMOVE_USER_FIELD_NUMBER: _ClassVar[int]
     DEFINE_API_KEY_FIELD_NUMBER: _ClassVar[int]
     REVOKE_API_KEY_FIELD_NUMBER: _ClassVar[int]
+    DEFINE_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    REMOVE_PROMPT_FIELD_NUMBER: _ClassVar[int]
     define_tenant: _events_pb2.TenantDefined
     remove_tenant: _events_pb2.TenantRemoved
     define_site: _events_pb2.SiteDefined
@@ -37,7 +39,9 @@ class Change(_message.Message):
     remove_user: _events_pb2.UserRemoved
     define_api_key: _events_pb2.ApiKeyDefined
     revoke_api_key: _events_pb2.ApiKeyRevoked
-    def __init__(self, define_tenant: _Optional[_Union[_events_pb2.TenantDefined, _Mapping]] = ..., remove_tenant: _Optional[_Union[_events_pb2.TenantRemoved, _Mapping]] = ..., define_site: _Optional[_Union[_events_pb2.SiteDefined, _Mapping]] = ..., remove_site: _Optional[_Union[_events_pb2.SiteRemoved, _Mapping]] = ..., define_queue: _Optional[_Union[_events_pb2.QueueDefined, _Mapping]] = ..., remove_queue: _Optional[_Union[_events_pb2.QueueRemoved, _Mapping]] = ..., define_agent: _Optional[_Union[_events_pb2.AgentDefined, _Mapping]] = ..., remove_agent: _Optional[_Union[_events_pb2.AgentRemoved, _Mapping]] = ..., define_entry_point: _Optional[_Union[_events_pb2.EntryPointDefined, _Mapping]] = ..., remove_entry_point: _Optional[_Union[_events_pb2.EntryPointRemoved, _Mapping]] = ..., define_user: _Optional[_Union[_events_pb2.UserDefined, _Mapping]] = ..., remove_user: _Optional[_Union[_events_pb2.UserRemoved, _Mapping]] = ..., define_api_key: _Optional[_Union[_events_pb2.ApiKeyDefined, _Mapping]] = ..., revoke_api_key: _Optional[_Union[_events_pb2.ApiKeyRevoked, _Mapping]] = ...) -> None: ...
+    define_prompt: _events_pb2.PromptDefined
+    remove_prompt: _events_pb2.PromptRemoved
+    def __init__(self, define_tenant: _Optional[_Union[_events_pb2.TenantDefined, _Mapping]] = ..., remove_tenant: _Optional[_Union[_events_pb2.TenantRemoved, _Mapping]] = ..., define_site: _Optional[_Union[_events_pb2.SiteDefined, _Mapping]] = ..., remove_site: _Optional[_Union[_events_pb2.SiteRemoved, _Mapping]] = ..., define_queue: _Optional[_Union[_events_pb2.QueueDefined, _Mapping]] = ..., remove_queue: _Optional[_Union[_events_pb2.QueueRemoved, _Mapping]] = ..., define_agent: _Optional[_Union[_events_pb2.AgentDefined, _Mapping]] = ..., remove_agent: _Optional[_Union[_events_pb2.AgentRemoved, _Mapping]] = ..., define_entry_point: _Optional[_Union[_events_pb2.EntryPointDefined, _Mapping]] = ..., remove_entry_point: _Optional[_Union[_events_pb2.EntryPointRemoved, _Mapping]] = ..., define_user: _Optional[_Union[_events_pb2.UserDefined, _Mapping]] = ..., remove_user: _Optional[_Union[_events_pb2.UserRemoved, _Mapping]] = ..., define_api_key: _Optional[_Union[_events_pb2.ApiKeyDefined, _Mapping]] = ..., revoke_api_key: _Optional[_Union[_events_pb2.ApiKeyRevoked, _Mapping]] = ..., define_prompt: _Optional[_Union[_events_pb2.PromptDefined, _Mapping]] = ..., remove_prompt: _Optional[_Union[_events_pb2.PromptRemoved, _Mapping]] = ...) -> None: ...
 
 class ApplyRequest(_message.Message):
     __slots__ = ("changes", "dry_run", "expected_versions")

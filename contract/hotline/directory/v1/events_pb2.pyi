@@ -20,7 +20,7 @@ ENTRY_POINT_KIND_ANNOUNCEMENT: EntryPointKind
 ENTRY_POINT_KIND_IVR: EntryPointKind
 
 class DirectoryEvent(_message.Message):
-    __slots__ = ("envelope", "changed_by", "entity_version", "tenant_defined", "tenant_removed", "site_defined", "site_removed", "queue_defined", "queue_removed", "agent_defined", "agent_removed", "entry_point_defined", "entry_point_removed", "user_defined", "user_removed", "api_key_defined", "api_key_revoked")
+    __slots__ = ("envelope", "changed_by", "entity_version", "tenant_defined", "tenant_removed", "site_defined", "site_removed", "queue_defined", "queue_removed", "agent_defined", "agent_removed", "entry_point_defined", "entry_point_removed", "user_defined", "user_removed", "api_key_defined", "api_key_revoked", "prompt_defined", "prompt_removed")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     CHANGED_BY_FIELD_NUMBER: _ClassVar[int]
     ENTITY_VERSION_FIELD_NUMBER: _ClassVar[int]
@@ -38,6 +38,8 @@ class DirectoryEvent(_message.Message):
     USER_REMOVED_FIELD_NUMBER: _ClassVar[int]
     API_KEY_DEFINED_FIELD_NUMBER: _ClassVar[int]
     API_KEY_REVOKED_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_DEFINED_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_REMOVED_FIELD_NUMBER: _ClassVar[int]
     envelope: _envelope_pb2.Envelope
     changed_by: str
     entity_version: int
@@ -55,7 +57,9 @@ class DirectoryEvent(_message.Message):
     user_removed: UserRemoved
     api_key_defined: ApiKeyDefined
     api_key_revoked: ApiKeyRevoked
-    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., changed_by: _Optional[str] = ..., entity_version: _Optional[int] = ..., tenant_defined: _Optional[_Union[TenantDefined, _Mapping]] = ..., tenant_removed: _Optional[_Union[TenantRemoved, _Mapping]] = ..., site_defined: _Optional[_Union[SiteDefined, _Mapping]] = ..., site_removed: _Optional[_Union[SiteRemoved, _Mapping]] = ..., queue_defined: _Optional[_Union[QueueDefined, _Mapping]] = ..., queue_removed: _Optional[_Union[QueueRemoved, _Mapping]] = ..., agent_defined: _Optional[_Union[AgentDefined, _Mapping]] = ..., agent_removed: _Optional[_Union[AgentRemoved, _Mapping]] = ..., entry_point_defined: _Optional[_Union[EntryPointDefined, _Mapping]] = ..., entry_point_removed: _Optional[_Union[EntryPointRemoved, _Mapping]] = ..., user_defined: _Optional[_Union[UserDefined, _Mapping]] = ..., user_removed: _Optional[_Union[UserRemoved, _Mapping]] = ..., api_key_defined: _Optional[_Union[ApiKeyDefined, _Mapping]] = ..., api_key_revoked: _Optional[_Union[ApiKeyRevoked, _Mapping]] = ...) -> None: ...
+    prompt_defined: PromptDefined
+    prompt_removed: PromptRemoved
+    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., changed_by: _Optional[str] = ..., entity_version: _Optional[int] = ..., tenant_defined: _Optional[_Union[TenantDefined, _Mapping]] = ..., tenant_removed: _Optional[_Union[TenantRemoved, _Mapping]] = ..., site_defined: _Optional[_Union[SiteDefined, _Mapping]] = ..., site_removed: _Optional[_Union[SiteRemoved, _Mapping]] = ..., queue_defined: _Optional[_Union[QueueDefined, _Mapping]] = ..., queue_removed: _Optional[_Union[QueueRemoved, _Mapping]] = ..., agent_defined: _Optional[_Union[AgentDefined, _Mapping]] = ..., agent_removed: _Optional[_Union[AgentRemoved, _Mapping]] = ..., entry_point_defined: _Optional[_Union[EntryPointDefined, _Mapping]] = ..., entry_point_removed: _Optional[_Union[EntryPointRemoved, _Mapping]] = ..., user_defined: _Optional[_Union[UserDefined, _Mapping]] = ..., user_removed: _Optional[_Union[UserRemoved, _Mapping]] = ..., api_key_defined: _Optional[_Union[ApiKeyDefined, _Mapping]] = ..., api_key_revoked: _Optional[_Union[ApiKeyRevoked, _Mapping]] = ..., prompt_defined: _Optional[_Union[PromptDefined, _Mapping]] = ..., prompt_removed: _Optional[_Union[PromptRemoved, _Mapping]] = ...) -> None: ...
 
 class KpiContract(_message.Message):
     __slots__ = ("service_level", "short_abandon_ms", "abandonment_denominator")
@@ -394,3 +398,29 @@ class ApiKeyRevoked(_message.Message):
     tenant_id: str
     key_id: str
     def __init__(self, tenant_id: _Optional[str] = ..., key_id: _Optional[str] = ...) -> None: ...
+
+class PromptDefined(_message.Message):
+    __slots__ = ("tenant_id", "language", "name", "content_ref", "duration_ms", "sha256")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    CONTENT_REF_FIELD_NUMBER: _ClassVar[int]
+    DURATION_MS_FIELD_NUMBER: _ClassVar[int]
+    SHA256_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    language: str
+    name: str
+    content_ref: str
+    duration_ms: int
+    sha256: str
+    def __init__(self, tenant_id: _Optional[str] = ..., language: _Optional[str] = ..., name: _Optional[str] = ..., content_ref: _Optional[str] = ..., duration_ms: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+
+class PromptRemoved(_message.Message):
+    __slots__ = ("tenant_id", "language", "name")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    language: str
+    name: str
+    def __init__(self, tenant_id: _Optional[str] = ..., language: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
