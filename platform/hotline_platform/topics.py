@@ -20,6 +20,7 @@ from hotline.gateway.v1.sessions_pb2 import SessionEvent
 from hotline.ingress.v1.events_pb2 import IngressEvent
 from hotline.ingress.v1.registrations_pb2 import RegistrationEvent
 from hotline.interaction.v1.events_pb2 import InteractionEvent
+from hotline.voice.v1.commands_pb2 import CallCommand
 
 EVENT_PARTITIONS = 12
 DAY_MS = 24 * 3600 * 1000
@@ -109,6 +110,16 @@ GATEWAY_SESSIONS = Topic(
     requires_subject=False,
 )
 
+VOICE_COMMANDS = Topic(
+    "hotline.voice.commands.v1",
+    CallCommand,
+    writer="gateway",
+    # A command is done at once or never (every ingress reads from its end at start-up).
+    retention_ms=DAY_MS,
+    description="Hold, resume and blind transfer of a call connected to an agent, asked for "
+    "from the desktop or the REST API; done by the ingress-sip instance holding the call.",
+)
+
 
 def dead_letter_topic(service: str) -> Topic:
     return Topic(
@@ -151,6 +162,9 @@ ALL_TOPICS += DIRECTORY_TOPICS
 # The gateway's browser sessions (docs/identity.md): state, not business facts.
 SESSION_TOPICS: tuple[Topic, ...] = (GATEWAY_SESSIONS,)
 ALL_TOPICS += SESSION_TOPICS
+# Commands to the voice ingress (proto/hotline/voice/v1/commands.proto): not facts.
+COMMAND_TOPICS: tuple[Topic, ...] = (VOICE_COMMANDS,)
+ALL_TOPICS += COMMAND_TOPICS
 BY_NAME = {t.name: t for t in ALL_TOPICS}
 
 
