@@ -9,6 +9,7 @@ Python sockets, so every payload can be compared).
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import signal
@@ -34,10 +35,15 @@ from test_ingress_sip import (
     raw_request,
 )
 
-from hotline.interaction.v1.events_pb2 import InteractionAbandoned, SelfServiceFinished
+from hotline.interaction.v1.events_pb2 import (
+    InteractionAbandoned,
+    InteractionCompleted,
+    SelfServiceFinished,
+)
 from hotline_cli.embedded import MediaRelayConfig
 from hotline_ingress_sip.domain.sip import SipRequest, SipResponse, build_response, serialize
 from hotline_platform.bus import EventPublisher, ensure_topics
+from hotline_platform.media_relay import NgClient
 
 pytestmark = pytest.mark.integration
 
@@ -123,6 +129,7 @@ def anchored(
         "HOTLINE_MEDIA_DTMF_LISTEN": media_relay.dtmf_log_dest,
         "HOTLINE_PROMPTS_DIR": str(base / "prompts"),
         "HOTLINE_ANNOUNCE_EVERY_MS": "1500",
+        "HOTLINE_MEDIA_CHECK_EVERY_MS": "500",
     }
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -518,3 +525,29 @@ def test_hanging_up_in_the_ivr_is_customer_left_not_an_abandon(anchored, voice, 
     finished = voice.next(interaction, "self_service_finished").self_service_finished
     assert finished.outcome == SelfServiceFinished.OUTCOME_CUSTOMER_LEFT
     assert voice.kinds(interaction) == ["arrived", "self_service_finished"]
+
+
+def test_a_call_whose_media_the_relay_dropped_ends_as_media_timeout(
+    anchored, voice, router, phones, media_relay
+) -> None:
+    """rtpengine deletes a call after its `timeout` without audio; here the test deletes it at
+    once (the same state for ingress-sip): both legs get a BYE, `completed` says why."""
+    caller, agent = phones[0], phones[1]
+    call_id, ok = call_in(anchored, caller, sdp(caller.rtp.port))
+    ack(anchored, caller, call_id, ok)
+    interaction = voice.arrived(call_id).envelope.interaction_id
+    offer(router, interaction, agent.sip.port, ring_ms=60_000)
+    answer_offer(agent)
+    voice.next(interaction, "offer_accepted")
+
+    async def drop() -> None:
+        async with NgClient(("127.0.0.1", media_relay.ng_port)) as ng:
+            await ng.command("delete", {"call-id": call_id})
+
+    asyncio.run(drop())
+    for phone in (caller, agent):
+        bye, source = expect_request(phone, "BYE")
+        phone.sip.send(serialize(build_response(bye, 200)), source)
+    completed = voice.next(interaction, "completed").completed
+    assert completed.ended_by == InteractionCompleted.ENDED_BY_SYSTEM
+    assert completed.reason == "media_timeout"

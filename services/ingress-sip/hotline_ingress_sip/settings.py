@@ -35,6 +35,9 @@ class IngressSipSettings(ServiceSettings):
     prompts_dir: str = ""
     # While a caller waits, music is interrupted by an announcement this often (0: never).
     announce_every_ms: int = 30_000
+    # How often the relay is asked whether each anchored call still has media (a call it
+    # dropped after its `timeout` without audio ends as media_timeout).
+    media_check_every_ms: int = 10_000
     # How often this process says it is alive (hotline.ingress.liveness.v1). The router's
     # HOTLINE_INGRESS_LOST_AFTER_MS must be several intervals.
     heartbeat_interval_ms: int = 2000

@@ -213,7 +213,9 @@ class IngressSipService:
             media=NgMediaRelay(self.ng) if self.ng is not None else None,
             prompts=PromptFolder(s.prompts_dir) if s.prompts_dir else None,
             announce_every_ms=s.announce_every_ms,
+            media_check_every_ms=s.media_check_every_ms,
         )
+        self.calls.start_media_checks()
         self.stack.start()
         self.registrar.start()
         self.liveness.start()
@@ -224,6 +226,7 @@ class IngressSipService:
 
     async def stop(self) -> None:
         if self.calls is not None:
+            self.calls.stop_media_checks()
             ended = self.calls.drain()
             if ended:
                 grace = self.settings.shutdown_grace_s

@@ -17,9 +17,10 @@ from hotline.interaction.v1.events_pb2 import (
     InteractionTransferred,
     SelfServiceFinished,
 )
+from hotline.voice.v1.commands_pb2 import CallCommand
 from hotline_ingress_sip.domain import events as facts
 from hotline_platform.bus import EventPublisher
-from hotline_platform.envelope import new_envelope
+from hotline_platform.envelope import ContractViolation, new_envelope
 from hotline_platform.metrics import EVENTS_PUBLISHED
 from hotline_platform.topics import VOICE_INTERACTIONS
 
@@ -88,6 +89,7 @@ def to_event(fact: facts.Fact, producer: str) -> InteractionEvent:
         completed.agent_id = fact.agent_id
         completed.talk_ms = fact.talk_ms
         completed.hold_ms = fact.hold_ms
+        completed.reason = fact.reason
     elif isinstance(fact, facts.CallAbandoned):
         abandoned = event.abandoned
         abandoned.stage = _STAGE[fact.stage]
@@ -172,6 +174,35 @@ def instruction_from_event(event: InteractionEvent) -> facts.RoutingInstruction 
     `offer_timed_out`), end the call (the router's `abandoned` / `completed`), or nothing
     (None: every other kind is skipped)."""
     return offer_from_event(event) or withdrawal_from_event(event) or ending_from_event(event)
+
+
+_ACTIONS = {
+    "hold": facts.CallAction.HOLD,
+    "resume": facts.CallAction.RESUME,
+    "transfer": facts.CallAction.TRANSFER,
+}
+
+
+def command_from_message(command: CallCommand) -> facts.CallCommand:
+    """The domain command of a (decoded, envelope-checked) `CallCommand`; raises
+    ContractViolation when it does not say which call, whose, or (a transfer) where to."""
+    env = command.envelope
+    kind = command.WhichOneof("event")
+    if kind not in _ACTIONS:
+        raise ContractViolation(f"unknown call command {kind!r}")
+    if not env.interaction_id or not env.agent_id:
+        raise ContractViolation("a call command names its interaction and its agent")
+    to_queue_id = command.transfer.to_queue_id if kind == "transfer" else ""
+    if kind == "transfer" and not to_queue_id:
+        raise ContractViolation("a transfer names its queue (to_queue_id)")
+    return facts.CallCommand(
+        interaction_id=env.interaction_id,
+        tenant_id=env.tenant_id,
+        agent_id=env.agent_id,
+        action=_ACTIONS[kind],
+        to_queue_id=to_queue_id,
+        command_id=env.event_id,
+    )
 
 
 class KafkaInteractionEvents:

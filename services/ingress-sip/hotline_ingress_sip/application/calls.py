@@ -141,6 +141,7 @@ class CallStats:
     facts: int = 0
     media_refused: int = 0  # INVITEs answered 488: no usable audio in their SDP
     media_failed: int = 0  # calls the media relay could not anchor
+    media_lost: int = 0  # calls ended because the relay dropped them (media timed out)
     transfers_refused: int = 0
     commands_refused: int = 0  # hold / resume / transfer asked for a call not in that state
 
@@ -161,6 +162,7 @@ class CallHandling(TransactionUser):
         media: MediaRelay | None = None,
         prompts: Prompts | None = None,
         announce_every_ms: int = 30_000,
+        media_check_every_ms: int = 10_000,
     ) -> None:
         self._stack = stack
         self._events = events
@@ -177,6 +179,8 @@ class CallHandling(TransactionUser):
         self._media = media
         self._prompts = prompts
         self._announce_every_ms = announce_every_ms
+        self._media_check_every_ms = media_check_every_ms
+        self._media_check: Cancellable | None = None
         # Interactions the router ended that this process does not hold: an earlier process of
         # this instance held them. A retransmitted INVITE of one of them (same transaction,
         # same interaction id) is refused rather than started again (bounded, oldest dropped).
@@ -966,6 +970,45 @@ class CallHandling(TransactionUser):
         if entry is not None and entry.tenant_id == tenant_id and entry.queue_id in queues:
             return entry.queue_id
         return user if user in queues else None
+
+    def start_media_checks(self) -> None:
+        """Every `media_check_every_ms`, ask the relay about each anchored call: a call it no
+        longer knows has had no audio for the relay's configured time (or the relay lost it):
+        it ends, with the reason media_timeout."""
+        if self._media is None or self._media_check_every_ms <= 0:
+            return
+
+        def sweep() -> None:
+            for session in list(self._by_call_id.values()):
+                if session.media is not None and not session.finished:
+                    session.media.query(partial(self._media_checked, session))
+            self._media_check = self._timers.call_later(self._media_check_every_ms, sweep)
+
+        self._media_check = self._timers.call_later(self._media_check_every_ms, sweep)
+
+    def stop_media_checks(self) -> None:
+        if self._media_check is not None:
+            self._media_check.cancel()
+            self._media_check = None
+
+    def _media_checked(self, session: CallSession, reply: MediaReply) -> None:
+        if reply.ok or session.finished or "unknown call" not in reply.error.lower():
+            return  # alive, over, or the relay did not answer (not a verdict on this call)
+        if session.media is not None:
+            session.media.deleted = True  # nothing left to delete
+        self.stats.media_lost += 1
+        call = session.call
+        log.warning("call %s: its media stopped (%s); ending it", call.interaction_id, reply.error)
+        if call.state in (CallState.WAITING, CallState.OFFERING):
+            self._caller_left(session, "media_timeout", 408, by_caller=False)
+        elif call.state is CallState.IVR:
+            self._send_bye_to_caller(session)
+            self._left_ivr(session)
+        elif call.state is CallState.CONNECTED:
+            self._bye_agent(session)
+            self._send_bye_to_caller(session)
+            self._publish(call.hung_up(EndedBy.SYSTEM, self._clock.now_ms(), "media_timeout"))
+            self._finish(session)
 
     def on_dtmf(self, call_id: str, from_tag: str, digit: str) -> None:
         """A key the caller pressed (RFC 4733, reported by the media relay)."""

@@ -122,6 +122,9 @@ class CallMedia:
     def unblock_caller(self) -> None:
         self._send("unblock media", {"from-tag": self.caller_tag})
 
+    def query(self, done: Done) -> None:
+        self._send("query", {}, done)
+
     def delete(self) -> None:
         if not self.deleted:
             self.deleted = True

@@ -319,7 +319,7 @@ class Call:
             reason=reason,
         )
 
-    def hung_up(self, by: EndedBy, now_ms: int) -> Fact:
+    def hung_up(self, by: EndedBy, now_ms: int, reason: str = "") -> Fact:
         """A connected call ended (BYE from either side, or the system ended it)."""
         self._require(CallState.CONNECTED, CallState.SELF_SERVICE)
         duration = max(0, now_ms - self.connected_at_ms)
@@ -341,4 +341,5 @@ class Call:
             ended_by=by,
             talk_ms=duration,
             hold_ms=self._close_hold(now_ms),
+            reason=reason,
         )

@@ -142,6 +142,7 @@ class CallCompleted(Fact):
     ended_by: EndedBy
     talk_ms: int  # answer to end, holds included
     hold_ms: int = 0  # total time the caller was on hold
+    reason: str = ""  # why the system ended it (e.g. "media_timeout")
 
 
 class AbandonStage(enum.Enum):
