@@ -38,12 +38,15 @@ from test_ingress_sip import (
 from hotline.interaction.v1.events_pb2 import (
     InteractionAbandoned,
     InteractionCompleted,
+    InteractionEvent,
     SelfServiceFinished,
 )
 from hotline_cli.embedded import MediaRelayConfig
 from hotline_ingress_sip.domain.sip import SipRequest, SipResponse, build_response, serialize
 from hotline_platform.bus import EventPublisher, ensure_topics
+from hotline_platform.envelope import new_envelope
 from hotline_platform.media_relay import NgClient
+from hotline_platform.topics import ROUTING_INTERACTIONS
 
 pytestmark = pytest.mark.integration
 
@@ -88,7 +91,7 @@ tenants:
       - {{address: "+35121000009", queue: sales, site: lisbon}}
 """
 PCMU, PCMA, EVENT = 0, 8, 101
-MUSIC_HZ, ANNOUNCEMENT_HZ, MENU_HZ = 440.0, 1000.0, 700.0
+MUSIC_HZ, ANNOUNCEMENT_HZ, MENU_HZ, POSITION_HZ, WAIT_HZ = 440.0, 1000.0, 700.0, 1800.0, 2400.0
 
 
 def write_tone(path: Path, hz: float, seconds: float) -> None:
@@ -115,6 +118,8 @@ def anchored(
     write_tone(base / "prompts" / "en" / "moh.wav", MUSIC_HZ, 3.0)
     write_tone(base / "prompts" / "en" / "please_hold.wav", ANNOUNCEMENT_HZ, 0.5)
     write_tone(base / "prompts" / "en" / "choose_language.wav", MENU_HZ, 1.0)
+    write_tone(base / "prompts" / "en" / "position_3.wav", POSITION_HZ, 0.6)
+    write_tone(base / "prompts" / "en" / "wait_minutes_2.wav", WAIT_HZ, 0.6)
     sip_port = free_udp_port()
     log = base / "ingress-sip.log"
     env = {
@@ -551,3 +556,31 @@ def test_a_call_whose_media_the_relay_dropped_ends_as_media_timeout(
     completed = voice.next(interaction, "completed").completed
     assert completed.ended_by == InteractionCompleted.ENDED_BY_SYSTEM
     assert completed.reason == "media_timeout"
+
+
+def test_a_queued_caller_is_told_its_position_and_the_estimated_wait(
+    anchored, voice, router, phones
+) -> None:
+    caller = phones[0]
+    call_id, ok = call_in(anchored, caller, sdp(caller.rtp.port))
+    ack(anchored, caller, call_id, ok)
+    interaction = voice.arrived(call_id).envelope.interaction_id
+    caller.rtp.send(media_of(ok.body)[0], frames(0, 1)[0], ssrc=CALLER_SSRC)
+    caller.rtp.receive(quiet_s=0.3, limit_s=0.6)
+    # The router queues it third, with two minutes to wait.
+    queued = InteractionEvent(envelope=new_envelope(
+        tenant_id="acme", producer="router/test", interaction_id=interaction, site_id="lisbon"))
+    queued.queued.queue_id = "support-en"
+    queued.queued.position = 3
+    queued.queued.estimated_wait_ms = 110_000
+    router.publish(ROUTING_INTERACTIONS, queued)
+    router.flush(10)
+    heard = [round(tone_frequency(p) / 100) * 100 for _s, p in
+             caller.rtp.receive(quiet_s=1.0, limit_s=4.0)]  # fmt: skip
+    position = [i for i, hz in enumerate(heard) if hz == POSITION_HZ]
+    wait = [i for i, hz in enumerate(heard) if hz == WAIT_HZ]
+    assert len(position) > 10 and len(wait) > 10, sorted(set(heard))
+    assert max(position) < min(wait), "the position first, then the wait"
+    assert round(MUSIC_HZ / 100) * 100 in heard[max(wait):], "then music again"
+    hang_up(anchored, caller, call_id, ok)
+    voice.next(interaction, "abandoned")

@@ -169,11 +169,31 @@ def ending_from_event(event: InteractionEvent) -> facts.EndedByRouter | None:
     return facts.EndedByRouter(interaction_id=env.interaction_id, tenant_id=env.tenant_id)
 
 
+def placement_from_event(event: InteractionEvent) -> facts.QueuePlacement | None:
+    """The router's `queued` (None for any other kind, or another channel)."""
+    if event.WhichOneof("event") != "queued":
+        return None
+    queued = event.queued
+    if queued.channel not in (0, CHANNEL_VOICE):
+        return None
+    env = event.envelope
+    return facts.QueuePlacement(
+        interaction_id=env.interaction_id,
+        tenant_id=env.tenant_id,
+        queue_id=queued.queue_id,
+        position=queued.position,
+        estimated_wait_ms=queued.estimated_wait_ms,
+    )
+
+
 def instruction_from_event(event: InteractionEvent) -> facts.RoutingInstruction | None:
     """What a routing event asks of ingress-sip: ring (`offered`), stop ringing (the router's
     `offer_timed_out`), end the call (the router's `abandoned` / `completed`), or nothing
     (None: every other kind is skipped)."""
-    return offer_from_event(event) or withdrawal_from_event(event) or ending_from_event(event)
+    return (
+        offer_from_event(event) or withdrawal_from_event(event) or ending_from_event(event)
+        or placement_from_event(event)
+    )
 
 
 _ACTIONS = {

@@ -41,6 +41,7 @@ from hotline_ingress_sip.domain.events import (
     Fact,
     Offer,
     OfferWithdrawn,
+    QueuePlacement,
     RoutingInstruction,
     SelfServiceOutcome,
 )
@@ -126,6 +127,9 @@ class CallSession:
     media: CallMedia | None = None
     language: str = ""
     announce_timer: Cancellable | None = None
+    # The router's last placement of the contact (`queued`), for the announcements.
+    placement: QueuePlacement | None = None
+    placed_at_ms: int = 0
     ivr: ivr.IvrRun | None = None  # the caller's run through the entry point's IVR
     prompt_seq: int = 0  # the IVR prompt playing (a stale end-of-prompt is ignored)
 
@@ -469,6 +473,8 @@ class CallHandling(TransactionUser):
             try:
                 if isinstance(offer, CallCommand):
                     self.on_command(offer)
+                elif isinstance(offer, QueuePlacement):
+                    self.on_placement(offer)
                 elif isinstance(offer, OfferWithdrawn):
                     self.on_withdrawal(offer)
                 elif isinstance(offer, EndedByRouter):
@@ -763,11 +769,48 @@ class CallHandling(TransactionUser):
                 self._announce_every_ms, lambda: self._announce(session)
             )
 
-    def _announce(self, session: CallSession) -> None:
+    def on_placement(self, placement: QueuePlacement) -> None:
+        """The router queued a contact held here: tell the caller its position and the
+        estimated wait at once (then music, and the periodic announcements)."""
+        session = self._by_interaction.get(placement.interaction_id)
+        if (
+            session is None or session.media is None
+            or placement.tenant_id != session.call.entry_point.tenant_id
+        ):
+            return
+        session.placement = placement
+        session.placed_at_ms = self._clock.now_ms()
+        if session.call.state is CallState.WAITING:
+            if session.announce_timer is not None:
+                session.announce_timer.cancel()
+            self._announce(session, first=True)
+
+    def _announcement(self, session: CallSession, *, first: bool) -> list[str]:
+        """What the caller is told: first its position and the estimated wait, then "please
+        hold" and the wait that is left (prompts position_1..10, wait_minutes_1..10)."""
+        placement = session.placement
+        names = [] if first else ["please_hold"]
+        if placement is None:
+            return names
+        if first and 1 <= placement.position <= 10:
+            names.append(f"position_{placement.position}")
+        if placement.estimated_wait_ms > 0:
+            left_ms = placement.estimated_wait_ms - (self._clock.now_ms() - session.placed_at_ms)
+            minutes = min(10, max(1, -(-left_ms // 60_000)))
+            names.append(f"wait_minutes_{minutes}")
+        return names
+
+    def _announce(self, session: CallSession, *, first: bool = False) -> None:
         """Play the announcement, then the music again, and arm the next announcement."""
         session.announce_timer = None
-        media, prompt = session.media, self._prompt(session, "please_hold")
-        if media is None or prompt is None or not _waits(session):
+        media = session.media
+        paths = [
+            path for name in self._announcement(session, first=first)
+            if (path := self._prompt(session, name)) is not None
+        ]
+        if media is None or not paths or not _waits(session):
+            if media is not None and _waits(session):
+                self._arm_announcement(session)
             return
 
         def back_to_music() -> None:
@@ -776,14 +819,26 @@ class CallHandling(TransactionUser):
                 self._play_music(session)
                 self._arm_announcement(session)
 
-        def played(reply: MediaReply) -> None:
-            duration = reply.fields.get("duration") if reply.ok else None
-            if isinstance(duration, int) and _waits(session):
-                session.announce_timer = self._timers.call_later(duration, back_to_music)
-            else:
+        def play_next(index: int) -> None:
+            session.announce_timer = None
+            if not _waits(session):
+                return
+            if index == len(paths):
                 back_to_music()
+                return
 
-        media.play(prompt, played)
+            def played(reply: MediaReply) -> None:
+                duration = reply.fields.get("duration") if reply.ok else None
+                if isinstance(duration, int) and _waits(session):
+                    session.announce_timer = self._timers.call_later(
+                        duration, partial(play_next, index + 1)
+                    )
+                else:
+                    back_to_music()
+
+            media.play(paths[index], played)
+
+        play_next(0)
 
     def _stop_treatment(self, session: CallSession) -> None:
         if session.announce_timer is not None:

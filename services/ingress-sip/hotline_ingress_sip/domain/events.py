@@ -87,8 +87,22 @@ class CallCommand:
     command_id: str = ""  # the command's event id (a redelivered command changes nothing)
 
 
+@dataclass(frozen=True, slots=True)
+class QueuePlacement:
+    """The router queued the contact (`queued`): its position then (1 = next) and the wait
+    the router estimated, for what the caller is told while waiting."""
+
+    interaction_id: str
+    tenant_id: str
+    queue_id: str
+    position: int
+    estimated_wait_ms: int
+
+
 # What ingress-sip reads from the router's topic (and the commands topic).
-RoutingInstruction: TypeAlias = Offer | OfferWithdrawn | EndedByRouter | CallCommand
+RoutingInstruction: TypeAlias = (
+    Offer | OfferWithdrawn | EndedByRouter | CallCommand | QueuePlacement
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
