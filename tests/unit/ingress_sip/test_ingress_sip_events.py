@@ -162,4 +162,8 @@ def test_the_routers_offer_timed_out_withdraws_the_offer() -> None:
         envelope=new_envelope(tenant_id="acme", producer="router/r0", interaction_id="i-1")
     )
     queued.queued.queue_id = "q"
-    assert instruction_from_event(queued) is None
+    queued.queued.position, queued.queued.estimated_wait_ms = 3, 90_000
+    assert instruction_from_event(queued) == facts.QueuePlacement("i-1", "acme", "q", 3, 90_000)
+    wrap_up = InteractionEvent(envelope=queued.envelope)
+    wrap_up.wrap_up_started.agent_id = "a1"
+    assert instruction_from_event(wrap_up) is None
