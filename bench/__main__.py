@@ -22,6 +22,7 @@ MODULES: tuple[str, ...] = (
     "report_api",
     "wallboard_freshness",
     "broker_crash",
+    "media",
 )
 
 
