@@ -13,8 +13,9 @@ YAML file instead (HOTLINE_DIRECTORY=off). Both answer `current()` and `subscrib
 
 Entity keys: "tenant/<id>", "site/<id>", "queue/<tenant>/<id>", "agent/<tenant>/<id>",
 "user/<tenant>/<id>" ("user/_operator/<id>" for BPO operator staff), "api_key/<tenant>/<key id>",
-"entry_point/<address>". Users carry an argon2id hash, API keys a scrypt hash, never a secret.
-Every entity has a version: 1 when first defined, +1 per change,
+"entry_point/<address>", "prompt/<tenant>/<language>/<name>" (a tenant's own IVR prompt:
+hotline_platform.prompts; `TenancyConfig.prompts`). Users carry an argon2id hash, API keys
+a scrypt hash, never a secret. Every entity has a version: 1 when first defined, +1 per change,
 removal included; a re-definition continues the count (an ETag never comes back).
 
 Validation rules (checked by the writer on the whole directory as it would be after a request,
@@ -31,7 +32,8 @@ so two requests cannot each pass and together break one):
   tenant, a role/agent mismatch, an agent that does not exist or is already another user's, a
   password hash that is not argon2id, an operator scope naming an unknown tenant; an API key
   with a malformed id, an id another tenant's key has, unknown or per-agent scopes, a
-  malformed hash.
+  malformed hash; a prompt with a bad language or name, a duration out of range, or a
+  content reference that is malformed, of another tenant, not audio/wav or of another hash.
 - warnings (published anyway): an existing queue left without any agent having one of its
   skills by a change to agents (refusing it would block removing staff).
 """
@@ -49,7 +51,8 @@ from hotline.common.v1.envelope_pb2 import Skill
 from hotline.directory.v1 import events_pb2 as pb
 from hotline.directory.v1.directory_pb2 import Change
 from hotline_platform import credentials as creds
-from hotline_platform import identity, ivr, policy, sip_digest, tenancy
+from hotline_platform import identity, ivr, policy, prompts, sip_digest, tenancy
+from hotline_platform.content import ContentRef
 from hotline_platform.envelope import new_envelope
 
 log = logging.getLogger(__name__)
@@ -68,8 +71,10 @@ _DEFINE = {
     "define_user": "user_defined",
     "define_api_key": "api_key_defined",
     "define_entry_point": "entry_point_defined",
+    "define_prompt": "prompt_defined",
 }
 _REMOVE = {
+    "remove_prompt": "prompt_removed",
     "remove_entry_point": "entry_point_removed",
     "revoke_api_key": "api_key_revoked",
     "remove_user": "user_removed",
@@ -80,10 +85,10 @@ _REMOVE = {
 }
 CHANGE_TO_EVENT = {**_DEFINE, **_REMOVE}
 EVENT_TO_CHANGE = {v: k for k, v in CHANGE_TO_EVENT.items()}
-_KIND_ORDER = ("site", "tenant", "queue", "agent", "user", "api_key", "entry_point")
+_KIND_ORDER = ("site", "tenant", "queue", "agent", "user", "api_key", "entry_point", "prompt")
 #: Kinds `diff` never removes: API keys are issued and revoked (`hotline api-keys`), not
-#: declared, so a file that does not list a key leaves it alone.
-_NOT_PRUNED = ("api_key",)
+#: declared, so a file that does not list a key leaves it alone; prompts are uploaded.
+_NOT_PRUNED = ("api_key", "prompt")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _ENTRY_KINDS = {
     "queue": pb.ENTRY_POINT_KIND_QUEUE,
@@ -127,6 +132,8 @@ def key_of(body: Body) -> str:
         return f"user/{body.tenant_id or OPERATOR}/{body.user_id}"
     if name.startswith("ApiKey"):
         return f"api_key/{body.tenant_id}/{body.key_id}"
+    if name.startswith("Prompt"):
+        return prompts.key(body.tenant_id, body.language, body.name)
     raise ValueError(f"not a directory fact: {name}")
 
 
@@ -407,6 +414,11 @@ def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
             site_id=ep.site_id,
             ivr=None if ep.ivr is None else ivr_definition(ep.ivr),
         )
+    for p in config.prompts.values():
+        out[prompts.key(p.tenant_id, p.language, p.name)] = pb.PromptDefined(
+            tenant_id=p.tenant_id, language=p.language, name=p.name, content_ref=p.content_ref,
+            duration_ms=p.duration_ms, sha256=p.sha256,
+        )
     return out
 
 
@@ -501,8 +513,14 @@ def to_config(
     api_keys = {
         k.key_id: api_key_of(k) for k in by_kind["api_key"] if k.tenant_id in tenants
     }
+    prompt_of = {
+        (p.tenant_id, p.language, p.name): tenancy.Prompt(
+            p.tenant_id, p.language, p.name, p.content_ref, p.duration_ms, p.sha256
+        )
+        for p in by_kind["prompt"] if p.tenant_id in tenants
+    }
     index = (index_cache or _IndexCache()).index(by_kind["tenant"])
-    return tenancy.TenancyConfig(sites, tenants, entry_points, index, users, api_keys)
+    return tenancy.TenancyConfig(sites, tenants, entry_points, index, users, api_keys, prompt_of)
 
 
 # ------------------------------------------------------------------------------- the fold
@@ -567,6 +585,7 @@ def _check_fields(key: str, body: Body) -> list[str]:
         "EntryPointDefined": ("tenant_id",),
         "UserDefined": ("user_id",),
         "ApiKeyDefined": ("tenant_id",),
+        "PromptDefined": ("tenant_id",),
     }.get(name, ())
     for attr in ids:
         value = getattr(body, attr)
@@ -642,6 +661,8 @@ def _check_fields(key: str, body: Body) -> list[str]:
             creds.CredentialHash.parse(body.secret_hash)
         except creds.CredentialHashError as exc:
             errors.append(f"{what}: secret_hash: {exc}")
+    elif name == "PromptDefined":
+        errors += _check_prompt(what, body)
     elif name == "EntryPointDefined":
         if not body.address or "/" in body.address:
             errors.append(f"{what}: address must be non-empty and contain no '/'")
@@ -653,6 +674,25 @@ def _check_fields(key: str, body: Body) -> list[str]:
             errors += _check_ivr(what, body)
         elif body.HasField("ivr"):
             errors.append(f"{what}: only an entry point of kind ivr has an ivr flow")
+    return errors
+
+
+def _check_prompt(what: str, body: pb.PromptDefined) -> list[str]:
+    """A prompt names audio of its own tenant in the content store (the gateway checked the
+    audio itself before storing it)."""
+    errors = [f"{what}: {p}" for p in prompts.problems_of_ids(body.language, body.name)]
+    try:
+        ref = ContentRef.parse(body.content_ref)
+    except ValueError as exc:
+        return [*errors, f"{what}: content_ref: {exc}"]
+    if ref.tenant_id != body.tenant_id:
+        errors.append(f"{what}: content_ref names content of tenant {ref.tenant_id!r}")
+    if ref.content_type != prompts.CONTENT_TYPE:
+        errors.append(f"{what}: content_ref holds {ref.content_type}, not {prompts.CONTENT_TYPE}")
+    if ref.sha256 != body.sha256:
+        errors.append(f"{what}: sha256 is not the content_ref's")
+    if not prompts.MIN_DURATION_MS <= body.duration_ms <= prompts.MAX_DURATION_MS:
+        errors.append(f"{what}: duration_ms {body.duration_ms} out of range")
     return errors
 
 
@@ -750,7 +790,7 @@ def validate(
         body = after[key]
         kind = kind_of(key)
         what = describe_key(key)
-        tenant_owned = kind in ("queue", "agent", "entry_point", "api_key") or (
+        tenant_owned = kind in ("queue", "agent", "entry_point", "api_key", "prompt") or (
             kind == "user" and body.tenant_id
         )
         if tenant_owned and body.tenant_id not in tenants:
@@ -817,7 +857,7 @@ def validate(
         if kind == "tenant":
             users = sorted(
                 describe_key(k) for k, b in after.items()
-                if kind_of(k) in ("queue", "agent", "entry_point", "user", "api_key")
+                if kind_of(k) in ("queue", "agent", "entry_point", "user", "api_key", "prompt")
                 and b.tenant_id == old.tenant_id
             )
             users += sorted(

@@ -107,6 +107,19 @@ class EntryPoint:
     ivr: IvrFlow | None = None  # kind "ivr" only
 
 
+@dataclass(frozen=True)
+class Prompt:
+    """A tenant's own IVR prompt (uploaded over REST, never in the YAML): a WAV file in the
+    content store, played instead of the default prompt of the same language and name."""
+
+    tenant_id: str
+    language: str
+    name: str
+    content_ref: str  # hotline_platform.content reference of the WAV file
+    duration_ms: int
+    sha256: str  # of the WAV file, lower-case hex
+
+
 ENTRY_POINT_KINDS = ("queue", "announcement", "ivr")
 SERVICE_LEVEL_DEFINITIONS = ("exclude", "missed", "met_if_within_T", "removed_within_T")
 ABANDON_DENOMINATORS = ("offered", "queued", "handled_plus_abandoned")
@@ -146,6 +159,8 @@ class TenancyConfig:
     # (tenant id, user id) -> user; operator staff under tenant id "".
     users: dict[tuple[str, str], identity.User] = field(default_factory=dict)
     api_keys: dict[str, identity.ApiKey] = field(default_factory=dict)  # by key id
+    # (tenant id, language, name) -> the tenant's own prompt (the directory's only).
+    prompts: dict[tuple[str, str, str], Prompt] = field(default_factory=dict)
 
     def user(self, tenant_id: str, user_id: str) -> identity.User | None:
         """identity.UserLookup: the user `user_id` of `tenant_id` ("" = operator staff)."""
