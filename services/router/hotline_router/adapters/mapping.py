@@ -156,7 +156,8 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
             **base, queue_id=q.queue_id, priority=q.priority,
             required_skills=skills_from_proto(q.required_skills), language=q.language,
             channel=CHANNELS.get(q.channel, ""),
-            service_level_threshold_s=q.service_level_threshold_s,
+            service_level_threshold_s=q.service_level_threshold_s, position=q.position,
+            estimated_wait_ms=q.estimated_wait_ms,
         )
     if kind == "offered":
         o = ev.offered
@@ -281,6 +282,7 @@ def _interaction_event(
                     required_skills=skills_to_proto(fact.required_skills),
                     language=fact.language, channel=CHANNELS_BACK.get(fact.channel, 0),
                     service_level_threshold_s=fact.service_level_threshold_s,
+                    position=fact.position, estimated_wait_ms=fact.estimated_wait_ms,
                 )
             )
         case f.Offered():

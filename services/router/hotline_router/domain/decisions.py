@@ -9,7 +9,7 @@ applies and publishes them, and calls `decide` again until it returns nothing.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from hotline_router.domain.facts import (
     Abandoned,
@@ -56,6 +56,16 @@ class QueueContact:
     # When the contact entered the queue, if earlier than the decision (see queue_arrivals).
     entered_at_ms: int | None = None
     priority: int = 0  # set by self-service; 0: the queue's
+    # Stated in `queued` for the caller's announcements (estimate_waits).
+    position: int = 0
+    estimated_wait_ms: int = 0
+
+    @property
+    def queue_priority(self) -> int:
+        return self.priority or self.queue.priority
+
+    def queued_at_ms(self, now_ms: int) -> int:
+        return now_ms if self.entered_at_ms is None else self.entered_at_ms
 
 
 @dataclass(frozen=True)
@@ -155,6 +165,20 @@ class PlaceTransferred:
     channel: str
     transfer_event_id: str
     transferred_at_ms: int
+    position: int = 0
+    estimated_wait_ms: int = 0
+
+    @property
+    def queue_priority(self) -> int:
+        return self.queue.priority
+
+    @property
+    def required_skills(self) -> tuple[Skill, ...]:
+        return self.queue.required_skills
+
+    def queued_at_ms(self, now_ms: int) -> int:
+        # Not before the transfer (another host's clock may be ahead of ours).
+        return max(now_ms, self.transferred_at_ms)
 
 
 Decision = (
@@ -188,32 +212,22 @@ def decide(
     lost = end_lost_contacts(tenant_id, tenant, tenant_config, config, now_ms, state.live_since_ms)
     if lost:
         return lost
-    return [
-        *expire_offers(tenant_id, tenant, config, now_ms),
+    placing: list[QueueContact | PlaceTransferred] = [
         *queue_arrivals(tenant_id, tenant, tenant_config),
         *place_transfers(tenant_id, tenant, tenant_config),
+    ]
+    return [
+        *expire_offers(tenant_id, tenant, config, now_ms),
+        *estimate_waits(tenant, placing, now_ms),
         *next_offers(tenant_id, tenant, tenant_config, config, now_ms),
     ]
-
-
-def served_queue(it: Interaction, agent_id: str) -> str:
-    """The queue whose offer `agent_id` answered (a transferred contact has several), else
-    the contact's first queue."""
-    answered = [
-        it.offers[oid]
-        for oid, r in it.resolutions.items()
-        if r.outcome is OfferOutcome.ACCEPTED and r.agent_id == agent_id and oid in it.offers
-    ]
-    if answered:
-        return max(answered, key=lambda o: (o.issued_at_ms, o.offer_id)).queue_id
-    return it.placement.queue_id if it.placement is not None else ""
 
 
 def _wrap_up_timeout_ms(
     it: Interaction | None, agent_id: str, tc: TenantConfig, config: RoutingConfig
 ) -> int:
     if it is not None:
-        queue = tc.queues.get(served_queue(it, agent_id))
+        queue = tc.queues.get(it.served_queue(agent_id))
         if queue is not None:
             return queue.wrap_up_timeout_ms
     return config.default_wrap_up_timeout_ms
@@ -366,10 +380,7 @@ def end_lost_contacts(
     """End every open contact whose ingress instance was lost. A contact still to be queued
     is queued first (queue_arrivals: it entered the queue at arrival) and ended next pass,
     so it counts in its queue like any caller who left."""
-    to_queue = {
-        d.interaction_id for d in queue_arrivals(tenant_id, tenant, tc)
-        if isinstance(d, QueueContact)
-    }
+    to_queue = {d.interaction_id for d in queue_arrivals(tenant_id, tenant, tc)}
     out: list[Decision] = []
     for iid in sorted(tenant.interactions):
         it = tenant.interactions[iid]
@@ -405,9 +416,11 @@ def end_lost_contacts(
     return out
 
 
-def queue_arrivals(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> list[Decision]:
+def queue_arrivals(
+    tenant_id: str, tenant: TenantState, tc: TenantConfig
+) -> list[QueueContact]:
     """Arrived (or routed on by self-service) but not yet queued: queue it."""
-    out: list[Decision] = []
+    out: list[QueueContact] = []
     for iid in sorted(tenant.interactions):
         it = tenant.interactions[iid]
         if it.placement is not None or it.arrived_at_ms is None:
@@ -455,13 +468,15 @@ def transfer_queue(it: Interaction, tc: TenantConfig) -> QueueConfig | None:
     if last.to_queue_id:
         return tc.queues.get(last.to_queue_id)
     if last.to_agent_id and last.to_agent_id in tc.agents:
-        return tc.queues.get(served_queue(it, last.from_agent_id))
+        return tc.queues.get(it.served_queue(last.from_agent_id))
     return None
 
 
-def place_transfers(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> list[Decision]:
+def place_transfers(
+    tenant_id: str, tenant: TenantState, tc: TenantConfig
+) -> list[PlaceTransferred]:
     """Transferred to a queue or an agent, not yet placed for it: place it."""
-    out: list[Decision] = []
+    out: list[PlaceTransferred] = []
     for iid in sorted(tenant.interactions):
         it = tenant.interactions[iid]
         last = it.last_transfer
@@ -479,6 +494,60 @@ def place_transfers(tenant_id: str, tenant: TenantState, tc: TenantConfig) -> li
     return out
 
 
+RoutingKey = tuple[int, int, str]
+
+
+def routing_key(priority: int, queued_at_ms: int, interaction_id: str) -> RoutingKey:
+    """Routing order: higher priority first, then earliest queued, then a stable tie-break."""
+    return (-priority, queued_at_ms, interaction_id)
+
+
+def can_take(agent: Agent, it: Interaction | None, required: tuple[Skill, ...]) -> bool:
+    """The agent may be offered the contact: it has the skills, and did not already wrap
+    up its part of it (a transferred contact; one wrap-up per agent per contact)."""
+    wrapped = it is not None and agent.agent_id in it.wrap_ups_started
+    return not wrapped and satisfies(agent.skills, required)
+
+
+def estimate_waits(
+    tenant: TenantState, placing: list[QueueContact | PlaceTransferred], now_ms: int
+) -> list[QueueContact | PlaceTransferred]:
+    """The contacts being queued, each with its position (1 + the contacts of its queue
+    waiting ahead of it in routing order, a ringing one included, and those queued in the
+    same batch) and its estimated wait: ceil(position / n) x the queue's mean handle time,
+    n = agents logged in who can take it (at least 1)."""
+    if not placing:
+        return []
+    keys: dict[str, list[RoutingKey]] = {}
+    for it in tenant.interactions.values():
+        placement = it.current_placement
+        if placement is not None and it.waiting:
+            keys.setdefault(placement.queue_id, []).append(
+                routing_key(placement.priority, placement.queued_at_ms, it.interaction_id)
+            )
+    new_keys = [
+        routing_key(d.queue_priority, d.queued_at_ms(now_ms), d.interaction_id) for d in placing
+    ]
+    for d, key in zip(placing, new_keys, strict=True):
+        keys.setdefault(d.queue.queue_id, []).append(key)
+    out: list[QueueContact | PlaceTransferred] = []
+    for d, key in zip(placing, new_keys, strict=True):
+        position = 1 + sum(1 for k in keys[d.queue.queue_id] if k < key)
+        contact = tenant.interactions.get(d.interaction_id)
+        able = sum(
+            1 for a in tenant.agents.values()
+            if a.state is not AgentState.LOGGED_OUT and can_take(a, contact, d.required_skills)
+        )
+        rounds = -(-position // max(1, able))  # ceil
+        out.append(
+            replace(
+                d, position=position,
+                estimated_wait_ms=rounds * tenant.handle_times.mean_ms(d.queue.queue_id),
+            )
+        )
+    return out
+
+
 def routing_order(tenant: TenantState) -> list[tuple[Interaction, Placement]]:
     """Contacts to offer now, best first: higher priority, then earliest queued (in the
     current leg: a transferred contact waits in its new placement)."""
@@ -490,7 +559,7 @@ def routing_order(tenant: TenantState) -> list[tuple[Interaction, Placement]]:
         and it.open_offer() is None
     ]
     return sorted(
-        candidates, key=lambda c: (-c[1].priority, c[1].queued_at_ms, c[0].interaction_id)
+        candidates, key=lambda c: routing_key(c[1].priority, c[1].queued_at_ms, c[0].interaction_id)
     )
 
 
@@ -547,14 +616,7 @@ def _pick_agent(
             return preferred
         if now_ms < placement.queued_at_ms + ring_ms:
             return None
-    return next(
-        (
-            a for a in free
-            if a.agent_id not in it.wrap_ups_started
-            and satisfies(a.skills, placement.required_skills)
-        ),
-        None,
-    )
+    return next((a for a in free if can_take(a, it, placement.required_skills)), None)
 
 
 # --------------------------------------------------------------------------- realising
@@ -594,29 +656,28 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
             q = decision.queue
             return [
                 Queued(
-                    event_id=new_id(), tenant_id=tid,
-                    at_ms=now_ms if decision.entered_at_ms is None else decision.entered_at_ms,
+                    event_id=new_id(), tenant_id=tid, at_ms=decision.queued_at_ms(now_ms),
                     causation_id=decision.causation_id,
                     interaction_id=decision.interaction_id,
-                    queue_id=q.queue_id, priority=decision.priority or q.priority,
+                    queue_id=q.queue_id, priority=decision.queue_priority,
                     required_skills=decision.required_skills, language=decision.language,
                     channel=decision.channel,
                     service_level_threshold_s=q.service_level_threshold_s,
+                    position=decision.position, estimated_wait_ms=decision.estimated_wait_ms,
                 )
             ]
         case PlaceTransferred():
             q = decision.queue
             return [
                 Queued(
-                    event_id=new_id(), tenant_id=tid,
-                    # Not before the transfer (another host's clock may be ahead of ours).
-                    at_ms=max(now_ms, decision.transferred_at_ms),
+                    event_id=new_id(), tenant_id=tid, at_ms=decision.queued_at_ms(now_ms),
                     causation_id=decision.transfer_event_id,
                     interaction_id=decision.interaction_id,
-                    queue_id=q.queue_id, priority=q.priority,
-                    required_skills=q.required_skills, language=decision.language,
+                    queue_id=q.queue_id, priority=decision.queue_priority,
+                    required_skills=decision.required_skills, language=decision.language,
                     channel=decision.channel,
                     service_level_threshold_s=q.service_level_threshold_s,
+                    position=decision.position, estimated_wait_ms=decision.estimated_wait_ms,
                 )
             ]
         case OfferContact():

@@ -49,6 +49,8 @@ class Queued(InteractionFact):
     language: str = ""
     channel: str = "voice"
     service_level_threshold_s: int = 0
+    position: int = 0  # 1 = next to be offered, when queued
+    estimated_wait_ms: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -165,6 +165,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
             if it.completed_at_ms is None or fact.at_ms < it.completed_at_ms:
                 it.completed_event_id = fact.event_id
                 it.completed_by = fact.agent_id
+                it.talk_ms = fact.talk_ms
             it.completed_at_ms = _earliest(it.completed_at_ms, fact.at_ms)
         case Held() | Resumed():
             it.holds.setdefault(fact.event_id, (fact.at_ms, isinstance(fact, Held)))
@@ -181,8 +182,26 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
             it.wrap_ups_started.setdefault(fact.agent_id, fact.event_id)
         case WrapUpEnded():
             it.wrap_ups_ended.setdefault(fact.agent_id, fact.event_id)
+            it.wrap_up_ms.setdefault(fact.agent_id, fact.wrap_up_ms)
         case _:
             pass
+    _record_handled(tenant, it)
+
+
+def _record_handled(tenant: TenantState, it: Interaction) -> None:
+    """Once a contact is fully handled (completed, its agent's answer and wrap-up known),
+    its talk + wrap-up joins the served queue's handle times (for the estimated wait). Live,
+    that is before compaction drops it: the wrap-up ends before the agent leaves it."""
+    agent_id = it.completed_by
+    if it.completed_at_ms is None or agent_id not in it.wrap_up_ms:
+        return
+    answered = it.answered_offer(agent_id)
+    if answered is None:
+        return
+    tenant.handle_times.record(
+        answered.queue_id, it.interaction_id, it.completed_at_ms,
+        it.talk_ms + it.wrap_up_ms[agent_id],
+    )
 
 
 def _apply_agent(

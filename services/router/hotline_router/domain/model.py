@@ -215,8 +215,10 @@ class Interaction:
     completed_at_ms: int | None = None
     completed_event_id: str = ""
     completed_by: str = ""
+    talk_ms: int = 0  # of the earliest `completed`
     wrap_ups_started: dict[str, str] = field(default_factory=dict)  # agent id -> event id
     wrap_ups_ended: dict[str, str] = field(default_factory=dict)
+    wrap_up_ms: dict[str, int] = field(default_factory=dict)  # agent id -> its wrap-up length
     # Blind transfers by event id; each starts a new leg.
     transfers: dict[str, Transfer] = field(default_factory=dict)
     # Every `queued` by its causation id (earliest per cause): the arrival's is the first
@@ -280,6 +282,22 @@ class Interaction:
             default=0,
         )
 
+    def answered_offer(self, agent_id: str) -> Offer | None:
+        """The latest offer `agent_id` answered (a transferred contact may have several)."""
+        answered = [
+            self.offers[oid]
+            for oid, r in self.resolutions.items()
+            if r.outcome is OfferOutcome.ACCEPTED and r.agent_id == agent_id and oid in self.offers
+        ]
+        return max(answered, key=lambda o: (o.issued_at_ms, o.offer_id)) if answered else None
+
+    def served_queue(self, agent_id: str) -> str:
+        """The queue whose offer `agent_id` answered, else the contact's first queue."""
+        answered = self.answered_offer(agent_id)
+        if answered is not None:
+            return answered.queue_id
+        return self.placement.queue_id if self.placement is not None else ""
+
     def transferred_away(self, agent_id: str) -> bool:
         """The agent transferred the contact and is not the one connected now."""
         return agent_id != self.connected_agent and any(
@@ -334,6 +352,39 @@ class IngressLiveness:
     last_seen_ms: int = 0
 
 
+# Handle times kept per queue for the estimated wait, and the figure used before any.
+HANDLE_WINDOW = 50
+DEFAULT_HANDLE_MS = 180_000
+
+
+@dataclass
+class HandleTimes:
+    """Talk + wrap-up of each queue's last HANDLE_WINDOW handled contacts, newest by
+    completion time. Keyed by interaction and bounded by key, not by arrival, so any reading
+    order of the topics (a replay) rebuilds the same window."""
+
+    # queue id -> interaction id -> (completed_at_ms, handle_ms)
+    by_queue: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+
+    def record(
+        self, queue_id: str, interaction_id: str, completed_at_ms: int, handle_ms: int
+    ) -> None:
+        for other, window in self.by_queue.items():  # a later fact may name another queue
+            if other != queue_id:
+                window.pop(interaction_id, None)
+        window = self.by_queue.setdefault(queue_id, {})
+        window[interaction_id] = (completed_at_ms, handle_ms)
+        if len(window) > HANDLE_WINDOW:
+            del window[min(window, key=lambda iid: (window[iid][0], iid))]
+
+    def mean_ms(self, queue_id: str) -> int:
+        """The mean handle time of the queue's window (DEFAULT_HANDLE_MS while empty)."""
+        window = self.by_queue.get(queue_id)
+        if not window:
+            return DEFAULT_HANDLE_MS
+        return sum(h for _, h in window.values()) // len(window)
+
+
 @dataclass
 class TenantState:
     agents: dict[str, Agent] = field(default_factory=dict)
@@ -344,6 +395,7 @@ class TenantState:
     finished: set[str] = field(default_factory=set)
     # Agents' registered phones (domain/registrations.py).
     registrations: Registrations = field(default_factory=Registrations)
+    handle_times: HandleTimes = field(default_factory=HandleTimes)
 
     def agent(self, agent_id: str) -> Agent:
         found = self.agents.get(agent_id)
