@@ -13,6 +13,7 @@ from hotline_ingress_sip.adapters.kafka_events import SERVICE, KafkaInteractionE
 from hotline_ingress_sip.adapters.liveness import Liveness
 from hotline_ingress_sip.adapters.media import NgMediaRelay, PromptFolder
 from hotline_ingress_sip.adapters.offers_consumer import OffersConsumer
+from hotline_ingress_sip.adapters.prompt_cache import PromptCache
 from hotline_ingress_sip.adapters.registrations import KafkaRegistrationEvents, LiveSipAccounts
 from hotline_ingress_sip.adapters.udp import UdpTransport
 from hotline_ingress_sip.application.calls import CallHandling
@@ -26,6 +27,7 @@ from hotline_ingress_sip.domain.transactions import Timing
 from hotline_ingress_sip.settings import IngressSipSettings
 from hotline_platform import directory
 from hotline_platform.bus import DeadLetters, EventPublisher
+from hotline_platform.content import ContentSettings, ContentStore
 from hotline_platform.media_relay import DtmfEvents, NgClient, parse_address
 from hotline_platform.tenancy import TenancyConfig
 
@@ -125,6 +127,17 @@ class IngressSipService:
         # SIP credentials; their bindings go to hotline.voice.registrations.v1.
         self.sip_accounts = LiveSipAccounts()
         self.registrations = KafkaRegistrationEvents(publisher, settings.instance_id)
+        # Tenants' own prompts: fetched from the content store into the prompts folder.
+        self.prompt_cache = (
+            PromptCache(
+                settings.prompts_dir,
+                ContentStore.from_settings(
+                    ContentSettings(), publisher, SERVICE, instance_id=settings.instance_id
+                ),
+                reader=f"{SERVICE}/{settings.instance_id}",
+            )
+            if settings.prompts_dir else None
+        )
         self.registrar: Registrar | None = None
         self.stack: SipStack | None = None
         self.calls: CallHandling | None = None
@@ -150,10 +163,14 @@ class IngressSipService:
         self.liveness.serve({ep.tenant_id for ep in entries.values()})
         self.entry_points.replace(entries)
         self.sip_accounts.replace(config)
+        if self.prompt_cache is not None:
+            self.prompt_cache.update(config)
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()
         await asyncio.to_thread(self.directory.start)
+        if self.prompt_cache is not None:
+            self.prompt_cache.start()
         self.directory.subscribe(self._directory_changed)
         self._directory_changed(self.directory.current())
         self.events.bind(loop)
@@ -235,6 +252,8 @@ class IngressSipService:
         await self.liveness.stop()
         await asyncio.to_thread(self.consumer.stop)
         await asyncio.to_thread(self.directory.stop)
+        if self.prompt_cache is not None:
+            await asyncio.to_thread(self.prompt_cache.stop)
         if self.registrar is not None:
             self.registrar.stop()
         self.transport.close()
