@@ -57,6 +57,8 @@ PERMISSIONS: Mapping[str, str] = MappingProxyType({
     "identity.read": "users, their roles, API keys (never secrets)",
     "identity.write": "create/change users and roles, issue/revoke API keys",
     "tenant.write": "create/remove tenants and sites (the operator's own entities)",
+    "call.control_own": "hold, resume and transfer the call one's own agent is connected to",
+    "call.control": "hold, resume and transfer any connected call of the tenant",
 })
 
 _SUPERVISION = frozenset({
@@ -67,14 +69,14 @@ _SUPERVISION = frozenset({
 ROLE_PERMISSIONS: Mapping[Role, frozenset[str]] = MappingProxyType({
     Role.AGENT: frozenset({
         "agent.state.read_own", "agent.state.write_own", "queue.stats.read",
-        "interaction.read_own",
+        "interaction.read_own", "call.control_own",
     }),
-    Role.SUPERVISOR: _SUPERVISION | {"content.read"},
+    Role.SUPERVISOR: _SUPERVISION | {"content.read", "call.control"},
     Role.QA_EVALUATOR: frozenset({
         "interaction.read", "content.read", "report.read", "directory.read",
     }),
     Role.TENANT_ADMIN: _SUPERVISION | {
-        "content.read", "directory.write", "identity.read", "identity.write",
+        "content.read", "directory.write", "identity.read", "identity.write", "call.control",
     },
     # BPO operator staff: supervision and administration of the tenants in scope; a tenant's
     # content only with another role held as well (e.g. qa_evaluator across the scope).

@@ -23,6 +23,7 @@ from hotline_gateway.adapters.http.app import create_app
 from hotline_gateway.adapters.http.deps import Components
 from hotline_gateway.adapters.inprocess import InProcessIdempotencyStore, InProcessRateLimiter
 from hotline_gateway.adapters.inprocess_sessions import InProcessSessionStore
+from hotline_gateway.adapters.kafka_calls import KafkaCallCommands
 from hotline_gateway.adapters.kafka_sessions import KafkaSessionStore
 from hotline_gateway.adapters.live_wiring import LiveStream
 from hotline_gateway.adapters.policy_identity import (
@@ -34,6 +35,7 @@ from hotline_gateway.adapters.reports_grpc import ReportsClient
 from hotline_gateway.adapters.router_grpc import RouterClient
 from hotline_gateway.adapters.wfm_grpc import WfmClient
 from hotline_gateway.application.access import AccessControl, Limits
+from hotline_gateway.application.calls import CallControl
 from hotline_gateway.application.service import GatewayService
 from hotline_gateway.application.sessions import SessionService
 from hotline_gateway.domain.ratelimit import Limit
@@ -87,6 +89,11 @@ class Gateway:
         self.resolver = resolver or tenancy_resolver(self.directory.current, self.sessions)
         self.delegation = identity.Delegation.from_setting(settings.delegation_key)
         self.live = LiveStream(settings, self.directory.current)  # the pages' push stream
+        # Hold, resume and transfer: commands to the voice ingress (hotline.voice.commands.v1).
+        self.call_commands = KafkaCallCommands(
+            settings.kafka_bootstrap, settings.instance_id, settings.backend_timeout_s,
+            settings.backend_retry_after_s,
+        )
         self._channels: list[grpc.aio.Channel] = []
         self._http: _Server | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -123,6 +130,7 @@ class Gateway:
             ),
             access=AccessControl(identity_, limiter, limits),
             idempotency=InProcessIdempotencyStore(s.idempotency_ttl_s, s.idempotency_max_keys),
+            calls=CallControl(self.live, self.call_commands),
             sessions=SessionService(
                 self.sessions,
                 identity.PasswordLogin(LiveUsers(self.directory.current)),
@@ -180,6 +188,10 @@ class Gateway:
             with contextlib.suppress(BaseException):
                 await self._http_task
         await self.live.stop()
+        try:
+            await asyncio.to_thread(self.call_commands.close)
+        except RuntimeError:
+            log.exception("call commands not delivered")
         for channel in self._channels:
             await channel.close()
         await asyncio.to_thread(self.directory.stop)

@@ -17,8 +17,10 @@ from hotline_gateway.adapters.http.deps import Components
 from hotline_gateway.adapters.inprocess import InProcessIdempotencyStore, InProcessRateLimiter
 from hotline_gateway.adapters.policy_identity import PolicyIdentity, tenancy_resolver
 from hotline_gateway.application.access import AccessControl, Limits
+from hotline_gateway.application.calls import CallControl
 from hotline_gateway.application.ports import Caller
 from hotline_gateway.application.service import GatewayService
+from hotline_gateway.domain.calls import CallRequest
 from hotline_gateway.domain.errors import Conflict, GatewayError, NotFound
 from hotline_gateway.domain.ratelimit import Limit
 from hotline_gateway.domain.resources import (
@@ -128,6 +130,29 @@ class FakeWfm:
         return StaffingAnswer(14, 20, 0.82, 11.5, 0.79, 0.3, 0.0, question.erlangs, "erlang-c")
 
 
+@dataclass
+class FakeCalls:
+    """The live board's connected calls and the tenants' queues (ConnectedCalls), and the
+    commands recorded (CallCommands)."""
+
+    connected: dict[tuple[str, str], str] = field(default_factory=dict)
+    queues: dict[str, set[str]] = field(default_factory=lambda: {t: {"q1"} for t in TENANTS})
+    sent: list[CallRequest] = field(default_factory=list)
+
+    def connect(self, tenant_id: str, interaction_id: str, agent_id: str) -> None:
+        self.connected[(tenant_id, interaction_id)] = agent_id
+
+    def connected_agent(self, tenant_id: str, interaction_id: str) -> str | None:
+        return self.connected.get((tenant_id, interaction_id))
+
+    def queue_ids(self, tenant_id: str) -> set[str]:
+        return self.queues.get(tenant_id, set())
+
+    async def send(self, request: CallRequest) -> str:
+        self.sent.append(request)
+        return f"cmd-{len(self.sent)}"
+
+
 class Client:
     """A synchronous client of the app in this process (httpx over ASGI, one event loop)."""
 
@@ -161,6 +186,7 @@ class World:
     clock: list[float]
     directory: FakeDirectory = field(default_factory=FakeDirectory)
     reports: FakeReports = field(default_factory=FakeReports)
+    calls: FakeCalls = field(default_factory=FakeCalls)
 
     def headers(self, tenant: str = "acme", **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {CREDENTIALS[tenant]}", **extra}
@@ -179,6 +205,7 @@ def make_world(
     access_log: str = "off",
 ) -> World:
     router, wfm = FakeRouter(), FakeWfm()
+    calls = FakeCalls()
     directory, reports = FakeDirectory(), FakeReports()
     for tenant in TENANTS:
         directory.seed(tenant)
@@ -193,6 +220,7 @@ def make_world(
             Limits(Limit(rate, burst), Limit(0, 1)),
         ),
         idempotency=InProcessIdempotencyStore(ttl_s=60, clock=lambda: clock[0]),
+        calls=CallControl(calls, calls),
     )
     client = Client(create_app(components, access_log=access_log))
-    return World(router, wfm, client, clock, directory, reports)
+    return World(router, wfm, client, clock, directory, reports, calls)

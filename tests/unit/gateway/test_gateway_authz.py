@@ -47,6 +47,7 @@ def world(identities: MatrixIdentities) -> Iterator[World]:
     for tenant in (HOME, OTHER_TENANT):
         for name in ("acme-a1", "acme-a2"):
             w.router.add(agent(tenant, name))
+            w.calls.connect(tenant, call_of(name), name)  # per-agent routes on a call
     yield w
     w.client.close()
 
@@ -59,8 +60,16 @@ _SAMPLE_PARAMS = {
 }
 
 
+def call_of(agent_id: str) -> str:
+    """The call connected to the agent (routes whose agent is the call's: `agent_in`)."""
+    return f"call-of-{agent_id}"
+
+
 def url(route: Route, tenant_id: str, agent_id: str) -> str:
-    return route.path.format(tenant_id=tenant_id, agent_id=agent_id, **_SAMPLE_PARAMS)
+    params = dict(_SAMPLE_PARAMS)
+    if route.agent_in == "interaction_id":
+        params["interaction_id"] = call_of(agent_id)
+    return route.path.format(tenant_id=tenant_id, agent_id=agent_id, **params)
 
 
 def outcome(world: World, route: Route, path: str, token: str) -> str:

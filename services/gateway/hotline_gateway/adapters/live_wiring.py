@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from fastapi import FastAPI
 
@@ -48,6 +48,16 @@ class LiveStream:
         found = tenant_setup(config, tenant_id)
         self._setups[tenant_id] = (config, found)
         return found
+
+    # The ConnectedCalls port of hold, resume and transfer (application/calls.py).
+
+    def connected_agent(self, tenant_id: str, interaction_id: str) -> str | None:
+        hub = self.hub
+        return hub.board.connected_agent(tenant_id, interaction_id) if hub is not None else None
+
+    def queue_ids(self, tenant_id: str) -> Collection[str]:
+        setup = self._setup(tenant_id)
+        return setup.queues.keys() if setup is not None else ()
 
     def attach(self, app: FastAPI) -> LiveHub:
         """Start folding the topics for `app`'s stream routes (call on the running loop)."""

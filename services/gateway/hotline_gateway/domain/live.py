@@ -174,6 +174,7 @@ class Contact:
     ring_timeout_ms: int = 0
     offer_status: str = ""  # ringing | connected | wrap_up | ended
     answered_ms: int = 0
+    held: bool = False  # connected, the caller on hold (ingress-sip's held / resumed)
     done: bool = False  # ended: forgotten once its last change is out
 
 
@@ -310,6 +311,15 @@ class LiveBoard:
         setup = self.setup(tenant_id)
         live = self._tenants.get(tenant_id) or TenantLive()
         return frozenset(self._eligible(setup, live)[1].get(agent_id, ()))
+
+    def connected_agent(self, tenant_id: str, interaction_id: str) -> str | None:
+        """The agent the interaction is connected to now (None: not connected, or unknown):
+        whom hold, resume and transfer of the call act for."""
+        live = self._tenants.get(tenant_id)
+        contact = live.contacts.get(interaction_id) if live else None
+        if contact is None or contact.offer_status != "connected" or not contact.offer_agent:
+            return None
+        return contact.offer_agent
 
     def agent_today(self, tenant_id: str, agent_id: str) -> dict[str, Any]:
         live = self._tenants.get(tenant_id)
@@ -512,6 +522,7 @@ class LiveBoard:
             "offered_ms": c.offered_ms,
             "answered_ms": c.answered_ms,
             "ring_timeout_ms": c.ring_timeout_ms,
+            "held": c.held,
         }
         return Change(0, tenant_id, "offer", c.id, view, agent_id=c.offer_agent,
                       queue_id=c.queue_id)
@@ -693,6 +704,7 @@ def _accepted(
     c.offer_agent = agent_id
     c.offer_status = "connected"
     c.answered_ms = f.at_ms
+    c.held = False
     if was_waiting:
         tally = b._tally(live, c)
         if tally is not None and c.queued_ms:
@@ -771,6 +783,31 @@ def _completed(
             c.done = True
 
 
+def _hold_changed(
+    b: LiveBoard, live: TenantLive, setup: TenantSetup, f: Fact,
+    agents: set[str], queues: set[str], offers: set[str],
+) -> None:
+    c = live.contacts.get(f.interaction_id)
+    if c is not None and c.offer_status == "connected":
+        c.held = f.kind == "held"  # held / resumed
+        offers.add(c.id)
+
+
+def _transferred(
+    b: LiveBoard, live: TenantLive, setup: TenantSetup, f: Fact,
+    agents: set[str], queues: set[str], offers: set[str],
+) -> None:
+    """The agent's leg ended (blind transfer): its offer ends; the router queues the contact
+    again (`queued`), and a later offer names the next agent."""
+    c = live.contacts.get(f.interaction_id)
+    from_agent = str(f.body.get("from_agent_id") or f.agent_id)
+    # Topics are not ordered with each other: a later offer may be folded already.
+    if c is not None and c.offer_status == "connected" and c.offer_agent == from_agent:
+        c.offer_status = "ended"
+        c.held = False
+        offers.add(c.id)
+
+
 def _wrap_up_started(
     b: LiveBoard, live: TenantLive, setup: TenantSetup, f: Fact,
     agents: set[str], queues: set[str], offers: set[str],
@@ -822,6 +859,9 @@ _HANDLERS: dict[str, _Handler] = {
     "callback_requested": _left,
     "flowed_out": _left,
     "completed": _completed,
+    "held": _hold_changed,
+    "resumed": _hold_changed,
+    "transferred": _transferred,
     "wrap_up_started": _wrap_up_started,
     "wrap_up_ended": _wrap_up_ended,
 }

@@ -17,6 +17,7 @@ from hotline_gateway.adapters.http import (
     openapi,
     pages,
     problems,
+    routes_calls,
     routes_directory,
     routes_identity,
     routes_interactions,
@@ -46,6 +47,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_interactions.ROUTES,
     *routes_live.ROUTES,
     *routes_identity.ROUTES,
+    *routes_calls.ROUTES,
 )
 
 
@@ -133,7 +135,7 @@ def create_app(
                       summary="Liveness of the HTTP server", tags=["health"])
     # Admission (deps.use, which every tenant route's endpoint takes) finds its rule here.
     app.state.admission = {
-        route.endpoint: Admission(route.permission, bool(route.agent_field)) for route in ROUTES
+        route.endpoint: Admission(route.permission, route.agent_field) for route in ROUTES
     }
     for route in ROUTES:
         dependencies = [Depends(idempotency_key)] if route.idempotent_post else []

@@ -11,6 +11,7 @@ from fastapi import Depends, Header, Path, Query, Request
 from hotline_gateway.adapters.http.context import current_request_id
 from hotline_gateway.adapters.http.session_routes import session_authorization
 from hotline_gateway.application.access import AccessControl
+from hotline_gateway.application.calls import CallControl
 from hotline_gateway.application.ports import Caller, IdempotencyStore
 from hotline_gateway.application.service import GatewayService
 from hotline_gateway.application.sessions import SessionService
@@ -31,6 +32,7 @@ class Components:
     access: AccessControl
     idempotency: IdempotencyStore
     sessions: SessionService | None = None  # browser log-in (session_routes); None: off
+    calls: CallControl | None = None  # hold, resume, transfer (routes_calls); None: off
 
 
 def components(request: Request) -> Components:
@@ -49,6 +51,7 @@ class Use:
 
     gateway: GatewayService
     caller: Caller
+    calls: CallControl | None = None
 
 
 @dataclass(frozen=True)
@@ -56,7 +59,17 @@ class Admission:
     """What admission checks for one route (from the route table, by endpoint)."""
 
     permission: str
-    per_agent: bool  # the permission is per agent: checked on the path's agent_id
+    # Per-agent permission: the path parameter naming the agent (`agent_id`), or the call
+    # whose connected agent is acted on (`interaction_id`); "" otherwise.
+    agent_field: str
+
+
+def agent_acted_on(found: Components, request: Request, tenant_id: str, field: str) -> str | None:
+    """The agent a per-agent route acts on (None: none, which only tenant-wide holders pass)."""
+    named = request.path_params.get(field)
+    if field != "interaction_id" or named is None:
+        return named
+    return found.calls.agent_on(tenant_id, named) if found.calls is not None else None
 
 
 async def use(request: Request, tenant_id: TenantId) -> Use:
@@ -72,11 +85,14 @@ async def use(request: Request, tenant_id: TenantId) -> Use:
         session_authorization(request),
         tenant_id,
         rule.permission,
-        agent_id=request.path_params.get("agent_id") if rule.per_agent else None,
+        agent_id=(
+            agent_acted_on(found, request, tenant_id, rule.agent_field)
+            if rule.agent_field else None
+        ),
         client=request.client.host if request.client else "",
         request_id=current_request_id(),
     )
-    return Use(found.gateway, caller)
+    return Use(found.gateway, caller, found.calls)
 
 
 UseDep = Annotated[Use, Depends(use)]

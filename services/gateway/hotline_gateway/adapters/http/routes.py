@@ -78,12 +78,15 @@ class Route:
     etag: bool = False  # the success response carries the resource's ETag
     paginated: bool = False  # the success response may carry a Link rel="next"
     max_body_bytes: int = 64 * 1024  # larger request bodies: 413 (POST and PUT)
+    # For per-agent (`*_own`) permissions, the path parameter that says which agent is acted
+    # on: `agent_id` itself, or `interaction_id` (the agent connected to that call now).
+    agent_in: str = "agent_id"
 
     @property
     def agent_field(self) -> str:
-        """The path parameter naming the agent acted on, for per-agent (`*_own`)
-        permissions; "" otherwise."""
-        return "agent_id" if self.permission.endswith("_own") else ""
+        """The path parameter naming the agent acted on (see `agent_in`), for per-agent
+        (`*_own`) permissions; "" otherwise."""
+        return self.agent_in if self.permission.endswith("_own") else ""
 
     @property
     def rule(self) -> Rule:
