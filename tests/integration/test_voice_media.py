@@ -61,6 +61,7 @@ tenants:
     queues:
       - {{id: support-en, required_skills: [{{name: support, level: 1}}], ring_timeout_s: 10}}
       - {{id: support-de, required_skills: [{{name: support, level: 1}}], ring_timeout_s: 10}}
+      - {{id: billing, ring_timeout_s: 10}}
     entry_points:
       - {{address: "{QUEUE_ADDRESS}", queue: support-en, site: lisbon}}
       - {{address: "+35121000002", queue: support-de, site: lisbon}}
@@ -76,8 +77,10 @@ tenants:
                 prompt: choose_language
                 timeout_ms: 4000
                 retries: 1
-                options: {{"1": {{language: en, next: en}}, "2": {{language: de, next: de}}}}
+                options: {{"1": {{language: en, next: en}}, "2": {{language: de, next: de}},
+                           "3": {{next: billing}}}}
                 on_failure: en
+            billing: {{route: {{queue: billing}}}}
             en: {{route: {{queue: support-en}}}}
             de: {{route: {{queue: support-de, intent: german}}}}
     agents:
@@ -419,7 +422,7 @@ def test_anchored_call_music_bridge_hold_resume_and_blind_transfer(
                    from_ingress)  # fmt: skip
     refused, _ = agent.sip.recv()
     assert isinstance(refused, SipResponse) and refused.status == 403
-    ours = ("Refer-To: <sip:support-de@127.0.0.1>",)
+    ours = ("Refer-To: <sip:billing@127.0.0.1>",)  # reached through the IVR only
     agent.sip.send(in_dialog("REFER", agent, invite, anchored, cseq=5, headers=ours),
                    from_ingress)  # fmt: skip
     accepted, _ = agent.sip.recv()
@@ -430,7 +433,7 @@ def test_anchored_call_music_bridge_hold_resume_and_blind_transfer(
     bye, source = expect_request(agent, "BYE")
     agent.sip.send(serialize(build_response(bye, 200)), source)
     transferred = voice.next(interaction, "transferred").transferred
-    assert (transferred.from_agent_id, transferred.to_queue_id) == ("acme-a1", "support-de")
+    assert (transferred.from_agent_id, transferred.to_queue_id) == ("acme-a1", "billing")
     assert music_heard(caller, MUSIC_HZ) > 5, "the transferred caller hears music again"
 
     # The next agent is bridged to the same caller dialog and relay ports.

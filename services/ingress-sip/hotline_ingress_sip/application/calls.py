@@ -994,8 +994,13 @@ class CallHandling(TransactionUser):
         ):
             self._stack.respond(txn, 403, "Forbidden - nothing to transfer")
             return
-        queue_id = self._transfer_queue(call.entry_point.tenant_id, request.headers.get("refer-to"))
+        refer_to = request.headers.get("refer-to")
+        queue_id = self._transfer_queue(call.entry_point.tenant_id, refer_to)
         if queue_id is None:
+            log.warning(
+                "call %s: REFER to %r refused: not a queue of tenant %s",
+                call.interaction_id, refer_to, call.entry_point.tenant_id,
+            )
             self.stats.transfers_refused += 1
             self._stack.respond(txn, 403, "Forbidden - transfer target not allowed")
             return
