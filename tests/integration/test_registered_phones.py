@@ -5,6 +5,7 @@ and no binding is published for it."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -29,6 +30,7 @@ from test_ingress_sip import (
     free_udp_port,
     raw_request,
 )
+from test_router import rig  # noqa: F401 (a fixture, asked for by name)
 
 from hotline.common.v1.envelope_pb2 import CHANNEL_VOICE
 from hotline.ingress.v1.registrations_pb2 import RegistrationEvent
@@ -73,14 +75,11 @@ class Registrar:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
 
-@pytest.fixture(scope="module")
-def registrar(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registrar]:
+@contextlib.contextmanager
+def running_ingress(broker: str, config: Path, log: Path) -> Iterator[Registrar]:
+    """`python -m hotline_ingress_sip` on `config`, ready (answers OPTIONS), stopped after."""
     ensure_topics(broker)
-    base = tmp_path_factory.mktemp("registrar")
-    config = base / "hotline.yaml"
-    config.write_text(TENANCY)
     sip_port = free_udp_port()
-    log = base / "ingress-sip.log"
     env = {
         **os.environ,
         "HOTLINE_KAFKA_BOOTSTRAP": broker,
@@ -112,9 +111,31 @@ def registrar(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator
                 return False
 
         eventually(answers, "ingress-sip answering OPTIONS", WAIT_S)
-    yield service
-    proc.send_signal(signal.SIGTERM)
-    assert proc.wait(timeout=20) == 0, service.log_tail()
+    try:
+        yield service
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=20) == 0, service.log_tail()
+
+
+@pytest.fixture(scope="module")
+def registrar(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Registrar]:
+    base = tmp_path_factory.mktemp("registrar")
+    config = base / "hotline.yaml"
+    config.write_text(TENANCY)
+    with running_ingress(broker, config, base / "ingress-sip.log") as service:
+        yield service
+
+
+def _free_udp_and_tcp_port() -> int:
+    while True:
+        port = free_udp_port()
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as tcp:
+            try:
+                tcp.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 class Baresip:
@@ -123,7 +144,7 @@ class Baresip:
     def __init__(self, folder: Path, account: str) -> None:
         self.folder = folder
         folder.mkdir()
-        self.port = free_udp_port()
+        self.port = _free_udp_and_tcp_port()  # baresip listens on both
         (folder / "config").write_text(
             f"sip_listen\t\t127.0.0.1:{self.port}\n"
             "module_path\t\t/usr/lib/baresip/modules\n"
@@ -171,12 +192,45 @@ def phones(tmp_path: Path) -> Iterator[list[Baresip]]:
         phone.stop()
 
 
-def _account(user: str, password: str, registrar: Registrar) -> str:
+def _account(user: str, password: str, registrar: Registrar, tenant: str = "acme") -> str:
+    """A baresip account: AOR sip:<user>@<tenant id>, sent to ingress-sip as its outbound
+    proxy, auto-answering."""
     host, port = registrar.sip
     return (
-        f"<sip:{user}@acme>;auth_pass={password};outbound=\"sip:{host}:{port}\";regint=120;"
-        "answermode=auto;audio_codecs=PCMU,PCMA"
+        f"<sip:{user}@{tenant}>;auth_pass={password};outbound=\"sip:{host}:{port}\";"
+        "regint=120;answermode=auto;audio_codecs=PCMU,PCMA"
     )
+
+
+def _call(ingress: Registrar, caller: Peer, address: str) -> str:
+    """The caller INVITEs the entry point `address`; returns the Call-ID."""
+    call_id = f"reg-{uuid.uuid4().hex[:8]}"
+    caller.send(
+        raw_request("INVITE", caller, ingress.sip, call_id=call_id,
+                    branch=f"z9hG4bK-{call_id}", body=CALLER_SDP, user=address),
+        ingress.sip,
+    )  # fmt: skip
+    return call_id
+
+
+def _answered_then_hang_up(ingress: Registrar, caller: Peer, call_id: str) -> SipResponse:
+    """Wait for the caller's final response; if it is a 200, ACK it and hang up."""
+
+    def final() -> SipResponse | None:
+        message, _ = caller.recv()
+        if isinstance(message, SipResponse) and message.status >= 200:
+            return message
+        return None
+
+    ok = eventually(final, "the caller's final response", WAIT_S)
+    if ok.status == 200:
+        for method, cseq in (("ACK", 1), ("BYE", 2)):
+            caller.send(
+                raw_request(method, caller, ingress.sip, call_id=call_id, cseq=cseq,
+                            branch=f"z9hG4bK-{method}-{call_id}", to_tag=ok.to_tag),
+                ingress.sip,
+            )  # fmt: skip
+    return ok
 
 
 def _decode(value: bytes | None) -> RegistrationEvent:
@@ -299,12 +353,7 @@ def test_a_call_is_offered_to_the_registered_baresip_which_answers(
         )
         assert endpoint.endswith(f"127.0.0.1:{phone.port}")
 
-        call_id = f"reg-e2e-{uuid.uuid4().hex[:8]}"
-        caller.send(
-            raw_request("INVITE", caller, registrar.sip, call_id=call_id,
-                        branch=f"z9hG4bK-{call_id}", body=CALLER_SDP),
-            registrar.sip,
-        )  # fmt: skip
+        call_id = _call(registrar, caller, "+35121000001")
         arrived = voice.arrived(call_id)
         interaction_id = arrived.envelope.interaction_id
         offered = InteractionEvent(
@@ -327,23 +376,9 @@ def test_a_call_is_offered_to_the_registered_baresip_which_answers(
         except AssertionError as exc:
             pytest.fail(f"{exc}\nbaresip:\n{phone.text()[-4000:]}\n{registrar.log_tail()}")
 
-        def final() -> SipResponse | None:
-            message, _ = caller.recv()
-            if isinstance(message, SipResponse) and message.status >= 200:
-                return message
-            return None
-
-        ok = eventually(final, "the caller's final response", WAIT_S)
+        ok = _answered_then_hang_up(registrar, caller, call_id)
         assert ok.status == 200, ok
         assert b"m=audio" in ok.body
-        ack = raw_request("ACK", caller, registrar.sip, call_id=call_id,
-                          branch=f"z9hG4bK-ack-{call_id}", to_tag=ok.to_tag)  # fmt: skip
-        caller.send(ack, registrar.sip)
-        caller.send(
-            raw_request("BYE", caller, registrar.sip, call_id=call_id,
-                        branch=f"z9hG4bK-bye-{call_id}", cseq=2, to_tag=ok.to_tag),
-            registrar.sip,
-        )  # fmt: skip
         completed = voice.next(interaction_id, "completed")
         assert completed.envelope.agent_id == "acme-a1"
     finally:
@@ -351,3 +386,46 @@ def test_a_call_is_offered_to_the_registered_baresip_which_answers(
         publisher.flush(10)
         voice.close()
         reader.close()
+
+
+def test_the_router_offers_the_call_at_the_registered_phone(
+    broker: str, request: pytest.FixtureRequest, phones: list[Baresip], tmp_path: Path
+) -> None:
+    """All real: the router (`python -m hotline_router`) and ingress-sip on one tenancy file,
+    the agent READY over the router's gRPC API with no static phone, baresip registered: the
+    caller's call is offered at the registered contact and answered."""
+    routers = request.getfixturevalue("rig")
+    tid = f"reg-{uuid.uuid4().hex[:8]}"
+    agent = f"{tid}-ana"
+    tenant = {
+        "id": tid,
+        "credential": f"cred-{tid}",
+        "queues": [{"id": "sales", "required_skills": [{"name": "sales", "level": 1}]}],
+        "entry_points": [{"address": f"ep-{tid}", "queue": "sales"}],
+        "agents": [{"id": agent, "skills": [{"name": "sales", "level": 1}],
+                    "sip": {"username": "ana", "password": "ana-pw"}}],
+    }  # fmt: skip
+    router = routers([tenant])()  # writes tmp_path / "hotline.yaml"
+    desk = routers.desk(router, tenant)
+    output = routers.output(tenant)
+    log = tmp_path / "ingress-sip.log"
+    with running_ingress(broker, tmp_path / "hotline.yaml", log) as ingress:
+        reader = TopicReader(broker, VOICE_REGISTRATIONS.name, VOICE_REGISTRATIONS.partitions)
+        caller = Peer()
+        try:
+            phone = Baresip(tmp_path / "ana", _account("ana", "ana-pw", ingress, tid))
+            phones.append(phone)
+            found = reader.wait_for(
+                lambda _k, value, _h: _decode(value).registered.agent_id == agent
+            )
+            assert found is not None, phone.text()[-3000:]
+            desk.ready(agent)
+            call_id = _call(ingress, caller, f"ep-{tid}")
+            [offered] = output.wait("offered")
+            assert offered.offered.agent_endpoint == _decode(found[1]).registered.reachable_uri
+            ok = _answered_then_hang_up(ingress, caller, call_id)
+            assert ok.status == 200, f"{ok}\n{phone.text()[-3000:]}\n{ingress.log_tail()}"
+            output.wait("wrap_up_started")
+        finally:
+            caller.close()
+            reader.close()
