@@ -364,3 +364,24 @@ def test_accounts_come_from_the_directory_config() -> None:
     account = sip_accounts_from(config)[("acme", "alice")]
     assert account.agent_id == "a1"
     assert account.ha1["SHA-256"] == digest.ha1("SHA-256", "alice", "acme", "pw")
+
+
+def test_out_of_order_requests_too_many_contacts_and_bad_credentials_are_refused() -> None:
+    world = World(policy=RegistrarPolicy(max_contacts=2))
+    phone = Phone(world)
+    phone.register()
+    assert phone.register().status == 200
+    phone.cseq = itertools.count(1)  # an older REGISTER of the same Call-ID
+    phone.register()
+    assert phone.register().status == 500
+    phone.cseq = itertools.count(100)
+    assert phone.register(contact="<sip:alice@192.0.2.31:5062>").status == 200
+    too_many = phone.register(contact="<sip:alice@192.0.2.32:5062>")
+    assert (too_many.status, too_many.reason) == (403, "Forbidden - at most 2 contacts")
+    assert phone.register(expires="soon").status == 400
+    garbled = (
+        b"REGISTER sip:acme SIP/2.0\r\nVia: SIP/2.0/UDP 192.0.2.30:5062;branch=z9hG4bK-g\r\n"
+        b"From: <sip:alice@acme>;tag=g\r\nTo: <sip:alice@acme>\r\nCall-ID: g\r\n"
+        b"CSeq: 1 REGISTER\r\nAuthorization: Digest realm=\"acme\"\r\nContent-Length: 0\r\n\r\n"
+    )
+    assert world.send(garbled, PHONE).status == 400
