@@ -149,7 +149,7 @@ def audit_topic(service: str) -> Topic:
 
 CONSUMERS = ("ingress-sip", "router", "analytics-sink", "directory", "gateway", "wfm")
 # Services that may store or read tenant content, hence write an audit topic each.
-CONTENT_SERVICES = ("ingress-sip", "router", "wfm", "analytics-sink")
+CONTENT_SERVICES = ("ingress-sip", "router", "wfm", "analytics-sink", "gateway")
 EVENT_TOPICS: tuple[Topic, ...] = (VOICE_INTERACTIONS, ROUTING_INTERACTIONS, AGENTS)
 # Operational, not business facts: not stored by the analytics sink.
 LIVENESS_TOPICS: tuple[Topic, ...] = (INGRESS_LIVENESS, VOICE_REGISTRATIONS)
