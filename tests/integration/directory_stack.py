@@ -77,8 +77,9 @@ class FullStack:
 
 def start_full(
     broker: str, clickhouse: Any, workdir: Path, tenants: list[dict[str, Any]], *,
-    sip: bool = False, **gateway_env: str,
+    sip: bool = False, env: dict[str, str] | None = None, **gateway_env: str,
 ) -> FullStack:
+    """`env`: more settings for every service (e.g. the content store's)."""
     ensure_topics(broker)
     config = workdir / "hotline.yaml"
     config.write_text(yaml.safe_dump({"sites": [{"id": SITE}], "tenants": tenants}))
@@ -91,7 +92,9 @@ def start_full(
         f"127.0.0.1:{ports['directory']}",
         ("127.0.0.1", free_udp_port()) if sip else None,
     )
-    common = {"HOTLINE_KAFKA_BOOTSTRAP": broker, "HOTLINE_CONFIG_PATH": str(config)}
+    common = {
+        "HOTLINE_KAFKA_BOOTSTRAP": broker, "HOTLINE_CONFIG_PATH": str(config), **(env or {}),
+    }
     live = {**common, "HOTLINE_DIRECTORY": "on"}
 
     def run_service(name: str, module: str, port: int, env: dict[str, str]) -> None:

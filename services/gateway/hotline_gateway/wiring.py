@@ -17,6 +17,7 @@ from collections.abc import Iterator
 import grpc
 import uvicorn
 
+from hotline_gateway.adapters.content_store import ContentStoreClient
 from hotline_gateway.adapters.directory_grpc import DirectoryClient
 from hotline_gateway.adapters.grpc_backend import open_channel
 from hotline_gateway.adapters.http.app import create_app
@@ -41,6 +42,8 @@ from hotline_gateway.application.sessions import SessionService
 from hotline_gateway.domain.ratelimit import Limit
 from hotline_gateway.settings import GatewaySettings
 from hotline_platform import directory, grpc_server, identity, tenancy
+from hotline_platform.bus import EventPublisher
+from hotline_platform.content import ContentSettings, ContentStore
 from hotline_platform.sessions import Sessions
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,14 @@ class Gateway:
             settings.kafka_bootstrap, settings.instance_id, settings.backend_timeout_s,
             settings.backend_retry_after_s,
         )
+        # Tenants' prompts are stored in the encrypted content store (HOTLINE_OBJECT_STORE_*,
+        # HOTLINE_KEYRING_PATH); its audit events go to hotline.audit.gateway.v1.
+        self.audit = EventPublisher(
+            settings.kafka_bootstrap, f"{SERVICE}-content-{settings.instance_id}"
+        )
+        self.content = ContentStore.from_settings(
+            ContentSettings(), self.audit, SERVICE, instance_id=settings.instance_id
+        )
         self._channels: list[grpc.aio.Channel] = []
         self._http: _Server | None = None
         self._http_task: asyncio.Task[None] | None = None
@@ -127,6 +138,7 @@ class Gateway:
                 agents=router, queues=router, staffing=wfm,
                 directory=DirectoryClient(self._channel(s.directory_address), *timing),
                 reports=ReportsClient(self._channel(s.analytics_address), *timing),
+                content=ContentStoreClient(self.content, s.backend_retry_after_s),
             ),
             access=AccessControl(identity_, limiter, limits),
             idempotency=InProcessIdempotencyStore(s.idempotency_ttl_s, s.idempotency_max_keys),
@@ -195,5 +207,9 @@ class Gateway:
         for channel in self._channels:
             await channel.close()
         await asyncio.to_thread(self.directory.stop)
+        try:
+            await asyncio.to_thread(self.audit.flush, 5)
+        except RuntimeError:
+            log.exception("content audit events not delivered")
         if isinstance(self.session_store, KafkaSessionStore):
             await asyncio.to_thread(self.session_store.stop)

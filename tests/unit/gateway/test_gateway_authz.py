@@ -57,6 +57,7 @@ def world(identities: MatrixIdentities) -> Iterator[World]:
 _SAMPLE_PARAMS = {
     "queue_id": "q1", "site_id": "lisbon", "address": "ep-1", "interaction_id": "i-1",
     "identity": "phone:+351910000001", "user_id": "u1", "key_id": "k0000000000a",
+    "language": "en", "name": "welcome",
 }
 
 

@@ -82,8 +82,11 @@ def test_every_operation_documents_permission_security_and_problems() -> None:
         success = responses[str(route.status_code)]
         if route.status_code == 204:  # no body
             assert "content" not in success, route.name
-        else:
-            assert list(success["content"]) == ["application/json"]
+        else:  # JSON unless the route declares another media type (a prompt's audio)
+            declared = (route.openapi_extra or {}).get("responses", {}).get(
+                str(route.status_code), {}
+            )
+            assert list(success["content"]) == list(declared.get("content", ["application/json"]))
         assert ("ETag" in success["headers"]) == route.etag
         assert ("Location" in success["headers"]) == (route.status_code == 201)
         names = {p["name"] for p in operation.get("parameters", []) if p["in"] == "header"}

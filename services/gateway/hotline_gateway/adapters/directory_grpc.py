@@ -30,12 +30,12 @@ T = TypeVar("T")
 _DEFINED: dict[str, type[Message]] = {
     "tenant": pb.TenantDefined, "site": pb.SiteDefined, "queue": pb.QueueDefined,
     "agent": pb.AgentDefined, "entry_point": pb.EntryPointDefined,
-    "user": pb.UserDefined, "api_key": pb.ApiKeyDefined,
+    "user": pb.UserDefined, "api_key": pb.ApiKeyDefined, "prompt": pb.PromptDefined,
 }
 _REMOVED: dict[str, type[Message]] = {
     "tenant": pb.TenantRemoved, "site": pb.SiteRemoved, "queue": pb.QueueRemoved,
     "agent": pb.AgentRemoved, "entry_point": pb.EntryPointRemoved,
-    "user": pb.UserRemoved, "api_key": pb.ApiKeyRevoked,
+    "user": pb.UserRemoved, "api_key": pb.ApiKeyRevoked, "prompt": pb.PromptRemoved,
 }
 # The Change field removing each kind (an API key is revoked).
 _REMOVAL_FIELD = {"api_key": "revoke_api_key"}
@@ -60,7 +60,7 @@ def _fact(event: pb.DirectoryEvent) -> tuple[str, bool, dict[str, Any]]:
 
 def _key(kind: str, fields: dict[str, Any]) -> str:
     entity = KINDS[kind]
-    return entity.key(str(fields.get("tenant_id", "")), str(fields.get(entity.id_field, "")))
+    return entity.key(str(fields.get("tenant_id", "")), entity.entity_id_of(fields))
 
 
 def entity_from_proto(entity: directory_pb2.Entity) -> DirectoryEntity:

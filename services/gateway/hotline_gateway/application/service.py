@@ -15,6 +15,7 @@ from hotline_gateway.application.ports import (
     QueueBackend,
     StaffingBackend,
 )
+from hotline_gateway.application.prompts import PromptContent, PromptUseCases
 from hotline_gateway.application.reports import ReportsBackend, ReportsUseCases
 from hotline_gateway.domain.errors import Invalid, PreconditionFailed, Unavailable
 from hotline_gateway.domain.etag import if_match_passes
@@ -58,6 +59,7 @@ class GatewayService:
     def __init__(
         self, agents: AgentBackend, queues: QueueBackend, staffing: StaffingBackend,
         directory: DirectoryBackend | None = None, reports: ReportsBackend | None = None,
+        content: PromptContent | None = None,
     ) -> None:
         self._agents = agents
         self._queues = queues
@@ -67,6 +69,8 @@ class GatewayService:
         self.directory = DirectoryUseCases(directory or _NotWired("directory"))
         self.reports = ReportsUseCases(reports or _NotWired("analytics"))
         self.identity = IdentityAdmin(self.directory)  # users and API keys (routes_identity)
+        # Tenants' own IVR prompts (routes_prompts): audio in the content store.
+        self.prompts = PromptUseCases(self.directory, content or _NotWired("content store"))
         # Concurrent readers of the same tenant's statistics with the same credential share
         # one router call (the credential is part of the key: the router checks it).
         self._stats_flights: SingleFlight[Sequence[QueueStats]] = SingleFlight()

@@ -21,6 +21,9 @@ class EntityKind:
     collection: str  # the path segment: queues, agents, sites, entry-points
     id_field: str  # the field naming one entity: queue_id, agent_id, site_id, address
     operator_owned: bool = False  # sites: the operator's, shared by every tenant
+    # A second naming field before id_field (prompts: language): the entity id is then
+    # "<parent>/<id>" (e.g. "en/welcome").
+    parent_field: str = ""
 
     def key(self, tenant_id: str, entity_id: str) -> str:
         """The directory key: queue/<tenant>/<id>, agent/<tenant>/<id>, site/<id>,
@@ -33,7 +36,15 @@ class EntityKind:
         """The fields naming one entity (what a removal carries)."""
         if self.operator_owned or self.name == "tenant":
             return {self.id_field: entity_id}
+        if self.parent_field:
+            parent, _, own = entity_id.partition("/")
+            return {"tenant_id": tenant_id, self.parent_field: parent, self.id_field: own}
         return {"tenant_id": tenant_id, self.id_field: entity_id}
+
+    def entity_id_of(self, fields: Mapping[str, Any]) -> str:
+        """The entity id of a definition's fields (what `key` and `ids` take)."""
+        own = str(fields.get(self.id_field, ""))
+        return f"{fields.get(self.parent_field, '')}/{own}" if self.parent_field else own
 
 
 QUEUE = EntityKind("queue", "queues", "queue_id")
@@ -44,9 +55,11 @@ TENANT = EntityKind("tenant", "", "tenant_id")
 # Identity (routes_identity.py): a tenant's users and API keys.
 USER = EntityKind("user", "users", "user_id")
 API_KEY = EntityKind("api_key", "api-keys", "key_id")
+# A tenant's own IVR prompts (routes_prompts.py): id "<language>/<name>".
+PROMPT = EntityKind("prompt", "prompts", "name", parent_field="language")
 
 KINDS: Mapping[str, EntityKind] = {
-    k.name: k for k in (QUEUE, AGENT, SITE, ENTRY_POINT, TENANT, USER, API_KEY)
+    k.name: k for k in (QUEUE, AGENT, SITE, ENTRY_POINT, TENANT, USER, API_KEY, PROMPT)
 }
 
 
@@ -65,7 +78,7 @@ class DirectoryEntity:
 
     @property
     def entity_id(self) -> str:
-        return str(self.fields.get(KINDS[self.kind].id_field, ""))
+        return KINDS[self.kind].entity_id_of(self.fields)
 
     @property
     def tenant_id(self) -> str:

@@ -22,6 +22,7 @@ from hotline_gateway.adapters.http import (
     routes_identity,
     routes_interactions,
     routes_live,
+    routes_prompts,
     session_routes,
     stream,
 )
@@ -48,6 +49,7 @@ ROUTES: tuple[Route, ...] = (
     *routes_live.ROUTES,
     *routes_identity.ROUTES,
     *routes_calls.ROUTES,
+    *routes_prompts.ROUTES,
 )
 
 
@@ -151,6 +153,7 @@ def create_app(
             tags=[route.tag],
             responses={status: {"description": "error"} for status in route.errors},
             max_body_size=route.max_body_bytes if route.method in ("POST", "PUT") else None,
+            openapi_extra=route.openapi_extra,
         )
     session_routes.register(app, cookie_secure=session_cookie_secure)
     stream.include(app)  # the pages' push stream (WebSocket)

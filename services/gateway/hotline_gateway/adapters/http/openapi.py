@@ -115,6 +115,9 @@ def document(app: FastAPI) -> dict[str, Any]:
         operation["x-permission"] = route.permission
         responses = operation["responses"]
         success = responses[str(route.status_code)]
+        declared = (route.openapi_extra or {}).get("responses", {}).get(str(route.status_code))
+        if declared and "content" in declared:  # e.g. audio/wav alone, not FastAPI's JSON
+            success["content"] = declared["content"]
         headers = {"X-Request-Id": _ref("X-Request-Id")}
         if route.etag:
             headers["ETag"] = _ref("ETag")

@@ -78,6 +78,8 @@ class Route:
     etag: bool = False  # the success response carries the resource's ETag
     paginated: bool = False  # the success response may carry a Link rel="next"
     max_body_bytes: int = 64 * 1024  # larger request bodies: 413 (POST and PUT)
+    # Merged into the OpenAPI operation (e.g. a request body that is not JSON).
+    openapi_extra: dict[str, Any] | None = None
     # For per-agent (`*_own`) permissions, the path parameter that says which agent is acted
     # on: `agent_id` itself, or `interaction_id` (the agent connected to that call now).
     agent_in: str = "agent_id"
