@@ -73,7 +73,7 @@ from hotline_ingress_sip.domain.transactions import (
 
 log = logging.getLogger(__name__)
 
-SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER")
+SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER", "REGISTER")
 ALLOW = ", ".join(SUPPORTED_METHODS)
 # Methods of the SIP registry this service knows but does not accept (-> 405; others -> 501).
 KNOWN_METHODS = frozenset(
