@@ -112,6 +112,16 @@ def test_a_command_read_twice_is_handed_over_once() -> None:
     assert dead.count == 0
 
 
+def test_a_stale_command_is_dropped() -> None:
+    reader, dead = consumer()
+    message = command("hold")
+    message.envelope.occurred_at.seconds -= 31  # asked 31 s ago: recorded late, or re-read
+    assert reader._instruction(Record(encode(message))) is None  # type: ignore[arg-type]
+    message.envelope.occurred_at.seconds += 2
+    assert reader._instruction(Record(encode(message), offset_=1)) is not None  # type: ignore[arg-type]
+    assert dead.count == 0
+
+
 def test_bad_command_records_are_dead_lettered() -> None:
     reader, dead = consumer()
     assert reader._instruction(Record(b"\xff\x01garbage")) is None  # type: ignore[arg-type]

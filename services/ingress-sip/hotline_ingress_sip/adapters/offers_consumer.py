@@ -9,7 +9,9 @@ the memory of the instance that took the call, so what was written before it sta
 concern calls it does not hold. Instructions for interactions an instance does not hold are
 ignored by the call handling. Nothing is committed. (Tansu under-reports the end offset when a
 batch held several records, shared/INFRA.md; that only makes an instance re-read, and ignore, a
-few old records; a command read twice is dropped here by its id.)
+few old records; a command read twice is dropped here by its id.) A command older than
+`command_max_age_ms` is stale (recorded late, after the gateway gave up on it, or re-read): a
+hold done a minute after it was asked would surprise everyone, so it is dropped.
 
 Records that cannot be decoded, or break the contract, go to hotline.deadletter.ingress-sip.v1.
 """
@@ -33,7 +35,7 @@ from hotline_ingress_sip.adapters.kafka_events import (
 )
 from hotline_ingress_sip.domain.events import RoutingInstruction
 from hotline_platform.bus import DeadLetters, decode_or_dead_letter, new_consumer
-from hotline_platform.envelope import ContractViolation
+from hotline_platform.envelope import ContractViolation, now_ms, occurred_at_ms
 from hotline_platform.metrics import DEAD_LETTERED, EVENTS_CONSUMED
 from hotline_platform.topics import ROUTING_INTERACTIONS, VOICE_COMMANDS, Topic
 
@@ -42,6 +44,7 @@ log = logging.getLogger(__name__)
 BATCH = 500
 POLL_S = 0.1
 SEEN_COMMANDS = 10_000  # command ids remembered to drop one read twice
+COMMAND_MAX_AGE_MS = 30_000
 
 
 class OffersConsumer:
@@ -52,6 +55,7 @@ class OffersConsumer:
         dead_letters: DeadLetters,
         deliver: Callable[[list[RoutingInstruction]], None],
         topics: Sequence[Topic] = (ROUTING_INTERACTIONS, VOICE_COMMANDS),
+        command_max_age_ms: int = COMMAND_MAX_AGE_MS,
     ) -> None:
         self._bootstrap = bootstrap
         self._group_id = f"{SERVICE}.{instance_id}"
@@ -59,6 +63,7 @@ class OffersConsumer:
         self._deliver = deliver
         self._topics = tuple(topics)
         self._seen: OrderedDict[str, None] = OrderedDict()
+        self._command_max_age_ms = command_max_age_ms
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._consumer: Consumer | None = None
@@ -138,6 +143,11 @@ class OffersConsumer:
             self._dead_lettered.inc(self._dead_letters.count - before)
             return None
         if command.command_id in self._seen:
+            return None
+        age_ms = now_ms() - occurred_at_ms(received.event.envelope)
+        if age_ms > self._command_max_age_ms:
+            log.warning("stale %s of %s dropped (asked %d ms ago)", command.action.value,
+                        command.interaction_id, age_ms)
             return None
         self._seen[command.command_id] = None
         if len(self._seen) > SEEN_COMMANDS:
