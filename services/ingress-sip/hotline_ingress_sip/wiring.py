@@ -127,7 +127,8 @@ class IngressSipService:
         # SIP credentials; their bindings go to hotline.voice.registrations.v1.
         self.sip_accounts = LiveSipAccounts()
         self.registrations = KafkaRegistrationEvents(publisher, settings.instance_id)
-        # Tenants' own prompts: fetched from the content store into the prompts folder.
+        # Tenants' own prompts (uploaded over REST, named only by the live directory): fetched
+        # from the content store into the prompts folder, whose tenant folders they own.
         self.prompt_cache = (
             PromptCache(
                 settings.prompts_dir,
@@ -136,7 +137,8 @@ class IngressSipService:
                 ),
                 reader=f"{SERVICE}/{settings.instance_id}",
             )
-            if settings.prompts_dir else None
+            if settings.prompts_dir and isinstance(source, directory.DirectoryFollower)
+            else None
         )
         self.registrar: Registrar | None = None
         self.stack: SipStack | None = None
