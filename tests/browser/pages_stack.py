@@ -166,6 +166,16 @@ class Ingress:
         ev.completed.ended_by = interaction_pb2.InteractionCompleted.ENDED_BY_CUSTOMER
         self._send(ev)
 
+    def hold(self, iid: str, agent_id: str, held: bool = True) -> None:
+        """`held` (or `resumed`), as ingress-sip says when it did a hold command."""
+        ev = self._event(iid, agent_id)
+        if held:
+            ev.held.agent_id = agent_id
+        else:
+            ev.resumed.agent_id = agent_id
+            ev.resumed.held_ms = 1000
+        self._send(ev)
+
     def abandon(self, iid: str) -> None:
         ev = self._event(iid)
         ev.abandoned.stage = interaction_pb2.InteractionAbandoned.STAGE_WHILE_OFFERED

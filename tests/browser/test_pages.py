@@ -161,23 +161,30 @@ def test_the_wallboard_resumes_after_a_dropped_connection_without_losing_a_chang
     context.close()
 
 
-def offered(broker: str, tenant_id: str, iid: str, timeout: float = 10) -> Any:
+def recorded(broker: str, topic: topics.Topic, tenant_id: str, iid: str, kind: str,
+             timeout: float = 10) -> Any:  # fmt: skip
+    """The first `kind` of interaction `iid` on `topic`."""
     consumer = new_consumer(broker, f"browser-test-{uuid.uuid4().hex[:6]}")
-    assign_from_start(consumer, [topics.ROUTING_INTERACTIONS])
+    assign_from_start(consumer, [topic])
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
             msg = consumer.poll(0.2)
             if msg is None or msg.error() is not None:
                 continue
-            event: Any = decode(topics.ROUTING_INTERACTIONS, msg.value(), msg.key())
+            event: Any = decode(topic, msg.value(), msg.key())
             env = event.envelope
             if (env.tenant_id, env.interaction_id, event.WhichOneof("event")) == (
-                    tenant_id, iid, "offered"):
-                return event.offered
+                    tenant_id, iid, kind):
+                return event
     finally:
         consumer.close()
-    raise AssertionError(f"no offer of {iid}")
+    raise AssertionError(f"no {kind} of {iid} on {topic.name}")
+
+
+def offered(broker: str, tenant_id: str, iid: str, timeout: float = 10) -> Any:
+    return recorded(broker, topics.ROUTING_INTERACTIONS, tenant_id, iid, "offered",
+                    timeout).offered
 
 
 def test_agent_desktop_shows_the_offer_and_finishes_wrap_up(
@@ -228,6 +235,69 @@ def test_agent_desktop_shows_the_offer_and_finishes_wrap_up(
         expect(row).to_contain_text("Yes")  # resolved
         ingress.abandon(again)  # the caller hangs up while it rings: the agent is free again
         page.wait_for_selector("#contact-panel[data-status='none']")
+    finally:
+        ingress.close()
+        page.context.close()
+
+
+def test_agent_desktop_holds_resumes_and_transfers_the_connected_call(
+    browser: Browser, stack: GatewayStack, broker: str, tenants: list[dict[str, Any]]
+) -> None:
+    """The buttons show while a voice call is connected; each asks the gateway, which records
+    the command for ingress-sip (played here: its `held` / `resumed` come back on the stream);
+    the page stays accessible with them on screen."""
+    t = tenants[0]
+    me = agents(t)[0]
+    for other in agents(t)[1:]:
+        with contextlib.suppress(urllib.error.HTTPError):  # 409: not logged in
+            rest(stack, "POST", f"/v1/tenants/{t['id']}/agents/{other}/not-ready",
+                 t["credential"], {"reason_code": "break"})
+    for step, body in (("log-in", {}), ("ready", {})):
+        with contextlib.suppress(urllib.error.HTTPError):  # 409: already there
+            rest(stack, "POST", f"/v1/tenants/{t['id']}/agents/{me}/{step}", t["credential"], body)
+    page = sign_in(browser, stack, t["id"], "ana")
+    page.wait_for_selector("#state[data-state='ready']")
+    expect(page.locator("#call-controls")).to_be_hidden()
+    ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
+    try:
+        iid = f"call-{uuid.uuid4().hex[:8]}"
+        ingress.arrive(iid, "+351913000111")
+        page.wait_for_selector("#contact-panel[data-status='ringing']")
+        expect(page.locator("#call-controls")).to_be_hidden()  # nothing to hold yet
+        offer = offered(broker, t["id"], iid)
+        ingress.answer(iid, offer.offer_id, me, offer.queue_id)
+        page.wait_for_selector("#contact-panel[data-status='connected']")
+        hold = page.get_by_role("button", name="Hold", exact=True)
+        resume = page.get_by_role("button", name="Resume", exact=True)
+        expect(hold).to_be_enabled()
+        expect(resume).to_be_disabled()
+        assert serious(page) == [], "the desktop with its call buttons"
+
+        hold.click()
+        command = recorded(broker, topics.VOICE_COMMANDS, t["id"], iid, "hold")
+        assert command.envelope.agent_id == me
+        ingress.hold(iid, me)
+        expect(page.locator("#contact-status")).to_contain_text("On hold")
+        expect(hold).to_be_disabled()
+        resume.click()
+        recorded(broker, topics.VOICE_COMMANDS, t["id"], iid, "resume")
+        ingress.hold(iid, me, held=False)
+        expect(hold).to_be_enabled()
+        expect(page.locator("#contact-status")).to_contain_text("Connected")
+
+        transfer_to = page.get_by_label("Transfer to queue")
+        expect(transfer_to.locator("option")).to_have_text(["support"])  # not its own queue
+        page.get_by_role("button", name="Transfer", exact=True).click()
+        command = recorded(broker, topics.VOICE_COMMANDS, t["id"], iid, "transfer")
+        assert command.transfer.to_queue_id == "support"
+        assert page.locator("#command-error").inner_text() == ""
+
+        ingress.hang_up(iid, me)  # ingress-sip played no transfer: the call ends here
+        page.wait_for_selector("#wrap-up:not([hidden])")
+        expect(page.locator("#call-controls")).to_be_hidden()
+        page.get_by_label("Disposition").select_option("info")
+        page.get_by_role("button", name="Finish wrap-up").click()
+        page.wait_for_selector("#state[data-state='ready']")
     finally:
         ingress.close()
         page.context.close()

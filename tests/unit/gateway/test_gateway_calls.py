@@ -15,7 +15,7 @@ from test_gateway_live import SETUPS, T0, Clock
 from hotline.voice.v1.commands_pb2 import CallCommand
 from hotline_gateway.adapters.kafka_calls import to_message
 from hotline_gateway.domain.calls import CallAction, CallRequest
-from hotline_gateway.domain.live import Fact, LiveBoard
+from hotline_gateway.domain.live import Fact, LiveBoard, Viewer
 from hotline_platform.identity import Role
 from hotline_platform.topics import VOICE_COMMANDS
 
@@ -38,6 +38,11 @@ def test_the_board_knows_the_agent_a_call_is_connected_to() -> None:
     assert b.connected_agent("acme", "i1") == "a1"
     assert b.connected_agent("globex", "i1") is None  # another tenant's id space
     assert b.connected_agent("acme", "i2") is None
+    # Where a call may be transferred: every queue of the tenant, even one the agent does not
+    # serve (its own view of the queues' figures stays limited to the ones it serves).
+    mine = b.snapshot(Viewer("acme", wide=False, agent_id="a1", queues=frozenset({"support"})))
+    assert mine["queue_ids"] == ["billing", "support"]
+    assert [q["queue_id"] for q in mine["queues"]] == ["support"]
 
 
 def test_held_and_resumed_show_on_the_offer_and_a_transfer_ends_it() -> None:

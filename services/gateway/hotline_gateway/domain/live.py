@@ -285,6 +285,8 @@ class LiveBoard:
             "tenant_id": viewer.tenant_id,
             "name": setup.name or viewer.tenant_id,
             "not_ready_reasons": [{"code": c, "label": lbl} for c, lbl in setup.not_ready_reasons],
+            # Every queue of the tenant (ids only): where a call may be transferred.
+            "queue_ids": sorted(setup.queues),
             "agents": [c.data for c in seen if c.kind == "agent"],
             "queues": [c.data for c in seen if c.kind == "queue"],
             "offers": [c.data for c in seen if c.kind == "offer"],

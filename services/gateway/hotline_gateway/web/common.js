@@ -242,6 +242,7 @@ export class LiveModel {
     for (const tenant of snapshot.tenants) {
       this.tenants.set(tenant.tenant_id, {
         id: tenant.tenant_id, name: tenant.name, notReadyReasons: tenant.not_ready_reasons,
+        queueIds: tenant.queue_ids || [],
         agent: new Map(tenant.agents.map((a) => [a.agent_id, a])),
         queue: new Map(tenant.queues.map((q) => [q.queue_id, q])),
         offer: new Map(tenant.offers.map((o) => [o.interaction_id, o])),

@@ -1,7 +1,7 @@
 // The agent desktop: the agent's state (reason, time in it) and its commands, the contact
 // offered with its screen-pop (who is calling, their recent contacts on every channel, queue,
-// wait, IVR choice), wrap-up with the queue's dispositions and a "resolved" flag, the agent's
-// queues and figures today. State and offers arrive over the push stream; commands are the
+// wait, IVR choice), hold, resume and transfer of the connected call, wrap-up with the queue's
+// dispositions and a "resolved" flag, the agent's queues and figures today. State and offers arrive over the push stream; commands are the
 // REST API's (the session cookie + X-Requested-With).
 import {
   LiveModel, LiveStream, api, chooseLocale, connectionStatus, codeLabel, duration, el, languageSwitch,
@@ -35,6 +35,38 @@ async function command(path, body) {
   } catch (err) {
     $("command-error").textContent = `${t("desk.command_failed")}: ${err.message}`;
   }
+}
+
+async function callCommand(action, body) {
+  // Hold, resume, transfer: the gateway records the command (202); what the call does comes
+  // back over the push stream (the offer's `held`, or its end on a transfer).
+  const offer = myOffer();
+  if (!offer) return;
+  $("command-error").textContent = "";
+  try {
+    await api(`/v1/tenants/${encodeURIComponent(tenantId)}/interactions/`
+      + `${encodeURIComponent(offer.interaction_id)}/${action}`, { method: "POST", body });
+  } catch (err) {
+    $("command-error").textContent = `${t("desk.command_failed")}: ${err.message}`;
+  }
+}
+
+function renderCallControls(offer) {
+  const voiceCall = offer && offer.status === "connected" && (!offer.channel || offer.channel === "voice");
+  $("call-controls").hidden = !voiceCall;
+  if (!voiceCall) return;
+  $("hold").disabled = Boolean(offer.held);
+  $("resume").disabled = !offer.held;
+  const select = $("transfer-queue");
+  const ids = (tenant()?.queueIds || []).filter((q) => q !== offer.queue_id);
+  if (select.dataset.ids !== ids.join(",")) {
+    const keep = select.value;
+    select.replaceChildren(...ids.map((q) => el("option", { value: q, text: q })));
+    if (ids.includes(keep)) select.value = keep;
+    select.dataset.ids = ids.join(",");
+  }
+  select.disabled = !ids.length;
+  $("transfer").disabled = !ids.length;
 }
 
 function renderState(now) {
@@ -74,6 +106,7 @@ function renderContact(now) {
   const panel = $("contact-panel");
   const details = $("contact-details");
   const form = $("wrap-up");
+  renderCallControls(offer);
   if (!offer) {
     status.textContent = t("desk.no_contact");
     panel.classList.remove("ringing");
@@ -90,7 +123,7 @@ function renderContact(now) {
     status.textContent = offer.channel === "voice" || !offer.channel
       ? t("desk.ringing_voice") : t("desk.ringing_other", { channel });
   } else if (offer.status === "connected") {
-    status.textContent = t("desk.connected", { channel });
+    status.textContent = t(offer.held ? "desk.on_hold" : "desk.connected", { channel });
   } else {
     status.textContent = t("desk.wrapping_up");
   }
@@ -243,6 +276,9 @@ $("log-in").addEventListener("click", () => command("log-in"));
 $("ready").addEventListener("click", () => command("ready"));
 $("not-ready").addEventListener("click", () => command("not-ready", { reason_code: $("reason-code").value }));
 $("log-out").addEventListener("click", () => command("log-out", { reason: "" }));
+$("hold").addEventListener("click", () => callCommand("hold"));
+$("resume").addEventListener("click", () => callCommand("resume"));
+$("transfer").addEventListener("click", () => callCommand("transfer", { to_queue_id: $("transfer-queue").value }));
 $("wrap-up").addEventListener("submit", (event) => {
   event.preventDefault();
   const code = $("disposition").value;
