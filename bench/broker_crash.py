@@ -12,9 +12,9 @@ acknowledged records back and publishes again those the broker no longer has), i
 process one after the other, so they compare on the same machine state.
 
 Writes bench/results/broker_crash.json: per configuration `acknowledged`, `missing` (acknowledged
-but not in the log afterwards), `duplicates`, `kills`, `events_per_s`, `max_in_flight`, the
-delivery latency p50/p99 (ms), `ack_check` (whether the check ran), `ack_checks` (read-backs
-done) and `republished` (records published again).
+but not in the log afterwards), `duplicates` (and `duplicate_examples`), `kills`, `events_per_s`,
+`max_in_flight`, the delivery latency p50/p99 (ms), `ack_check` (whether the check ran),
+`ack_checks` (read-backs done) and `republished` (records published again).
 
 Sizes: BENCH_BROKER_CRASH_KILLS (default 6 per configuration).
 """
