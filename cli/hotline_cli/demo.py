@@ -28,7 +28,7 @@ from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.interaction.v1 import events_pb2 as interaction_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli import stack
-from hotline_cli.sipp import SippRun, caller_command, copy_dtmf_pcap, phone_command
+from hotline_cli.sipp import SippRun, caller_command, copy_sipp_media, phone_command
 
 SITES = ("lisbon", "manila")
 
@@ -433,7 +433,7 @@ async def _simulate_calls(
     sip_host, sip_port = state.sip.split(":")[1:]
     router = f"127.0.0.1:{state.service('router').grpc_port}"
     tenants = {t["id"]: t for t in plan.config["tenants"]}
-    copy_dtmf_pcap(sipp_dir)
+    copy_sipp_media(sipp_dir)
     for tenant in plan.config["tenants"]:
         for agent in tenant["agents"]:
             behaviour, transfer_to = plan.phone_behaviours.get(agent["id"], ("answer", ""))

@@ -135,7 +135,7 @@ def caller_command(
     """Callers at a steady rate of an anchored entry point with an IVR (caller_ivr.xml): the
     platform answers, each caller presses 1 in the menu and waits for the agent to end the call;
     one still in the call after `patience_s + talk_s` hangs up (an abandon if no agent was
-    bridged by then). The working folder needs pcap/dtmf_2833_1.pcap (`copy_dtmf_pcap`)."""
+    bridged by then). The working folder needs `copy_sipp_media`."""
     return SippRun(
         "caller",
         name,
@@ -164,9 +164,11 @@ def caller_command(
 DTMF_PCAP = Path("/usr/share/sip-tester/dtmf_2833_1.pcap")  # Debian sip-tester's key 1
 
 
-def copy_dtmf_pcap(workdir: Path) -> None:
-    """caller_ivr.xml plays pcap/dtmf_2833_1.pcap relative to its working folder."""
-    (workdir / "pcap").mkdir(parents=True, exist_ok=True)
+def copy_sipp_media(workdir: Path) -> None:
+    """What the scenarios play, relative to their working folder: tests/sipp/pcap (speech as
+    raw A-law, looped by sipp's rtp_stream so every phone sends audio the whole call, as real
+    phones do: the relay ends calls without audio) and the key 1 for caller_ivr.xml."""
+    shutil.copytree(SCENARIOS / "pcap", workdir / "pcap", dirs_exist_ok=True)
     shutil.copyfile(DTMF_PCAP, workdir / "pcap" / DTMF_PCAP.name)
 
 
