@@ -28,3 +28,8 @@ def flatmap_path_parameters(
             [path_parameters, *({**real, "agent_id": a} for a in AGENTS)]
         )
     return st.sampled_from([path_parameters, real])
+
+
+# A prompt upload's body is a WAV file: sent as the bytes generated (binary), never a usable
+# prompt (the gateway answers 422 with its reasons, before the content store).
+schemathesis.serializer.alias("audio/wav", "application/octet-stream")
