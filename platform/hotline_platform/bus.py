@@ -14,7 +14,7 @@ import time
 import weakref
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
@@ -121,7 +121,9 @@ class AckCheckSettings(BaseSettings):
     window_s: float = 10.0
     max_records: int = 50_000
     settle_s: float = 2.0
-    read_timeout_s: float = 15.0
+    # How long a read-back may take; past it, the records acknowledged with a bad offset are
+    # published again at once and the check is tried again.
+    read_timeout_s: float = 5.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +137,9 @@ class Acked:
     value: bytes | None
     headers: list[tuple[str, str | bytes | None]] | None
     at: float  # time.monotonic() of the acknowledgement
+    # Acknowledged at an offset not above the previous one of its partition, or with none: the
+    # pattern of the records Tansu drops (see AckCheckSettings).
+    bad_offset: bool = False
 
 
 # librdkafka's reports of a lost broker connection; a restarted broker may have dropped records
@@ -154,6 +159,7 @@ class AckLog:
         self._lock = threading.Lock()
         self._due: float | None = None  # when to check (monotonic), None: nothing suspected
         self._checking = False
+        self._reading = False  # a check is reading the records back
 
     def __len__(self) -> int:
         return len(self._records)
@@ -166,20 +172,22 @@ class AckLog:
             top = self._top.get(where, -1)
             if record.offset is not None:
                 self._top[where] = record.offset
-            self._records.append(record)
+            where_text = f"{record.topic}[{record.partition}]"
+            if record.offset is None:
+                reason = f"{where_text} acknowledged without an offset"
+            elif record.offset <= top:
+                reason = f"{where_text} acknowledged offset {record.offset} after {top}"
+            else:
+                reason = ""
+            self._records.append(replace(record, bad_offset=True) if reason else record)
             self._prune(record.at)
-        where_text = f"{record.topic}[{record.partition}]"
-        if record.offset is None:
-            return f"{where_text} acknowledged without an offset"
-        if record.offset <= top:
-            return f"{where_text} acknowledged offset {record.offset} after {top}"
-        return ""
+        return reason
 
     def _prune(self, now: float) -> None:
         while len(self._records) > self.settings.max_records:
             self._records.popleft()
-        if self._due is not None:
-            return  # keep what a pending check must read
+        if self._due is not None or self._reading:
+            return  # keep what a pending or running check must read
         horizon = now - self.settings.window_s
         while self._records and self._records[0].at < horizon:
             self._records.popleft()
@@ -208,10 +216,16 @@ class AckLog:
             return self._due - time.monotonic()
 
     def take(self) -> list[Acked]:
-        """The records to check now; the check is no longer pending."""
+        """The records to check now; the check is no longer pending, it runs until
+        :meth:`done` (meanwhile nothing is dropped for its age)."""
         with self._lock:
             self._due = None
+            self._reading = True
             return list(self._records)
+
+    def done(self) -> None:
+        with self._lock:
+            self._reading = False
 
     def forget(self, records: Iterable[Acked]) -> None:
         """Drop records found missing: they are published again and remembered anew."""
@@ -304,16 +318,22 @@ def _check_acks(publisher: weakref.ref[EventPublisher]) -> None:
     """Run the checks a publisher's AckLog schedules, then end. Holds the publisher weakly."""
     while True:
         found = publisher()
-        if found is None or found._closed.is_set() or found._acks is None:
+        acks = None if found is None or found._closed.is_set() else found._acks
+        if found is None or acks is None:
             return
-        wait = found._acks.due_in()
+        wait = acks.due_in()
         if wait is None:
             return
         if wait > 0:
             del found
             time.sleep(min(wait, 0.2))
             continue
-        found._check_now()
+        try:
+            found._check_now()
+        except Exception:  # noqa: BLE001 (a bug here must not end the checks for good)
+            log.exception("checking acknowledged records failed; trying again")
+            acks.done()
+            acks.suspect()
         del found
 
 
@@ -469,6 +489,7 @@ class EventPublisher:
         assert self._acks is not None
         records = self._acks.take()
         if not records:
+            self._acks.done()
             return
         self.ack_checks += 1
         ACK_CHECKS.labels(self._client_id).inc()
@@ -477,10 +498,17 @@ class EventPublisher:
                 self._bootstrap, self._client_id, records, self._acks.settings.read_timeout_s
             )
         except (KafkaException, TimeoutError) as exc:
-            log.warning("could not check acknowledged records (%s); trying again", exc)
+            # After a restart Tansu can serve no fetch on a busy partition for tens of seconds:
+            # the records acknowledged with a bad offset (mostly dropped) do not wait for it.
+            found = "unread, acknowledged with a bad offset"
+            missing = [(r, found) for r in records if r.bad_offset]
+            log.warning(
+                "could not check acknowledged records (%s); trying again, publishing again "
+                "now the %d acknowledged with a bad offset", exc, len(missing),
+            )  # fmt: skip
             self._acks.suspect()  # this thread is running: it runs the next check
-            return
         self._acks.forget(record for record, _ in missing)
+        self._acks.done()
         for record, found in missing:
             log.warning(
                 "republishing a record the broker acknowledged and no longer has: "
@@ -677,8 +705,11 @@ def replay_then_follow(
     dead_letters: DeadLetters,
     *,
     stop: threading.Event,
+    on_idle: Callable[[], None] | None = None,
 ) -> Iterator[Received | None]:
     """Yield every event of the assigned partitions; yield None once, when replay is done.
+    `on_idle` runs whenever a poll found nothing: at that moment the consumer has read all
+    that was there (a follower uses it to know how current its view is).
 
     "Done" means every assigned partition reported end-of-partition (the consumer is made by
     `new_consumer`, which enables those reports). The end is taken from fetch responses, not
@@ -691,6 +722,8 @@ def replay_then_follow(
     while not stop.is_set():
         msg = consumer.poll(0.05)
         if msg is None:
+            if on_idle is not None:
+                on_idle()
             continue
         error = msg.error()
         if error is not None:

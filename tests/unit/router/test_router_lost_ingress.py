@@ -176,6 +176,28 @@ def test_no_liveness_record_counts_as_seen_when_the_router_went_live() -> None:
     assert abandoned.reason == INGRESS_LOST  # type: ignore[attr-defined]
 
 
+def test_silence_is_judged_up_to_what_the_router_has_read_not_the_clock() -> None:
+    """A router behind its topics (stalled, or on a loaded machine) has not read the
+    heartbeats of the last seconds yet: it judges silence up to where it has read."""
+    w = _world()
+    w.arrive("c1", producer=X)
+    w.state.read_up_to_ms = w.now  # the router reads nothing more for a while
+    assert w.tick(LOST_AFTER + 5_000) == []
+    w.state.read_up_to_ms = w.now  # caught up: still no heartbeat, so the ingress is silent
+    [abandoned] = _of(w.settle(), Abandoned)
+    assert abandoned.reason == INGRESS_LOST  # type: ignore[attr-defined]
+
+
+def test_after_a_router_restart_every_ingress_gets_the_full_limit_again() -> None:
+    w = _world()
+    w.arrive("c1", producer=X)
+    w.now += LOST_AFTER * 3  # the router was away, no heartbeat read meanwhile
+    w.state.live_since_ms = w.now  # it comes back
+    assert w.settle() == []
+    assert w.tick(LOST_AFTER) == []
+    assert _of(w.tick(1), Abandoned)
+
+
 @pytest.mark.parametrize("producer", ["", "chat-gateway/c-0", "test/ingress"])
 def test_producers_that_publish_no_liveness_are_not_judged(producer: str) -> None:
     w = World()

@@ -106,7 +106,9 @@ class EventPump:
         try:
             assign_from_start(consumer, STATE_TOPICS, self._partitions)
             started = time.monotonic()
-            for received in replay_then_follow(consumer, self._dead_letters, stop=self._stop):
+            for received in replay_then_follow(
+                consumer, self._dead_letters, stop=self._stop, on_idle=self._service.caught_up
+            ):
                 if received is None:
                     self._service.go_live()
                     log.info("replay done in %.2fs", time.monotonic() - started)

@@ -87,8 +87,16 @@ class RouterService:
     def live(self) -> bool:
         return self._live
 
+    def caught_up(self) -> None:
+        """The consumer found nothing more to read: the router's view is current."""
+        self._state.read_up_to_ms = self._clock.now_ms()
+
     def on_fact(self, fact: Fact, *, own_topic: bool) -> None:
         """A fact read from a topic. During replay: fold only. Live: fold and decide."""
+        read = self._state.read_up_to_ms
+        if read is not None and fact.at_ms > read:
+            # Read this far (at least): a router busy with a backlog advances with it.
+            self._state.read_up_to_ms = min(fact.at_ms, self._clock.now_ms())
         if fact.tenant_id not in self.config.tenants:
             return  # not a configured tenant (or a tenant removed from the config)
         if not self._owns(fact.tenant_id):

@@ -209,7 +209,10 @@ def decide(
     if repairs:
         return repairs
     # Then contacts whose ingress was lost, alone: nothing else may offer them meanwhile.
-    lost = end_lost_contacts(tenant_id, tenant, tenant_config, config, now_ms, state.live_since_ms)
+    read_up_to = now_ms if state.read_up_to_ms is None else min(now_ms, state.read_up_to_ms)
+    lost = end_lost_contacts(
+        tenant_id, tenant, tenant_config, config, read_up_to, state.live_since_ms
+    )
     if lost:
         return lost
     placing: list[QueueContact | PlaceTransferred] = [
@@ -355,15 +358,19 @@ def ingress_lost(
     Restarted: a `started` of the owner (or a heartbeat naming its start) later than the
     arrival; a process starts (and says so, durably) before it serves calls, so every call
     of a process arrives after its start. Silent: no start, heartbeat or arrival of the owner
-    for longer than `ingress_lost_after_ms`; an owner with no liveness record at all (an
-    older ingress, or records past their retention) counts as seen when this router went
-    live. Only services that publish liveness (`liveness_services`) are judged."""
+    for longer than `ingress_lost_after_ms`, counted from when this router went live at the
+    earliest (it did not watch before; an owner with no liveness record at all, an older
+    ingress or records past their retention, is the same). Only services that publish
+    liveness (`liveness_services`) are judged. `now_ms` is the time up to which the router
+    has read its topics (RouterState.read_up_to_ms)."""
     if it.arrived_at_ms is None or it.owner.partition("/")[0] not in config.liveness_services:
         return None
     rec = tenant.ingresses.get(it.owner)
     if rec is not None and rec.started_at_ms > it.arrived_at_ms:
         return "restarted", rec.started_at_ms, rec.started_event_id
-    last_seen = max(rec.last_seen_ms if rec is not None else live_since_ms, it.arrived_at_ms)
+    # Silence counts from this process going live at the earliest: a router that was away
+    # (restarting) did not watch, and gives every ingress the full limit to be heard again.
+    last_seen = max(rec.last_seen_ms if rec is not None else 0, live_since_ms, it.arrived_at_ms)
     if now_ms - last_seen > config.ingress_lost_after_ms:
         return "silent", last_seen, ""
     return None

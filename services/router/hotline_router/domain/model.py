@@ -410,6 +410,12 @@ class RouterState:
     # When this process went live (not folded from facts): an ingress with no liveness
     # record at all is taken as silent since then, not since the epoch.
     live_since_ms: int = 0
+    # Up to when this process has read its topics (not folded): the last time its consumer
+    # found nothing more to read, or the time of the newest fact it read since. An ingress is
+    # judged silent against this, not against the clock, so a router that lags behind its
+    # topics (a stall, a loaded machine) does not take heartbeats it has yet to read for
+    # silence. None: up to now (tests of decisions alone).
+    read_up_to_ms: int | None = None
 
     def tenant(self, tenant_id: str) -> TenantState:
         found = self.tenants.get(tenant_id)
