@@ -187,6 +187,34 @@ def test_a_record_the_broker_no_longer_has_is_published_again(broker: str) -> No
     assert publisher.ack_checks == 1
 
 
+def test_a_check_that_cannot_read_back_republishes_the_records_with_a_bad_offset(
+    broker: str,
+) -> None:
+    """Tansu, just restarted, may serve no fetch for a while: the records acknowledged at an
+    offset that went backwards are not kept waiting for it."""
+    bus.ensure_topics(broker)
+    topic = topics.VOICE_INTERACTIONS
+    tenant = f"ack-{uuid.uuid4()}"
+    partition = topics.partition_for(tenant, topic.partitions)
+    publisher = bus.EventPublisher(
+        broker, "test-unread", ack_check=bus.AckCheckSettings(settle_s=0.1, read_timeout_s=0)
+    )
+    publisher.publish(topic, _arrived(tenant, 0))
+    publisher.flush()
+    assert publisher.acks is not None
+    value = _arrived(tenant, 1).SerializeToString()
+    publisher.acks.add(
+        bus.Acked(topic.name, partition, 0, tenant.encode(), value, None, time.monotonic())
+    )
+    publisher.check_acknowledged("test")
+    # i-1 (bad offset) is published again at once; i-0 (fine) is not, the check goes on.
+    eventually(lambda: publisher.republished == 1, "the bad-offset record published", timeout=20)
+    publisher.flush()
+    assert _read_all(broker, topic, tenant) == ["i-0", "i-1"]
+    assert publisher.checks_pending
+    publisher.close()
+
+
 def test_nothing_acknowledged_is_lost_when_the_s3_broker_is_sigkilled(
     object_store: embedded.ObjectStore, tmp_path: Path
 ) -> None:
