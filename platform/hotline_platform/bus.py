@@ -111,8 +111,10 @@ class AckCheckSettings(BaseSettings):
     broker may have dropped some (the connection was lost, or an acknowledged offset went
     backwards), they are read back by offset once acknowledgements settled for ``settle_s``;
     each record found nowhere (its offset holds another record, or is beyond the end) is
-    published again, after the records that followed it. Consumers see a late record, or a
-    duplicate at worst (they de-duplicate by event id), never a gap.
+    published again, after the records that followed it. If the broker cannot be read back
+    within ``read_timeout_s``, the records acknowledged at an offset that went backwards (or
+    with none) are published again at once, and the check is tried again. Consumers see a late
+    record, or a duplicate at worst (they de-duplicate by event id), never a gap.
     """
 
     model_config = SettingsConfigDict(env_prefix="HOTLINE_BUS_ACK_", extra="ignore")
