@@ -389,6 +389,23 @@ async def call_rate(phones: Phones, calls: int, in_flight: int, pids: dict[str, 
 # ------------------------------------------------------------------------------ audio workers
 
 
+def _within(ports: tuple[int, int], port: int) -> bool:
+    return ports[0] <= port <= ports[1]
+
+
+def udp_drops(bound: Callable[[int], bool]) -> int:
+    """Datagrams the kernel dropped because a socket was full (the `drops` column of
+    /proc/net/udp), summed over the sockets whose local port is `bound`. For the relay's port
+    range: the relay's own loss, for every call, measured or not; for the measuring phones:
+    frames the generator was too slow to read (its loss, not the relay's)."""
+    total = 0
+    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if bound(int(fields[1].rsplit(":", 1)[1], 16)):
+            total += int(fields[-1])
+    return total
+
+
 def _percentile(histogram: Counter[int], q: float) -> float:
     """The q-quantile, in ms, of a histogram of BIN_NS bins (upper edge of the bin)."""
     total = sum(histogram.values())
@@ -419,7 +436,8 @@ def _media_worker(conn: Connection, calls: int, probes: int, realtime: bool) -> 
         sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
         if measured <= k < relayed:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1)  # the kernel's minimum
-        else:
+        else:  # room for seconds of audio should the generator be kept from reading it
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1 << 20)
             sock.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         sock.bind(("127.0.0.1", 0))
         sock.setblocking(False)
@@ -518,6 +536,7 @@ def _media_worker(conn: Connection, calls: int, probes: int, realtime: bool) -> 
         "measured": frames * measured,
         "lost": frames * measured - received,
         "control_lost": frames * 2 * CONTROL_PAIRS - sum(sum(g) for g in got[relayed:]),
+        "phone_socket_drops": udp_drops({socks[k].getsockname()[1] for k in read}.__contains__),
         "duplicates": counts["duplicates"],
         "foreign": counts["foreign"],
         "delay_variation": dict(delay_variation),
@@ -633,18 +652,6 @@ def _free_udp_port() -> int:
         return port
 
 
-def relay_drops(ports: tuple[int, int]) -> int:
-    """Datagrams the kernel dropped because the relay's sockets were full (the `drops` column
-    of /proc/net/udp for the sockets bound in its port range): the relay's own loss, for every
-    call, measured or not."""
-    total = 0
-    for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if ports[0] <= int(fields[1].rsplit(":", 1)[1], 16) <= ports[1]:
-            total += int(fields[-1])
-    return total
-
-
 async def media_step(stack: Stack, phones: Phones, calls: int, hold_s: float,
                      args: argparse.Namespace) -> dict[str, object]:  # fmt: skip
     assert stack.anchored is not None
@@ -688,14 +695,15 @@ async def media_step(stack: Stack, phones: Phones, calls: int, hold_s: float,
             pipe.send((dests, start, hold_s))
         # CPU over the steady part of the window (a second after the start to before the end)
         await asyncio.sleep(start - time.time())
-        drops0 = relay_drops(stack.relay_ports)
+        in_relay = partial(_within, stack.relay_ports)
+        drops0 = udp_drops(in_relay)
         await asyncio.sleep(1.0)
         cpu0 = (_cpu_s(stack.anchored.pid), _cpu_s(stack.relay.pid), time.monotonic())
         await asyncio.sleep(max(0.5, hold_s - 1.5))
         cpu1 = (_cpu_s(stack.anchored.pid), _cpu_s(stack.relay.pid), time.monotonic())
         load = os.getloadavg()[0]
         results = [await asyncio.to_thread(p.recv) for p, _ in pipes]
-        dropped = relay_drops(stack.relay_ports) - drops0
+        dropped = udp_drops(in_relay) - drops0
         ended = sum(1 for c in placed if c.dropped)
     finally:
         hangups = await _bounded([partial(phones.hang_up, c) for c in placed], in_flight)
@@ -745,8 +753,18 @@ async def media_step(stack: Stack, phones: Phones, calls: int, hold_s: float,
         "ingress_cpu_pct": round(100 * (cpu1[0] - cpu0[0]) / seconds, 1),
         "load_average_1m": round(load, 2),
     }
-    step["ok"] = (not failures and not ended and lost == 0 and dropped == 0
-                  and jitter_p99 < JITTER_LIMIT_MS)  # fmt: skip
+    phone_drops = sum(r["phone_socket_drops"] for r in results)
+    step["phone_socket_drops"] = phone_drops
+    reasons = [why for why, failed in (
+        ("calls not set up", failures), ("calls ended by the platform", ended),
+        ("frames lost", lost), ("relay socket drops", dropped),
+        (f"jitter p99 >= {JITTER_LIMIT_MS} ms", jitter_p99 >= JITTER_LIMIT_MS),
+        # then the step did not measure the relay: frames waited for the generator
+        ("the generator was late or dropped frames it could not read",
+         step["generator_lateness_p99_ms"] >= JITTER_LIMIT_MS or phone_drops),  # type: ignore[operator]
+    ) if failed]  # fmt: skip
+    step["failed_because"] = reasons
+    step["ok"] = not reasons
     if failures:
         print(f"    first set-up failure: {failures[0]}", flush=True)
     return step
@@ -799,7 +817,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
                   f"(without the relay {step['control_jitter_p99_ms']} ms), "
                   f"generator late p99 {step['generator_lateness_p99_ms']} ms, "
                   f"rtpengine {step['rtpengine_cpu_pct']} %, "
-                  f"ingress {step['ingress_cpu_pct']} %, load {step['load_average_1m']}",
+                  f"ingress {step['ingress_cpu_pct']} %, load {step['load_average_1m']}"
+                  + (f"; FAILED: {', '.join(step['failed_because'])}"  # type: ignore[arg-type]
+                     if step["failed_because"] else ""),
                   flush=True)  # fmt: skip
             if not step["ok"] and not args.keep_going:
                 break
