@@ -127,7 +127,6 @@ class CallFailed(RuntimeError):
 class BenchCall:
     call_id: str
     interaction_id: str
-    invite: bytes
     agent_rtp_port: int
     answered: asyncio.Future[SipResponse]  # the caller's final response
     agent_acked: asyncio.Future[None]  # the agent phone's 200 was ACKed: the call is up
@@ -136,7 +135,6 @@ class BenchCall:
     ack: bytes = b""
     hanging_up: bool = False  # the caller sent its BYE
     dropped: bool = False  # the platform ended the call (a BYE the bench did not ask for)
-    answered_at: float = 0.0
     offered: bool = False
     agent_ok: bytes = b""  # the agent phone's 200 (sent again if the INVITE is)
     caller_sends_to: tuple[str, int] = ("", 0)
@@ -214,7 +212,7 @@ class Phones:
         invite = self._request("INVITE", call_id, cseq=1, body=_sdp(caller_rtp_port))
         parsed = parse(invite)
         assert isinstance(parsed, SipRequest)
-        call = BenchCall(call_id, interaction_id_for(parsed), invite, agent_rtp_port,
+        call = BenchCall(call_id, interaction_id_for(parsed), agent_rtp_port,
                          loop.create_future(), loop.create_future(), loop.create_future(),
                          loop.create_future())  # fmt: skip
         self._by_call_id[call_id] = call
@@ -289,7 +287,6 @@ class Phones:
             if message.status < 200:
                 return
             if not call.answered.done():
-                call.answered_at = time.monotonic()
                 call.answered.set_result(message)
             elif call.ack and self._callers is not None:  # a 200 again: our ACK was lost
                 self._callers.sendto(call.ack, self.ingress)
@@ -594,6 +591,21 @@ def _wait_options(proc: subprocess.Popen[bytes], sip: tuple[str, int], log: Path
     raise RuntimeError(f"ingress-sip did not answer OPTIONS; see {log}")
 
 
+def _start_ingress(work: Path, name: str, env: dict[str, str]
+                   ) -> tuple[subprocess.Popen[bytes], tuple[str, int]]:  # fmt: skip
+    sip = ("127.0.0.1", _free_udp_port())
+    log = work / f"ingress-sip-{name}.log"
+    proc = embedded.spawn([sys.executable, "-m", "hotline_ingress_sip"], log, env={
+        **env, "HOTLINE_SIP_PORT": str(sip[1]), "HOTLINE_INSTANCE_ID": f"bench-{name}",
+        "HOTLINE_GRPC_PORT": str(embedded.find_free_port())})  # fmt: skip
+    try:
+        _wait_options(proc, sip, log)
+    except BaseException:
+        embedded.stop_process(proc.pid)
+        raise
+    return proc, sip
+
+
 def start_stack(max_calls: int) -> Stack:
     work = Path(tempfile.mkdtemp(prefix="hotline-bench-media-"))
     broker_port = embedded.find_free_port()
@@ -629,16 +641,8 @@ def start_stack(max_calls: int) -> Stack:
                  "HOTLINE_MEDIA_DTMF_LISTEN": relay_config.dtmf_log_dest,
                  "HOTLINE_PROMPTS_DIR": str(work / "prompts"),
                  "HOTLINE_ANNOUNCE_EVERY_MS": "0"}  # fmt: skip
-        for name, extra in (("anchored", media), ("direct", {})):
-            sip = ("127.0.0.1", _free_udp_port())
-            env = {**base, **extra, "HOTLINE_SIP_PORT": str(sip[1]),
-                   "HOTLINE_GRPC_PORT": str(embedded.find_free_port()),
-                   "HOTLINE_INSTANCE_ID": f"bench-{name}"}  # fmt: skip
-            log = work / f"ingress-sip-{name}.log"
-            proc = embedded.spawn([sys.executable, "-m", "hotline_ingress_sip"], log, env=env)
-            setattr(stack, name, proc)
-            setattr(stack, f"{name}_sip", sip)
-            _wait_options(proc, sip, log)
+        stack.anchored, stack.anchored_sip = _start_ingress(work, "anchored", {**base, **media})
+        stack.direct, stack.direct_sip = _start_ingress(work, "direct", base)
     except BaseException:
         stack.stop()
         raise
@@ -854,6 +858,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "call_rate_with_media": rates_with,
         "call_rate_without_media": rates_without,
         "realtime": args.realtime,
+        "logs": str(stack.work),
         "steps": done,
         "workers": args.workers,
         "cores": os.cpu_count(),
