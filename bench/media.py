@@ -859,6 +859,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         "call_rate_without_media": rates_without,
         "realtime": args.realtime,
         "logs": str(stack.work),
+        # ingress-sip sent an ng command again for want of a timely reply (0.5 s)
+        "ng_retransmissions": (stack.work / "rtpengine.log").read_text(errors="replace")
+                              .count("as a duplicate"),
         "steps": done,
         "workers": args.workers,
         "cores": os.cpu_count(),
