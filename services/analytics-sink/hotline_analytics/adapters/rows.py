@@ -203,6 +203,7 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
         "agent_id": "agent_id",
         "talk_ms": "talk_ms",
         "hold_ms": "hold_ms",
+        "reason": "reason",
     },
     "abandoned": {
         "stage": ("stage", _enum(InteractionAbandoned.Stage.DESCRIPTOR)),
@@ -238,7 +239,8 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
 RAW_ONLY: dict[str, frozenset[str]] = {
     "arrived": frozenset({"identity_hints", "subject"}),
     "self_service_finished": frozenset({"required_skills", "identity_hints"}),
-    "queued": frozenset({"required_skills"}),
+    # position / estimated_wait_ms: the router's estimate when it queued the contact.
+    "queued": frozenset({"required_skills", "position", "estimated_wait_ms"}),
     "message_received": frozenset({"content_type", "body_ref"}),
     "message_sent": frozenset({"content_type", "body_ref"}),
     "wrap_up_ended": frozenset({"disposition"}),  # mapped field by field above
