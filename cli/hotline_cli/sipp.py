@@ -154,6 +154,10 @@ def caller_command(
             *_rate_args(calls_per_s),
             "-m",
             str(count),
+            # sipp's default cap on open calls is 3 x rate x the -d pause, and this scenario
+            # has no -d: without a cap of its own sipp would hold calls back.
+            "-l",
+            str(count),
             "-recv_timeout",
             str(int((patience_s + talk_s) * 1000)),
         ],
