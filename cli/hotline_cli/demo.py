@@ -520,6 +520,7 @@ async def _simulate_calls(
         "tenants": tenants,
         "stuck_agents": stuck,
         "chaos": chaos,
+        "entry_keys": {c.entry_point: f"{c.tenant_id}/{c.queue_id}" for c in plan.callers},
     }
 
 
@@ -572,8 +573,12 @@ def _lifecycle(state: stack.StackState, run: dict[str, Any]) -> dict[str, list[s
     return found
 
 
-def check_against_placed(reports: dict[str, Any], placed: dict[str, int]) -> list[str]:
-    """Problems found comparing the KPI report with what sipp placed (empty: all agree)."""
+def check_against_placed(
+    reports: dict[str, Any], placed: dict[str, int], lost_in_ivr: dict[str, int] | None = None
+) -> list[str]:
+    """Problems found comparing the KPI report with what sipp placed (empty: all agree).
+    `lost_in_ivr`: calls per queue that a fault (a killed ingress-sip) ended while their
+    callers were still in the IVR, before any queue: they were never queued."""
     from hotline_cli.reporting import queue_rows
 
     problems = []
@@ -588,8 +593,10 @@ def check_against_placed(reports: dict[str, Any], placed: dict[str, int]) -> lis
             problems.append(f"{key}: {count} calls placed, none reported")
             continue
         row = seen[key]
-        if row["queued"] != count:
-            problems.append(f"{key}: {count} calls placed, {row['queued']} queued")
+        lost = (lost_in_ivr or {}).get(key, 0)
+        if row["queued"] != count - lost:
+            ivr = f" ({lost} ended in the IVR by a fault)" if lost else ""
+            problems.append(f"{key}: {count} calls placed{ivr}, {row['queued']} queued")
         if row["answered"] + row["abandoned"] != row["offered"]:
             problems.append(
                 f"{key}: answered {row['answered']} + abandoned {row['abandoned']} "
@@ -627,6 +634,8 @@ def run_demo(options: DemoOptions) -> int:
         run = asyncio.run(_simulate(settings, state, plan, options, demo_dir / "sipp"))
         _say("waiting for the analytics sink to store the last events")
         reports, problems, lifecycle = _settle(state, run)
+        voice = _voice_tally(state, run)
+        lost_in_ivr = _lost_in_ivr(state, run)
         problems += [f"stuck agent: {item}" for item in run["stuck_agents"]]
         history = _check_history(state, demo_dir / "runs", run, reports)
         problems += history["problems"]
@@ -641,6 +650,10 @@ def run_demo(options: DemoOptions) -> int:
     print()
     print(
         "calls placed by sipp: " + ", ".join(f"{k}={v}" for k, v in sorted(run["placed"].items()))
+    )
+    print(
+        f"voice: {voice['ivr_routed']} callers went through the IVR to a queue, agents held "
+        f"{voice['held']} and transferred {voice['transferred']} calls"
     )
     if run["chaos"]:
         print(f"chaos: {json.dumps(run['chaos'])}")
@@ -667,6 +680,8 @@ def run_demo(options: DemoOptions) -> int:
                     "problems": problems,
                     **lifecycle,
                     "stuck_agents": run["stuck_agents"],
+                    "voice": voice,
+                    "lost_in_ivr": lost_in_ivr,
                     "chaos": run["chaos"],
                     "history_compared": history["compared"],
                     "started_at": run["started_at"],
@@ -677,6 +692,54 @@ def run_demo(options: DemoOptions) -> int:
             )
         )
     return 1 if problems else 0
+
+
+def _lost_in_ivr(state: stack.StackState, run: dict[str, Any]) -> dict[str, int]:
+    """Calls of the run the router ended before any queue because their ingress-sip was lost
+    (`abandoned` BEFORE_QUEUE, reason ingress_lost: the caller was in the IVR), per queue the
+    entry point's callers go to."""
+    from clickhouse_driver import Client
+
+    start_ms = int(datetime.fromisoformat(str(run["started_at"])).timestamp() * 1000)
+    client = Client(host=state.clickhouse_host, port=state.clickhouse_tcp_port)
+    try:
+        rows = client.execute(
+            "SELECT entry, count() FROM (SELECT interaction_id,"
+            " anyIf(entry_point_id, kind = 'arrived') AS entry, countIf(kind = 'queued') AS queued,"
+            " countIf(kind = 'abandoned' AND stage = 'BEFORE_QUEUE' AND reason = 'ingress_lost')"
+            " AS lost FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
+            " AND entity = 'interaction' GROUP BY interaction_id)"
+            " WHERE queued = 0 AND lost > 0 GROUP BY entry",
+            {"start": start_ms},
+        )  # fmt: skip
+    finally:
+        client.disconnect()
+    keys = run["entry_keys"]
+    out: dict[str, int] = {}
+    for entry, count in rows:
+        if entry in keys:
+            out[keys[entry]] = out.get(keys[entry], 0) + int(count)
+    return out
+
+
+def _voice_tally(state: stack.StackState, run: dict[str, Any]) -> dict[str, int]:
+    """What happened to the run's voice calls beyond the KPIs, from the events in ClickHouse:
+    IVR routings to a queue, holds and transfers."""
+    from clickhouse_driver import Client
+
+    start_ms = int(datetime.fromisoformat(str(run["started_at"])).timestamp() * 1000)
+    client = Client(host=state.clickhouse_host, port=state.clickhouse_tcp_port)
+    try:
+        counts = dict(client.execute(
+            "SELECT if(kind = 'self_service_finished', 'ivr_routed', kind) AS what, count()"
+            " FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
+            " AND (kind IN ('held', 'transferred')"
+            " OR (kind = 'self_service_finished' AND outcome = 'ROUTE_TO_QUEUE')) GROUP BY what",
+            {"start": start_ms},
+        ))  # fmt: skip
+    finally:
+        client.disconnect()
+    return {k: int(counts.get(k, 0)) for k in ("ivr_routed", "held", "transferred")}
 
 
 def web_pages(state: stack.StackState, plan: DemoPlan) -> str:
@@ -736,7 +799,7 @@ def _settle(
     deadline = time.monotonic() + 45
     while True:
         reports = _reports(state, run)
-        problems = check_against_placed(reports, run["placed"])
+        problems = check_against_placed(reports, run["placed"], _lost_in_ivr(state, run))
         lifecycle = _lifecycle(state, run)
         settled = not problems and not any(lifecycle.values())
         if settled or time.monotonic() > deadline:
