@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import partial
@@ -83,6 +83,9 @@ INTERACTION_HEADER = "X-Hotline-Interaction"
 # How many interactions ended by the router, not held here, are remembered (a retransmitted
 # INVITE comes within 32 s of the first; this covers far more calls than arrive in that time).
 ENDED_ELSEWHERE_KEPT = 50_000
+# A person presses a few keys a second; more from one call is a flood (a broken phone, an
+# attack) and is dropped rather than driving the IVR.
+MAX_KEYS_PER_S = 10
 
 
 class LegState(enum.Enum):
@@ -132,6 +135,8 @@ class CallSession:
     placed_at_ms: int = 0
     ivr: ivr.IvrRun | None = None  # the caller's run through the entry point's IVR
     prompt_seq: int = 0  # the IVR prompt playing (a stale end-of-prompt is ignored)
+    # When the caller's last keys came (a flood of DTMF reports is not passed on).
+    key_times: deque[int] = field(default_factory=lambda: deque(maxlen=MAX_KEYS_PER_S))
 
 
 @dataclass
@@ -146,6 +151,7 @@ class CallStats:
     media_refused: int = 0  # INVITEs answered 488: no usable audio in their SDP
     media_failed: int = 0  # calls the media relay could not anchor
     media_lost: int = 0  # calls ended because the relay dropped them (media timed out)
+    keys_dropped: int = 0  # DTMF keys beyond MAX_KEYS_PER_S of one call
     transfers_refused: int = 0
     commands_refused: int = 0  # hold / resume / transfer asked for a call not in that state
 
@@ -1075,6 +1081,14 @@ class CallHandling(TransactionUser):
         session = self._by_call_id.get(call_id)
         if session is None or session.finished or from_tag != session.dialog.remote_tag:
             return
+        now = self._clock.now_ms()
+        keys = session.key_times
+        if len(keys) == keys.maxlen and now - keys[0] < 1000:
+            self.stats.keys_dropped += 1
+            if self.stats.keys_dropped % 100 == 1:
+                log.warning("call %s: DTMF flood, keys dropped", session.call.interaction_id)
+            return
+        keys.append(now)
         log.debug("call %s: caller pressed %s", session.call.interaction_id, digit)
         if session.ivr is not None and session.call.state is CallState.IVR:
             self._run_ivr(session, session.ivr.digit(digit, self._clock.now_ms()))
