@@ -34,7 +34,9 @@ INVITE -> answer -> ACK -> offer -> agent answers -> BYE, through the anchoring 
 through the other; the figure is the best rate with no failed call.
 
 `python -m bench.media [--steps 50,100] [--hold-s 20] [--realtime]`; `make bench` runs it with
-the defaults.
+the defaults. On a machine other sessions keep busy, use `--realtime`: the kernel shares the CPU
+equally between sessions (autogroups), so the relay and the generator would get a fraction of a
+core whatever they need, and the steps would measure the other work, not the relay.
 """
 
 from __future__ import annotations
@@ -390,15 +392,16 @@ def _within(ports: tuple[int, int], port: int) -> bool:
     return ports[0] <= port <= ports[1]
 
 
-def udp_drops(bound: Callable[[int], bool]) -> int:
+def udp_drops(bound: Callable[[int], bool], *, remote: bool = False) -> int:
     """Datagrams the kernel dropped because a socket was full (the `drops` column of
-    /proc/net/udp), summed over the sockets whose local port is `bound`. For the relay's port
-    range: the relay's own loss, for every call, measured or not; for the measuring phones:
-    frames the generator was too slow to read (its loss, not the relay's)."""
+    /proc/net/udp), summed over the sockets whose local (or `remote`) port is `bound`. For the
+    relay's port range: the relay's own loss, for every call, measured or not; for the
+    measuring phones: frames the generator was too slow to read (its loss, not the relay's);
+    for the sockets connected to the relay's ng port: replies ingress-sip did not get."""
     total = 0
     for line in Path("/proc/net/udp").read_text().splitlines()[1:]:
         fields = line.split()
-        if bound(int(fields[1].rsplit(":", 1)[1], 16)):
+        if bound(int(fields[2 if remote else 1].rsplit(":", 1)[1], 16)):
             total += int(fields[-1])
     return total
 
@@ -555,6 +558,7 @@ class Stack:
     broker: subprocess.Popen[bytes]
     relay: subprocess.Popen[bytes]
     relay_ports: tuple[int, int]
+    ng_port: int
     anchored: subprocess.Popen[bytes] | None = None
     direct: subprocess.Popen[bytes] | None = None
     anchored_sip: tuple[str, int] = ("127.0.0.1", 0)
@@ -623,7 +627,8 @@ def start_stack(max_calls: int) -> Stack:
         port_min=port_min, port_max=port_min + 8 * max_calls + 99,
         timeout_s=300)  # fmt: skip
     relay = embedded.start_media_relay(work / "rtpengine", relay_config, work / "rtpengine.log")
-    stack = Stack(work, broker, relay, (port_min, relay_config.port_max), bootstrap=bootstrap)
+    stack = Stack(work, broker, relay, (port_min, relay_config.port_max), relay_config.ng_port,
+                  bootstrap=bootstrap)  # fmt: skip
     try:
         embedded.wait_media_relay_ready(relay_config.ng_port, timeout=20, proc=relay,
                                         log_path=work / "rtpengine.log")  # fmt: skip
@@ -832,6 +837,7 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         direct.close()
         publisher.flush(10)
         publisher.close()
+        ng_reply_drops = udp_drops(lambda port: port == stack.ng_port, remote=True)
         stack.stop()
     failed = [i for i, s in enumerate(done) if not s["ok"]]
     passed = done[: failed[0]] if failed else done  # the steps before the first failure
@@ -862,6 +868,9 @@ async def run(args: argparse.Namespace) -> dict[str, object]:
         # ingress-sip sent an ng command again for want of a timely reply (0.5 s)
         "ng_retransmissions": (stack.work / "rtpengine.log").read_text(errors="replace")
                               .count("as a duplicate"),
+        # of which replies dropped at ingress-sip's full ng socket (it asks about every call
+        # at once every media_check_every_ms)
+        "ng_reply_drops": ng_reply_drops,
         "steps": done,
         "workers": args.workers,
         "cores": os.cpu_count(),
@@ -886,7 +895,9 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     parser.add_argument("--realtime", action="store_true",
                         help="for the audio steps, rtpengine, ingress-sip and the audio "
                         "generators at real-time priority (SCHED_RR): in production they have "
-                        "their CPU; here other work shares it")  # fmt: skip
+                        "their CPU; on a machine shared with other sessions, autogroup "
+                        "scheduling gives each session an equal share, which starves the relay "
+                        "and the generator")  # fmt: skip
     parser.add_argument("--out", type=Path, default=RESULTS / "media.json")
     args = parser.parse_args(argv if argv is not None else [])
     result = asyncio.run(run(args))
