@@ -41,7 +41,7 @@ class RouterSettings(ServiceSettings):
     offer_grace_ms: int = 5_000
     # An ingress-sip instance with no start or heartbeat (hotline.ingress.liveness.v1) for
     # this long is lost: its open contacts are ended (5 heartbeats at ingress-sip's 2 s).
-    ingress_lost_after_ms: int = 10_000
+    ingress_lost_after_ms: int = 25_000
     # How often time-driven decisions (offer and wrap-up time-outs) are checked.
     tick_ms: int = 200
 

@@ -31,7 +31,7 @@ from hotline_router.domain.model import INGRESS_LOST, AgentState
 
 X = "ingress-sip/sip-0"
 Y = "ingress-sip/sip-1"
-LOST_AFTER = 10_000  # RoutingConfig default
+LOST_AFTER = 25_000  # RoutingConfig default
 
 
 def _of(facts: list[Fact], kind: type[Fact]) -> list[Fact]:

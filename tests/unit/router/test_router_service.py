@@ -194,7 +194,7 @@ def test_an_ingress_with_no_liveness_is_lost_counting_from_going_live() -> None:
     service.on_fact(old, own_topic=False)
     service.go_live()
     assert [type(f) for f in publisher.published] == [Queued]  # queued at arrival, waits
-    clock.now += 10_000
+    clock.now += 25_000  # the default HOTLINE_INGRESS_LOST_AFTER_MS
     service.tick()
     assert [type(f) for f in publisher.published] == [Queued]
     clock.now += 1

@@ -18,7 +18,7 @@ def _skills(levels: tuple[SkillLevel, ...]) -> tuple[Skill, ...]:
 
 
 def routing_config(
-    tenancy: TenancyConfig, *, offer_grace_ms: int = 5_000, ingress_lost_after_ms: int = 10_000
+    tenancy: TenancyConfig, *, offer_grace_ms: int = 5_000, ingress_lost_after_ms: int = 25_000
 ) -> RoutingConfig:
     tenants = {}
     for tid, tenant in tenancy.tenants.items():

@@ -94,8 +94,9 @@ class RouterService:
     def on_fact(self, fact: Fact, *, own_topic: bool) -> None:
         """A fact read from a topic. During replay: fold only. Live: fold and decide."""
         read = self._state.read_up_to_ms
-        if read is not None and fact.at_ms > read:
-            # Read this far (at least): a router busy with a backlog advances with it.
+        if read is not None and not own_topic and fact.at_ms > read:
+            # An ingress's fact read this far: a router busy with a backlog advances with it
+            # (not with its own facts: the topics ingresses write may lag behind those).
             self._state.read_up_to_ms = min(fact.at_ms, self._clock.now_ms())
         if fact.tenant_id not in self.config.tenants:
             return  # not a configured tenant (or a tenant removed from the config)

@@ -99,7 +99,7 @@ class RoutingConfig:
     default_wrap_up_timeout_ms: int = 120_000
     # An ingress instance silent (no start, heartbeat or arrival) for longer than this is
     # lost, and so are the interactions it owned.
-    ingress_lost_after_ms: int = 10_000
+    ingress_lost_after_ms: int = 25_000
     # Services (first part of an `arrived` producer, "ingress-sip/<instance>") that publish
     # liveness: only their interactions are ended when their instance is lost.
     liveness_services: tuple[str, ...] = ("ingress-sip",)
