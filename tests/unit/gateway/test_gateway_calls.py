@@ -1,6 +1,7 @@
 """Hold, resume and transfer from the desktop or the API: the live board knows whose call it
 is, the routes authorise the caller on that agent and record the command (in-memory ports;
-tests/integration/test_gateway_call_control.py runs them against the real broker and ingress-sip)."""
+tests/integration/test_gateway_call_control.py runs them against the real broker and
+ingress-sip)."""
 
 from __future__ import annotations
 
