@@ -17,6 +17,7 @@ import contextlib
 import json
 import logging
 import secrets
+import socket
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -158,6 +159,9 @@ class _Replies(asyncio.DatagramProtocol):
         log.debug("media relay socket: %r", exc)
 
 
+REPLY_BUFFER_BYTES = 4 * 1024 * 1024
+
+
 class NgClient:
     """One UDP socket to rtpengine's ``listen-ng``; any number of concurrent commands.
 
@@ -179,6 +183,12 @@ class NgClient:
         self._transport, _ = await loop.create_datagram_endpoint(
             lambda: _Replies(self._pending), remote_addr=self.address
         )
+        sock = self._transport.get_extra_info("socket")
+        if sock is not None:
+            # Replies to a burst of commands (hundreds of calls) must not overflow the
+            # default ~200 KB buffer before the loop reads them: each lost reply costs a
+            # retransmission and, past three, a failed call.
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, REPLY_BUFFER_BYTES)
 
     async def close(self) -> None:
         if self._transport is not None:

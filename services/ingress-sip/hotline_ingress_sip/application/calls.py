@@ -1045,12 +1045,23 @@ class CallHandling(TransactionUser):
             return
 
         def sweep() -> None:
-            for session in list(self._by_call_id.values()):
-                if session.media is not None and not session.finished:
-                    session.media.query(partial(self._media_checked, session))
+            anchored = [
+                s for s in self._by_call_id.values() if s.media is not None and not s.finished
+            ]
+            # A few calls at a time, spread over the interval: a burst of hundreds of
+            # queries would flood the relay and our reply socket.
+            step_ms = max(1, self._media_check_every_ms // 2 // max(1, len(anchored) // 20 + 1))
+            for batch_no, start in enumerate(range(0, len(anchored), 20)):
+                batch = anchored[start:start + 20]
+                self._timers.call_later(batch_no * step_ms, partial(self._query_media, batch))
             self._media_check = self._timers.call_later(self._media_check_every_ms, sweep)
 
         self._media_check = self._timers.call_later(self._media_check_every_ms, sweep)
+
+    def _query_media(self, sessions: list[CallSession]) -> None:
+        for session in sessions:
+            if session.media is not None and not session.finished:
+                session.media.query(partial(self._media_checked, session))
 
     def stop_media_checks(self) -> None:
         if self._media_check is not None:
