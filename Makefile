@@ -32,9 +32,8 @@ system: install
 	$(PY) -m pytest -q tests/system
 
 # Every fault of the demo (SIGKILL of ingress-sip, broker, ClickHouse, analytics sink, router)
-# with longer runs than `make test` uses (90 s of calls each, about 15 minutes in all); the
-# broker case runs only here (marker `chaos`: the embedded broker can lose an acknowledged
-# record when SIGKILLed, services/ingress-sip/README.md, Limits).
+# with longer runs than `make test` uses (90 s of calls each, about 15 minutes in all); a case
+# marked `chaos` (none at present) runs only here.
 chaos: install
 	HOTLINE_CHAOS_DURATION=$${HOTLINE_CHAOS_DURATION:-90} $(PY) -m pytest -q tests/system/test_demo.py
 

@@ -69,21 +69,10 @@ def _check(result: dict[str, Any], output: str, returncode: int) -> None:
     assert voice["held"] > 0 and voice["transferred"] > 0, voice
 
 
-# The embedded broker (Tansu 0.6 on its s3 engine) drops some records it had acknowledged when
-# it is SIGKILLed; publishers read them back and publish them again (platform bus.py,
-# AckCheckSettings). The case still fails in some runs on a loaded machine: the router takes
-# ingress-sip for lost during the restart and a call ends twice (services/ingress-sip/README.md,
-# Limits). It runs in `make chaos`, not in `make test`.
-BROKER_LOSES_ACKNOWLEDGED_RECORDS = ("broker",)
-
-
-@pytest.mark.parametrize(
-    "kind",
-    [
-        pytest.param(k, marks=pytest.mark.chaos) if k in BROKER_LOSES_ACKNOWLEDGED_RECORDS else k
-        for k in CHAOS_KINDS
-    ],
-)
+# The broker case holds since publishers read back what the embedded broker (Tansu 0.6 on its
+# s3 engine) acknowledged around a SIGKILL and publish again what it dropped (platform bus.py,
+# AckCheckSettings; services/ingress-sip/README.md, Limits).
+@pytest.mark.parametrize("kind", CHAOS_KINDS)
 def test_demo_survives_a_sigkill(kind: str, tmp_path: Path) -> None:
     at = DURATION_S / 2
     result, output, code = _demo(
