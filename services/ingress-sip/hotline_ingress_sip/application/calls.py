@@ -77,7 +77,7 @@ SUPPORTED_METHODS = ("INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REFER", "REGI
 ALLOW = ", ".join(SUPPORTED_METHODS)
 # Methods of the SIP registry this service knows but does not accept (-> 405; others -> 501).
 KNOWN_METHODS = frozenset(
-    {"PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
+    {"PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "MESSAGE", "UPDATE"}
 )
 INTERACTION_HEADER = "X-Hotline-Interaction"
 # How many interactions ended by the router, not held here, are remembered (a retransmitted
@@ -378,10 +378,7 @@ class CallHandling(TransactionUser):
         log.info("call %s: 2xx never acknowledged, ending it", session.call.interaction_id)
         call = session.call
         if call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
-            self._bye_agent(session)
-            self._send_bye_to_caller(session)
-            self._publish(call.hung_up(EndedBy.SYSTEM, self._clock.now_ms()))
-            self._finish(session)
+            self._end_by_system(session)
         elif call.state in (CallState.WAITING, CallState.OFFERING):
             self._caller_left(session, "2xx never acknowledged", 408)
         elif call.state is CallState.IVR:
@@ -706,6 +703,14 @@ class CallHandling(TransactionUser):
         if leg is not None and leg.state is LegState.RINGING:
             self._give_up_leg(leg)
 
+    def _end_by_system(self, session: CallSession, reason: str = "") -> None:
+        """End a connected (or self-service) call from here: BYE both legs, `completed` by
+        SYSTEM with `reason`."""
+        self._bye_agent(session)
+        self._send_bye_to_caller(session)
+        self._publish(session.call.hung_up(EndedBy.SYSTEM, self._clock.now_ms(), reason))
+        self._finish(session)
+
     def _bye_agent(self, session: CallSession) -> None:
         leg = session.agent
         if leg is None or leg.state is not LegState.ANSWERED or leg.dialog is None:
@@ -869,10 +874,7 @@ class CallHandling(TransactionUser):
                 "call %s: media relay refused the agent's answer: %s",
                 session.call.interaction_id, reply.error,
             )
-            self._bye_agent(session)
-            self._send_bye_to_caller(session)
-            self._publish(session.call.hung_up(EndedBy.SYSTEM, self._clock.now_ms()))
-            self._finish(session)
+            self._end_by_system(session)
 
         media.connect(agent_answer, connected)
         self._publish(fact)
@@ -963,9 +965,7 @@ class CallHandling(TransactionUser):
                 media.unblock_caller()
                 self._publish(resumed)
         else:
-            queue_id = self._transfer_queue(
-                call.entry_point.tenant_id, f"<sip:{command.to_queue_id}@hotline>"
-            )
+            queue_id = self._tenant_queue(call.entry_point.tenant_id, command.to_queue_id)
             if queue_id is None:
                 self.stats.transfers_refused += 1
                 log.warning("transfer of %s to %r refused", command.interaction_id,
@@ -1027,15 +1027,20 @@ class CallHandling(TransactionUser):
             user = parse_uri(parse_name_addr(refer_to or "").uri).user
         except ValueError:
             return None
+        return self._tenant_queue(tenant_id, user)
+
+    def _tenant_queue(self, tenant_id: str, name: str) -> str | None:
+        """The tenant's queue `name` names (a queue id, or an entry point address leading to
+        a queue), or None."""
         queues = {
             queue_id
             for e in self._entry_points.values() if e.tenant_id == tenant_id
             for queue_id in e.queue_ids()
         }
-        entry = self._entry_points.get(user)
+        entry = self._entry_points.get(name)
         if entry is not None and entry.tenant_id == tenant_id and entry.queue_id in queues:
             return entry.queue_id
-        return user if user in queues else None
+        return name if name in queues else None
 
     def start_media_checks(self) -> None:
         """Every `media_check_every_ms`, ask the relay about each anchored call: a call it no
@@ -1079,13 +1084,9 @@ class CallHandling(TransactionUser):
         if call.state in (CallState.WAITING, CallState.OFFERING):
             self._caller_left(session, "media_timeout", 408, by_caller=False)
         elif call.state is CallState.IVR:
-            self._send_bye_to_caller(session)
-            self._left_ivr(session)
+            self._left_ivr(session, by_caller=False)
         elif call.state is CallState.CONNECTED:
-            self._bye_agent(session)
-            self._send_bye_to_caller(session)
-            self._publish(call.hung_up(EndedBy.SYSTEM, self._clock.now_ms(), "media_timeout"))
-            self._finish(session)
+            self._end_by_system(session, "media_timeout")
 
     def on_dtmf(self, call_id: str, from_tag: str, digit: str) -> None:
         """A key the caller pressed (RFC 4733, reported by the media relay)."""
@@ -1177,8 +1178,11 @@ class CallHandling(TransactionUser):
             self._send_bye_to_caller(session)
             self._finish(session)
 
-    def _left_ivr(self, session: CallSession) -> None:
-        """The caller hung up in the IVR (or we end the call there): CUSTOMER_LEFT."""
+    def _left_ivr(self, session: CallSession, *, by_caller: bool = True) -> None:
+        """The caller hung up in the IVR (or, `by_caller` False, we end the call there with a
+        BYE): CUSTOMER_LEFT."""
+        if not by_caller:
+            self._send_bye_to_caller(session)
         run = session.ivr
         now = self._clock.now_ms()
         finish = run.caller_left(now) if run is not None else None
@@ -1196,19 +1200,14 @@ class CallHandling(TransactionUser):
         ones). Returns how many calls were ended."""
         self.draining = True
         ended = 0
-        now = self._clock.now_ms()
         for session in list(self._by_call_id.values()):
             call = session.call
             if call.state is CallState.IVR:
-                self._send_bye_to_caller(session)
-                self._left_ivr(session)
+                self._left_ivr(session, by_caller=False)
             elif call.state in (CallState.WAITING, CallState.OFFERING):
                 self._caller_left(session, "ingress shutting down", 503, by_caller=False)
             elif call.state in (CallState.CONNECTED, CallState.SELF_SERVICE):
-                self._bye_agent(session)
-                self._send_bye_to_caller(session)
-                self._publish(call.hung_up(EndedBy.SYSTEM, now))
-                self._finish(session)
+                self._end_by_system(session)
             else:
                 continue
             ended += 1
