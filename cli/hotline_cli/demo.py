@@ -633,9 +633,8 @@ def run_demo(options: DemoOptions) -> int:
         _say(f"{len(plan.config['tenants'])} tenants, {agents} agents with sipp phones")
         run = asyncio.run(_simulate(settings, state, plan, options, demo_dir / "sipp"))
         _say("waiting for the analytics sink to store the last events")
-        reports, problems, lifecycle = _settle(state, run)
+        reports, problems, lifecycle, lost_in_ivr = _settle(state, run)
         voice = _voice_tally(state, run)
-        lost_in_ivr = _lost_in_ivr(state, run)
         problems += [f"stuck agent: {item}" for item in run["stuck_agents"]]
         history = _check_history(state, demo_dir / "runs", run, reports)
         problems += history["problems"]
@@ -698,22 +697,15 @@ def _lost_in_ivr(state: stack.StackState, run: dict[str, Any]) -> dict[str, int]
     """Calls of the run the router ended before any queue because their ingress-sip was lost
     (`abandoned` BEFORE_QUEUE, reason ingress_lost: the caller was in the IVR), per queue the
     entry point's callers go to."""
-    from clickhouse_driver import Client
-
-    start_ms = int(datetime.fromisoformat(str(run["started_at"])).timestamp() * 1000)
-    client = Client(host=state.clickhouse_host, port=state.clickhouse_tcp_port)
-    try:
-        rows = client.execute(
-            "SELECT entry, count() FROM (SELECT interaction_id,"
-            " anyIf(entry_point_id, kind = 'arrived') AS entry, countIf(kind = 'queued') AS queued,"
-            " countIf(kind = 'abandoned' AND stage = 'BEFORE_QUEUE' AND reason = 'ingress_lost')"
-            " AS lost FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
-            " AND entity = 'interaction' GROUP BY interaction_id)"
-            " WHERE queued = 0 AND lost > 0 GROUP BY entry",
-            {"start": start_ms},
-        )  # fmt: skip
-    finally:
-        client.disconnect()
+    rows = _run_events(
+        state, run,
+        "SELECT entry, count() FROM (SELECT interaction_id,"
+        " anyIf(entry_point_id, kind = 'arrived') AS entry, countIf(kind = 'queued') AS queued,"
+        " countIf(kind = 'abandoned' AND stage = 'BEFORE_QUEUE' AND reason = 'ingress_lost')"
+        " AS lost FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
+        " AND entity = 'interaction' GROUP BY interaction_id)"
+        " WHERE queued = 0 AND lost > 0 GROUP BY entry",
+    )  # fmt: skip
     keys = run["entry_keys"]
     out: dict[str, int] = {}
     for entry, count in rows:
@@ -725,21 +717,27 @@ def _lost_in_ivr(state: stack.StackState, run: dict[str, Any]) -> dict[str, int]
 def _voice_tally(state: stack.StackState, run: dict[str, Any]) -> dict[str, int]:
     """What happened to the run's voice calls beyond the KPIs, from the events in ClickHouse:
     IVR routings to a queue, holds and transfers."""
+    counts = dict(_run_events(
+        state, run,
+        "SELECT if(kind = 'self_service_finished', 'ivr_routed', kind) AS what, count()"
+        " FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
+        " AND (kind IN ('held', 'transferred')"
+        " OR (kind = 'self_service_finished' AND outcome = 'ROUTE_TO_QUEUE')) GROUP BY what",
+    ))  # fmt: skip
+    return {k: int(counts.get(k, 0)) for k in ("ivr_routed", "held", "transferred")}
+
+
+def _run_events(state: stack.StackState, run: dict[str, Any], sql: str) -> list[Any]:
+    """Rows of a query over the embedded ClickHouse's events; `%(start)s` is the run's start
+    (UTC ms)."""
     from clickhouse_driver import Client
 
     start_ms = int(datetime.fromisoformat(str(run["started_at"])).timestamp() * 1000)
     client = Client(host=state.clickhouse_host, port=state.clickhouse_tcp_port)
     try:
-        counts = dict(client.execute(
-            "SELECT if(kind = 'self_service_finished', 'ivr_routed', kind) AS what, count()"
-            " FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
-            " AND (kind IN ('held', 'transferred')"
-            " OR (kind = 'self_service_finished' AND outcome = 'ROUTE_TO_QUEUE')) GROUP BY what",
-            {"start": start_ms},
-        ))  # fmt: skip
+        return list(client.execute(sql, {"start": start_ms}))
     finally:
         client.disconnect()
-    return {k: int(counts.get(k, 0)) for k in ("ivr_routed", "held", "transferred")}
 
 
 def web_pages(state: stack.StackState, plan: DemoPlan) -> str:
@@ -794,16 +792,18 @@ def _check_history(
 
 def _settle(
     state: stack.StackState, run: dict[str, Any]
-) -> tuple[dict[str, Any], list[str], dict[str, list[str]]]:
-    """Wait (bounded) until the sink has stored every event of the run, then check it."""
+) -> tuple[dict[str, Any], list[str], dict[str, list[str]], dict[str, int]]:
+    """Wait (bounded) until the sink has stored every event of the run, then check it. Also
+    returns the calls lost in the IVR that the check accounted for."""
     deadline = time.monotonic() + 45
     while True:
         reports = _reports(state, run)
-        problems = check_against_placed(reports, run["placed"], _lost_in_ivr(state, run))
+        lost_in_ivr = _lost_in_ivr(state, run)
+        problems = check_against_placed(reports, run["placed"], lost_in_ivr)
         lifecycle = _lifecycle(state, run)
         settled = not problems and not any(lifecycle.values())
         if settled or time.monotonic() > deadline:
             for key, items in lifecycle.items():
                 problems.extend(f"{key.replace('_', ' ')}: {item}" for item in items)
-            return reports, problems, lifecycle
+            return reports, problems, lifecycle, lost_in_ivr
         time.sleep(1.0)
