@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 # Static payload types of RFC 3551 we accept, by encoding name.
 G711 = {"PCMU": 0, "PCMA": 8}
+_G711_BY_PAYLOAD_TYPE = {str(pt): name for name, pt in G711.items()}
 TELEPHONE_EVENT = "telephone-event"
 
 
@@ -132,7 +133,7 @@ def _choose(formats: list[str], names: dict[str, str]) -> tuple[str, int, int | 
             raise SdpError(f"bad payload type {fmt!r}")
         name = names.get(fmt, "").upper()
         if not name:  # static payload types may come without rtpmap
-            name = {str(pt): n for n, pt in G711.items()}.get(fmt, "")
+            name = _G711_BY_PAYLOAD_TYPE.get(fmt, "")
         if chosen is None and name in G711:
             chosen = (name, int(fmt))
         elif name == TELEPHONE_EVENT.upper() and event_pt is None:
