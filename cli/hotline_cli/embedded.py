@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import secrets
 import shutil
 import signal
@@ -33,7 +34,7 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -114,12 +115,28 @@ class InfraError(RuntimeError):
 # --------------------------------------------------------------------------- helpers
 
 
-def find_free_port() -> int:
-    """Return a TCP port on 127.0.0.1 that is free right now (chosen by the kernel)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+#: Where :func:`find_free_port` picks: below Linux's ephemeral range (32768-60999), because a port
+#: the kernel hands out (bind to 0) can be taken by any outgoing connection between the moment it
+#: is picked and the moment its server binds it (seen: SeaweedFS's volume port "already in use").
+PICK_LOW, PICK_HIGH = 20_000, 32_000
+
+
+def port_free(port: int, kind: int = socket.SOCK_STREAM) -> bool:
+    with socket.socket(socket.AF_INET, kind) as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def find_free_port(avoid: Collection[int] = ()) -> int:
+    """A port on 127.0.0.1, free right now for TCP and UDP, outside the ephemeral range and not
+    in ``avoid`` (ports already promised to a process that has not bound them yet)."""
+    while True:
+        port = random.randrange(PICK_LOW, PICK_HIGH)
+        if port not in avoid and port_free(port) and port_free(port, socket.SOCK_DGRAM):
+            return port
 
 
 def _ensure_executable(path: Path) -> Path:
@@ -594,6 +611,14 @@ WEED_PORT_FLAGS = (
 )
 
 
+def weed_ports(avoid: Collection[int]) -> dict[str, int]:
+    """A distinct free port for every flag of :data:`WEED_PORT_FLAGS`, none of them in ``avoid``."""
+    ports: dict[str, int] = {}
+    for flag in WEED_PORT_FLAGS:
+        ports[flag] = find_free_port(avoid={*avoid, *ports.values()})
+    return ports
+
+
 def object_store_argv(data_dir: Path, s3_port: int, ports: Mapping[str, int]) -> list[str]:
     """Command line of an all-in-one SeaweedFS (master, volume, filer, S3 gateway) on loopback.
 
@@ -642,7 +667,7 @@ def start_object_store(
     access_key, secret_key = object_store_credentials(state_dir)
     data_dir = state_dir / "objects"
     write_object_store_identities(data_dir, access_key, secret_key)
-    ports = {flag: find_free_port() for flag in WEED_PORT_FLAGS}
+    ports = weed_ports(avoid={s3_port})
     proc = spawn(object_store_argv(data_dir, s3_port, ports), Path(log_path), cwd=data_dir)
     return proc, ObjectStore(f"http://127.0.0.1:{s3_port}", access_key, secret_key)
 

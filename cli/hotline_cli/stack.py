@@ -213,23 +213,21 @@ def running_state(settings: StackSettings) -> StackState | None:
     return state if alive else None
 
 
-def _port_free(port: int, kind: int = socket.SOCK_STREAM) -> bool:
-    with socket.socket(socket.AF_INET, kind) as sock:
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-    return True
-
-
 def _pick_port(
-    wanted: int, what: str, say: Callable[[str], None], kind: int = socket.SOCK_STREAM
+    wanted: int,
+    what: str,
+    say: Callable[[str], None],
+    promised: set[int],
+    kind: int = socket.SOCK_STREAM,
 ) -> int:
-    """The configured port, or a free one when it is taken (e.g. in TIME_WAIT after a restart)."""
-    if _port_free(wanted, kind):
-        return wanted
-    port = embedded.find_free_port()
-    say(f"  port {wanted} for {what} is in use; using {port} instead")
+    """The configured port, or a free one when it is taken (e.g. in TIME_WAIT after a restart).
+    ``promised`` holds the ports given to processes that have not bound them yet; the one
+    returned is added to it."""
+    port = wanted
+    if not embedded.port_free(wanted, kind):
+        port = embedded.find_free_port(avoid=promised)
+        say(f"  port {wanted} for {what} is in use; using {port} instead")
+    promised.add(port)
     return port
 
 
@@ -242,19 +240,24 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
     if not config_path.exists():
         raise StackError(f"tenancy config {config_path} not found")
 
-    s3_port = _pick_port(settings.object_store_port, "the object store (S3)", say)
-    broker_port = _pick_port(settings.broker_port, "the broker", say)
-    ch_tcp = _pick_port(settings.clickhouse_tcp_port, "ClickHouse (native)", say)
-    ch_http = _pick_port(settings.clickhouse_http_port, "ClickHouse (HTTP)", say)
-    sip_port = _pick_port(settings.sip_port, "SIP (UDP)", say, socket.SOCK_DGRAM)
-    http_port = _pick_port(settings.gateway_http_port, "the REST gateway (HTTP)", say)
+    # Every configured port is promised before any is picked, so a replacement (and SeaweedFS's
+    # internal ports) never lands on a port a later process of this plan is configured to bind.
+    promised = {v for k, v in settings.model_dump().items() if k.endswith("_port") and v}
+    s3_port = _pick_port(settings.object_store_port, "the object store (S3)", say, promised)
+    broker_port = _pick_port(settings.broker_port, "the broker", say, promised)
+    ch_tcp = _pick_port(settings.clickhouse_tcp_port, "ClickHouse (native)", say, promised)
+    ch_http = _pick_port(settings.clickhouse_http_port, "ClickHouse (HTTP)", say, promised)
+    sip_port = _pick_port(settings.sip_port, "SIP (UDP)", say, promised, socket.SOCK_DGRAM)
+    http_port = _pick_port(settings.gateway_http_port, "the REST gateway (HTTP)", say, promised)
     media_relay = embedded.MediaRelayConfig(
         ng_port=_pick_port(
-            settings.media_relay_ng_port, "the media relay (ng)", say, socket.SOCK_DGRAM
+            settings.media_relay_ng_port, "the media relay (ng)", say, promised, socket.SOCK_DGRAM
         ),
-        cli_port=_pick_port(settings.media_relay_cli_port, "the media relay (CLI)", say),
+        cli_port=_pick_port(settings.media_relay_cli_port, "the media relay (CLI)", say, promised),
         dtmf_log_dest="127.0.0.1:"
-        + str(_pick_port(settings.media_dtmf_port, "DTMF reports", say, socket.SOCK_DGRAM)),
+        + str(
+            _pick_port(settings.media_dtmf_port, "DTMF reports", say, promised, socket.SOCK_DGRAM)
+        ),
         port_min=settings.media_port_min,
         port_max=settings.media_port_max,
         interface=settings.media_interface,
@@ -267,7 +270,7 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
     store = embedded.ObjectStore(f"http://127.0.0.1:{s3_port}", access_key, secret_key)
     objects_dir = state_dir / "objects"
     embedded.write_object_store_identities(objects_dir, access_key, secret_key)
-    weed_ports = {flag: embedded.find_free_port() for flag in embedded.WEED_PORT_FLAGS}
+    weed_ports = embedded.weed_ports(avoid=promised)
     storage = "memory://tansu/" if settings.memory_broker else f"s3://{EVENTS_BUCKET}/"
     broker_env = embedded.broker_env(None if settings.memory_broker else store)
     processes = [
@@ -334,8 +337,8 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
         ("wfm", "hotline_wfm", settings.wfm_grpc_port, settings.wfm_metrics_port, {}),
     ]  # fmt: skip
     for name, module, grpc_port, metrics_port, extra in specs:
-        grpc_port = _pick_port(grpc_port, f"{name} gRPC", say)
-        metrics_port = _pick_port(metrics_port, f"{name} metrics", say)
+        grpc_port = _pick_port(grpc_port, f"{name} gRPC", say, promised)
+        metrics_port = _pick_port(metrics_port, f"{name} metrics", say, promised)
         env = {
             **common,
             "HOTLINE_GRPC_PORT": str(grpc_port),
@@ -419,8 +422,9 @@ def up(settings: StackSettings, say: Callable[[str], None] = print) -> StackStat
             _stop_processes(state)
             path.unlink(missing_ok=True)
             reason = state.error or (
-                "the supervisor exited" if supervisor.poll() is not None else
-                f"not ready after {settings.start_timeout_s:.0f}s"
+                "the supervisor exited"
+                if supervisor.poll() is not None
+                else f"not ready after {settings.start_timeout_s:.0f}s"
             )
             raise StackError(f"{reason}; see {log_path}:\n{tail(str(log_path))}")
         time.sleep(0.2)
@@ -444,11 +448,14 @@ def wait_ready(state: StackState, proc: Process, timeout: float) -> None:
         deadline = time.monotonic() + timeout
         while not is_serving(f"127.0.0.1:{proc.grpc_port}", timeout=1.0):
             if not pid_alive(proc.pid):
-                raise StackError(f"{proc.name} exited during start-up; see {proc.log}:\n"
-                                 + tail(proc.log))
+                raise StackError(
+                    f"{proc.name} exited during start-up; see {proc.log}:\n" + tail(proc.log)
+                )
             if time.monotonic() > deadline:
-                raise StackError(f"{proc.name} not healthy after {timeout:.0f}s; see {proc.log}:\n"
-                                 + tail(proc.log))
+                raise StackError(
+                    f"{proc.name} not healthy after {timeout:.0f}s; see {proc.log}:\n"
+                    + tail(proc.log)
+                )
             time.sleep(0.2)
 
 
@@ -519,9 +526,7 @@ def kill(state: StackState, name: str, sig: int) -> int:
     return proc.pid
 
 
-def wait_restarted(
-    settings: StackSettings, name: str, old_pid: int, timeout: float
-) -> StackState:
+def wait_restarted(settings: StackSettings, name: str, old_pid: int, timeout: float) -> StackState:
     """Wait until the supervisor has restarted ``name`` (a new pid) and it is ready again."""
     path = state_file(settings)
     deadline = time.monotonic() + timeout
@@ -547,18 +552,23 @@ def describe(state: StackState) -> str:
         f"  SIP (ingress-sip)         {state.sip}",
     ]
     if state.media_relay:  # absent from a stack started before the relay was part of it
-        lines.append(f"  media relay (rtpengine)   ng udp:{state.media_relay}, "
-                     f"log {state.process('media-relay').log}")
+        lines.append(
+            f"  media relay (rtpengine)   ng udp:{state.media_relay}, "
+            f"log {state.process('media-relay').log}"
+        )
     for svc in state.services:
         http = svc.env.get("HOTLINE_HTTP_PORT")
         lines.append(
-            f"  {svc.name:<25} " + (f"HTTP http://127.0.0.1:{http}, " if http else "")
+            f"  {svc.name:<25} "
+            + (f"HTTP http://127.0.0.1:{http}, " if http else "")
             + f"gRPC 127.0.0.1:{svc.grpc_port}, "
             f"metrics :{svc.env.get('HOTLINE_METRICS_PORT')}, pid {svc.pid}, log {svc.log}"
         )
     restarted = [f"{p.name} ×{p.restarts}" for p in state.processes if p.restarts]
-    lines.append(f"  supervisor                pid {state.supervisor_pid}, restarts: "
-                 + (", ".join(restarted) or "none"))
+    lines.append(
+        f"  supervisor                pid {state.supervisor_pid}, restarts: "
+        + (", ".join(restarted) or "none")
+    )
     lines.append(f"  tenancy config            {state.config_path}")
     lines.append(f"  state (durable)           {state.state_dir}")
     return "\n".join(lines)
@@ -578,7 +588,10 @@ def start_process(proc: Process, udp: socket.socket | None = None) -> subprocess
         fds = (udp.fileno(),)
         env[proc.udp_socket_env] = str(udp.fileno())
     popen = embedded.spawn(
-        proc.argv, Path(proc.log), cwd=Path(proc.cwd) if proc.cwd else None, env=env,
+        proc.argv,
+        Path(proc.log),
+        cwd=Path(proc.cwd) if proc.cwd else None,
+        env=env,
         pass_fds=fds,
     )
     proc.pid = popen.pid
