@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from hotline_analytics.domain.kpi import (
@@ -63,6 +65,14 @@ def test_classify_queued_contacts() -> None:
     assert classify(WAITING) is Outcome.WAITING
     assert classify(CALLBACK) is Outcome.CALLBACK
     assert classify(FLOWED) is Outcome.FLOWED_OUT
+
+
+def test_a_callback_request_followed_by_the_callers_hang_up_is_a_callback_not_an_abandon() -> None:
+    hung_up = replace(CALLBACK, abandoned_at_ms=Q + 31_000, abandon_stage="IN_QUEUE")
+    assert classify(hung_up) is Outcome.CALLBACK
+    assert wait_ms(hung_up, Outcome.CALLBACK) == 30_000
+    short = replace(CALLBACK, callback_at_ms=Q + 2_000, abandoned_at_ms=Q + 3_000)
+    assert classify(short) is Outcome.CALLBACK  # not a short abandon either
 
 
 def test_short_abandon_boundary_is_strictly_less_than_threshold() -> None:

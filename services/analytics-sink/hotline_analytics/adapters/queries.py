@@ -70,10 +70,10 @@ _OUTCOME = """multiIf(
             abandoned_at_ms > 0, 'abandoned_before_queue',
             'not_queued'),
         answered_at_ms > 0, 'answered',
+        callback_at_ms > 0, 'callback',
         abandoned_at_ms > 0 AND abandon_stage != 'BEFORE_QUEUE',
             if(greatest(abandoned_at_ms - queued_at_ms, toInt64(0)) < %(short_abandon_ms)s,
                'short_abandoned', 'abandoned'),
-        callback_at_ms > 0, 'callback',
         flowed_out_at_ms > 0, 'flowed_out',
         'waiting')"""
 

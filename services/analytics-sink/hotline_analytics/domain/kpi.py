@@ -175,12 +175,14 @@ def classify(facts: InteractionFacts, rules: CountingRules = CountingRules()) ->
         return Outcome.NOT_QUEUED
     if facts.answered_at_ms:
         return Outcome.ANSWERED
+    # A caller who asked for a callback then hangs up (as virtual hold expects) is not an
+    # abandon: the request ended the wait (KPI.md).
+    if facts.callback_at_ms:
+        return Outcome.CALLBACK
     if facts.abandoned_at_ms and facts.abandon_stage != STAGE_BEFORE_QUEUE:
         if _since_queued(facts, facts.abandoned_at_ms) < rules.short_abandon_ms:
             return Outcome.SHORT_ABANDONED
         return Outcome.ABANDONED
-    if facts.callback_at_ms:
-        return Outcome.CALLBACK
     if facts.flowed_out_at_ms:
         return Outcome.FLOWED_OUT
     return Outcome.WAITING
