@@ -30,6 +30,7 @@ class Arrived(InteractionFact):
     entry_point_id: str = ""
     language: str = ""
     channel: str = "voice"
+    customer: str = ""  # who called (the caller's address), "" when unknown
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -39,6 +40,7 @@ class SelfServiceFinished(InteractionFact):
     language: str = ""
     required_skills: tuple[Skill, ...] = ()
     priority: int = 0  # 0: the queue's
+    preferred_agent_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -62,6 +64,21 @@ class Offered(InteractionFact):
     ring_timeout_ms: int = 0
     attempt: int = 1
     channel: str = "voice"
+    routing_step: int = 0  # the bullseye step the contact had reached
+
+
+@dataclass(frozen=True, kw_only=True)
+class RoutingExpanded(InteractionFact):
+    """A waiting contact's queue widened who may take it (one bullseye step, taken once);
+    the causation id is the placement (`queued`) it widens."""
+
+    queue_id: str
+    step: int  # 1 = the queue's first expansion step
+    waited_ms: int = 0
+    relaxed_levels_by: int = 0
+    added_skills: tuple[Skill, ...] = ()
+    added_sites: tuple[str, ...] = ()
+    added_queue_id: str = ""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,5 +238,5 @@ class ContactUnregistered(Fact):
 # Facts the router writes to its interaction topic (the rest of InteractionFact is ingress's;
 # `abandoned` / `completed` only for contacts whose ingress was lost).
 ROUTER_INTERACTION_FACTS = (
-    Queued, Offered, OfferTimedOut, WrapUpStarted, WrapUpEnded, Abandoned, Completed,
+    Queued, Offered, RoutingExpanded, OfferTimedOut, WrapUpStarted, WrapUpEnded, Abandoned, Completed,
 )

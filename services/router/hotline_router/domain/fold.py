@@ -28,6 +28,7 @@ from hotline_router.domain.facts import (
     OfferTimedOut,
     Queued,
     Resumed,
+    RoutingExpanded,
     SelfServiceFinished,
     Transferred,
     WrapUpEnded,
@@ -112,9 +113,11 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                 it.entry_point_id = fact.entry_point_id
                 it.language = fact.language
                 it.channel = fact.channel
+                it.customer = fact.customer
         case SelfServiceFinished():
             it.self_service = SelfService(
-                fact.outcome, fact.queue_id, fact.language, fact.required_skills, fact.priority
+                fact.outcome, fact.queue_id, fact.language, fact.required_skills, fact.priority,
+                fact.preferred_agent_id,
             )
         case Queued():
             placement = Placement(
@@ -145,8 +148,15 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                     attempt=fact.attempt,
                     endpoint=fact.endpoint,
                     placement_event_id=fact.causation_id,
+                    routing_step=fact.routing_step,
                 ),
             )
+            newest = (fact.at_ms, fact.event_id, fact.agent_id)
+            if newest > tenant.last_offered.get(fact.queue_id, (0, "", "")):
+                tenant.last_offered[fact.queue_id] = newest
+        case RoutingExpanded():
+            step = it.routing_steps.get(fact.causation_id, 0)
+            it.routing_steps[fact.causation_id] = max(step, fact.step)
         case OfferAccepted() | OfferRejected() | OfferTimedOut():
             outcome = {
                 OfferAccepted: OfferOutcome.ACCEPTED,
@@ -193,6 +203,10 @@ def _record_handled(tenant: TenantState, it: Interaction) -> None:
     its talk + wrap-up joins the served queue's handle times (for the estimated wait). Live,
     that is before compaction drops it: the wrap-up ends before the agent leaves it."""
     agent_id = it.completed_by
+    if it.customer and agent_id and it.completed_at_ms is not None:
+        last = (it.completed_at_ms, agent_id)
+        if last > tenant.last_agents.get(it.customer, (0, "")):
+            tenant.last_agents[it.customer] = last
     if it.completed_at_ms is None or agent_id not in it.wrap_up_ms:
         return
     answered = it.answered_offer(agent_id)
@@ -215,6 +229,7 @@ def _apply_agent(
             agent.site_id = fact.site_id
             agent.languages = fact.languages
             agent.logged_in_at_ms = fact.at_ms
+            agent.occupied_ms = 0
         case AgentLoggedOut():
             pass  # the state change to LOGGED_OUT travels as its own fact
         case AgentStateChanged():
@@ -224,6 +239,8 @@ def _apply_agent(
                 agent.state is AgentState.RESERVED and agent.idle_since_ms
             ):
                 agent.idle_since_ms = fact.at_ms
+            if agent.state in (AgentState.BUSY, AgentState.WRAP_UP):
+                agent.occupied_ms += max(0, fact.at_ms - agent.since_ms)
             agent.state = fact.state
             agent.since_ms = fact.at_ms
             agent.reason_code = fact.reason_code

@@ -54,6 +54,31 @@ def satisfies(agent_skills: Iterable[Skill], required: Iterable[Skill]) -> bool:
 # --------------------------------------------------------------------------- configuration
 
 
+class Strategy(Enum):
+    """How a queue picks among the agents able to take a contact (domain/matching.py)."""
+
+    LONGEST_IDLE = "longest_idle"
+    MOST_SKILLED = "most_skilled"
+    LEAST_OCCUPIED = "least_occupied"
+    ROUND_ROBIN = "round_robin"
+
+
+# ExpansionStep.add_sites: every site.
+ANY_SITE = "*"
+
+
+@dataclass(frozen=True)
+class ExpansionStep:
+    """One ring of a queue's bullseye, taken once a contact has waited `after_ms`; steps are
+    cumulative (step 2 keeps what step 1 widened)."""
+
+    after_ms: int
+    relax_levels_by: int = 0  # lower every required level by this (not below 0)
+    add_skills: tuple[Skill, ...] = ()  # agents with all of these skills may take it too
+    add_sites: tuple[str, ...] = ()  # these sites too (ANY_SITE: all)
+    add_queue: str = ""  # agents able to take that queue's contacts may take it too
+
+
 @dataclass(frozen=True)
 class QueueConfig:
     queue_id: str
@@ -63,12 +88,26 @@ class QueueConfig:
     service_level_threshold_s: int = 20
     ring_timeout_ms: int = 15_000
     wrap_up_timeout_ms: int = 120_000
+    strategy: Strategy = Strategy.LONGEST_IDLE
+    any_language: bool = False  # True: the contact's language does not restrict agents
+    # A waiting contact's priority rises by 1 every this many ms of wait (0: never).
+    priority_aging_ms: int = 0
+    # Agents of the home site (else of the entry point's site) only, until the contact has
+    # waited site_overflow_ms (0: any site at once) or no agent is logged in there.
+    home_site: str = ""
+    site_overflow_ms: int = 0
+    expansions: tuple[ExpansionStep, ...] = ()
+    # A contact naming an agent (self-service, or the last agent who served the customer)
+    # waits this long for that agent alone (0: that agent first if free, else anyone).
+    preferred_agent_timeout_ms: int = 0
 
 
 @dataclass(frozen=True)
 class EntryPointConfig:
     entry_point_id: str
     queue_id: str = ""  # empty: not routed by the router (announcement)
+    site_id: str = ""
+    priority: int = 0  # of its contacts in the queue; 0: the queue's
 
 
 @dataclass(frozen=True)
@@ -103,6 +142,8 @@ class RoutingConfig:
     # Services (first part of an `arrived` producer, "ingress-sip/<instance>") that publish
     # liveness: only their interactions are ended when their instance is lost.
     liveness_services: tuple[str, ...] = ("ingress-sip",)
+    # Sites marked down: their agents get no new offers (what already rings or talks goes on).
+    drained_sites: frozenset[str] = frozenset()
 
 
 # --------------------------------------------------------------------------- state
@@ -124,6 +165,8 @@ class Agent:
     endpoint: str = ""
     site_id: str = ""
     logged_in_at_ms: int = 0
+    # Time spent BUSY or in WRAP_UP since the last log-in (least-occupied routing).
+    occupied_ms: int = 0
 
 
 @dataclass(frozen=True)
@@ -139,6 +182,7 @@ class Offer:
     # The `queued` fact this offer was made from (the Offered causation id): which leg of a
     # transferred contact it belongs to.
     placement_event_id: str = ""
+    routing_step: int = 0  # the bullseye step the contact was at when offered
 
 
 @dataclass(frozen=True)
@@ -191,6 +235,7 @@ class SelfService:
     language: str = ""
     required_skills: tuple[Skill, ...] = ()
     priority: int = 0  # 0: the queue's
+    preferred_agent_id: str = ""
 
 
 @dataclass
@@ -226,6 +271,13 @@ class Interaction:
     placements: dict[str, Placement] = field(default_factory=dict)
     # held / resumed by event id -> (at_ms, on hold after it); ingress writes them in order.
     holds: dict[str, tuple[int, bool]] = field(default_factory=dict)
+    # Bullseye steps taken (`routing_expanded`): placement event id -> highest step.
+    routing_steps: dict[str, int] = field(default_factory=dict)
+    # Who the customer is (the caller's address), to find the agent who served them last.
+    customer: str = ""
+
+    def routing_step(self, placement: Placement) -> int:
+        return self.routing_steps.get(placement.event_id, 0)
 
     @property
     def ended(self) -> bool:
@@ -396,6 +448,10 @@ class TenantState:
     # Agents' registered phones (domain/registrations.py).
     registrations: Registrations = field(default_factory=Registrations)
     handle_times: HandleTimes = field(default_factory=HandleTimes)
+    # Round robin: queue id -> (at_ms, event id, agent id) of its newest offer.
+    last_offered: dict[str, tuple[int, str, str]] = field(default_factory=dict)
+    # customer -> (completed_at_ms, agent id) of the newest contact an agent completed.
+    last_agents: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def agent(self, agent_id: str) -> Agent:
         found = self.agents.get(agent_id)
