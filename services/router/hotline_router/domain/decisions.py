@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from hotline_router.domain import matching
 from hotline_router.domain.facts import (
     Abandoned,
     AgentStateChanged,
@@ -20,6 +21,7 @@ from hotline_router.domain.facts import (
     Offered,
     OfferTimedOut,
     Queued,
+    RoutingExpanded,
     WrapUpEnded,
     WrapUpStarted,
 )
@@ -38,7 +40,6 @@ from hotline_router.domain.model import (
     Skill,
     TenantConfig,
     TenantState,
-    satisfies,
 )
 
 IdFactory = Callable[[], str]
@@ -79,6 +80,21 @@ class OfferContact:
     attempt: int
     channel: str
     causation_id: str
+    routing_step: int = 0
+
+
+@dataclass(frozen=True)
+class ExpandTarget:
+    """A waiting contact reached bullseye step(s) of its queue: from `from_step` (taken) to
+    `to_step`, one `routing_expanded` per step."""
+
+    tenant_id: str
+    interaction_id: str
+    queue: QueueConfig
+    from_step: int
+    to_step: int
+    waited_ms: int
+    placement_event_id: str
 
 
 @dataclass(frozen=True)
@@ -185,6 +201,7 @@ Decision = (
     QueueContact
     | PlaceTransferred
     | OfferContact
+    | ExpandTarget
     | ReserveAgent
     | ExpireOffer
     | ChangeAgentState
@@ -221,7 +238,8 @@ def decide(
     ]
     return [
         *expire_offers(tenant_id, tenant, config, now_ms),
-        *estimate_waits(tenant, placing, now_ms),
+        *estimate_waits(tenant, tenant_config, placing, now_ms),
+        *expand_targets(tenant_id, tenant, tenant_config, now_ms),
         *next_offers(tenant_id, tenant, tenant_config, config, now_ms),
     ]
 
@@ -455,6 +473,7 @@ def queue_arrivals(
             skills = queue.required_skills
             language = it.language or queue.language
             entered_at_ms = it.arrived_at_ms
+            priority = entry.priority
         out.append(
             QueueContact(
                 tenant_id, iid, queue, language, skills, it.channel or "voice",
@@ -501,50 +520,98 @@ def place_transfers(
     return out
 
 
-RoutingKey = tuple[int, int, str]
+def expand_targets(
+    tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int
+) -> list[Decision]:
+    """Waiting contacts whose wait reached their queue's next bullseye step(s): take them
+    (each step once, recorded as `routing_expanded`; matching uses the recorded step)."""
+    if not any(q.expansions for q in tc.queues.values()):
+        return []
+    out: list[Decision] = []
+    for iid in sorted(tenant.interactions):
+        it = tenant.interactions[iid]
+        placement = it.current_placement
+        if placement is None or not it.waiting:
+            continue
+        queue = tc.queues.get(placement.queue_id)
+        if queue is None or not queue.expansions:
+            continue
+        waited = now_ms - placement.queued_at_ms
+        due = matching.steps_due(queue, waited)
+        if due > it.routing_step(placement):
+            out.append(
+                ExpandTarget(
+                    tenant_id, iid, queue, it.routing_step(placement), due, waited,
+                    placement.event_id,
+                )
+            )
+    return out
 
 
-def routing_key(priority: int, queued_at_ms: int, interaction_id: str) -> RoutingKey:
-    """Routing order: higher priority first, then earliest queued, then a stable tie-break."""
-    return (-priority, queued_at_ms, interaction_id)
-
-
-def can_take(agent: Agent, it: Interaction | None, required: tuple[Skill, ...]) -> bool:
-    """The agent may be offered the contact: it has the skills, and did not already wrap
-    up its part of it (a transferred contact; one wrap-up per agent per contact)."""
-    wrapped = it is not None and agent.agent_id in it.wrap_ups_started
-    return not wrapped and satisfies(agent.skills, required)
+def _target_of(
+    it: Interaction,
+    placement: Placement,
+    queue: QueueConfig,
+    tc: TenantConfig,
+    now_ms: int,
+    staffed: Callable[[str], bool],
+) -> matching.Target:
+    """The contact's target now: its recorded bullseye step, and its home site (the queue's,
+    else its entry point's) until the queue's site overflow time, or at once when nobody is
+    logged in there (`staffed`)."""
+    home = ""
+    if queue.site_overflow_ms > 0:
+        entry = tc.entry_points.get(it.entry_point_id)
+        home = queue.home_site or (entry.site_id if entry is not None else "")
+    site_open = (
+        not home
+        or now_ms - placement.queued_at_ms >= queue.site_overflow_ms
+        or not staffed(home)
+    )
+    return matching.target(
+        queue, tc, placement.required_skills, placement.language, it.routing_step(placement),
+        home, site_open,
+    )
 
 
 def estimate_waits(
-    tenant: TenantState, placing: list[QueueContact | PlaceTransferred], now_ms: int
+    tenant: TenantState,
+    tc: TenantConfig,
+    placing: list[QueueContact | PlaceTransferred],
+    now_ms: int,
 ) -> list[QueueContact | PlaceTransferred]:
     """The contacts being queued, each with its position (1 + the contacts of its queue
     waiting ahead of it in routing order, a ringing one included, and those queued in the
     same batch) and its estimated wait: ceil(position / n) x the queue's mean handle time,
-    n = agents logged in who can take it (at least 1)."""
+    n = agents logged in who can take it (skills and language, any site; at least 1)."""
     if not placing:
         return []
-    keys: dict[str, list[RoutingKey]] = {}
+    keys: dict[str, list[matching.RoutingKey]] = {}
     for it in tenant.interactions.values():
         placement = it.current_placement
         if placement is not None and it.waiting:
             keys.setdefault(placement.queue_id, []).append(
-                routing_key(placement.priority, placement.queued_at_ms, it.interaction_id)
+                _routing_key(tc, it.interaction_id, placement, now_ms)
             )
     new_keys = [
-        routing_key(d.queue_priority, d.queued_at_ms(now_ms), d.interaction_id) for d in placing
+        matching.routing_key(
+            matching.aged_priority(
+                d.queue_priority, d.queued_at_ms(now_ms), now_ms, d.queue.priority_aging_ms
+            ),
+            d.queued_at_ms(now_ms), d.interaction_id,
+        )
+        for d in placing
     ]
     for d, key in zip(placing, new_keys, strict=True):
         keys.setdefault(d.queue.queue_id, []).append(key)
+    logged_in = [a for a in tenant.agents.values() if a.state is not AgentState.LOGGED_OUT]
     out: list[QueueContact | PlaceTransferred] = []
     for d, key in zip(placing, new_keys, strict=True):
         position = 1 + sum(1 for k in keys[d.queue.queue_id] if k < key)
         contact = tenant.interactions.get(d.interaction_id)
-        able = sum(
-            1 for a in tenant.agents.values()
-            if a.state is not AgentState.LOGGED_OUT and can_take(a, contact, d.required_skills)
-        )
+        wrapped = contact.wrap_ups_started if contact is not None else {}
+        base = matching.target(d.queue, tc, d.required_skills, d.language, 0, "", True)
+        able = sum(1 for a in logged_in if a.agent_id not in wrapped and matching.eligible(a, base))
         rounds = -(-position // max(1, able))  # ceil
         out.append(
             replace(
@@ -555,43 +622,80 @@ def estimate_waits(
     return out
 
 
-def routing_order(tenant: TenantState) -> list[tuple[Interaction, Placement]]:
-    """Contacts to offer now, best first: higher priority, then earliest queued (in the
-    current leg: a transferred contact waits in its new placement)."""
+def _routing_key(
+    tc: TenantConfig, interaction_id: str, placement: Placement, now_ms: int
+) -> matching.RoutingKey:
+    queue = tc.queues.get(placement.queue_id)
+    aging_ms = queue.priority_aging_ms if queue is not None else 0
+    priority = matching.aged_priority(
+        placement.priority, placement.queued_at_ms, now_ms, aging_ms
+    )
+    return matching.routing_key(priority, placement.queued_at_ms, interaction_id)
+
+
+def routing_order(
+    tenant: TenantState, tc: TenantConfig, now_ms: int
+) -> list[tuple[Interaction, Placement]]:
+    """Contacts to offer now, best first: higher priority aged by the wait (each queue's
+    rate), then earliest queued (in the current leg: a transferred contact waits in its new
+    placement)."""
     candidates = [
-        (it, placement)
+        (_routing_key(tc, it.interaction_id, placement, now_ms), it, placement)
         for it in tenant.interactions.values()
         if (placement := it.current_placement) is not None
         and it.waiting
         and it.open_offer() is None
     ]
-    return sorted(
-        candidates, key=lambda c: routing_key(c[1].priority, c[1].queued_at_ms, c[0].interaction_id)
-    )
+    candidates.sort(key=lambda c: c[0])
+    return [(it, placement) for _, it, placement in candidates]
 
 
-def idle_order(tenant: TenantState) -> list[Agent]:
-    """READY agents, longest idle first (idle since they last became READY)."""
-    ready = [a for a in tenant.agents.values() if a.state is AgentState.READY]
-    return sorted(ready, key=lambda a: (a.idle_since_ms, a.agent_id))
+def idle_order(tenant: TenantState, config: RoutingConfig) -> dict[str, Agent]:
+    """READY agents not on a drained site, by id, longest idle first (idle since they last
+    became READY)."""
+    drained = config.drained_sites
+    ready = [
+        a for a in tenant.agents.values()
+        if a.state is AgentState.READY and a.site_id not in drained
+    ]
+    ready.sort(key=lambda a: (a.idle_since_ms, a.agent_id))
+    return {a.agent_id: a for a in ready}
 
 
 def next_offers(
     tenant_id: str, tenant: TenantState, tc: TenantConfig, config: RoutingConfig, now_ms: int
 ) -> list[Decision]:
-    """Offer each waiting contact, in queue order, to the longest-idle READY agent who has
-    every skill it requires. One agent per contact; one open offer per contact."""
-    free = idle_order(tenant)
+    """Offer each waiting contact, in routing order, to the free agent its queue's strategy
+    picks among those fitting its target (domain/matching.py), its preferred agent first.
+    One agent per contact; one open offer per contact. A target no free agent fits is not
+    tried again in the same pass (agents only leave `free` during it), so a pass costs
+    (distinct targets + offers) x free agents, not waiting contacts x free agents."""
+    free = idle_order(tenant, config)
+    if not free:
+        return []
+    unmatched: set[matching.Target] = set()
+    staffed_sites: set[str] | None = None
+
+    def staffed(site: str) -> bool:
+        nonlocal staffed_sites
+        if staffed_sites is None:  # only when a queue restricts sites: a scan of agents
+            staffed_sites = {
+                a.site_id for a in tenant.agents.values() if a.state is not AgentState.LOGGED_OUT
+            } - config.drained_sites
+        return site in staffed_sites
+
     out: list[Decision] = []
-    for it, placement in routing_order(tenant):
+    for it, placement in routing_order(tenant, tc, now_ms):
         if not free:
             break
-        queue = tc.queues.get(placement.queue_id)
-        ring_ms = queue.ring_timeout_ms if queue else config.default_ring_timeout_ms
-        agent = _pick_agent(it, placement, free, now_ms, ring_ms)
+        queue = tc.queues.get(placement.queue_id) or QueueConfig(
+            placement.queue_id, ring_timeout_ms=config.default_ring_timeout_ms
+        )
+        t = _target_of(it, placement, queue, tc, now_ms, staffed)
+        agent = _pick_agent(it, placement, queue, t, free, unmatched, tenant, now_ms)
         if agent is None:
             continue
-        free.remove(agent)
+        del free[agent.agent_id]
         out.append(
             OfferContact(
                 tenant_id=tenant_id,
@@ -600,30 +704,49 @@ def next_offers(
                 queue_id=placement.queue_id,
                 # its newest registered phone, else its static endpoint
                 endpoint=tenant.registrations.endpoint(agent.agent_id, agent.endpoint, now_ms),
-                ring_timeout_ms=ring_ms,
+                ring_timeout_ms=queue.ring_timeout_ms,
                 attempt=len(it.offers) + 1,
                 channel=it.channel or "voice",
                 causation_id=placement.event_id,
+                routing_step=t.step,
             )
         )
     return out
 
 
 def _pick_agent(
-    it: Interaction, placement: Placement, free: list[Agent], now_ms: int, ring_ms: int
+    it: Interaction,
+    placement: Placement,
+    queue: QueueConfig,
+    t: matching.Target,
+    free: dict[str, Agent],
+    unmatched: set[matching.Target],
+    tenant: TenantState,
+    now_ms: int,
 ) -> Agent | None:
-    """The longest-idle free agent with the skills. A transferred contact is not offered
-    back to an agent who already wrapped up its part of it (one wrap-up per agent per
-    contact). Transferred to an agent: only that agent (skills aside: they were chosen) for
-    one ring time-out from the placement, then that agent first, else anyone able."""
-    last = it.last_transfer
-    if last is not None and last.to_agent_id and last.to_agent_id not in it.wrap_ups_started:
-        preferred = next((a for a in free if a.agent_id == last.to_agent_id), None)
-        if preferred is not None:
-            return preferred
-        if now_ms < placement.queued_at_ms + ring_ms:
+    """The agent for the contact. Its preferred agent (a transfer's target, skills aside;
+    one named by self-service, or the customer's last agent, able and anywhere) only, until
+    the preference's time-out; then that agent if free, else the strategy's pick among the
+    free agents fitting the target. Never an agent who already wrapped up its part of this
+    contact (one wrap-up per agent per contact)."""
+    pref = matching.preference(
+        it, placement, queue, queue.ring_timeout_ms, tenant.last_agents
+    )
+    if pref is not None:
+        named = free.get(pref.agent_id)
+        if named is not None and (pref.by_name or matching.eligible(named, t, any_site=True)):
+            return named
+        if now_ms < pref.until_ms:
             return None
-    return next((a for a in free if can_take(a, it, placement.required_skills)), None)
+    if t in unmatched:
+        return None
+    last = tenant.last_offered.get(queue.queue_id, (0, "", ""))[2]
+    agent = matching.best_agent(
+        free.values(), t, now_ms, excluded=it.wrap_ups_started, last_offered=last
+    )
+    if agent is None and not it.wrap_ups_started:  # a fit for any other contact, if any
+        unmatched.add(t)
+    return agent
 
 
 # --------------------------------------------------------------------------- realising
@@ -695,12 +818,28 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                 offer_id=new_id(), agent_id=decision.agent_id, queue_id=decision.queue_id,
                 endpoint=decision.endpoint, ring_timeout_ms=decision.ring_timeout_ms,
                 attempt=decision.attempt, channel=decision.channel,
+                routing_step=decision.routing_step,
             )
             reserved = state_change(
                 tid, tenant.agent(decision.agent_id), AgentState.RESERVED, now_ms, new_id,
                 interaction_id=decision.interaction_id, causation_id=offered.event_id,
             )
             return [offered, reserved]
+        case ExpandTarget():
+            return [
+                RoutingExpanded(
+                    event_id=new_id(), tenant_id=tid, at_ms=now_ms,
+                    causation_id=decision.placement_event_id,
+                    interaction_id=decision.interaction_id, queue_id=decision.queue.queue_id,
+                    step=n, waited_ms=decision.waited_ms,
+                    relaxed_levels_by=step.relax_levels_by, added_skills=step.add_skills,
+                    added_sites=step.add_sites, added_queue_id=step.add_queue,
+                )
+                for n, step in enumerate(
+                    decision.queue.expansions[decision.from_step:decision.to_step],
+                    start=decision.from_step + 1,
+                )
+            ]
         case ReserveAgent():
             return [
                 state_change(

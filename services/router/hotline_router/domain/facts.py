@@ -238,5 +238,6 @@ class ContactUnregistered(Fact):
 # Facts the router writes to its interaction topic (the rest of InteractionFact is ingress's;
 # `abandoned` / `completed` only for contacts whose ingress was lost).
 ROUTER_INTERACTION_FACTS = (
-    Queued, Offered, RoutingExpanded, OfferTimedOut, WrapUpStarted, WrapUpEnded, Abandoned, Completed,
+    Queued, Offered, RoutingExpanded, OfferTimedOut, WrapUpStarted, WrapUpEnded, Abandoned,
+    Completed,
 )

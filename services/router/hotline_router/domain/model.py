@@ -100,6 +100,7 @@ class QueueConfig:
     # A contact naming an agent (self-service, or the last agent who served the customer)
     # waits this long for that agent alone (0: that agent first if free, else anyone).
     preferred_agent_timeout_ms: int = 0
+    prefer_last_agent: bool = False  # the agent who last served the caller is preferred
 
 
 @dataclass(frozen=True)
