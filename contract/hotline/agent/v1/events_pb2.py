@@ -25,27 +25,27 @@ _sym_db = _symbol_database.Default()
 from hotline.common.v1 import envelope_pb2 as hotline_dot_common_dot_v1_dot_envelope__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhotline/agent/v1/events.proto\x12\x10hotline.agent.v1\x1a hotline/common/v1/envelope.proto\"\xf4\x02\n\nAgentEvent\x12-\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1b.hotline.common.v1.Envelope\x12\x34\n\tlogged_in\x18\n \x01(\x0b\x32\x1f.hotline.agent.v1.AgentLoggedInH\x00\x12\x36\n\nlogged_out\x18\x0b \x01(\x0b\x32 .hotline.agent.v1.AgentLoggedOutH\x00\x12<\n\rstate_changed\x18\x0c \x01(\x0b\x32#.hotline.agent.v1.AgentStateChangedH\x00\x12\x42\n\x10\x63\x61pacity_changed\x18\r \x01(\x0b\x32&.hotline.agent.v1.AgentCapacityChangedH\x00\x12>\n\x0eskills_changed\x18\x0e \x01(\x0b\x32$.hotline.agent.v1.AgentSkillsChangedH\x00\x42\x07\n\x05\x65vent\"V\n\x0f\x43hannelCapacity\x12+\n\x07\x63hannel\x18\x01 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\x12\x16\n\x0emax_concurrent\x18\x02 \x01(\r\"\xac\x01\n\rAgentLoggedIn\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12(\n\x06skills\x18\x02 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x35\n\ncapacities\x18\x03 \x03(\x0b\x32!.hotline.agent.v1.ChannelCapacity\x12\x16\n\x0evoice_endpoint\x18\x04 \x01(\t\x12\x11\n\tlanguages\x18\x05 \x03(\t\"4\n\x0e\x41gentLoggedOut\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x12\n\nsession_ms\x18\x02 \x01(\x03\"\xbe\x01\n\x11\x41gentStateChanged\x12+\n\x05state\x18\x01 \x01(\x0e\x32\x1c.hotline.agent.v1.AgentState\x12\x34\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1c.hotline.agent.v1.AgentState\x12\x13\n\x0breason_code\x18\x03 \x01(\t\x12\x19\n\x11previous_state_ms\x18\x04 \x01(\x03\x12\x16\n\x0einteraction_id\x18\x05 \x01(\t\"M\n\x14\x41gentCapacityChanged\x12\x35\n\ncapacities\x18\x01 \x03(\x0b\x32!.hotline.agent.v1.ChannelCapacity\">\n\x12\x41gentSkillsChanged\x12(\n\x06skills\x18\x01 \x03(\x0b\x32\x18.hotline.common.v1.Skill*\xc0\x01\n\nAgentState\x12\x1b\n\x17\x41GENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41GENT_STATE_LOGGED_OUT\x10\x01\x12\x15\n\x11\x41GENT_STATE_READY\x10\x02\x12\x19\n\x15\x41GENT_STATE_NOT_READY\x10\x03\x12\x18\n\x14\x41GENT_STATE_RESERVED\x10\x04\x12\x14\n\x10\x41GENT_STATE_BUSY\x10\x05\x12\x17\n\x13\x41GENT_STATE_WRAP_UP\x10\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1dhotline/agent/v1/events.proto\x12\x10hotline.agent.v1\x1a hotline/common/v1/envelope.proto\"\xae\x03\n\nAgentEvent\x12-\n\x08\x65nvelope\x18\x01 \x01(\x0b\x32\x1b.hotline.common.v1.Envelope\x12\x34\n\tlogged_in\x18\n \x01(\x0b\x32\x1f.hotline.agent.v1.AgentLoggedInH\x00\x12\x36\n\nlogged_out\x18\x0b \x01(\x0b\x32 .hotline.agent.v1.AgentLoggedOutH\x00\x12<\n\rstate_changed\x18\x0c \x01(\x0b\x32#.hotline.agent.v1.AgentStateChangedH\x00\x12\x42\n\x10\x63\x61pacity_changed\x18\r \x01(\x0b\x32&.hotline.agent.v1.AgentCapacityChangedH\x00\x12>\n\x0eskills_changed\x18\x0e \x01(\x0b\x32$.hotline.agent.v1.AgentSkillsChangedH\x00\x12\x38\n\rowner_claimed\x18\x1e \x01(\x0b\x32\x1f.hotline.common.v1.OwnerClaimedH\x00\x42\x07\n\x05\x65vent\"V\n\x0f\x43hannelCapacity\x12+\n\x07\x63hannel\x18\x01 \x01(\x0e\x32\x1a.hotline.common.v1.Channel\x12\x16\n\x0emax_concurrent\x18\x02 \x01(\r\"\xac\x01\n\rAgentLoggedIn\x12\x0f\n\x07site_id\x18\x01 \x01(\t\x12(\n\x06skills\x18\x02 \x03(\x0b\x32\x18.hotline.common.v1.Skill\x12\x35\n\ncapacities\x18\x03 \x03(\x0b\x32!.hotline.agent.v1.ChannelCapacity\x12\x16\n\x0evoice_endpoint\x18\x04 \x01(\t\x12\x11\n\tlanguages\x18\x05 \x03(\t\"4\n\x0e\x41gentLoggedOut\x12\x0e\n\x06reason\x18\x01 \x01(\t\x12\x12\n\nsession_ms\x18\x02 \x01(\x03\"\xbe\x01\n\x11\x41gentStateChanged\x12+\n\x05state\x18\x01 \x01(\x0e\x32\x1c.hotline.agent.v1.AgentState\x12\x34\n\x0eprevious_state\x18\x02 \x01(\x0e\x32\x1c.hotline.agent.v1.AgentState\x12\x13\n\x0breason_code\x18\x03 \x01(\t\x12\x19\n\x11previous_state_ms\x18\x04 \x01(\x03\x12\x16\n\x0einteraction_id\x18\x05 \x01(\t\"M\n\x14\x41gentCapacityChanged\x12\x35\n\ncapacities\x18\x01 \x03(\x0b\x32!.hotline.agent.v1.ChannelCapacity\">\n\x12\x41gentSkillsChanged\x12(\n\x06skills\x18\x01 \x03(\x0b\x32\x18.hotline.common.v1.Skill*\xc0\x01\n\nAgentState\x12\x1b\n\x17\x41GENT_STATE_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41GENT_STATE_LOGGED_OUT\x10\x01\x12\x15\n\x11\x41GENT_STATE_READY\x10\x02\x12\x19\n\x15\x41GENT_STATE_NOT_READY\x10\x03\x12\x18\n\x14\x41GENT_STATE_RESERVED\x10\x04\x12\x14\n\x10\x41GENT_STATE_BUSY\x10\x05\x12\x17\n\x13\x41GENT_STATE_WRAP_UP\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.agent.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_AGENTSTATE']._serialized_start=1114
-  _globals['_AGENTSTATE']._serialized_end=1306
+  _globals['_AGENTSTATE']._serialized_start=1172
+  _globals['_AGENTSTATE']._serialized_end=1364
   _globals['_AGENTEVENT']._serialized_start=86
-  _globals['_AGENTEVENT']._serialized_end=458
-  _globals['_CHANNELCAPACITY']._serialized_start=460
-  _globals['_CHANNELCAPACITY']._serialized_end=546
-  _globals['_AGENTLOGGEDIN']._serialized_start=549
-  _globals['_AGENTLOGGEDIN']._serialized_end=721
-  _globals['_AGENTLOGGEDOUT']._serialized_start=723
-  _globals['_AGENTLOGGEDOUT']._serialized_end=775
-  _globals['_AGENTSTATECHANGED']._serialized_start=778
-  _globals['_AGENTSTATECHANGED']._serialized_end=968
-  _globals['_AGENTCAPACITYCHANGED']._serialized_start=970
-  _globals['_AGENTCAPACITYCHANGED']._serialized_end=1047
-  _globals['_AGENTSKILLSCHANGED']._serialized_start=1049
-  _globals['_AGENTSKILLSCHANGED']._serialized_end=1111
+  _globals['_AGENTEVENT']._serialized_end=516
+  _globals['_CHANNELCAPACITY']._serialized_start=518
+  _globals['_CHANNELCAPACITY']._serialized_end=604
+  _globals['_AGENTLOGGEDIN']._serialized_start=607
+  _globals['_AGENTLOGGEDIN']._serialized_end=779
+  _globals['_AGENTLOGGEDOUT']._serialized_start=781
+  _globals['_AGENTLOGGEDOUT']._serialized_end=833
+  _globals['_AGENTSTATECHANGED']._serialized_start=836
+  _globals['_AGENTSTATECHANGED']._serialized_end=1026
+  _globals['_AGENTCAPACITYCHANGED']._serialized_start=1028
+  _globals['_AGENTCAPACITYCHANGED']._serialized_end=1105
+  _globals['_AGENTSKILLSCHANGED']._serialized_start=1107
+  _globals['_AGENTSKILLSCHANGED']._serialized_end=1169
 # @@protoc_insertion_point(module_scope)

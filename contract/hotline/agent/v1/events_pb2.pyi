@@ -26,20 +26,22 @@ AGENT_STATE_BUSY: AgentState
 AGENT_STATE_WRAP_UP: AgentState
 
 class AgentEvent(_message.Message):
-    __slots__ = ("envelope", "logged_in", "logged_out", "state_changed", "capacity_changed", "skills_changed")
+    __slots__ = ("envelope", "logged_in", "logged_out", "state_changed", "capacity_changed", "skills_changed", "owner_claimed")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     LOGGED_IN_FIELD_NUMBER: _ClassVar[int]
     LOGGED_OUT_FIELD_NUMBER: _ClassVar[int]
     STATE_CHANGED_FIELD_NUMBER: _ClassVar[int]
     CAPACITY_CHANGED_FIELD_NUMBER: _ClassVar[int]
     SKILLS_CHANGED_FIELD_NUMBER: _ClassVar[int]
+    OWNER_CLAIMED_FIELD_NUMBER: _ClassVar[int]
     envelope: _envelope_pb2.Envelope
     logged_in: AgentLoggedIn
     logged_out: AgentLoggedOut
     state_changed: AgentStateChanged
     capacity_changed: AgentCapacityChanged
     skills_changed: AgentSkillsChanged
-    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., logged_in: _Optional[_Union[AgentLoggedIn, _Mapping]] = ..., logged_out: _Optional[_Union[AgentLoggedOut, _Mapping]] = ..., state_changed: _Optional[_Union[AgentStateChanged, _Mapping]] = ..., capacity_changed: _Optional[_Union[AgentCapacityChanged, _Mapping]] = ..., skills_changed: _Optional[_Union[AgentSkillsChanged, _Mapping]] = ...) -> None: ...
+    owner_claimed: _envelope_pb2.OwnerClaimed
+    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., logged_in: _Optional[_Union[AgentLoggedIn, _Mapping]] = ..., logged_out: _Optional[_Union[AgentLoggedOut, _Mapping]] = ..., state_changed: _Optional[_Union[AgentStateChanged, _Mapping]] = ..., capacity_changed: _Optional[_Union[AgentCapacityChanged, _Mapping]] = ..., skills_changed: _Optional[_Union[AgentSkillsChanged, _Mapping]] = ..., owner_claimed: _Optional[_Union[_envelope_pb2.OwnerClaimed, _Mapping]] = ...) -> None: ...
 
 class ChannelCapacity(_message.Message):
     __slots__ = ("channel", "max_concurrent")

@@ -25,19 +25,21 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n hotline/common/v1/envelope.proto\x12\x11hotline.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xdb\x01\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x16\n\x0einteraction_id\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x06 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x07 \x01(\t\x12\x14\n\x0c\x63\x61usation_id\x18\x08 \x01(\t\x12\x0f\n\x07site_id\x18\t \x01(\t\"$\n\x05Skill\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\r*k\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_VOICE\x10\x01\x12\x10\n\x0c\x43HANNEL_CHAT\x10\x02\x12\x11\n\rCHANNEL_EMAIL\x10\x03\x12\x0f\n\x0b\x43HANNEL_FAX\x10\x04*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n hotline/common/v1/envelope.proto\x12\x11hotline.common.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf0\x01\n\x08\x45nvelope\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x11\n\ttenant_id\x18\x02 \x01(\t\x12\x16\n\x0einteraction_id\x18\x03 \x01(\t\x12\x10\n\x08\x61gent_id\x18\x04 \x01(\t\x12/\n\x0boccurred_at\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08producer\x18\x06 \x01(\t\x12\x16\n\x0e\x63orrelation_id\x18\x07 \x01(\t\x12\x14\n\x0c\x63\x61usation_id\x18\x08 \x01(\t\x12\x0f\n\x07site_id\x18\t \x01(\t\x12\x13\n\x0bowner_epoch\x18\n \x01(\x04\"Q\n\x0cOwnerClaimed\x12\r\n\x05\x65poch\x18\x01 \x01(\x04\x12\x11\n\tpartition\x18\x02 \x01(\r\x12\r\n\x05owner\x18\x03 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x04 \x01(\t\"$\n\x05Skill\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05level\x18\x02 \x01(\r*k\n\x07\x43hannel\x12\x17\n\x13\x43HANNEL_UNSPECIFIED\x10\x00\x12\x11\n\rCHANNEL_VOICE\x10\x01\x12\x10\n\x0c\x43HANNEL_CHAT\x10\x02\x12\x11\n\rCHANNEL_EMAIL\x10\x03\x12\x0f\n\x0b\x43HANNEL_FAX\x10\x04*U\n\tDirection\x12\x19\n\x15\x44IRECTION_UNSPECIFIED\x10\x00\x12\x15\n\x11\x44IRECTION_INBOUND\x10\x01\x12\x16\n\x12\x44IRECTION_OUTBOUND\x10\x02\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'hotline.common.v1.envelope_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_CHANNEL']._serialized_start=348
-  _globals['_CHANNEL']._serialized_end=455
-  _globals['_DIRECTION']._serialized_start=457
-  _globals['_DIRECTION']._serialized_end=542
+  _globals['_CHANNEL']._serialized_start=452
+  _globals['_CHANNEL']._serialized_end=559
+  _globals['_DIRECTION']._serialized_start=561
+  _globals['_DIRECTION']._serialized_end=646
   _globals['_ENVELOPE']._serialized_start=89
-  _globals['_ENVELOPE']._serialized_end=308
-  _globals['_SKILL']._serialized_start=310
-  _globals['_SKILL']._serialized_end=346
+  _globals['_ENVELOPE']._serialized_end=329
+  _globals['_OWNERCLAIMED']._serialized_start=331
+  _globals['_OWNERCLAIMED']._serialized_end=412
+  _globals['_SKILL']._serialized_start=414
+  _globals['_SKILL']._serialized_end=450
 # @@protoc_insertion_point(module_scope)

@@ -32,7 +32,7 @@ DIRECTION_INBOUND: Direction
 DIRECTION_OUTBOUND: Direction
 
 class Envelope(_message.Message):
-    __slots__ = ("event_id", "tenant_id", "interaction_id", "agent_id", "occurred_at", "producer", "correlation_id", "causation_id", "site_id")
+    __slots__ = ("event_id", "tenant_id", "interaction_id", "agent_id", "occurred_at", "producer", "correlation_id", "causation_id", "site_id", "owner_epoch")
     EVENT_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,7 @@ class Envelope(_message.Message):
     CORRELATION_ID_FIELD_NUMBER: _ClassVar[int]
     CAUSATION_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    OWNER_EPOCH_FIELD_NUMBER: _ClassVar[int]
     event_id: str
     tenant_id: str
     interaction_id: str
@@ -51,7 +52,20 @@ class Envelope(_message.Message):
     correlation_id: str
     causation_id: str
     site_id: str
-    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., interaction_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer: _Optional[str] = ..., correlation_id: _Optional[str] = ..., causation_id: _Optional[str] = ..., site_id: _Optional[str] = ...) -> None: ...
+    owner_epoch: int
+    def __init__(self, event_id: _Optional[str] = ..., tenant_id: _Optional[str] = ..., interaction_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., producer: _Optional[str] = ..., correlation_id: _Optional[str] = ..., causation_id: _Optional[str] = ..., site_id: _Optional[str] = ..., owner_epoch: _Optional[int] = ...) -> None: ...
+
+class OwnerClaimed(_message.Message):
+    __slots__ = ("epoch", "partition", "owner", "claim_id")
+    EPOCH_FIELD_NUMBER: _ClassVar[int]
+    PARTITION_FIELD_NUMBER: _ClassVar[int]
+    OWNER_FIELD_NUMBER: _ClassVar[int]
+    CLAIM_ID_FIELD_NUMBER: _ClassVar[int]
+    epoch: int
+    partition: int
+    owner: str
+    claim_id: str
+    def __init__(self, epoch: _Optional[int] = ..., partition: _Optional[int] = ..., owner: _Optional[str] = ..., claim_id: _Optional[str] = ...) -> None: ...
 
 class Skill(_message.Message):
     __slots__ = ("name", "level")
