@@ -233,6 +233,8 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
     },
     "capacity_changed": {},
     "skills_changed": {},
+    # A router instance's claim of a partition (tenant "~router"): kept raw, not a business fact.
+    "owner_claimed": {},
 }
 
 # Body fields deliberately kept only in `raw` (repeated or free-form; query them from there).
@@ -247,6 +249,7 @@ RAW_ONLY: dict[str, frozenset[str]] = {
     "logged_in": frozenset({"skills", "capacities", "languages"}),
     "capacity_changed": frozenset({"capacities"}),
     "skills_changed": frozenset({"skills"}),
+    "owner_claimed": frozenset({"epoch", "partition", "owner", "claim_id"}),
 }
 
 Getter = tuple[int, Callable[[Any], Any], Callable[[Any], Any] | None]
