@@ -102,12 +102,14 @@ class TenantRemoved(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ...) -> None: ...
 
 class SiteDefined(_message.Message):
-    __slots__ = ("site_id", "name")
+    __slots__ = ("site_id", "name", "drained")
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
+    DRAINED_FIELD_NUMBER: _ClassVar[int]
     site_id: str
     name: str
-    def __init__(self, site_id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
+    drained: bool
+    def __init__(self, site_id: _Optional[str] = ..., name: _Optional[str] = ..., drained: _Optional[bool] = ...) -> None: ...
 
 class SiteRemoved(_message.Message):
     __slots__ = ("site_id",)
@@ -116,7 +118,7 @@ class SiteRemoved(_message.Message):
     def __init__(self, site_id: _Optional[str] = ...) -> None: ...
 
 class QueueDefined(_message.Message):
-    __slots__ = ("tenant_id", "queue_id", "required_skills", "language", "priority", "service_level_threshold_s", "service_level_target", "ring_timeout_ms", "wrap_up_timeout_ms", "wrap_up_codes")
+    __slots__ = ("tenant_id", "queue_id", "required_skills", "language", "priority", "service_level_threshold_s", "service_level_target", "ring_timeout_ms", "wrap_up_timeout_ms", "wrap_up_codes", "strategy", "any_language", "priority_aging_ms", "home_site_id", "site_overflow_ms", "expansions", "preferred_agent_timeout_ms", "prefer_last_agent")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
@@ -127,6 +129,14 @@ class QueueDefined(_message.Message):
     RING_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     WRAP_UP_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     WRAP_UP_CODES_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    ANY_LANGUAGE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_AGING_MS_FIELD_NUMBER: _ClassVar[int]
+    HOME_SITE_ID_FIELD_NUMBER: _ClassVar[int]
+    SITE_OVERFLOW_MS_FIELD_NUMBER: _ClassVar[int]
+    EXPANSIONS_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_AGENT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
+    PREFER_LAST_AGENT_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     queue_id: str
     required_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
@@ -137,7 +147,29 @@ class QueueDefined(_message.Message):
     ring_timeout_ms: int
     wrap_up_timeout_ms: int
     wrap_up_codes: _containers.RepeatedCompositeFieldContainer[Code]
-    def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., priority: _Optional[int] = ..., service_level_threshold_s: _Optional[int] = ..., service_level_target: _Optional[float] = ..., ring_timeout_ms: _Optional[int] = ..., wrap_up_timeout_ms: _Optional[int] = ..., wrap_up_codes: _Optional[_Iterable[_Union[Code, _Mapping]]] = ...) -> None: ...
+    strategy: str
+    any_language: bool
+    priority_aging_ms: int
+    home_site_id: str
+    site_overflow_ms: int
+    expansions: _containers.RepeatedCompositeFieldContainer[RoutingStep]
+    preferred_agent_timeout_ms: int
+    prefer_last_agent: bool
+    def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., priority: _Optional[int] = ..., service_level_threshold_s: _Optional[int] = ..., service_level_target: _Optional[float] = ..., ring_timeout_ms: _Optional[int] = ..., wrap_up_timeout_ms: _Optional[int] = ..., wrap_up_codes: _Optional[_Iterable[_Union[Code, _Mapping]]] = ..., strategy: _Optional[str] = ..., any_language: _Optional[bool] = ..., priority_aging_ms: _Optional[int] = ..., home_site_id: _Optional[str] = ..., site_overflow_ms: _Optional[int] = ..., expansions: _Optional[_Iterable[_Union[RoutingStep, _Mapping]]] = ..., preferred_agent_timeout_ms: _Optional[int] = ..., prefer_last_agent: _Optional[bool] = ...) -> None: ...
+
+class RoutingStep(_message.Message):
+    __slots__ = ("after_ms", "relax_levels_by", "add_skills", "add_sites", "add_queue_id")
+    AFTER_MS_FIELD_NUMBER: _ClassVar[int]
+    RELAX_LEVELS_BY_FIELD_NUMBER: _ClassVar[int]
+    ADD_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    ADD_SITES_FIELD_NUMBER: _ClassVar[int]
+    ADD_QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    after_ms: int
+    relax_levels_by: int
+    add_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
+    add_sites: _containers.RepeatedScalarFieldContainer[str]
+    add_queue_id: str
+    def __init__(self, after_ms: _Optional[int] = ..., relax_levels_by: _Optional[int] = ..., add_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., add_sites: _Optional[_Iterable[str]] = ..., add_queue_id: _Optional[str] = ...) -> None: ...
 
 class QueueRemoved(_message.Message):
     __slots__ = ("tenant_id", "queue_id")
@@ -180,20 +212,22 @@ class AgentRemoved(_message.Message):
     def __init__(self, tenant_id: _Optional[str] = ..., agent_id: _Optional[str] = ...) -> None: ...
 
 class EntryPointDefined(_message.Message):
-    __slots__ = ("tenant_id", "address", "kind", "queue_id", "site_id", "ivr")
+    __slots__ = ("tenant_id", "address", "kind", "queue_id", "site_id", "ivr", "priority")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     KIND_FIELD_NUMBER: _ClassVar[int]
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     SITE_ID_FIELD_NUMBER: _ClassVar[int]
     IVR_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     address: str
     kind: EntryPointKind
     queue_id: str
     site_id: str
     ivr: IvrFlow
-    def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ..., kind: _Optional[_Union[EntryPointKind, str]] = ..., queue_id: _Optional[str] = ..., site_id: _Optional[str] = ..., ivr: _Optional[_Union[IvrFlow, _Mapping]] = ...) -> None: ...
+    priority: int
+    def __init__(self, tenant_id: _Optional[str] = ..., address: _Optional[str] = ..., kind: _Optional[_Union[EntryPointKind, str]] = ..., queue_id: _Optional[str] = ..., site_id: _Optional[str] = ..., ivr: _Optional[_Union[IvrFlow, _Mapping]] = ..., priority: _Optional[int] = ...) -> None: ...
 
 class IvrFlow(_message.Message):
     __slots__ = ("language", "hours", "start", "nodes")

@@ -22,7 +22,7 @@ IDENTITY_KIND_CHAT_ID: IdentityKind
 IDENTITY_KIND_ACCOUNT: IdentityKind
 
 class InteractionEvent(_message.Message):
-    __slots__ = ("envelope", "arrived", "self_service_finished", "queued", "offered", "offer_accepted", "offer_rejected", "offer_timed_out", "held", "resumed", "transferred", "message_received", "message_sent", "wrap_up_started", "wrap_up_ended", "completed", "abandoned", "callback_requested", "flowed_out")
+    __slots__ = ("envelope", "arrived", "self_service_finished", "queued", "offered", "offer_accepted", "offer_rejected", "offer_timed_out", "held", "resumed", "transferred", "message_received", "message_sent", "wrap_up_started", "wrap_up_ended", "completed", "abandoned", "callback_requested", "flowed_out", "owner_claimed", "routing_expanded")
     ENVELOPE_FIELD_NUMBER: _ClassVar[int]
     ARRIVED_FIELD_NUMBER: _ClassVar[int]
     SELF_SERVICE_FINISHED_FIELD_NUMBER: _ClassVar[int]
@@ -42,6 +42,8 @@ class InteractionEvent(_message.Message):
     ABANDONED_FIELD_NUMBER: _ClassVar[int]
     CALLBACK_REQUESTED_FIELD_NUMBER: _ClassVar[int]
     FLOWED_OUT_FIELD_NUMBER: _ClassVar[int]
+    OWNER_CLAIMED_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_EXPANDED_FIELD_NUMBER: _ClassVar[int]
     envelope: _envelope_pb2.Envelope
     arrived: InteractionArrived
     self_service_finished: SelfServiceFinished
@@ -61,7 +63,9 @@ class InteractionEvent(_message.Message):
     abandoned: InteractionAbandoned
     callback_requested: CallbackRequested
     flowed_out: InteractionFlowedOut
-    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., arrived: _Optional[_Union[InteractionArrived, _Mapping]] = ..., self_service_finished: _Optional[_Union[SelfServiceFinished, _Mapping]] = ..., queued: _Optional[_Union[InteractionQueued, _Mapping]] = ..., offered: _Optional[_Union[InteractionOffered, _Mapping]] = ..., offer_accepted: _Optional[_Union[OfferAccepted, _Mapping]] = ..., offer_rejected: _Optional[_Union[OfferRejected, _Mapping]] = ..., offer_timed_out: _Optional[_Union[OfferTimedOut, _Mapping]] = ..., held: _Optional[_Union[InteractionHeld, _Mapping]] = ..., resumed: _Optional[_Union[InteractionResumed, _Mapping]] = ..., transferred: _Optional[_Union[InteractionTransferred, _Mapping]] = ..., message_received: _Optional[_Union[MessageReceived, _Mapping]] = ..., message_sent: _Optional[_Union[MessageSent, _Mapping]] = ..., wrap_up_started: _Optional[_Union[WrapUpStarted, _Mapping]] = ..., wrap_up_ended: _Optional[_Union[WrapUpEnded, _Mapping]] = ..., completed: _Optional[_Union[InteractionCompleted, _Mapping]] = ..., abandoned: _Optional[_Union[InteractionAbandoned, _Mapping]] = ..., callback_requested: _Optional[_Union[CallbackRequested, _Mapping]] = ..., flowed_out: _Optional[_Union[InteractionFlowedOut, _Mapping]] = ...) -> None: ...
+    owner_claimed: _envelope_pb2.OwnerClaimed
+    routing_expanded: RoutingExpanded
+    def __init__(self, envelope: _Optional[_Union[_envelope_pb2.Envelope, _Mapping]] = ..., arrived: _Optional[_Union[InteractionArrived, _Mapping]] = ..., self_service_finished: _Optional[_Union[SelfServiceFinished, _Mapping]] = ..., queued: _Optional[_Union[InteractionQueued, _Mapping]] = ..., offered: _Optional[_Union[InteractionOffered, _Mapping]] = ..., offer_accepted: _Optional[_Union[OfferAccepted, _Mapping]] = ..., offer_rejected: _Optional[_Union[OfferRejected, _Mapping]] = ..., offer_timed_out: _Optional[_Union[OfferTimedOut, _Mapping]] = ..., held: _Optional[_Union[InteractionHeld, _Mapping]] = ..., resumed: _Optional[_Union[InteractionResumed, _Mapping]] = ..., transferred: _Optional[_Union[InteractionTransferred, _Mapping]] = ..., message_received: _Optional[_Union[MessageReceived, _Mapping]] = ..., message_sent: _Optional[_Union[MessageSent, _Mapping]] = ..., wrap_up_started: _Optional[_Union[WrapUpStarted, _Mapping]] = ..., wrap_up_ended: _Optional[_Union[WrapUpEnded, _Mapping]] = ..., completed: _Optional[_Union[InteractionCompleted, _Mapping]] = ..., abandoned: _Optional[_Union[InteractionAbandoned, _Mapping]] = ..., callback_requested: _Optional[_Union[CallbackRequested, _Mapping]] = ..., flowed_out: _Optional[_Union[InteractionFlowedOut, _Mapping]] = ..., owner_claimed: _Optional[_Union[_envelope_pb2.OwnerClaimed, _Mapping]] = ..., routing_expanded: _Optional[_Union[RoutingExpanded, _Mapping]] = ...) -> None: ...
 
 class IdentityHint(_message.Message):
     __slots__ = ("kind", "value")
@@ -96,7 +100,7 @@ class InteractionArrived(_message.Message):
     def __init__(self, channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., direction: _Optional[_Union[_envelope_pb2.Direction, str]] = ..., from_address: _Optional[str] = ..., to_address: _Optional[str] = ..., entry_point_id: _Optional[str] = ..., language: _Optional[str] = ..., identity_hints: _Optional[_Iterable[_Union[IdentityHint, _Mapping]]] = ..., subject: _Optional[str] = ..., session_ref: _Optional[str] = ..., outbound_reason: _Optional[str] = ...) -> None: ...
 
 class SelfServiceFinished(_message.Message):
-    __slots__ = ("outcome", "duration_ms", "queue_id", "language", "required_skills", "intent", "priority", "identity_hints")
+    __slots__ = ("outcome", "duration_ms", "queue_id", "language", "required_skills", "intent", "priority", "identity_hints", "preferred_agent_id")
     class Outcome(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         OUTCOME_UNSPECIFIED: _ClassVar[SelfServiceFinished.Outcome]
@@ -115,6 +119,7 @@ class SelfServiceFinished(_message.Message):
     INTENT_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     IDENTITY_HINTS_FIELD_NUMBER: _ClassVar[int]
+    PREFERRED_AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     outcome: SelfServiceFinished.Outcome
     duration_ms: int
     queue_id: str
@@ -123,7 +128,8 @@ class SelfServiceFinished(_message.Message):
     intent: str
     priority: int
     identity_hints: _containers.RepeatedCompositeFieldContainer[IdentityHint]
-    def __init__(self, outcome: _Optional[_Union[SelfServiceFinished.Outcome, str]] = ..., duration_ms: _Optional[int] = ..., queue_id: _Optional[str] = ..., language: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., intent: _Optional[str] = ..., priority: _Optional[int] = ..., identity_hints: _Optional[_Iterable[_Union[IdentityHint, _Mapping]]] = ...) -> None: ...
+    preferred_agent_id: str
+    def __init__(self, outcome: _Optional[_Union[SelfServiceFinished.Outcome, str]] = ..., duration_ms: _Optional[int] = ..., queue_id: _Optional[str] = ..., language: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., intent: _Optional[str] = ..., priority: _Optional[int] = ..., identity_hints: _Optional[_Iterable[_Union[IdentityHint, _Mapping]]] = ..., preferred_agent_id: _Optional[str] = ...) -> None: ...
 
 class InteractionQueued(_message.Message):
     __slots__ = ("queue_id", "priority", "required_skills", "language", "channel", "service_level_threshold_s", "position", "estimated_wait_ms")
@@ -146,7 +152,7 @@ class InteractionQueued(_message.Message):
     def __init__(self, queue_id: _Optional[str] = ..., priority: _Optional[int] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., service_level_threshold_s: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait_ms: _Optional[int] = ...) -> None: ...
 
 class InteractionOffered(_message.Message):
-    __slots__ = ("offer_id", "agent_id", "queue_id", "agent_endpoint", "ring_timeout_ms", "attempt", "channel")
+    __slots__ = ("offer_id", "agent_id", "queue_id", "agent_endpoint", "ring_timeout_ms", "attempt", "channel", "routing_step")
     OFFER_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -154,6 +160,7 @@ class InteractionOffered(_message.Message):
     RING_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
+    ROUTING_STEP_FIELD_NUMBER: _ClassVar[int]
     offer_id: str
     agent_id: str
     queue_id: str
@@ -161,7 +168,26 @@ class InteractionOffered(_message.Message):
     ring_timeout_ms: int
     attempt: int
     channel: _envelope_pb2.Channel
-    def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., agent_endpoint: _Optional[str] = ..., ring_timeout_ms: _Optional[int] = ..., attempt: _Optional[int] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ...) -> None: ...
+    routing_step: int
+    def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., agent_endpoint: _Optional[str] = ..., ring_timeout_ms: _Optional[int] = ..., attempt: _Optional[int] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., routing_step: _Optional[int] = ...) -> None: ...
+
+class RoutingExpanded(_message.Message):
+    __slots__ = ("queue_id", "step", "waited_ms", "relaxed_levels_by", "added_skills", "added_sites", "added_queue_id")
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    STEP_FIELD_NUMBER: _ClassVar[int]
+    WAITED_MS_FIELD_NUMBER: _ClassVar[int]
+    RELAXED_LEVELS_BY_FIELD_NUMBER: _ClassVar[int]
+    ADDED_SKILLS_FIELD_NUMBER: _ClassVar[int]
+    ADDED_SITES_FIELD_NUMBER: _ClassVar[int]
+    ADDED_QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    queue_id: str
+    step: int
+    waited_ms: int
+    relaxed_levels_by: int
+    added_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
+    added_sites: _containers.RepeatedScalarFieldContainer[str]
+    added_queue_id: str
+    def __init__(self, queue_id: _Optional[str] = ..., step: _Optional[int] = ..., waited_ms: _Optional[int] = ..., relaxed_levels_by: _Optional[int] = ..., added_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., added_sites: _Optional[_Iterable[str]] = ..., added_queue_id: _Optional[str] = ...) -> None: ...
 
 class OfferAccepted(_message.Message):
     __slots__ = ("offer_id", "agent_id", "queue_id", "since_arrival_ms")
