@@ -215,6 +215,7 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
         "to_address": "callback_address",
         "wait_ms": "waited_ms",
     },
+    "routing_expanded": {"queue_id": "queue_id", "wait_ms": "waited_ms"},
     "flowed_out": {
         "queue_id": "from_queue_id",
         "to_queue_id": "to_queue_id",
@@ -240,9 +241,16 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
 # Body fields deliberately kept only in `raw` (repeated or free-form; query them from there).
 RAW_ONLY: dict[str, frozenset[str]] = {
     "arrived": frozenset({"identity_hints", "subject"}),
-    "self_service_finished": frozenset({"required_skills", "identity_hints"}),
+    "self_service_finished": frozenset(
+        {"required_skills", "identity_hints", "preferred_agent_id"}
+    ),
     # position / estimated_wait_ms: the router's estimate when it queued the contact.
     "queued": frozenset({"required_skills", "position", "estimated_wait_ms"}),
+    # The bullseye step the contact was offered at, and what each step widened (issue 16).
+    "offered": frozenset({"routing_step"}),
+    "routing_expanded": frozenset(
+        {"step", "relaxed_levels_by", "added_skills", "added_sites", "added_queue_id"}
+    ),
     "message_received": frozenset({"content_type", "body_ref"}),
     "message_sent": frozenset({"content_type", "body_ref"}),
     "wrap_up_ended": frozenset({"disposition"}),  # mapped field by field above
