@@ -131,6 +131,12 @@ def _base(env: common_pb2.Envelope, **subject: str) -> dict[str, Any]:
     }
 
 
+def _customer(address: str) -> str:
+    """The caller's address as the customer's identity; a withheld number identifies no one
+    (RFC 3323 "anonymous"), so it must not pair unrelated callers with one last agent."""
+    return "" if "anonymous" in address.lower() else address
+
+
 def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
     env = ev.envelope
     if not env.interaction_id:
@@ -141,14 +147,14 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
         a = ev.arrived
         return f.Arrived(
             **base, producer=env.producer, entry_point_id=a.entry_point_id, language=a.language,
-            channel=CHANNELS.get(a.channel, ""),
+            channel=CHANNELS.get(a.channel, ""), customer=_customer(a.from_address),
         )
     if kind == "self_service_finished":
         s = ev.self_service_finished
         return f.SelfServiceFinished(
             **base, outcome=SELF_SERVICE_OUTCOMES.get(s.outcome, ""), queue_id=s.queue_id,
             language=s.language, required_skills=skills_from_proto(s.required_skills),
-            priority=s.priority,
+            priority=s.priority, preferred_agent_id=s.preferred_agent_id,
         )
     if kind == "queued":
         q = ev.queued
@@ -164,7 +170,14 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
         return f.Offered(
             **base, offer_id=o.offer_id, agent_id=o.agent_id, queue_id=o.queue_id,
             endpoint=o.agent_endpoint, ring_timeout_ms=o.ring_timeout_ms, attempt=o.attempt,
-            channel=CHANNELS.get(o.channel, ""),
+            channel=CHANNELS.get(o.channel, ""), routing_step=o.routing_step,
+        )
+    if kind == "routing_expanded":
+        x = ev.routing_expanded
+        return f.RoutingExpanded(
+            **base, queue_id=x.queue_id, step=x.step, waited_ms=x.waited_ms,
+            relaxed_levels_by=x.relaxed_levels_by, added_skills=skills_from_proto(x.added_skills),
+            added_sites=tuple(x.added_sites), added_queue_id=x.added_queue_id,
         )
     if kind == "offer_accepted":
         acc = ev.offer_accepted
@@ -291,6 +304,16 @@ def _interaction_event(
                     offer_id=fact.offer_id, agent_id=fact.agent_id, queue_id=fact.queue_id,
                     agent_endpoint=fact.endpoint, ring_timeout_ms=fact.ring_timeout_ms,
                     attempt=fact.attempt, channel=CHANNELS_BACK.get(fact.channel, 0),
+                    routing_step=fact.routing_step,
+                )
+            )
+        case f.RoutingExpanded():
+            ev.routing_expanded.CopyFrom(
+                interaction_pb2.RoutingExpanded(
+                    queue_id=fact.queue_id, step=fact.step, waited_ms=fact.waited_ms,
+                    relaxed_levels_by=fact.relaxed_levels_by,
+                    added_skills=skills_to_proto(fact.added_skills),
+                    added_sites=list(fact.added_sites), added_queue_id=fact.added_queue_id,
                 )
             )
         case f.OfferTimedOut():
