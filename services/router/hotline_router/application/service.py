@@ -1,19 +1,24 @@
 """The router's use cases. One lock serialises every change of state: ingress facts (consumer
-thread), timers (tick thread) and agent commands (gRPC, via worker threads)."""
+thread), timers (tick thread) and agent commands (gRPC, via worker threads).
+
+State is held per partition of the event topics (a tenant's partition: `partition_of`): a
+partition is adopted (empty, or from a snapshot), folded while it replays, then goes live
+(decisions), and may be released (another instance owns it now)."""
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from hotline_router.application.ports import Clock, FactPublisher, IdGenerator
 from hotline_router.domain import commands
 from hotline_router.domain.decisions import decide, realize, transfer_queue
 from hotline_router.domain.facts import AgentFact, Disposition, Fact, Transferred
 from hotline_router.domain.fold import apply, compact
-from hotline_router.domain.model import AgentProfile, RouterState, RoutingConfig
+from hotline_router.domain.model import AgentProfile, RouterState, RoutingConfig, TenantState
 from hotline_router.domain.views import (
     AgentSnapshot,
     QueueSnapshot,
@@ -27,6 +32,7 @@ log = logging.getLogger(__name__)
 MAX_PASSES = 1000
 
 Listener = Callable[[AgentSnapshot], None]
+T = TypeVar("T")
 
 
 class NotLive(Exception):
@@ -54,18 +60,21 @@ class RouterService:
         clock: Clock,
         new_id: IdGenerator,
         owns_tenant: Callable[[str], bool] = lambda _tenant: True,
+        partition_of: Callable[[str], int] = lambda _tenant: 0,
     ) -> None:
         self.config = config
         self._publisher = publisher
         self._clock = clock
         self._new_id = new_id
         self._owns = owns_tenant
+        self._partition_of = partition_of
         self._state = RouterState()
         self._lock = threading.RLock()
-        self._live = False
+        # Partitions whose tenants this instance decides for (replayed, claimed).
+        self._live: set[int] = set()
         # Ids of facts this process published and has not read back yet (they are applied
-        # when published; reading them back must not apply them twice).
-        self._in_flight: set[str] = set()
+        # when published; reading them back must not apply them twice), with their tenant.
+        self._in_flight: dict[str, str] = {}
         self._watchers: dict[tuple[str, str], list[Listener]] = {}
         self.stats = Stats()
 
@@ -75,17 +84,22 @@ class RouterService:
         tenant (contacts waiting for a queue that now has agents are offered)."""
         with self._lock:
             self.config = config
-            if not self._live:
-                return
             for tenant_id in sorted(set(self._state.tenants) | set(config.tenants)):
-                if tenant_id in config.tenants and self._owns(tenant_id):
+                if tenant_id in config.tenants and self._deciding(tenant_id):
                     self._settle(tenant_id)
 
     # ------------------------------------------------------------------ event input
 
     @property
     def live(self) -> bool:
-        return self._live
+        """Some partition is live."""
+        return bool(self._live)
+
+    def is_live(self, tenant_id: str) -> bool:
+        return self._deciding(tenant_id)
+
+    def _deciding(self, tenant_id: str) -> bool:
+        return self._owns(tenant_id) and self._partition_of(tenant_id) in self._live
 
     def caught_up(self) -> None:
         """The consumer found nothing more to read: the router's view is current."""
@@ -104,10 +118,9 @@ class RouterService:
             log.warning("fact for tenant %s outside this instance's partitions", fact.tenant_id)
             return
         with self._lock:
-            if own_topic and fact.event_id in self._in_flight:
-                self._in_flight.discard(fact.event_id)
+            if own_topic and self._in_flight.pop(fact.event_id, None) is not None:
                 return
-            if not self._live:
+            if self._partition_of(fact.tenant_id) not in self._live:
                 apply(self._state, fact)
                 self.stats.replayed += 1
                 return
@@ -124,13 +137,20 @@ class RouterService:
             self._notify(fact)
             self._settle(fact.tenant_id)
 
-    def go_live(self) -> None:
-        """Replay is complete: reconcile every tenant, then decide on every new fact."""
+    def go_live(self, partitions: Iterable[int] | None = None) -> None:
+        """Replay of `partitions` (None: of every known tenant's) is complete: reconcile their
+        tenants, then decide on every new fact."""
         with self._lock:
-            self._live = True
+            known = sorted(set(self._state.tenants) | set(self.config.tenants))
+            wanted = (
+                {self._partition_of(t) for t in known} if partitions is None else set(partitions)
+            )
+            self._live |= wanted
+            # An ingress with no liveness record counts as seen now (never earlier than the
+            # newest take-over: its facts were not being judged before).
             self._state.live_since_ms = self._clock.now_ms()
-            for tenant_id in sorted(set(self._state.tenants) | set(self.config.tenants)):
-                if self._owns(tenant_id):
+            for tenant_id in known:
+                if self._partition_of(tenant_id) in wanted and self._owns(tenant_id):
                     self._settle(tenant_id)
             waiting = sum(
                 1
@@ -147,11 +167,59 @@ class RouterService:
         """Time-driven decisions: router-side offer time-outs, wrap-up time-outs, silent
         ingress instances."""
         with self._lock:
-            if not self._live:
-                return
             for tenant_id in list(self._state.tenants):
-                if tenant_id in self.config.tenants:
+                if tenant_id in self.config.tenants and self._deciding(tenant_id):
                     self._settle(tenant_id)
+
+    # ------------------------------------------------------------------ partitions
+
+    def adopt(
+        self,
+        partition: int,
+        tenants: Mapping[str, TenantState] | None = None,
+        in_flight: Mapping[str, str] | None = None,
+    ) -> None:
+        """Start holding `partition`: empty (it is replayed from its start), or from a
+        snapshot's tenants and the ids of facts published then and not yet read back."""
+        with self._lock:
+            self._drop(partition)
+            for tenant_id, tenant in (tenants or {}).items():
+                if self._partition_of(tenant_id) == partition:
+                    self._state.tenants[tenant_id] = tenant
+            self._in_flight.update(in_flight or {})
+
+    def pause(self, partition: int) -> None:
+        """Stop deciding for `partition` (its state is kept: it may come back)."""
+        with self._lock:
+            self._live.discard(partition)
+
+    def release(self, partition: int) -> None:
+        """Another instance owns `partition` now: forget its state."""
+        with self._lock:
+            self._drop(partition)
+
+    def _drop(self, partition: int) -> None:
+        self._live.discard(partition)
+        for tenant_id in [t for t in self._state.tenants if self._partition_of(t) == partition]:
+            del self._state.tenants[tenant_id]
+        for event_id, tenant_id in list(self._in_flight.items()):
+            if self._partition_of(tenant_id) == partition:
+                del self._in_flight[event_id]
+
+    def capture(
+        self, partition: int, encode: Callable[[dict[str, TenantState], dict[str, str]], T]
+    ) -> T:
+        """`encode(tenants, in_flight)` of `partition`, run under the state lock (so it sees
+        one consistent state: encode must copy what it keeps)."""
+        with self._lock:
+            mine = self._partition_of
+            tenants = {t: s for t, s in self._state.tenants.items() if mine(t) == partition}
+            flying = {e: t for e, t in self._in_flight.items() if mine(t) == partition}
+            return encode(tenants, flying)
+
+    def in_flight(self, partition: int) -> set[str]:
+        with self._lock:
+            return {e for e, t in self._in_flight.items() if self._partition_of(t) == partition}
 
     # ------------------------------------------------------------------ agent commands
 
@@ -203,6 +271,7 @@ class RouterService:
     def agent(self, tenant_id: str, agent_id: str) -> AgentSnapshot:
         profile = self._profile(tenant_id, agent_id)
         with self._lock:
+            self._require_live(tenant_id)
             return agent_snapshot(
                 self._state.tenants.get(tenant_id), agent_id, self._clock.now_ms(), profile.skills
             )
@@ -212,6 +281,7 @@ class RouterService:
         if tenant_config is None:
             return []
         with self._lock:
+            self._require_live(tenant_id)
             now = self._clock.now_ms()
             tenant = self._state.tenants.get(tenant_id)
             return [
@@ -224,6 +294,7 @@ class RouterService:
         if tenant_config is None:
             return []
         with self._lock:
+            self._require_live(tenant_id)
             now = self._clock.now_ms()
             tenant = self._state.tenants.get(tenant_id)
             return [queue_snapshot(tenant, q, now) for _, q in sorted(tenant_config.queues.items())]
@@ -263,6 +334,10 @@ class RouterService:
                 fact.event_id, fact.interaction_id, fact.to_queue_id, fact.to_agent_id,
             )
 
+    def _require_live(self, tenant_id: str) -> None:
+        if not self._deciding(tenant_id):
+            raise NotLive("the router is replaying this tenant's events; retry shortly")
+
     def _profile(self, tenant_id: str, agent_id: str) -> AgentProfile:
         tenant_config = self.config.tenants.get(tenant_id)
         profile = tenant_config.agents.get(agent_id) if tenant_config else None
@@ -274,8 +349,7 @@ class RouterService:
         self, tenant_id: str, agent_id: str, run: Callable[[int], list[Fact]]
     ) -> AgentSnapshot:
         with self._lock:
-            if not self._live:
-                raise NotLive("the router is replaying its events; retry shortly")
+            self._require_live(tenant_id)
             now = self._clock.now_ms()
             self._emit(run(now))  # CommandRefused propagates with no fact emitted
             self._settle(tenant_id)
@@ -303,7 +377,7 @@ class RouterService:
     def _emit(self, facts: Iterable[Fact]) -> None:
         for fact in facts:
             apply(self._state, fact)
-            self._in_flight.add(fact.event_id)
+            self._in_flight[fact.event_id] = fact.tenant_id
             self._publisher.publish(fact)
             self.stats.published += 1
             self._notify(fact)
