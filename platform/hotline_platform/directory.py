@@ -355,11 +355,73 @@ def _entry_queues(body: pb.EntryPointDefined) -> set[str]:
     return set()
 
 
+def queue_definition(q: tenancy.Queue) -> pb.QueueDefined:
+    return pb.QueueDefined(
+        tenant_id=q.tenant_id,
+        queue_id=q.id,
+        required_skills=_skills_pb(q.required_skills),
+        language=q.language,
+        priority=q.priority,
+        service_level_threshold_s=q.service_level_threshold_s,
+        service_level_target=q.service_level_target,
+        ring_timeout_ms=round(q.ring_timeout_s * 1000),
+        wrap_up_timeout_ms=round(q.wrap_up_timeout_s * 1000),
+        wrap_up_codes=_codes_pb(q.wrap_up_codes),
+        # The default strategy travels as "" (what an older writer leaves unset).
+        strategy="" if q.strategy == "longest_idle" else q.strategy,
+        any_language=q.any_language,
+        priority_aging_ms=round(q.priority_aging_s * 1000),
+        home_site_id=q.home_site,
+        site_overflow_ms=round(q.site_overflow_s * 1000),
+        expansions=[
+            pb.RoutingStep(
+                after_ms=round(x.after_s * 1000), relax_levels_by=x.relax_levels_by,
+                add_skills=_skills_pb(x.add_skills), add_sites=list(x.add_sites),
+                add_queue_id=x.add_queue,
+            )
+            for x in q.expansions
+        ],
+        preferred_agent_timeout_ms=round(q.preferred_agent_timeout_s * 1000),
+        prefer_last_agent=q.prefer_last_agent,
+    )
+
+
+def queue_of(q: pb.QueueDefined) -> tenancy.Queue:
+    return tenancy.Queue(
+        id=q.queue_id,
+        tenant_id=q.tenant_id,
+        required_skills=_skills(q.required_skills),
+        language=q.language,
+        priority=q.priority,
+        service_level_threshold_s=q.service_level_threshold_s,
+        service_level_target=q.service_level_target,
+        ring_timeout_s=q.ring_timeout_ms / 1000,
+        wrap_up_timeout_s=q.wrap_up_timeout_ms / 1000,
+        wrap_up_codes=_codes(q.wrap_up_codes),
+        strategy=q.strategy or "longest_idle",
+        any_language=q.any_language,
+        priority_aging_s=q.priority_aging_ms / 1000,
+        home_site=q.home_site_id,
+        site_overflow_s=q.site_overflow_ms / 1000,
+        expansions=tuple(
+            tenancy.RoutingStep(
+                x.after_ms / 1000, x.relax_levels_by, _skills(x.add_skills),
+                tuple(x.add_sites), x.add_queue_id,
+            )
+            for x in q.expansions
+        ),
+        preferred_agent_timeout_s=q.preferred_agent_timeout_ms / 1000,
+        prefer_last_agent=q.prefer_last_agent,
+    )
+
+
 def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
     """Every entity of a config as its definition message, by key."""
     out: dict[str, Body] = {}
     for site in config.sites:
-        out[f"site/{site}"] = pb.SiteDefined(site_id=site, name=site)
+        out[f"site/{site}"] = pb.SiteDefined(
+            site_id=site, name=site, drained=site in config.drained_sites
+        )
     for tenant in config.tenants.values():
         out[f"tenant/{tenant.id}"] = pb.TenantDefined(
             tenant_id=tenant.id,
@@ -374,18 +436,7 @@ def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
             not_ready_reasons=_codes_pb(tenant.not_ready_reasons),
         )
         for q in tenant.queues.values():
-            out[f"queue/{tenant.id}/{q.id}"] = pb.QueueDefined(
-                tenant_id=tenant.id,
-                queue_id=q.id,
-                required_skills=_skills_pb(q.required_skills),
-                language=q.language,
-                priority=q.priority,
-                service_level_threshold_s=q.service_level_threshold_s,
-                service_level_target=q.service_level_target,
-                ring_timeout_ms=round(q.ring_timeout_s * 1000),
-                wrap_up_timeout_ms=round(q.wrap_up_timeout_s * 1000),
-                wrap_up_codes=_codes_pb(q.wrap_up_codes),
-            )
+            out[f"queue/{tenant.id}/{q.id}"] = queue_definition(q)
         for a in tenant.agents.values():
             out[f"agent/{tenant.id}/{a.id}"] = pb.AgentDefined(
                 tenant_id=tenant.id,
@@ -413,6 +464,7 @@ def definitions_of(config: tenancy.TenancyConfig) -> dict[str, Body]:
             queue_id=ep.queue_id,
             site_id=ep.site_id,
             ivr=None if ep.ivr is None else ivr_definition(ep.ivr),
+            priority=ep.priority,
         )
     for p in config.prompts.values():
         out[prompts.key(p.tenant_id, p.language, p.name)] = pb.PromptDefined(
@@ -453,18 +505,7 @@ def to_config(
     queues: dict[str, dict[str, tenancy.Queue]] = {}
     agents: dict[str, dict[str, tenancy.Agent]] = {}
     for q in by_kind["queue"]:
-        queues.setdefault(q.tenant_id, {})[q.queue_id] = tenancy.Queue(
-            id=q.queue_id,
-            tenant_id=q.tenant_id,
-            required_skills=_skills(q.required_skills),
-            language=q.language,
-            priority=q.priority,
-            service_level_threshold_s=q.service_level_threshold_s,
-            service_level_target=q.service_level_target,
-            ring_timeout_s=q.ring_timeout_ms / 1000,
-            wrap_up_timeout_s=q.wrap_up_timeout_ms / 1000,
-            wrap_up_codes=_codes(q.wrap_up_codes),
-        )
+        queues.setdefault(q.tenant_id, {})[q.queue_id] = queue_of(q)
     for a in by_kind["agent"]:
         agents.setdefault(a.tenant_id, {})[a.agent_id] = tenancy.Agent(
             id=a.agent_id,
@@ -497,7 +538,7 @@ def to_config(
     entry_points = {
         e.address: tenancy.EntryPoint(
             e.address, e.tenant_id, e.queue_id, _ENTRY_KIND_NAMES.get(e.kind, "queue"), e.site_id,
-            ivr_of(e.ivr) if e.HasField("ivr") else None,
+            ivr_of(e.ivr) if e.HasField("ivr") else None, e.priority,
         )
         for e in by_kind["entry_point"]
         if e.tenant_id in tenants
@@ -520,7 +561,10 @@ def to_config(
         for p in by_kind["prompt"] if p.tenant_id in tenants
     }
     index = (index_cache or _IndexCache()).index(by_kind["tenant"])
-    return tenancy.TenancyConfig(sites, tenants, entry_points, index, users, api_keys, prompt_of)
+    return tenancy.TenancyConfig(
+        sites, tenants, entry_points, index, users, api_keys, prompt_of,
+        drained_sites=frozenset(s.site_id for s in by_kind["site"] if s.drained),
+    )
 
 
 # ------------------------------------------------------------------------------- the fold
@@ -835,6 +879,12 @@ def validate(
                     f"{what}: no entry point reaches this queue (define an entry point with "
                     f"queue_id {body.queue_id!r}, or remove the queue)"
                 )
+            if key in touched:
+                tenant_queues = {qid for tid, qid in queues if tid == body.tenant_id}
+                errors += [
+                    f"{what}: {p}"
+                    for p in tenancy.routing_problems(queue_of(body), sites, tenant_queues)
+                ]
             have = skills.get(body.tenant_id, set())
             missing = sorted({s.name for s in body.required_skills} - have)
             if missing and key in touched:

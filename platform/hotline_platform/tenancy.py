@@ -36,7 +36,7 @@ An entry point of kind `ivr` carries its flow under `ivr:` (hotline_platform.ivr
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +66,23 @@ class Code:
     label: str = ""
 
 
+# How a queue picks among the agents able to take a contact (services/router/README.md).
+STRATEGIES = ("longest_idle", "most_skilled", "least_occupied", "round_robin")
+ANY_SITE = "*"  # RoutingStep.add_sites: every site
+
+
+@dataclass(frozen=True)
+class RoutingStep:
+    """One step of a queue's bullseye, taken once a contact has waited `after_s`; each step
+    keeps what the earlier ones widened."""
+
+    after_s: float
+    relax_levels_by: int = 0  # lower every required skill level by this
+    add_skills: tuple[SkillLevel, ...] = ()  # agents with all of these may take it too
+    add_sites: tuple[str, ...] = ()  # agents of these sites too (ANY_SITE: all)
+    add_queue: str = ""  # agents able to take that queue's contacts too
+
+
 @dataclass(frozen=True)
 class Queue:
     id: str
@@ -78,6 +95,46 @@ class Queue:
     ring_timeout_s: float = 15.0
     wrap_up_timeout_s: float = 120.0
     wrap_up_codes: tuple[Code, ...] = ()  # dispositions offered at wrap-up
+    # Routing (issue 16); the defaults route as before: longest idle, any site at once.
+    strategy: str = "longest_idle"
+    any_language: bool = False  # True: the contact's language does not restrict agents
+    priority_aging_s: float = 0.0  # +1 priority every this many seconds waited (0: never)
+    home_site: str = ""  # empty: the entry point's site
+    site_overflow_s: float = 0.0  # home site only for this long (0: any site at once)
+    expansions: tuple[RoutingStep, ...] = ()
+    preferred_agent_timeout_s: float = 0.0  # a named agent alone for this long
+    prefer_last_agent: bool = False  # the agent who last served the caller first
+
+
+def routing_problems(queue: Queue, sites: Iterable[str], queue_ids: Iterable[str]) -> list[str]:
+    """What is wrong with a queue's routing settings, given the sites and the tenant's
+    queues (an empty `sites`: none declared, any site name goes)."""
+    sites, queue_ids = set(sites), set(queue_ids)
+    errors = []
+    if queue.strategy not in STRATEGIES:
+        errors.append(f"strategy {queue.strategy!r} is not one of {', '.join(STRATEGIES)}")
+    for name in ("priority_aging_s", "site_overflow_s", "preferred_agent_timeout_s"):
+        if getattr(queue, name) < 0:
+            errors.append(f"{name} must be >= 0")
+    if queue.home_site and sites and queue.home_site not in sites:
+        errors.append(f"home_site {queue.home_site!r} is not a site")
+    previous = 0.0
+    for n, step in enumerate(queue.expansions, start=1):
+        where = f"expansions[{n}]"
+        if step.after_s <= previous:
+            errors.append(f"{where}: after_s must be > 0 and above the step before's")
+        previous = max(previous, step.after_s)
+        if step.relax_levels_by < 0:
+            errors.append(f"{where}: relax_levels_by must be >= 0")
+        if not (step.relax_levels_by or step.add_skills or step.add_sites or step.add_queue):
+            errors.append(f"{where}: changes nothing (relax_levels_by, add_skills, add_sites "
+                          "or add_queue)")
+        unknown = sorted(set(step.add_sites) - sites - {ANY_SITE}) if sites else []
+        if unknown:
+            errors.append(f"{where}: unknown site(s) {', '.join(unknown)}")
+        if step.add_queue and (step.add_queue not in queue_ids or step.add_queue == queue.id):
+            errors.append(f"{where}: add_queue {step.add_queue!r} is not another queue")
+    return errors
 
 
 @dataclass(frozen=True)
@@ -105,6 +162,7 @@ class EntryPoint:
     kind: str = "queue"
     site_id: str = ""
     ivr: IvrFlow | None = None  # kind "ivr" only
+    priority: int = 0  # of its contacts in the queue (higher first); 0: the queue's
 
 
 @dataclass(frozen=True)
@@ -161,6 +219,8 @@ class TenancyConfig:
     api_keys: dict[str, identity.ApiKey] = field(default_factory=dict)  # by key id
     # (tenant id, language, name) -> the tenant's own prompt (the directory's only).
     prompts: dict[tuple[str, str, str], Prompt] = field(default_factory=dict)
+    # Sites marked down: their agents get no new offers (services/router/README.md).
+    drained_sites: frozenset[str] = frozenset()
 
     def user(self, tenant_id: str, user_id: str) -> identity.User | None:
         """identity.UserLookup: the user `user_id` of `tenant_id` ("" = operator staff)."""
@@ -195,6 +255,29 @@ def _skills(raw: list[Any] | None, where: str) -> tuple[SkillLevel, ...]:
         else:
             raise ConfigError(f"{where}: a skill is a name or {{name, level}}, got {item!r}")
     return tuple(out)
+
+
+def _routing_step(raw: Any, where: str) -> RoutingStep:
+    step = _settings(
+        raw, where,
+        {"after_s": float, "relax_levels_by": int, "add_skills": lambda v: _skills(v, where),
+         "add_sites": _strings, "add_queue": str},
+        required=("after_s",),
+    )
+    return RoutingStep(**step)
+
+
+def _queue_routing(q: dict[str, Any], where: str) -> dict[str, Any]:
+    """A queue's routing settings (Queue fields), converted; checked by routing_problems."""
+    types: dict[str, Callable[[Any], Any]] = {
+        "strategy": str, "any_language": bool, "priority_aging_s": float, "home_site": str,
+        "site_overflow_s": float, "preferred_agent_timeout_s": float,
+        "prefer_last_agent": bool,
+        "expansions": lambda v: tuple(
+            _routing_step(x, f"{where} expansions[{n}]") for n, x in enumerate(v, start=1)
+        ),
+    }
+    return _settings({k: v for k, v in q.items() if k in types}, where, types)
 
 
 def _codes(raw: list[Any] | None, where: str) -> tuple[Code, ...]:
@@ -380,6 +463,7 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
     if not isinstance(raw, dict):
         raise ConfigError("config: the top level must be a mapping")
     sites = tuple(str(_require(s, "id", "sites[]")) for s in raw.get("sites", []))
+    drained = frozenset(str(s["id"]) for s in raw.get("sites", []) if s.get("drained"))
     tenants: dict[str, Tenant] = {}
     entry_points: dict[str, EntryPoint] = {}
     users: dict[tuple[str, str], identity.User] = {}
@@ -408,7 +492,12 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
                 ring_timeout_s=float(q.get("ring_timeout_s", 15)),
                 wrap_up_timeout_s=float(q.get("wrap_up_timeout_s", 120)),
                 wrap_up_codes=_codes(q.get("wrap_up_codes"), f"queue {tid}/{qid} wrap_up_codes"),
+                **_queue_routing(q, f"queue {tid}/{qid}"),
             )
+        for queue in queues.values():
+            problems = routing_problems(queue, sites, queues)
+            if problems:
+                raise ConfigError(f"queue {tid}/{queue.id}: {'; '.join(problems)}")
         agents: dict[str, Agent] = {}
         for a in t.get("agents", []):
             aid = str(_require(a, "id", f"{where} agents[]"))
@@ -451,6 +540,7 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
             entry_points[address] = EntryPoint(
                 address, tid, queue_id, kind, str(e.get("site", sites[0] if sites else "")),
                 _ivr(e["ivr"], f"entry point {address} ivr", queues) if kind == "ivr" else None,
+                int(e.get("priority", 0)),
             )
         kpi = _kpi(t.get("kpi") or {}, where)
         _add_credential(index, plaintexts, t, tid, where)
@@ -480,7 +570,9 @@ def parse(raw: dict[str, Any]) -> TenancyConfig:
         if unknown:
             raise ConfigError(f"operator {user.id}: unknown tenant(s) {', '.join(unknown)}")
         users[("", user.id)] = user
-    return TenancyConfig(sites, tenants, entry_points, index, users, api_keys)
+    return TenancyConfig(
+        sites, tenants, entry_points, index, users, api_keys, drained_sites=drained
+    )
 
 
 def _user(raw: Any, tenant_id: str, where: str) -> identity.User:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from hotline_platform.tenancy import SkillLevel, TenancyConfig
+from hotline_platform.tenancy import Queue, SkillLevel, TenancyConfig
 from hotline_router.domain.model import (
     AgentProfile,
     EntryPointConfig,
+    ExpansionStep,
     QueueConfig,
     RoutingConfig,
     Skill,
+    Strategy,
     TenantConfig,
 )
 
@@ -17,25 +19,46 @@ def _skills(levels: tuple[SkillLevel, ...]) -> tuple[Skill, ...]:
     return tuple(Skill(s.name, s.level) for s in levels)
 
 
+def _ms(seconds: float) -> int:
+    return round(seconds * 1000)
+
+
+def _queue(q: Queue) -> QueueConfig:
+    return QueueConfig(
+        queue_id=q.id,
+        required_skills=_skills(q.required_skills),
+        language=q.language,
+        priority=q.priority,
+        service_level_threshold_s=q.service_level_threshold_s,
+        ring_timeout_ms=_ms(q.ring_timeout_s),
+        wrap_up_timeout_ms=_ms(q.wrap_up_timeout_s),
+        strategy=Strategy(q.strategy),
+        any_language=q.any_language,
+        priority_aging_ms=_ms(q.priority_aging_s),
+        home_site=q.home_site,
+        site_overflow_ms=_ms(q.site_overflow_s),
+        expansions=tuple(
+            ExpansionStep(
+                _ms(x.after_s), x.relax_levels_by, _skills(x.add_skills), x.add_sites,
+                x.add_queue,
+            )
+            for x in q.expansions
+        ),
+        preferred_agent_timeout_ms=_ms(q.preferred_agent_timeout_s),
+        prefer_last_agent=q.prefer_last_agent,
+    )
+
+
 def routing_config(
     tenancy: TenancyConfig, *, offer_grace_ms: int = 5_000, ingress_lost_after_ms: int = 25_000
 ) -> RoutingConfig:
     tenants = {}
     for tid, tenant in tenancy.tenants.items():
-        queues = {
-            q.id: QueueConfig(
-                queue_id=q.id,
-                required_skills=_skills(q.required_skills),
-                language=q.language,
-                priority=q.priority,
-                service_level_threshold_s=q.service_level_threshold_s,
-                ring_timeout_ms=round(q.ring_timeout_s * 1000),
-                wrap_up_timeout_ms=round(q.wrap_up_timeout_s * 1000),
-            )
-            for q in tenant.queues.values()
-        }
+        queues = {q.id: _queue(q) for q in tenant.queues.values()}
         entry_points = {
-            ep.address: EntryPointConfig(ep.address, ep.queue_id if ep.kind == "queue" else "")
+            ep.address: EntryPointConfig(
+                ep.address, ep.queue_id if ep.kind == "queue" else "", ep.site_id, ep.priority
+            )
             for ep in tenancy.entry_points.values()
             if ep.tenant_id == tid
         }
@@ -52,5 +75,6 @@ def routing_config(
         }
         tenants[tid] = TenantConfig(tid, queues, entry_points, agents)
     return RoutingConfig(
-        tenants=tenants, offer_grace_ms=offer_grace_ms, ingress_lost_after_ms=ingress_lost_after_ms
+        tenants=tenants, offer_grace_ms=offer_grace_ms, ingress_lost_after_ms=ingress_lost_after_ms,
+        drained_sites=tenancy.drained_sites,
     )
