@@ -7,7 +7,9 @@ from pathlib import Path
 
 import hotline_router.domain
 
-ALLOWED = {"__future__", "collections", "dataclasses", "enum", "typing", "hotline_router"}
+ALLOWED = {
+    "__future__", "collections", "dataclasses", "enum", "heapq", "typing", "hotline_router"
+}
 
 
 def test_domain_imports_only_the_standard_library_and_itself() -> None:

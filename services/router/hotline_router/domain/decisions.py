@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from hotline_router.domain import matching
 from hotline_router.domain.facts import (
@@ -43,6 +44,7 @@ from hotline_router.domain.model import (
 )
 
 IdFactory = Callable[[], str]
+_D = TypeVar("_D")
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,11 @@ def decide(
     tenant_config = config.tenants.get(tenant_id)
     if tenant is None or tenant_config is None:
         return []
+    index = tenant.index
+    if index.config is not config or index.live_since_ms != state.live_since_ms:
+        # Every per-item rule depends on both: look at everything once.
+        index.config, index.live_since_ms = config, state.live_since_ms
+        index.mark_all(tenant.agents, tenant.interactions)
     # Agent repairs first, alone: routing must see the agents' settled states.
     repairs = reconcile_agents(tenant_id, tenant, tenant_config, config, now_ms)
     if repairs:
@@ -254,29 +261,57 @@ def _wrap_up_timeout_ms(
     return config.default_wrap_up_timeout_ms
 
 
+def _scan(marks: set[str], due: set[str], rule: Callable[[str], _D | None]) -> list[_D]:
+    """Apply a decision step's per-item `rule` to the items marked for it (tenant.index) and
+    those whose timer came due, in id order (the order of a scan of them all). An item the
+    rule finds nothing for is unmarked: it finds nothing for it until a fact about it is
+    folded. One it decides for stays marked, so deciding again without acting gives the
+    same answer."""
+    out: list[_D] = []
+    for key in sorted(marks | due if due else marks):
+        found = rule(key)
+        if found is None:
+            marks.discard(key)
+        else:
+            marks.add(key)
+            out.append(found)
+    return out
+
+
 def reconcile_agents(
     tenant_id: str, tenant: TenantState, tc: TenantConfig, config: RoutingConfig, now_ms: int
 ) -> list[Decision]:
-    """Bring each agent's state in line with what happened to its contact."""
-    out: list[Decision] = []
+    """Bring each agent's state in line with what happened to its contact (the agents and
+    contacts a fact changed, and the wrap-ups whose time-out came due: see _scan)."""
+    index = tenant.index
     touched: set[str] = set()
-    for agent in sorted(tenant.agents.values(), key=lambda a: a.agent_id):
+
+    def agent_rule(agent_id: str) -> Decision | None:
+        agent = tenant.agents.get(agent_id)
+        if agent is None:
+            return None
         it = tenant.interactions.get(agent.interaction_id) if agent.interaction_id else None
         decision = _reconcile_agent(tenant_id, agent, it, tc, config, now_ms)
         if decision is not None:
-            out.append(decision)
-            touched.add(agent.agent_id)
+            touched.add(agent_id)
+        elif agent.state is AgentState.WRAP_UP:
+            due = agent.since_ms + _wrap_up_timeout_ms(it, agent_id, tc, config)
+            index.wrap_ups.arm(agent_id, due)
+        return decision
 
-    for iid in sorted(tenant.interactions):
-        it = tenant.interactions[iid]
+    def contact_rule(iid: str) -> Decision | None:
+        it = tenant.interactions.get(iid)
+        if it is None:
+            return None
         # A ringing offer whose reservation was never recorded (crash between the two writes).
         offer = it.open_offer()
         if offer is not None and offer.agent_id not in touched:
             offered_to = tenant.agents.get(offer.agent_id)
             if offered_to is not None and offered_to.state is AgentState.READY:
-                out.append(ReserveAgent(tenant_id, offered_to.agent_id, iid, offer.event_id))
                 touched.add(offered_to.agent_id)
+                return ReserveAgent(tenant_id, offered_to.agent_id, iid, offer.event_id)
         # Accepted (possibly after the router timed the offer out) but the agent is not BUSY.
+        # (Never both: a contact with a ringing offer is not connected.)
         connected = it.connected_agent
         if connected and not it.ended and connected not in touched:
             talking = tenant.agents.get(connected)
@@ -285,10 +320,14 @@ def reconcile_agents(
                     (r for r in it.resolutions.values() if r.outcome is OfferOutcome.ACCEPTED),
                     key=lambda r: r.rank(),
                 )
-                out.append(
-                    ChangeAgentState(tenant_id, connected, AgentState.BUSY, "", iid, res.event_id)
-                )
                 touched.add(connected)
+                return ChangeAgentState(
+                    tenant_id, connected, AgentState.BUSY, "", iid, res.event_id
+                )
+        return None
+
+    out: list[Decision] = _scan(index.agents, index.wrap_ups.due(now_ms), agent_rule)
+    out.extend(_scan(index.contacts, set(), contact_rule))
     return out
 
 
@@ -353,19 +392,25 @@ def _reconcile_agent(
 def expire_offers(
     tenant_id: str, tenant: TenantState, config: RoutingConfig, now_ms: int
 ) -> list[Decision]:
-    out: list[Decision] = []
-    for iid in sorted(tenant.interactions):
-        offer = tenant.interactions[iid].open_offer()
+    """Ringing offers past the queue's ring time-out + grace (those a fact changed, and
+    those whose time-out came due: see _scan)."""
+    index = tenant.index
+
+    def rule(iid: str) -> Decision | None:
+        it = tenant.interactions.get(iid)
+        offer = it.open_offer() if it is not None else None
         if offer is None:
-            continue
-        if now_ms >= offer.issued_at_ms + offer.ring_timeout_ms + config.offer_grace_ms:
-            out.append(
-                ExpireOffer(
-                    tenant_id, iid, offer.offer_id, offer.agent_id, offer.queue_id,
-                    now_ms - offer.issued_at_ms,
-                )
-            )
-    return out
+            return None
+        due = offer.issued_at_ms + offer.ring_timeout_ms + config.offer_grace_ms
+        if now_ms < due:
+            index.offer_expiry.arm(iid, due)
+            return None
+        return ExpireOffer(
+            tenant_id, iid, offer.offer_id, offer.agent_id, offer.queue_id,
+            now_ms - offer.issued_at_ms,
+        )
+
+    return _scan(index.offers, index.offer_expiry.due(now_ms), rule)
 
 
 def ingress_lost(
@@ -394,6 +439,18 @@ def ingress_lost(
     return None
 
 
+def _may_be_silent(
+    owner: str, tenant: TenantState, config: RoutingConfig, now_ms: int, live_since_ms: int
+) -> bool:
+    """Some contact of `owner` may be silent-lost (ingress_lost's test without the contact's
+    own arrival, which only makes it later)."""
+    if owner.partition("/")[0] not in config.liveness_services:
+        return False
+    rec = tenant.ingresses.get(owner)
+    last_seen = max(rec.last_seen_ms if rec is not None else 0, live_since_ms)
+    return now_ms - last_seen > config.ingress_lost_after_ms
+
+
 def end_lost_contacts(
     tenant_id: str,
     tenant: TenantState,
@@ -404,83 +461,93 @@ def end_lost_contacts(
 ) -> list[Decision]:
     """End every open contact whose ingress instance was lost. A contact still to be queued
     is queued first (queue_arrivals: it entered the queue at arrival) and ended next pass,
-    so it counts in its queue like any caller who left."""
-    to_queue = {d.interaction_id for d in queue_arrivals(tenant_id, tenant, tc)}
-    out: list[Decision] = []
-    for iid in sorted(tenant.interactions):
-        it = tenant.interactions[iid]
-        if it.ended or iid in to_queue:
-            continue
+    so it counts in its queue like any caller who left. Looks at the contacts a fact
+    changed, those of an instance that restarted, and those of an instance silent too long
+    (see _scan)."""
+    index = tenant.index
+    due: set[str] = set()
+    for owner in index.restarted:
+        due.update(index.by_owner.get(owner, ()))
+    index.restarted.clear()
+    for owner, iids in index.by_owner.items():
+        if _may_be_silent(owner, tenant, config, now_ms, live_since_ms):
+            due.update(iids)
+
+    def rule(iid: str) -> Decision | None:
+        it = tenant.interactions.get(iid)
+        if it is None or it.ended or _queue_arrival(tenant_id, it, tc) is not None:
+            return None
         lost = ingress_lost(it, tenant, config, now_ms, live_since_ms)
         if lost is None:
-            continue
+            return None
         why, lost_at, cause = lost
         last = it.last_transfer
         # Transferred out, the caller talks to an external party: still a connected call.
         connected = last.from_agent_id if it.transferred_out and last else it.connected_agent
         if connected:
-            out.append(
-                EndLostContact(
-                    tenant_id, iid, it.owner, why, lost_at, connected_agent=connected,
-                    answered_at_ms=it.first_answered_at_ms, causation_id=cause,
-                )
+            return EndLostContact(
+                tenant_id, iid, it.owner, why, lost_at, connected_agent=connected,
+                answered_at_ms=it.first_answered_at_ms, causation_id=cause,
             )
-            continue
         if it.open_offer() is not None:
             stage = "while_offered"
         elif it.placement is not None:
             stage = "in_queue"
         else:
             stage = "before_queue"  # an announcement, or a contact no queue takes
-        out.append(
-            EndLostContact(
-                tenant_id, iid, it.owner, why, lost_at, stage=stage,
-                arrived_at_ms=it.arrived_at_ms or 0, causation_id=cause,
-            )
+        return EndLostContact(
+            tenant_id, iid, it.owner, why, lost_at, stage=stage,
+            arrived_at_ms=it.arrived_at_ms or 0, causation_id=cause,
         )
-    return out
+
+    return _scan(index.lost, due, rule)
 
 
 def queue_arrivals(
     tenant_id: str, tenant: TenantState, tc: TenantConfig
 ) -> list[QueueContact]:
-    """Arrived (or routed on by self-service) but not yet queued: queue it."""
-    out: list[QueueContact] = []
-    for iid in sorted(tenant.interactions):
-        it = tenant.interactions[iid]
-        if it.placement is not None or it.arrived_at_ms is None:
-            continue
-        ss = it.self_service
-        # A caller of a queue's entry point is in that queue from the moment of arrival, even
-        # when the router was away then; one who gave up meanwhile is still queued (and then
-        # counted as an abandon), so KPIs do not depend on the router's availability.
-        if it.ended and (ss is not None or it.abandoned_at_ms is None):
-            continue
-        entered_at_ms: int | None = None
-        priority = 0
-        if ss is not None:
-            if ss.outcome != "route_to_queue" or ss.queue_id not in tc.queues:
-                continue
-            queue = tc.queues[ss.queue_id]
-            skills = ss.required_skills or queue.required_skills
-            language = ss.language or it.language or queue.language
-            priority = ss.priority
-        else:
-            entry = tc.entry_points.get(it.entry_point_id)
-            if entry is None or entry.queue_id not in tc.queues:
-                continue  # announcement or unknown entry point: not the router's business
-            queue = tc.queues[entry.queue_id]
-            skills = queue.required_skills
-            language = it.language or queue.language
-            entered_at_ms = it.arrived_at_ms
-            priority = entry.priority
-        out.append(
-            QueueContact(
-                tenant_id, iid, queue, language, skills, it.channel or "voice",
-                it.arrived_event_id, entered_at_ms, priority,
-            )
-        )
-    return out
+    """Arrived (or routed on by self-service) but not yet queued: queue it (those a fact
+    changed: see _scan)."""
+    interactions = tenant.interactions
+
+    def rule(iid: str) -> QueueContact | None:
+        it = interactions.get(iid)
+        return _queue_arrival(tenant_id, it, tc) if it is not None else None
+
+    return _scan(tenant.index.to_queue, set(), rule)
+
+
+def _queue_arrival(tenant_id: str, it: Interaction, tc: TenantConfig) -> QueueContact | None:
+    if it.placement is not None or it.arrived_at_ms is None:
+        return None
+    ss = it.self_service
+    # A caller of a queue's entry point is in that queue from the moment of arrival, even
+    # when the router was away then; one who gave up meanwhile is still queued (and then
+    # counted as an abandon), so KPIs do not depend on the router's availability.
+    if it.ended and (ss is not None or it.abandoned_at_ms is None):
+        return None
+    entered_at_ms: int | None = None
+    priority = 0
+    if ss is not None:
+        if ss.outcome != "route_to_queue" or ss.queue_id not in tc.queues:
+            return None
+        queue = tc.queues[ss.queue_id]
+        skills = ss.required_skills or queue.required_skills
+        language = ss.language or it.language or queue.language
+        priority = ss.priority
+    else:
+        entry = tc.entry_points.get(it.entry_point_id)
+        if entry is None or entry.queue_id not in tc.queues:
+            return None  # announcement or unknown entry point: not the router's business
+        queue = tc.queues[entry.queue_id]
+        skills = queue.required_skills
+        language = it.language or queue.language
+        entered_at_ms = it.arrived_at_ms
+        priority = entry.priority
+    return QueueContact(
+        tenant_id, it.interaction_id, queue, language, skills, it.channel or "voice",
+        it.arrived_event_id, entered_at_ms, priority,
+    )
 
 
 def transfer_queue(it: Interaction, tc: TenantConfig) -> QueueConfig | None:
@@ -501,23 +568,23 @@ def transfer_queue(it: Interaction, tc: TenantConfig) -> QueueConfig | None:
 def place_transfers(
     tenant_id: str, tenant: TenantState, tc: TenantConfig
 ) -> list[PlaceTransferred]:
-    """Transferred to a queue or an agent, not yet placed for it: place it."""
-    out: list[PlaceTransferred] = []
-    for iid in sorted(tenant.interactions):
-        it = tenant.interactions[iid]
-        last = it.last_transfer
-        if last is None or it.ended or last.event_id in it.placements:
-            continue
+    """Transferred to a queue or an agent, not yet placed for it: place it (those a fact
+    changed: see _scan)."""
+
+    def rule(iid: str) -> PlaceTransferred | None:
+        it = tenant.interactions.get(iid)
+        last = it.last_transfer if it is not None else None
+        if it is None or last is None or it.ended or last.event_id in it.placements:
+            return None
         queue = transfer_queue(it, tc)
         if queue is None:
-            continue
-        out.append(
-            PlaceTransferred(
-                tenant_id, iid, queue, it.language or queue.language, it.channel or "voice",
-                last.event_id, last.at_ms,
-            )
+            return None
+        return PlaceTransferred(
+            tenant_id, iid, queue, it.language or queue.language, it.channel or "voice",
+            last.event_id, last.at_ms,
         )
-    return out
+
+    return _scan(tenant.index.to_place, set(), rule)
 
 
 def expand_targets(

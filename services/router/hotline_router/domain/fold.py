@@ -83,6 +83,7 @@ def _apply_ingress(tenant: TenantState, fact: IngressFact) -> None:
     if rec is None:
         rec = tenant.ingresses[fact.producer] = IngressLiveness(fact.producer)
     rec.last_seen_ms = max(rec.last_seen_ms, fact.at_ms)
+    started_at_ms = rec.started_at_ms
     if isinstance(fact, IngressStarted):
         if (fact.at_ms, fact.event_id) > (rec.started_at_ms, rec.started_event_id):
             rec.started_at_ms = fact.at_ms
@@ -91,6 +92,8 @@ def _apply_ingress(tenant: TenantState, fact: IngressFact) -> None:
         # Its `started` is not (or no longer: short retention) in the log.
         rec.started_at_ms = fact.started_at_ms
         rec.started_event_id = ""
+    if rec.started_at_ms != started_at_ms:  # its contacts may now be lost (a heartbeat alone
+        tenant.index.restarted.add(fact.producer)  # only shortens silence: nothing to do)
 
 
 def _earliest(current: int | None, at_ms: int) -> int:
@@ -104,6 +107,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
     it = tenant.interactions.get(iid)
     if it is None:
         it = tenant.interactions[iid] = Interaction(iid)
+    owner = it.owner
     match fact:
         case Arrived():
             if it.arrived_at_ms is None or fact.at_ms < it.arrived_at_ms:
@@ -195,6 +199,14 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
             it.wrap_up_ms.setdefault(fact.agent_id, fact.wrap_up_ms)
         case _:
             pass
+    it.changed()
+    index = tenant.index
+    if it.owner != owner:
+        index.owner_changed(iid, owner, it.owner)
+    named = fact.agent_id if isinstance(
+        fact, Offered | OfferAccepted | OfferRejected | OfferTimedOut
+    ) else ""
+    index.interaction_changed(iid, named)
     _record_handled(tenant, it)
 
 
@@ -222,6 +234,7 @@ def _apply_agent(
     tenant: TenantState, fact: AgentLoggedIn | AgentLoggedOut | AgentStateChanged
 ) -> None:
     agent = tenant.agent(fact.agent_id)
+    held = agent.interaction_id
     match fact:
         case AgentLoggedIn():
             agent.skills = fact.skills
@@ -248,16 +261,26 @@ def _apply_agent(
             agent.offer_event_id = (
                 fact.causation_id if fact.state is AgentState.RESERVED else ""
             )
+    tenant.index.agent_changed(agent.agent_id, held, agent.interaction_id)
 
 
 def compact(tenant: TenantState) -> int:
     """Drop ended interactions no agent refers to any more; remember their ids. Live only:
-    during replay a later-read fact may still be about them."""
-    referenced = {a.interaction_id for a in tenant.agents.values() if a.interaction_id}
-    done = [
-        iid for iid, it in tenant.interactions.items() if it.ended and iid not in referenced
-    ]
-    for iid in done:
+    during replay a later-read fact may still be about them. Looks only at interactions a
+    fact changed or an agent left since the last call (the index's marks)."""
+    index = tenant.index
+    candidates, index.compact = index.compact, set()
+    done = 0
+    for iid in candidates:
+        it = tenant.interactions.get(iid)
+        if it is None or not it.ended or index.holders.get(iid):
+            continue  # marked again when it ends or its last agent leaves it
         del tenant.interactions[iid]
+        index.forget(
+            iid, it.owner,
+            {o.agent_id for o in it.offers.values()}
+            | {r.agent_id for r in it.resolutions.values()},
+        )
         tenant.finished.add(iid)
-    return len(done)
+        done += 1
+    return done

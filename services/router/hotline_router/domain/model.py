@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
+from typing import Any
 
+from hotline_router.domain.index import TenantIndex
 from hotline_router.domain.registrations import Registrations
 
 
@@ -276,6 +279,19 @@ class Interaction:
     routing_steps: dict[str, int] = field(default_factory=dict)
     # Who the customer is (the caller's address), to find the agent who served them last.
     customer: str = ""
+    # Derived properties computed since the last fact about it (the fold clears it): every
+    # decision step asks them of many contacts.
+    _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def changed(self) -> None:
+        """A fact about it was folded: derive its properties again."""
+        self._memo.clear()
+
+    def _memoized(self, key: str, compute: Callable[[], Any]) -> Any:
+        memo = self._memo
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
 
     def routing_step(self, placement: Placement) -> int:
         return self.routing_steps.get(placement.event_id, 0)
@@ -294,7 +310,12 @@ class Interaction:
 
     @property
     def last_transfer(self) -> Transfer | None:
-        return max(self.transfers.values(), key=Transfer.order) if self.transfers else None
+        if not self.transfers:
+            return None
+        found: Transfer = self._memoized(
+            "last_transfer", lambda: max(self.transfers.values(), key=Transfer.order)
+        )
+        return found
 
     @property
     def current_placement(self) -> Placement | None:
@@ -307,6 +328,10 @@ class Interaction:
     def _leg_offers(self) -> list[Offer]:
         """The offers of the current leg (every offer when the contact was never transferred,
         so a contact without transfers is routed exactly as before transfers existed)."""
+        found: list[Offer] = self._memoized("leg_offers", self._compute_leg_offers)
+        return found
+
+    def _compute_leg_offers(self) -> list[Offer]:
         if not self.transfers:
             return list(self.offers.values())
         current = self.current_placement
@@ -320,6 +345,12 @@ class Interaction:
     @property
     def connected_agent(self) -> str:
         """The agent whose offer was accepted in the current leg, or ''."""
+        if not self.resolutions:
+            return ""
+        found: str = self._memoized("connected_agent", self._compute_connected_agent)
+        return found
+
+    def _compute_connected_agent(self) -> str:
         leg = {o.offer_id for o in self._leg_offers()}
         accepted = [
             r for oid, r in self.resolutions.items()
@@ -371,6 +402,12 @@ class Interaction:
 
     def open_offer(self) -> Offer | None:
         """The offer still ringing: issued, not resolved, for a contact still waiting."""
+        if not self.offers:
+            return None
+        found: Offer | None = self._memoized("open_offer", self._compute_open_offer)
+        return found
+
+    def _compute_open_offer(self) -> Offer | None:
         if self.ended or self.connected_agent:
             return None
         open_offers = [o for o in self._leg_offers() if o.offer_id not in self.resolutions]
@@ -438,14 +475,45 @@ class HandleTimes:
         return sum(h for _, h in window.values()) // len(window)
 
 
+# Ids of finished interactions remembered per tenant. Facts about a finished contact come
+# late only by seconds (an ingress's duplicate, a retried publish); a contact forgotten and
+# named again by a stray fact is folded anew, and compacted again once ended.
+FINISHED_KEPT = 100_000
+
+
+class FinishedIds:
+    """The ids of the newest `capacity` finished interactions (oldest forgotten first), so
+    that memory stays bounded however long the router runs."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._ids: OrderedDict[str, None] = OrderedDict()
+
+    def __contains__(self, iid: object) -> bool:
+        return iid in self._ids
+
+    def __len__(self) -> int:
+        return len(self._ids)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FinishedIds) and self._ids.keys() == other._ids.keys()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable
+
+    def add(self, iid: str) -> None:
+        self._ids[iid] = None
+        if len(self._ids) > self.capacity:
+            self._ids.popitem(last=False)
+
+
 @dataclass
 class TenantState:
     agents: dict[str, Agent] = field(default_factory=dict)
     interactions: dict[str, Interaction] = field(default_factory=dict)
     ingresses: dict[str, IngressLiveness] = field(default_factory=dict)
-    # Interactions that ended and were dropped from memory (live compaction); facts about
-    # them are ignored.
-    finished: set[str] = field(default_factory=set)
+    # Interactions that ended and were dropped from memory (live compaction), the newest
+    # FINISHED_KEPT of them; facts about them are ignored.
+    finished: FinishedIds = field(default_factory=lambda: FinishedIds(FINISHED_KEPT))
     # Agents' registered phones (domain/registrations.py).
     registrations: Registrations = field(default_factory=Registrations)
     handle_times: HandleTimes = field(default_factory=HandleTimes)
@@ -453,6 +521,8 @@ class TenantState:
     last_offered: dict[str, tuple[int, str, str]] = field(default_factory=dict)
     # customer -> (completed_at_ms, agent id) of the newest contact an agent completed.
     last_agents: dict[str, tuple[int, str]] = field(default_factory=dict)
+    # What decide() must look at again (domain/index.py), kept by the fold.
+    index: TenantIndex = field(default_factory=TenantIndex, repr=False, compare=False)
 
     def agent(self, agent_id: str) -> Agent:
         found = self.agents.get(agent_id)
