@@ -7,10 +7,15 @@ from pydantic import field_validator
 from hotline_platform.settings import ServiceSettings
 from hotline_platform.topics import EVENT_PARTITIONS
 
+GROUP = "group"
 
-def parse_partitions(spec: str, total: int = EVENT_PARTITIONS) -> tuple[int, ...]:
-    """"all", or a list of numbers and ranges: "0-5", "0,3,7-9"."""
+
+def parse_partitions(spec: str, total: int = EVENT_PARTITIONS) -> tuple[int, ...] | None:
+    """"all", or a list of numbers and ranges: "0-5", "0,3,7-9"; None for "group" (the
+    consumer group shares them among the instances)."""
     text = spec.strip().lower()
+    if text == GROUP:
+        return None
     if text in ("", "all"):
         return tuple(range(total))
     owned: set[int] = set()
@@ -35,8 +40,16 @@ def parse_partitions(spec: str, total: int = EVENT_PARTITIONS) -> tuple[int, ...
 class RouterSettings(ServiceSettings):
     grpc_port: int = 50052
     # The partitions of every event topic this instance owns: "all", or e.g. "0-5", "6-11"
-    # (static assignment, e.g. from a StatefulSet ordinal; no two instances may share one).
+    # (static assignment, e.g. from a StatefulSet ordinal; no two instances may share one), or
+    # "group": shared among the instances of the consumer group `group_id`, taken over when
+    # one is lost.
     partitions: str = "all"
+    group_id: str = "hotline-router"
+    # Snapshots of each partition's state in the content store (HOTLINE_OBJECT_STORE_*):
+    # after this many facts folded or this many seconds with any (whichever comes first).
+    snapshots: bool = False
+    snapshot_every_events: int = 10_000
+    snapshot_every_s: float = 60.0
     # Router-side offer time-out = the queue's ring time-out + this grace.
     offer_grace_ms: int = 5_000
     # An ingress-sip instance with no start or heartbeat (hotline.ingress.liveness.v1) for
@@ -51,5 +64,6 @@ class RouterSettings(ServiceSettings):
         parse_partitions(value)
         return value
 
-    def owned_partitions(self) -> tuple[int, ...]:
+    def owned_partitions(self) -> tuple[int, ...] | None:
+        """The static partitions, or None in group mode."""
         return parse_partitions(self.partitions)

@@ -11,6 +11,7 @@ import grpc
 
 from hotline_platform import auth, directory, grpc_server, identity, tenancy
 from hotline_platform.bus import EventPublisher, ensure_topics
+from hotline_platform.content import ContentSettings, ContentStore
 from hotline_platform.envelope import new_event_id, now_ms
 from hotline_platform.topics import EVENT_PARTITIONS, partition_for
 from hotline_router.adapters import grpc_api
@@ -22,6 +23,7 @@ from hotline_router.adapters.kafka import (
     KafkaFactPublisher,
     router_consumer,
 )
+from hotline_router.adapters.snapshots import SnapshotStore
 from hotline_router.application.service import RouterService
 from hotline_router.settings import RouterSettings
 
@@ -56,10 +58,13 @@ class Router:
         # Replayed before the router's own topics: facts of unknown tenants are not folded.
         self.directory.start()
         self.tenancy = self.directory.current()
+        # Static partitions, or None: the consumer group assigns them.
         self.partitions = settings.owned_partitions()
-        owned = frozenset(self.partitions)
-        self.owns_tenant = lambda tenant_id: partition_for(tenant_id, EVENT_PARTITIONS) in owned
+        self.owns_tenant = lambda tenant_id: self._pump.owns(
+            partition_for(tenant_id, EVENT_PARTITIONS)
+        )
         self._stop = threading.Event()
+        self._pump: EventPump  # made below; the closures above and below read it when called
         self._events = EventPublisher(
             settings.kafka_bootstrap, client_id=f"{SERVICE}-{settings.instance_id}"
         )
@@ -68,23 +73,43 @@ class Router:
             offer_grace_ms=settings.offer_grace_ms,
             ingress_lost_after_ms=settings.ingress_lost_after_ms,
         )
-        self._facts = KafkaFactPublisher(self._events, f"{SERVICE}/{settings.instance_id}", config)
+        owner = f"{SERVICE}/{settings.instance_id}"
+        self._facts = KafkaFactPublisher(
+            self._events, owner, config, lambda partition: self._pump.epoch(partition)
+        )
         self.service = RouterService(
             config,
             self._facts,
             SystemClock(),
             new_event_id,
             self.owns_tenant,
+            partition_for,
         )
         self.dead_letters = CountingDeadLetters(self._events, SERVICE)
         # The router replays its input from the start: do not dead-letter a record twice.
         self.dead_letters.remember_sent(settings.kafka_bootstrap)
+        group = settings.group_id if self.partitions is None else None
+        self.snapshots = (
+            SnapshotStore(
+                ContentStore.from_settings(
+                    ContentSettings(), self._events, SERVICE, instance_id=settings.instance_id
+                ),
+                owner,
+            )
+            if settings.snapshots
+            else None
+        )
         self._pump = EventPump(
             self.service,
-            lambda: router_consumer(settings.kafka_bootstrap, settings.instance_id),
+            lambda: router_consumer(settings.kafka_bootstrap, settings.instance_id, group),
             self.dead_letters,
-            self.partitions,
+            self._events,
+            owner,
             self._stop,
+            partitions=self.partitions,
+            snapshots=self.snapshots,
+            snapshot_every_events=settings.snapshot_every_events,
+            snapshot_every_s=settings.snapshot_every_s,
         )
         self._ticker = threading.Thread(target=self._tick_loop, name="router-tick", daemon=True)
         self._server: grpc.aio.Server | None = None
@@ -107,11 +132,13 @@ class Router:
     def describe_ownership(self, tenant_id: str) -> str:
         return (
             f"tenant {tenant_id!r} is in partition {partition_for(tenant_id)}; this router "
-            f"instance owns partitions {self.settings.partitions}"
+            f"instance owns partitions {list(self._pump.owned())} ({self.settings.partitions})"
         )
 
     async def start(self) -> None:
         await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap)
+        if self.snapshots is not None:
+            await asyncio.to_thread(self.snapshots.ensure_bucket)
         started = time.monotonic()
         self._pump.start()
         while not self._pump.live.is_set():
@@ -119,8 +146,8 @@ class Router:
                 raise RuntimeError(f"replay failed: {self._pump.failed!r}")
             await asyncio.sleep(0.05)
         log.info(
-            "replayed partitions %s in %.2fs; serving gRPC on %d",
-            self.settings.partitions, time.monotonic() - started, self.settings.grpc_port,
+            "partitions %s live in %.2fs; serving gRPC on %d",
+            list(self._pump.owned()), time.monotonic() - started, self.settings.grpc_port,
         )
         self._ticker.start()
         # Tenant credentials, API keys and the gateway's session delegations of the live
