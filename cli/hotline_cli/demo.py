@@ -105,9 +105,11 @@ def build_plan(options: DemoOptions) -> DemoPlan:
             )
         return out
 
-    acme_en = agents("acme", 10, "lisbon", ["support", "english"], ["en"])
-    acme_bi = agents("acme", 4, "manila", ["support", "english", "spanish"], ["en", "es"])
-    haier = agents("haier", 8, "lisbon", ["appliances", "german"], ["de"])
+    # Languages are languages (the router matches a contact's to an agent's), not skills.
+    acme_en = agents("acme", 10, "lisbon", ["support"], ["en"])
+    acme_bi = agents("acme", 4, "manila", ["support"], ["en", "es"])
+    haier = agents("haier", 6, "lisbon", ["appliances"], ["de"])
+    haier_bi = agents("haier", 2, "manila", ["appliances"], ["de", "en"])
     config: dict[str, Any] = {
         "sites": [{"id": s} for s in SITES],
         "tenants": [
@@ -119,15 +121,20 @@ def build_plan(options: DemoOptions) -> DemoPlan:
                     {
                         "id": "support-en",
                         "language": "en",
-                        "required_skills": [{"name": "support"}, {"name": "english"}],
+                        "required_skills": [{"name": "support"}],
                         "service_level": {"threshold_s": 20, "target": 0.8},
                         "ring_timeout_s": 8,
                         "wrap_up_timeout_s": 30,
+                        # Lisbon's agents first; Manila's too once a caller waited 5 s.
+                        "home_site": "lisbon",
+                        "site_overflow_s": 5,
+                        "priority_aging_s": 10,
                     },
                     {
                         "id": "support-es",
                         "language": "es",
-                        "required_skills": [{"name": "support"}, {"name": "spanish"}],
+                        "required_skills": [{"name": "support"}],
+                        "strategy": "most_skilled",
                         "service_level": {"threshold_s": 20, "target": 0.8},
                         "ring_timeout_s": 8,
                         "wrap_up_timeout_s": 30,
@@ -151,17 +158,21 @@ def build_plan(options: DemoOptions) -> DemoPlan:
                     {
                         "id": "service-de",
                         "language": "de",
-                        "required_skills": [{"name": "appliances"}, {"name": "german"}],
+                        "required_skills": [{"name": "appliances", "level": 3}],
                         "service_level": {"threshold_s": 15, "target": 0.9},
                         "ring_timeout_s": 8,
                         "wrap_up_timeout_s": 30,
+                        # Lisbon first, Manila after 4 s; after 8 s any appliances level.
+                        "home_site": "lisbon",
+                        "site_overflow_s": 4,
+                        "expansions": [{"after_s": 8, "relax_levels_by": 2}],
                     },
                 ],
                 "entry_points": [
                     language_menu("+4930000001", "lisbon", ("de", "service-de"),
                                   ("en", "service-de")),
                 ],  # fmt: skip
-                "agents": haier,
+                "agents": haier + haier_bi,
             },
         ],
     }
