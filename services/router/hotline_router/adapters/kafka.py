@@ -517,5 +517,13 @@ def router_consumer(bootstrap: str, instance_id: str, group: str | None) -> Cons
     if group is None:
         return new_consumer(bootstrap, f"hotline-router-{instance_id}")
     return new_consumer(
-        bootstrap, group, **{"partition.assignment.strategy": "range", "client.id": instance_id}
+        bootstrap,
+        group,
+        **{
+            "partition.assignment.strategy": "range",
+            "client.id": instance_id,
+            # Also the rebalance time-out: how long a join waits for a member that does not
+            # rejoin (the pump polls every 50 ms; a snapshot load in on_assign is seconds).
+            "max.poll.interval.ms": 20_000,
+        },
     )
