@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hotline_router.domain.matching import speaks
 from hotline_router.domain.model import (
     LOGGED_IN_STATES,
     AgentState,
@@ -53,7 +54,8 @@ def agent_snapshot(
 
 def queue_snapshot(tenant: TenantState | None, queue: QueueConfig, now_ms: int) -> QueueSnapshot:
     """Waiting = queued and not yet connected or gone (a contact being offered still waits).
-    Agents count when they have the queue's required skills."""
+    Agents count when they have the queue's required skills and speak its language (unless
+    it takes any language)."""
     if tenant is None:
         return QueueSnapshot(queue.queue_id, 0, 0, 0, 0)
     queued_at = [
@@ -63,7 +65,12 @@ def queue_snapshot(tenant: TenantState | None, queue: QueueConfig, now_ms: int) 
         and placement.queue_id == queue.queue_id
         and it.waiting
     ]
-    able = [a for a in tenant.agents.values() if satisfies(a.skills, queue.required_skills)]
+    language = "" if queue.any_language else queue.language
+    able = [
+        a for a in tenant.agents.values()
+        if satisfies(a.skills, queue.required_skills)
+        and (not language or speaks(a.languages, language))
+    ]
     return QueueSnapshot(
         queue_id=queue.queue_id,
         waiting=len(queued_at),
