@@ -109,7 +109,6 @@ class TenantIndex:
         self.agents.update(agent_ids)
         for iid in interaction_ids:
             self.interaction_changed(iid)
-        self.restarted.update(self.by_owner)
 
     def forget(self, iid: str, owner: str, agent_ids: Iterable[str]) -> None:
         """The interaction left memory (compaction)."""
