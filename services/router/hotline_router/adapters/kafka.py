@@ -305,17 +305,26 @@ class EventPump:
             if claim_of(received.event) is not None:
                 self._claim_read(part, name, claim_of(received.event))
             else:
-                self.stats.fenced += 1
-                log.warning(
-                    "ignored %s[%d]@%d: written by a fenced owner (epoch %d < %d)",
-                    name, number, msg.offset(), received.event.envelope.owner_epoch,  # type: ignore[attr-defined]
-                    self.fence.epoch(name, number),
-                )  # fmt: skip
+                self._fenced_fact(part, received)
             return
         self._handle(received, own)
         part.folded += 1
         if part.phase == LIVE:
             self._maybe_snapshot(part)
+
+    def _fenced_fact(self, part: _Partition, received: Received) -> None:
+        envelope = received.event.envelope  # type: ignore[attr-defined]
+        self.stats.fenced += 1
+        log.warning(
+            "ignored %s[%d]@%d: written by a fenced owner (epoch %d < %d)",
+            received.topic.name, part.number, received.offset, envelope.owner_epoch,
+            self.fence.epoch(received.topic.name, part.number),
+        )  # fmt: skip
+        if envelope.event_id in self._service.in_flight(part.number):
+            # Ours, applied when we published it (we were stalled, and fenced meanwhile): our
+            # state holds a fact the log voids, so take the partition again from the log.
+            log.error("partition %d: own facts were fenced: taking it again", part.number)
+            self._retake(part)
 
     def _handle(self, received: Received, own: bool) -> None:
         fact = to_fact(received.event)
