@@ -30,11 +30,11 @@ __all__ = ["rig"]  # the fixture, imported for this module's tests
 AGENTS = [{"id": f"a{i}", "skills": ["sales"]} for i in (1, 2, 3)]
 
 
-def _tenant_in(prefix: str, low: bool) -> dict[str, Any]:
+def _tenant_in(prefix: str, low: bool, **queue: Any) -> dict[str, Any]:
     """A tenant in partitions 0-5 (low) or 6-11: the two halves the range assignor gives two
     routers."""
     while True:
-        t = _tenant(prefix, AGENTS)
+        t = _tenant(prefix, AGENTS, **queue)
         if (topics.partition_for(t["id"]) < 6) == low:
             return t
 
@@ -186,56 +186,69 @@ def test_facts_of_a_fenced_owner_written_after_a_newer_claim_are_ignored(
 
 
 def test_a_stalled_owner_is_fenced_when_it_resumes(rig: Any, broker: str) -> None:
-    """SIGSTOP the owner of a tenant (longer than the group's session), let the other router
-    take over and decide, then SIGCONT it: whatever it decides on its stale state before it
-    learns it lost the partition is ignored, and it stops deciding for the tenant."""
-    t = _tenant("stall", AGENTS, ring_timeout_s=3)
+    """SIGSTOP the owner of two tenants (longer than the group's session), let the other router
+    take over and decide, then SIGCONT it: what it decides on its stale state before it learns
+    it lost the partitions is ignored. When it rejoins, the group gives it one of the two
+    tenants back (the range assignor splits 0-5 / 6-11): it must take that one from the log,
+    not from its memory, which holds its own voided facts."""
+    tenants = [_tenant_in("stall-low", True, ring_timeout_s=3),
+               _tenant_in("stall-high", False, ring_timeout_s=3)]  # fmt: skip
     start = rig(
-        [t], HOTLINE_PARTITIONS="group", HOTLINE_GROUP_ID=f"router-{uuid.uuid4().hex}",
+        tenants, HOTLINE_PARTITIONS="group", HOTLINE_GROUP_ID=f"router-{uuid.uuid4().hex}",
         HOTLINE_OFFER_GRACE_MS="500",
     )  # fmt: skip
     routers = [start()]
-    owner = routers[0]
-    desk, out = rig.desk(owner, t), rig.output(t)
-    ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
-    a1, a2, a3 = (_agent(t, s) for s in ("a1", "a2", "a3"))
-    desk.ready(a1)
-    desk.ready(a2)
-    desk.ready(a3)
-    ingress.send(ingress.arrived("c1"))
-    assert out.wait("offered", "c1")[0].offered.agent_id == a1
+    stalled = routers[0]
+    rigs = []
+    for t in tenants:
+        desk, out = rig.desk(stalled, t), rig.output(t)
+        ingress = Ingress(broker, t["id"], t["entry_points"][0]["address"])
+        agents = [_agent(t, s) for s in ("a1", "a2", "a3")]
+        for agent in agents:
+            desk.ready(agent)
+        ingress.send(ingress.arrived("c1"))
+        assert out.wait("offered", "c1")[0].offered.agent_id == agents[0]
+        rigs.append((t, out, ingress, agents))
 
-    os.kill(owner.proc.pid, signal.SIGSTOP)
+    os.kill(stalled.proc.pid, signal.SIGSTOP)
     try:
-        other = start()  # joins the group; the stopped member's session expires
-        routers.append(other)
+        routers.append(start())  # joins the group; the stopped member's session expires
         # The router-side time-out (3 s + 0.5 s) passes: the new owner re-offers c1 to a2.
-        eventually(
-            lambda: len(out.of("offered", "c1")) >= 2, "c1 re-offered by the new owner",
-            timeout=60,
-        )  # fmt: skip
+        for _, out, _, _ in rigs:
+            eventually(
+                lambda out=out: len(out.of("offered", "c1")) >= 2, "c1 re-offered", timeout=60
+            )
     finally:
-        os.kill(owner.proc.pid, signal.SIGCONT)
-    second = out.of("offered", "c1")[1]
-    assert second.offered.agent_id == a2
-    assert second.envelope.producer == "router/router-test-1"  # the rig's second instance
-    ingress.send(ingress.answered(second))  # a2 answers before its own ring time-out
-    # The resumed router's own time-out of c1, due on its stale state, may have been written
-    # (after the new owner's claim): it must change nothing. The group may give the tenant
-    # back to the resumed router (it rejoins): whoever owns it must see the same.
+        os.kill(stalled.proc.pid, signal.SIGCONT)
+    seconds = []
+    for _, out, ingress, (_, a2, _) in rigs:
+        second = out.of("offered", "c1")[1]
+        assert (second.offered.agent_id, second.envelope.producer) == (a2, "router/router-test-1")
+        ingress.send(ingress.answered(second))  # a2 answers before its own ring time-out
+        seconds.append(second)
+    # The resumed router's own time-outs of c1, due on its stale state, may have been written
+    # (after the new owner's claims): they must change nothing, whoever owns the tenant now.
     time.sleep(3)
-    current = eventually(
-        lambda: [n for n in [_owner(rig, routers, t)] if n is not None], "an owner", timeout=30
-    )[0]
-    odesk = rig.desk(routers[current], t)
-    view = odesk.agent(a2)
-    assert (view.state, view.interaction_id) == (agent_pb2.AGENT_STATE_BUSY, "c1")
-    missed = odesk.agent(a1)
-    assert (missed.state, missed.reason_code) == (agent_pb2.AGENT_STATE_NOT_READY, "missed_offer")
-    assert odesk.agent(a3).state == agent_pb2.AGENT_STATE_READY
-    older = second.envelope.owner_epoch
-    stale = [e for e in out.of("offered", "c1") if e.envelope.owner_epoch < older][1:]
-    print(f"\n[fencing] offers of c1 the stalled owner wrote after losing it: {len(stale)}")
-    # The tenant keeps routing: a new contact goes to the one READY agent.
-    ingress.send(ingress.arrived("c2"))
-    assert out.wait("offered", "c2")[0].offered.agent_id == a3
+    owners = set()
+    for (t, out, ingress, (a1, a2, a3)), second in zip(rigs, seconds, strict=True):
+        current = eventually(
+            lambda t=t: [n for n in [_owner(rig, routers, t)] if n is not None], "an owner",
+            timeout=30,
+        )[0]  # fmt: skip
+        owners.add(current)
+        desk = rig.desk(routers[current], t)
+        view = desk.agent(a2)
+        assert (view.state, view.interaction_id) == (agent_pb2.AGENT_STATE_BUSY, "c1")
+        missed = desk.agent(a1)
+        assert (missed.state, missed.reason_code) == (
+            agent_pb2.AGENT_STATE_NOT_READY, "missed_offer"
+        )  # fmt: skip
+        assert desk.agent(a3).state == agent_pb2.AGENT_STATE_READY
+        older = second.envelope.owner_epoch
+        stale = [e for e in out.of("offered", "c1") if e.envelope.owner_epoch < older][1:]
+        print(f"\n[fencing] {t['id']}: offers the stalled owner wrote after losing it: "
+              f"{len(stale)}; owner now router {current}")  # fmt: skip
+        # The tenant keeps routing: a new contact goes to the one READY agent.
+        ingress.send(ingress.arrived("c2"))
+        assert out.wait("offered", "c2")[0].offered.agent_id == a3
+    assert owners == {0, 1}
