@@ -96,6 +96,14 @@ def _apply_ingress(tenant: TenantState, fact: IngressFact) -> None:
         tenant.index.restarted.add(fact.producer)  # only shortens silence: nothing to do)
 
 
+_OUTCOMES = {
+    OfferAccepted: OfferOutcome.ACCEPTED,
+    OfferRejected: OfferOutcome.REJECTED,
+    OfferTimedOut: OfferOutcome.TIMED_OUT,
+}
+_NAMING_AGENT = (Offered, OfferAccepted, OfferRejected, OfferTimedOut)
+
+
 def _earliest(current: int | None, at_ms: int) -> int:
     return at_ms if current is None else min(current, at_ms)
 
@@ -162,12 +170,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
             step = it.routing_steps.get(fact.causation_id, 0)
             it.routing_steps[fact.causation_id] = max(step, fact.step)
         case OfferAccepted() | OfferRejected() | OfferTimedOut():
-            outcome = {
-                OfferAccepted: OfferOutcome.ACCEPTED,
-                OfferRejected: OfferOutcome.REJECTED,
-                OfferTimedOut: OfferOutcome.TIMED_OUT,
-            }[type(fact)]
-            new = Resolution(outcome, fact.agent_id, fact.at_ms, fact.event_id)
+            new = Resolution(_OUTCOMES[type(fact)], fact.agent_id, fact.at_ms, fact.event_id)
             old = it.resolutions.get(fact.offer_id)
             if old is None or new.rank() > old.rank():
                 it.resolutions[fact.offer_id] = new
@@ -203,9 +206,8 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
     index = tenant.index
     if it.owner != owner:
         index.owner_changed(iid, owner, it.owner)
-    named = fact.agent_id if isinstance(
-        fact, Offered | OfferAccepted | OfferRejected | OfferTimedOut
-    ) else ""
+    # The agent an offer or its answer names: its state changes matter to this contact.
+    named = fact.agent_id if isinstance(fact, _NAMING_AGENT) else ""
     index.interaction_changed(iid, named)
     _record_handled(tenant, it)
 

@@ -322,6 +322,8 @@ class Interaction:
         """Where the contact waits in its current leg: the first placement, or after a
         transfer the one made for it (None to an external address, to an unknown target,
         or until the router has placed it)."""
+        if not self.transfers:
+            return self.placement
         last = self.last_transfer
         return self.placement if last is None else self.placements.get(last.event_id)
 
@@ -417,9 +419,13 @@ class Interaction:
     def waiting(self) -> bool:
         """Queued (in its current leg) and not yet connected or gone (being offered counts
         as waiting)."""
-        return (
-            self.current_placement is not None and not self.ended and not self.connected_agent
+        found: bool = self._memoized(
+            "waiting",
+            lambda: self.current_placement is not None
+            and not self.ended
+            and not self.connected_agent,
         )
+        return found
 
     def offer_for(self, agent: Agent) -> Offer | None:
         """The offer that reserved `agent` (by the reserving fact's causation id)."""
@@ -455,17 +461,22 @@ class HandleTimes:
 
     # queue id -> interaction id -> (completed_at_ms, handle_ms)
     by_queue: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
+    # interaction id -> the queue whose window holds it (each is in one window at most)
+    window_of: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
 
     def record(
         self, queue_id: str, interaction_id: str, completed_at_ms: int, handle_ms: int
     ) -> None:
-        for other, window in self.by_queue.items():  # a later fact may name another queue
-            if other != queue_id:
-                window.pop(interaction_id, None)
+        other = self.window_of.get(interaction_id)
+        if other is not None and other != queue_id:  # a later fact may name another queue
+            self.by_queue[other].pop(interaction_id, None)
         window = self.by_queue.setdefault(queue_id, {})
         window[interaction_id] = (completed_at_ms, handle_ms)
+        self.window_of[interaction_id] = queue_id
         if len(window) > HANDLE_WINDOW:
-            del window[min(window, key=lambda iid: (window[iid][0], iid))]
+            oldest = min(window, key=lambda iid: (window[iid][0], iid))
+            del window[oldest]
+            del self.window_of[oldest]
 
     def mean_ms(self, queue_id: str) -> int:
         """The mean handle time of the queue's window (DEFAULT_HANDLE_MS while empty)."""
