@@ -8,11 +8,12 @@ of the agents, READY, whose skills are those of the second half only (they match
 waiting contacts: the term the issue's profile found). The state is folded as a replay of the
 facts that built it (logins, answered calls, queued contacts), then the router goes live.
 
-Stream (`--events`, default 20,000), in rotation: a call completes (the agent wraps up), an
-agent finishes its wrap-up (FinishWrapUp: READY, then offered the best waiting contact it can
-take), the offer is accepted (BUSY), a new contact arrives (queued: no free agent can take
-it), and every 100 events an ingress heartbeat; the clock moves 20 ms per event. So the
-number of waiting contacts and of busy agents stays the same throughout.
+Stream (`--events`, default 20,000, or as many as `--seconds`, default 180, allow), in
+rotation: a call completes (the agent wraps up), an agent finishes its wrap-up (FinishWrapUp:
+READY, then offered the best waiting contact it can take), the offer is accepted (BUSY), a
+new contact arrives (queued: no free agent can take it), and every 100 events an ingress
+heartbeat; the clock moves 20 ms per event. So the number of waiting contacts and of busy
+agents stays the same throughout.
 
 Figures (bench/results/router.json):
 - `decision_p50_ms` / `decision_p99_ms`: per event, from the fact in (`on_fact`) or command
@@ -321,7 +322,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def run_stream(
     svc: RouterService, clock: BenchClock, sink: Collect, setup: Setup, sizes: Sizes,
-    current: dict[str, str], rnd: random.Random,
+    current: dict[str, str], rnd: random.Random, max_seconds: float,
 ) -> dict[str, Any]:
     facts = Facts(setup)
     facts._ids = itertools.count(10**9)
@@ -337,7 +338,8 @@ def run_stream(
     n = 0
     arrivals = itertools.count()
     busy_ns = 0
-    while n < sizes.events:
+    deadline = time.monotonic() + max_seconds
+    while n < sizes.events and time.monotonic() < deadline:
         kind = kinds[n % len(kinds)]
         clock.now += STEP_MS
         sink.batch = []
@@ -438,6 +440,10 @@ def _args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--waiting", type=int)
     p.add_argument("--events", type=int, help="stream events measured")
     p.add_argument("--history", type=int, help="events replayed by the restart")
+    p.add_argument(
+        "--seconds", type=float, default=180.0,
+        help="stop the stream after this long even if fewer events were measured",
+    )
     p.add_argument("--seed", type=int, default=16)
     p.add_argument("--out", type=Path, default=RESULTS / "router.json")
     p.add_argument("--profile", type=Path, help="write a cProfile of the stream here")
@@ -478,7 +484,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
         profiler = cProfile.Profile()
         profiler.enable()
-    stream = run_stream(svc, clock, sink, setup, sizes, current, rnd)
+    stream = run_stream(svc, clock, sink, setup, sizes, current, rnd, args.seconds)
     if args.profile:
         profiler.disable()
         profiler.dump_stats(str(args.profile))

@@ -71,6 +71,11 @@ class TenantIndex:
     # ingress instance (arrived producer) -> its interactions in memory
     by_owner: dict[str, set[str]] = field(default_factory=dict)
 
+    def __getstate__(self) -> dict[str, object]:
+        # A snapshot (pickle) leaves the configuration out: restored, the index marks
+        # everything at its first decide, as after a replay.
+        return {**self.__dict__, "config": None}
+
     def interaction_changed(self, iid: str, agent_id: str = "") -> None:
         """A fact about the interaction was folded (`agent_id`: the agent it names)."""
         self.contacts.add(iid)
