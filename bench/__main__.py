@@ -18,6 +18,7 @@ MODULES: tuple[str, ...] = (
     "content_store",
     "event_log",
     "restart",
+    "router",
     "rest_api",
     "report_api",
     "wallboard_freshness",
