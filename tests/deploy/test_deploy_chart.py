@@ -106,7 +106,7 @@ def test_helm_lint_strict(values_name: str | None) -> None:
 @pytest.mark.parametrize(
     ("values", "message"),
     [
-        ({"services": {"router": {"replicas": 2}}}, "/services/router/replicas"),
+        ({"services": {"router": {"replicas": 13}}}, "/services/router/replicas"),
         ({"services": {"router": {"autoscaling": {"enabled": True}}}}, "autoscaling/enabled"),
         ({"services": {"ingress-sip": {"sip": {"service": {"type": "ClusterIP"}}}}}, "one of"),
         ({"services": {"router": {"replica": 1}}}, "'replica' not allowed"),
@@ -215,7 +215,9 @@ def test_production_scales_and_uses_external_dependencies(production_objects: li
     assert set(hpas) == {object_name("ingress-sip"), object_name("analytics-sink")}
     deployments = by_kind(production_objects, "Deployment")
     router = deployments[object_name("router")]
-    assert router["spec"]["replicas"] == 1 and router["spec"]["strategy"]["type"] == "Recreate"
+    # Routers share the partitions in a consumer group: several, rolled one by one.
+    assert router["spec"]["replicas"] == 3 and router["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert environment(production_objects, "router")["HOTLINE_PARTITIONS"] == "group"
     for name in hpas:  # the HPA owns the replica count
         assert "replicas" not in deployments[name]["spec"]
     assert not by_kind(production_objects, "Secret"), "production references existing Secrets"

@@ -138,7 +138,10 @@ class Router:
     async def start(self) -> None:
         await asyncio.to_thread(ensure_topics, self.settings.kafka_bootstrap)
         if self.snapshots is not None:
-            await asyncio.to_thread(self.snapshots.ensure_bucket)
+            try:
+                await asyncio.to_thread(self.snapshots.ensure_bucket)
+            except Exception:  # noqa: BLE001 - without snapshots the router replays it all
+                log.exception("object store not usable for snapshots")
         started = time.monotonic()
         self._pump.start()
         while not self._pump.live.is_set():
