@@ -226,8 +226,8 @@ def decide(
     index = tenant.index
     if index.config is not config or index.live_since_ms != state.live_since_ms:
         # Every per-item rule depends on both: look at everything once.
-        index.config, index.live_since_ms = config, state.live_since_ms
-        index.mark_all(tenant.agents, tenant.interactions)
+        index.live_since_ms = state.live_since_ms
+        index.mark_all(config, tenant.agents, tenant.interactions)
     # Agent repairs first, alone: routing must see the agents' settled states.
     repairs = reconcile_agents(tenant_id, tenant, tenant_config, config, now_ms)
     if repairs:
@@ -261,21 +261,27 @@ def _wrap_up_timeout_ms(
     return config.default_wrap_up_timeout_ms
 
 
-def _scan(marks: set[str], due: set[str], rule: Callable[[str], _D | None]) -> list[_D]:
+def _scan(
+    marks: set[str], due: set[str], rule: Callable[[str], _D | None], *, in_order: bool = False
+) -> list[_D]:
     """Apply a decision step's per-item `rule` to the items marked for it (tenant.index) and
-    those whose timer came due, in id order (the order of a scan of them all). An item the
-    rule finds nothing for is unmarked: it finds nothing for it until a fact about it is
-    folded. One it decides for stays marked, so deciding again without acting gives the
-    same answer."""
-    out: list[_D] = []
-    for key in sorted(marks | due if due else marks):
-        found = rule(key)
-        if found is None:
+    those whose timer came due; the decisions come in id order (that of a scan of them all),
+    and with `in_order` the rule is applied in that order too (it depends on what it decided
+    for the items before). An item the rule finds nothing for is unmarked: it finds nothing
+    for it until a fact about it is folded. One it decides for stays marked, so deciding
+    again without acting gives the same answer."""
+    keys = marks | due if due else marks
+    found: list[tuple[str, _D]] = []
+    for key in sorted(keys) if in_order else list(keys):
+        decision = rule(key)
+        if decision is None:
             marks.discard(key)
         else:
             marks.add(key)
-            out.append(found)
-    return out
+            found.append((key, decision))
+    if not in_order:
+        found.sort(key=lambda kd: kd[0])
+    return [decision for _, decision in found]
 
 
 def reconcile_agents(
@@ -301,7 +307,7 @@ def reconcile_agents(
 
     def contact_rule(iid: str) -> Decision | None:
         it = tenant.interactions.get(iid)
-        if it is None:
+        if it is None or it.ended:  # neither ringing nor to be connected
             return None
         # A ringing offer whose reservation was never recorded (crash between the two writes).
         offer = it.open_offer()
@@ -326,8 +332,10 @@ def reconcile_agents(
                 )
         return None
 
-    out: list[Decision] = _scan(index.agents, index.wrap_ups.due(now_ms), agent_rule)
-    out.extend(_scan(index.contacts, set(), contact_rule))
+    out: list[Decision] = _scan(
+        index.agents, index.wrap_ups.due(now_ms), agent_rule, in_order=True
+    )
+    out.extend(_scan(index.contacts, set(), contact_rule, in_order=True))
     return out
 
 

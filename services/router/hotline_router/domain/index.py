@@ -78,6 +78,10 @@ class TenantIndex:
 
     def interaction_changed(self, iid: str, agent_id: str = "") -> None:
         """A fact about the interaction was folded (`agent_id`: the agent it names)."""
+        if agent_id:
+            self.links.setdefault(agent_id, set()).add(iid)
+        if self.config is None:
+            return  # never evaluated (a replay): the first decide marks everything
         self.contacts.add(iid)
         self.lost.add(iid)
         self.to_queue.add(iid)
@@ -87,8 +91,6 @@ class TenantIndex:
         holders = self.holders.get(iid)
         if holders:
             self.agents.update(holders)
-        if agent_id:
-            self.links.setdefault(agent_id, set()).add(iid)
 
     def owner_changed(self, iid: str, old: str, new: str) -> None:
         """The interaction's ingress instance (its earliest `arrived`'s producer) is `new`."""
@@ -99,18 +101,25 @@ class TenantIndex:
 
     def agent_changed(self, agent_id: str, old_iid: str, new_iid: str) -> None:
         """A fact about the agent was folded; it held `old_iid`, now `new_iid`."""
+        if old_iid != new_iid:
+            if old_iid:
+                self._discard(self.holders, old_iid, agent_id)
+                if self.config is not None:
+                    self.compact.add(old_iid)  # may leave memory now
+            if new_iid:
+                self.holders.setdefault(new_iid, set()).add(agent_id)
+        if self.config is None:
+            return  # never evaluated (a replay): the first decide marks everything
         self.agents.add(agent_id)
         linked = self.links.get(agent_id)
         if linked:
             self.contacts.update(linked)
-        if old_iid != new_iid:
-            if old_iid:
-                self._discard(self.holders, old_iid, agent_id)
-                self.compact.add(old_iid)  # may leave memory now
-            if new_iid:
-                self.holders.setdefault(new_iid, set()).add(agent_id)
 
-    def mark_all(self, agent_ids: Iterable[str], interaction_ids: Iterable[str]) -> None:
+    def mark_all(
+        self, config: object, agent_ids: Iterable[str], interaction_ids: Iterable[str]
+    ) -> None:
+        """Evaluate everything under `config` (another configuration, or never evaluated)."""
+        self.config = config
         self.agents.update(agent_ids)
         for iid in interaction_ids:
             self.interaction_changed(iid)

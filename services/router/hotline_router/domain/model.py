@@ -492,29 +492,22 @@ class HandleTimes:
 FINISHED_KEPT = 100_000
 
 
-class FinishedIds:
+class FinishedIds(OrderedDict[str, None]):
     """The ids of the newest `capacity` finished interactions (oldest forgotten first), so
-    that memory stays bounded however long the router runs."""
+    that memory stays bounded however long the router runs. (An ordered dict: `in` is the
+    fold's first test of every interaction fact.)"""
 
     def __init__(self, capacity: int) -> None:
+        super().__init__()
         self.capacity = capacity
-        self._ids: OrderedDict[str, None] = OrderedDict()
-
-    def __contains__(self, iid: object) -> bool:
-        return iid in self._ids
-
-    def __len__(self) -> int:
-        return len(self._ids)
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, FinishedIds) and self._ids.keys() == other._ids.keys()
-
-    __hash__ = None  # type: ignore[assignment]  # mutable
 
     def add(self, iid: str) -> None:
-        self._ids[iid] = None
-        if len(self._ids) > self.capacity:
-            self._ids.popitem(last=False)
+        self[iid] = None
+        if len(self) > self.capacity:
+            self.popitem(last=False)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled with its capacity (snapshots)
+        return (FinishedIds, (self.capacity,), None, None, iter(self.items()))
 
 
 @dataclass
