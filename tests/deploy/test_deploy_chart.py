@@ -215,8 +215,8 @@ def test_production_scales_and_uses_external_dependencies(production_objects: li
     assert set(hpas) == {object_name("ingress-sip"), object_name("analytics-sink")}
     deployments = by_kind(production_objects, "Deployment")
     router = deployments[object_name("router")]
-    # Routers share the partitions in a consumer group: several, rolled one by one.
-    assert router["spec"]["replicas"] == 3 and router["spec"]["strategy"]["type"] == "RollingUpdate"
+    # A router in a consumer group: rolled (the new pod takes the partitions over).
+    assert router["spec"]["replicas"] == 1 and router["spec"]["strategy"]["type"] == "RollingUpdate"
     assert environment(production_objects, "router")["HOTLINE_PARTITIONS"] == "group"
     for name in hpas:  # the HPA owns the replica count
         assert "replicas" not in deployments[name]["spec"]
