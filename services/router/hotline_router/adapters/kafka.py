@@ -159,7 +159,9 @@ class EventPump:
     # ------------------------------------------------------------------ queries (any thread)
 
     def owns(self, partition: int) -> bool:
-        return partition in self._parts
+        """Held here (live or not); a partition revoked by a rebalance in progress counts too,
+        so its tenants get UNAVAILABLE (retry) rather than FAILED_PRECONDITION meanwhile."""
+        return partition in self._parts or partition in self._retained
 
     def owned(self) -> tuple[int, ...]:
         return tuple(sorted(self._parts))
