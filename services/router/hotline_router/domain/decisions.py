@@ -8,7 +8,7 @@ applies and publishes them, and calls `decide` again until it returns nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -600,26 +600,23 @@ def expand_targets(
 ) -> list[Decision]:
     """Waiting contacts whose wait reached their queue's next bullseye step(s): take them
     (each step once, recorded as `routing_expanded`; matching uses the recorded step)."""
-    if not any(q.expansions for q in tc.queues.values()):
+    expanding = {qid for qid, q in tc.queues.items() if q.expansions}
+    if not expanding:
         return []
+    pool = tenant.pool
+    pool.refresh(tenant)
     out: list[Decision] = []
-    for iid in sorted(tenant.interactions):
-        it = tenant.interactions[iid]
-        placement = it.current_placement
-        if placement is None or not it.waiting:
-            continue
-        queue = tc.queues.get(placement.queue_id)
-        if queue is None or not queue.expansions:
-            continue
-        waited = now_ms - placement.queued_at_ms
-        due = matching.steps_due(queue, waited)
-        if due > it.routing_step(placement):
-            out.append(
-                ExpandTarget(
-                    tenant_id, iid, queue, it.routing_step(placement), due, waited,
-                    placement.event_id,
+    for qid in sorted(expanding):
+        queue = tc.queues[qid]
+        for iid, placement in sorted(pool.in_queue(qid)):
+            it = tenant.interactions[iid]
+            waited = now_ms - placement.queued_at_ms
+            due = matching.steps_due(queue, waited)
+            taken = it.routing_step(placement)
+            if due > taken:
+                out.append(
+                    ExpandTarget(tenant_id, iid, queue, taken, due, waited, placement.event_id)
                 )
-            )
     return out
 
 
@@ -661,13 +658,13 @@ def estimate_waits(
     n = agents logged in who can take it (skills and language, any site; at least 1)."""
     if not placing:
         return []
+    pool = tenant.pool
+    pool.refresh(tenant)
     keys: dict[str, list[matching.RoutingKey]] = {}
-    for it in tenant.interactions.values():
-        placement = it.current_placement
-        if placement is not None and it.waiting:
-            keys.setdefault(placement.queue_id, []).append(
-                _routing_key(tc, it.interaction_id, placement, now_ms)
-            )
+    for qid in {d.queue.queue_id for d in placing}:
+        keys[qid] = [
+            _routing_key(tc, iid, placement, now_ms) for iid, placement in pool.in_queue(qid)
+        ]
     new_keys = [
         matching.routing_key(
             matching.aged_priority(
@@ -678,15 +675,22 @@ def estimate_waits(
         for d in placing
     ]
     for d, key in zip(placing, new_keys, strict=True):
-        keys.setdefault(d.queue.queue_id, []).append(key)
-    logged_in = [a for a in tenant.agents.values() if a.state is not AgentState.LOGGED_OUT]
+        keys[d.queue.queue_id].append(key)
     out: list[QueueContact | PlaceTransferred] = []
     for d, key in zip(placing, new_keys, strict=True):
         position = 1 + sum(1 for k in keys[d.queue.queue_id] if k < key)
         contact = tenant.interactions.get(d.interaction_id)
         wrapped = contact.wrap_ups_started if contact is not None else {}
         base = matching.target(d.queue, tc, d.required_skills, d.language, 0, "", True)
-        able = sum(1 for a in logged_in if a.agent_id not in wrapped and matching.eligible(a, base))
+        # Per distinct (skills, languages) of the agents logged in: few, whatever their number.
+        able = sum(
+            n for (skills, languages), n in pool.profiles.items()
+            if n > 0 and matching.fits(skills, languages, "", base, any_site=True)
+        ) - sum(
+            1 for aid in wrapped
+            if aid in pool.logged_in and matching.fits(*pool.logged_in[aid][1], "", base,
+                                                      any_site=True)
+        )
         rounds = -(-position // max(1, able))  # ceil
         out.append(
             replace(
@@ -709,29 +713,39 @@ def _routing_key(
 
 
 def routing_order(
-    tenant: TenantState, tc: TenantConfig, now_ms: int
+    tenant: TenantState,
+    tc: TenantConfig,
+    now_ms: int,
+    skill_sets: Iterable[tuple[Skill, ...]] | None = None,
 ) -> list[tuple[Interaction, Placement]]:
-    """Contacts to offer now, best first: higher priority aged by the wait (each queue's
-    rate), then earliest queued (in the current leg: a transferred contact waits in its new
-    placement)."""
-    candidates = [
-        (_routing_key(tc, it.interaction_id, placement, now_ms), it, placement)
-        for it in tenant.interactions.values()
-        if (placement := it.current_placement) is not None
-        and it.waiting
-        and it.open_offer() is None
+    """Contacts to offer now (waiting, no offer ringing), best first: higher priority aged by
+    the wait (each queue's rate), then earliest queued (in the current leg: a transferred
+    contact waits in its new placement). With `skill_sets`, only those an agent with one of
+    them could take at the widest step of their queue, and those a transfer named an agent
+    for (domain/pool.py)."""
+    pool = tenant.pool
+    pool.refresh(tenant)
+
+    def could_take(skills: tuple[Skill, ...], group: tuple[str, tuple[Skill, ...]]) -> bool:
+        return matching.could_take(skills, tc.queues.get(group[0]), tc, group[1])
+
+    keyed = [
+        (_routing_key(tc, iid, placement, now_ms), iid, placement)
+        for iid, placement in pool.offerable(skill_sets, could_take, tc)
     ]
-    candidates.sort(key=lambda c: c[0])
-    return [(it, placement) for _, it, placement in candidates]
+    keyed.sort(key=lambda c: c[0])
+    return [(tenant.interactions[iid], placement) for _, iid, placement in keyed]
 
 
 def idle_order(tenant: TenantState, config: RoutingConfig) -> dict[str, Agent]:
     """READY agents not on a drained site, by id, longest idle first (idle since they last
     became READY)."""
+    pool = tenant.pool
+    pool.refresh(tenant)
     drained = config.drained_sites
     ready = [
-        a for a in tenant.agents.values()
-        if a.state is AgentState.READY and a.site_id not in drained
+        agent for aid in pool.ready
+        if (agent := tenant.agents[aid]).site_id not in drained
     ]
     ready.sort(key=lambda a: (a.idle_since_ms, a.agent_id))
     return {a.agent_id: a for a in ready}
@@ -742,25 +756,22 @@ def next_offers(
 ) -> list[Decision]:
     """Offer each waiting contact, in routing order, to the free agent its queue's strategy
     picks among those fitting its target (domain/matching.py), its preferred agent first.
-    One agent per contact; one open offer per contact. A target no free agent fits is not
-    tried again in the same pass (agents only leave `free` during it), so a pass costs
-    (distinct targets + offers) x free agents, not waiting contacts x free agents."""
+    One agent per contact; one open offer per contact. Only the contacts some free agent
+    could take are ordered (the pool's sieve by skills), and a target no free agent fits is
+    not tried again in the same pass (agents only leave `free` during it): a pass costs
+    about (free agents + their candidate contacts x free agents), not the tenant's size."""
     free = idle_order(tenant, config)
     if not free:
         return []
     unmatched: set[matching.Target] = set()
-    staffed_sites: set[str] | None = None
+    pool = tenant.pool
 
     def staffed(site: str) -> bool:
-        nonlocal staffed_sites
-        if staffed_sites is None:  # only when a queue restricts sites: a scan of agents
-            staffed_sites = {
-                a.site_id for a in tenant.agents.values() if a.state is not AgentState.LOGGED_OUT
-            } - config.drained_sites
-        return site in staffed_sites
+        return pool.sites[site] > 0 and site not in config.drained_sites
 
     out: list[Decision] = []
-    for it, placement in routing_order(tenant, tc, now_ms):
+    skill_sets = {a.skills for a in free.values()}
+    for it, placement in routing_order(tenant, tc, now_ms, skill_sets):
         if not free:
             break
         queue = tc.queues.get(placement.queue_id) or QueueConfig(

@@ -70,6 +70,10 @@ class TenantIndex:
     links: dict[str, set[str]] = field(default_factory=dict)
     # ingress instance (arrived producer) -> its interactions in memory
     by_owner: dict[str, set[str]] = field(default_factory=dict)
+    # The routing pool's (domain/pool.py): contacts and agents whose listing may have
+    # changed; marked during a replay too (the pool is not judged against a configuration).
+    pool_contacts: set[str] = field(default_factory=set)
+    pool_agents: set[str] = field(default_factory=set)
 
     def __getstate__(self) -> dict[str, object]:
         # A snapshot (pickle) leaves the configuration out: restored, the index marks
@@ -78,6 +82,7 @@ class TenantIndex:
 
     def interaction_changed(self, iid: str, agent_id: str = "") -> None:
         """A fact about the interaction was folded (`agent_id`: the agent it names)."""
+        self.pool_contacts.add(iid)
         if agent_id:
             self.links.setdefault(agent_id, set()).add(iid)
         if self.config is None:
@@ -101,6 +106,7 @@ class TenantIndex:
 
     def agent_changed(self, agent_id: str, old_iid: str, new_iid: str) -> None:
         """A fact about the agent was folded; it held `old_iid`, now `new_iid`."""
+        self.pool_agents.add(agent_id)
         if old_iid != new_iid:
             if old_iid:
                 self._discard(self.holders, old_iid, agent_id)
@@ -121,11 +127,13 @@ class TenantIndex:
         """Evaluate everything under `config` (another configuration, or never evaluated)."""
         self.config = config
         self.agents.update(agent_ids)
+        self.pool_agents.update(self.agents)
         for iid in interaction_ids:
             self.interaction_changed(iid)
 
     def forget(self, iid: str, owner: str, agent_ids: Iterable[str]) -> None:
         """The interaction left memory (compaction)."""
+        self.pool_contacts.add(iid)  # the pool drops it
         for marks in (
             self.contacts, self.lost, self.to_queue, self.to_place, self.offers, self.compact
         ):

@@ -110,14 +110,33 @@ def target(
     )
 
 
+def fits(
+    skills: tuple[Skill, ...], languages: tuple[str, ...], site: str, t: Target,
+    *, any_site: bool = False,
+) -> bool:
+    """An agent with these skills, languages and site fits the target: at one of its sites,
+    speaking its language, with one of its skill sets."""
+    if not any_site and t.sites is not None and site not in t.sites:
+        return False
+    if t.language and not speaks(languages, t.language):
+        return False
+    return any(satisfies(skills, req) for req in t.requirements)
+
+
 def eligible(agent: Agent, t: Target, *, any_site: bool = False) -> bool:
-    """The agent fits the target: at one of its sites, speaking its language, with one of its
-    skill sets."""
-    if not any_site and t.sites is not None and agent.site_id not in t.sites:
-        return False
-    if t.language and not speaks(agent.languages, t.language):
-        return False
-    return any(satisfies(agent.skills, req) for req in t.requirements)
+    return fits(agent.skills, agent.languages, agent.site_id, t, any_site=any_site)
+
+
+def could_take(
+    skills: tuple[Skill, ...], queue: QueueConfig | None, tc: TenantConfig,
+    required: tuple[Skill, ...],
+) -> bool:
+    """An agent with these skills could take a contact of `queue` requiring `required` at its
+    widest bullseye step (languages and sites aside): the pool's first sieve."""
+    if queue is None:
+        return satisfies(skills, required)
+    widest = target(queue, tc, required, "", len(queue.expansions), "", True)
+    return any(satisfies(skills, req) for req in widest.requirements)
 
 
 def proficiency(agent: Agent, required: tuple[Skill, ...]) -> int:

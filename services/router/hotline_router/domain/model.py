@@ -9,6 +9,7 @@ from enum import Enum, IntEnum
 from typing import Any
 
 from hotline_router.domain.index import TenantIndex
+from hotline_router.domain.pool import RoutingPool
 from hotline_router.domain.registrations import Registrations
 
 
@@ -527,6 +528,8 @@ class TenantState:
     last_agents: dict[str, tuple[int, str]] = field(default_factory=dict)
     # What decide() must look at again (domain/index.py), kept by the fold.
     index: TenantIndex = field(default_factory=TenantIndex, repr=False, compare=False)
+    # Who waits where and who is free (domain/pool.py), kept from the index's marks.
+    pool: RoutingPool = field(default_factory=RoutingPool, repr=False, compare=False)
 
     def agent(self, agent_id: str) -> Agent:
         found = self.agents.get(agent_id)
