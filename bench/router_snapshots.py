@@ -10,6 +10,11 @@ from spawn to gRPC health SERVING:
 2. snapshots on: loads them and replays only what follows (nothing: the figure with snapshot);
 3. snapshots off: full replay (the figure without).
 
+Then the take-over, with and without snapshots: two routers in a consumer group, an agent of
+one tenant READY, SIGKILL of that tenant's owner and an arrival for it: seconds from the kill to
+the survivor's offer (the group's 6 s session, the rebalance, then the snapshot or a replay of
+the killed router's partitions).
+
 Writes bench/results/router_snapshots.json. Size: --events (default 200,000).
 `.venv/bin/python -m bench.router_snapshots --events 200000`
 """
@@ -107,6 +112,99 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
         proc.wait()
 
 
+def _serves(port: int, tenant: str) -> bool:
+    import grpc
+
+    from hotline.router.v1 import router_pb2, router_pb2_grpc
+
+    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+        try:
+            router_pb2_grpc.AgentServiceStub(channel).GetAgent(
+                router_pb2.GetAgentRequest(tenant_id=tenant, agent_id=f"{tenant}-a00"),
+                metadata=(("authorization", f"Bearer cred-{tenant}"),), timeout=5,
+            )  # fmt: skip
+        except grpc.RpcError:
+            return False
+    return True
+
+
+def _takeover(
+    work: Path, env: dict[str, str], procs: list[subprocess.Popen[bytes]]
+) -> dict[str, Any]:
+    """Two routers in a group; an agent of bench-a READY; SIGKILL the owner of bench-a, publish
+    an arrival for it: seconds from the kill to the survivor's offer."""
+    import grpc
+    from confluent_kafka import TopicPartition
+
+    from hotline.interaction.v1.events_pb2 import InteractionEvent
+    from hotline.router.v1 import router_pb2, router_pb2_grpc
+    from hotline_platform import codec, topics
+    from hotline_platform.bus import EventPublisher, new_consumer
+    from hotline_platform.envelope import new_envelope
+
+    tenant = "bench-a"
+    group = {**env, "HOTLINE_PARTITIONS": "group", "HOTLINE_GROUP_ID": f"bench-{time.time_ns()}"}
+    started = []
+    for n in (10, 11):
+        proc, log, _ = _start_router(work, n, group)
+        procs.append(proc)
+        started.append((proc, log, int(re.findall(r"gRPC on (\d+)", log.read_text())[-1])))
+        if env["HOTLINE_SNAPSHOTS"] == "true" and n == 10:
+            time.sleep(3)  # its first snapshots (every second)
+    deadline = time.monotonic() + 120
+    while True:
+        owners = [n for n, (_, _, port) in enumerate(started) if _serves(port, tenant)]
+        others = [n for n, (_, _, port) in enumerate(started) if _serves(port, "bench-b")]
+        if len(owners) == 1 and len(others) == 1 and owners != others:
+            break
+        if time.monotonic() > deadline:
+            raise RuntimeError("the two routers did not split the tenants")
+        time.sleep(0.2)
+    victim, survivor = started[owners[0]], started[1 - owners[0]]
+    with grpc.insecure_channel(f"127.0.0.1:{victim[2]}") as channel:
+        stub = router_pb2_grpc.AgentServiceStub(channel)
+        auth = (("authorization", f"Bearer cred-{tenant}"),)
+        ready = 0
+        for n in range(20):  # whichever agents the history left free
+            ids = {"tenant_id": tenant, "agent_id": f"{tenant}-a{n:02d}"}
+            try:
+                stub.LogIn(router_pb2.LogInRequest(**ids), metadata=auth)
+                stub.SetReady(router_pb2.SetReadyRequest(**ids), metadata=auth)
+                ready += 1
+            except grpc.RpcError:
+                continue
+        if not ready:
+            raise RuntimeError("no agent could be made READY")
+    partition = topics.partition_for(tenant)
+    reader = new_consumer(env["HOTLINE_KAFKA_BOOTSTRAP"], f"bench-{time.time_ns()}")
+    reader.assign([TopicPartition(topics.ROUTING_INTERACTIONS.name, partition, 0)])
+    publisher = EventPublisher(env["HOTLINE_KAFKA_BOOTSTRAP"], client_id="bench-ingress")
+    iid = f"takeover-{time.time_ns()}"
+    arrival = InteractionEvent(
+        envelope=new_envelope(tenant_id=tenant, producer="ingress-sip/bench", interaction_id=iid)
+    )
+    arrival.arrived.entry_point_id = arrival.arrived.to_address = f"ep-{tenant}"
+    victim[0].kill()
+    killed = time.monotonic()
+    publisher.publish(topics.VOICE_INTERACTIONS, arrival)
+    publisher.flush()
+    while True:
+        msg = reader.poll(0.05)
+        if time.monotonic() - killed > 300:
+            raise RuntimeError("no offer after the take-over")
+        if msg is None or msg.error():
+            continue
+        event = codec.decode(topics.ROUTING_INTERACTIONS, msg.value(), msg.key())
+        if event.envelope.interaction_id == iid and event.WhichOneof("event") == "offered":
+            seconds = time.monotonic() - killed
+            break
+    reader.close()
+    replayed = re.findall(r"live: replayed (\d+) facts", survivor[1].read_text())
+    _stop(survivor[0])
+    print(f"take-over (snapshots {env['HOTLINE_SNAPSHOTS']}): {seconds:.2f}s", flush=True)
+    return {"seconds": round(seconds, 2), "survivor_replayed_facts": int(replayed[-1])}
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     import yaml
 
@@ -167,6 +265,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             runs[name] = {"seconds": round(seconds, 2), "replayed_facts": _replayed(log)}
             print(f"{name}: serving after {seconds:.2f}s ({runs[name]})", flush=True)
             _stop(proc)
+        for snapshots in ("true", "false"):
+            runs[f"takeover_snapshots_{snapshots}"] = _takeover(
+                work, {**env, "HOTLINE_SNAPSHOTS": snapshots}, procs
+            )
         result = {"history_events": len(records), **runs}
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / "router_snapshots.json").write_text(json.dumps(result, indent=2) + "\n")
