@@ -30,7 +30,7 @@ import logging
 import pickle
 import pkgutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import hotline_router.domain
@@ -84,7 +84,6 @@ class Captured:
     offsets: dict[str, int]
     claims: dict[str, Claim]
     epoch: int
-    events: int = 0  # facts folded into the partition since it was adopted (diagnostics)
 
 
 def encode_tenants(tenants: dict[str, TenantState], in_flight: dict[str, str]) -> tuple[
@@ -103,7 +102,6 @@ class Loaded:
     offsets: dict[str, int]
     claims: dict[str, Claim]
     taken_at_ms: int
-    fingerprint: str = field(default="")
 
 
 class SnapshotStore:
@@ -183,7 +181,6 @@ class SnapshotStore:
                 {t: int(o) for t, o in manifest["offsets"].items()},
                 {t: Claim(**c) for t, c in manifest["claims"].items()},
                 int(manifest["taken_at_ms"]),
-                manifest["fingerprint"],
             )
         except Exception:  # noqa: BLE001 - a bad snapshot costs a full replay, nothing more
             log.exception("snapshot of partition %d unusable: replaying from the start", partition)
