@@ -646,6 +646,7 @@ def run_demo(options: DemoOptions) -> int:
         _say("waiting for the analytics sink to store the last events")
         reports, problems, lifecycle, lost_in_ivr = _settle(state, run)
         voice = _voice_tally(state, run)
+        routing = _routing_tally(state, run, plan.config)
         problems += [f"stuck agent: {item}" for item in run["stuck_agents"]]
         history = _check_history(state, demo_dir / "runs", run, reports)
         problems += history["problems"]
@@ -664,6 +665,12 @@ def run_demo(options: DemoOptions) -> int:
     print(
         f"voice: {voice['ivr_routed']} callers went through the IVR to a queue, agents held "
         f"{voice['held']} and transferred {voice['transferred']} calls"
+    )
+    print(
+        f"routing: of {routing['answered']} answered calls, "
+        f"{routing['answered_at_another_site']} at another site than their queue's home, "
+        f"{routing['answered_after_a_bullseye_step']} after a bullseye step; estimated wait "
+        f"off by {routing['ewt_abs_error_p50_s']} s (p50), {routing['ewt_abs_error_p90_s']} s (p90)"
     )
     if run["chaos"]:
         print(f"chaos: {json.dumps(run['chaos'])}")
@@ -691,6 +698,7 @@ def run_demo(options: DemoOptions) -> int:
                     **lifecycle,
                     "stuck_agents": run["stuck_agents"],
                     "voice": voice,
+                    "routing": routing,
                     "lost_in_ivr": lost_in_ivr,
                     "chaos": run["chaos"],
                     "history_compared": history["compared"],
@@ -736,6 +744,55 @@ def _voice_tally(state: stack.StackState, run: dict[str, Any]) -> dict[str, int]
         " OR (kind = 'self_service_finished' AND outcome = 'ROUTE_TO_QUEUE')) GROUP BY what",
     ))  # fmt: skip
     return {k: int(counts.get(k, 0)) for k in ("ivr_routed", "held", "transferred")}
+
+
+def _routing_tally(
+    state: stack.StackState, run: dict[str, Any], config: dict[str, Any]
+) -> dict[str, Any]:
+    """How the router placed the run's answered calls, from the events in ClickHouse: answered
+    away from the queue's home site, or after a bullseye step; and the estimated wait stated in
+    `queued` against the wait measured to the answer (first placement of contacts answered
+    there: the caller's announcement is made from that figure)."""
+    from hotline_platform.codec import decode
+    from hotline_platform.topics import ROUTING_INTERACTIONS
+
+    home = {q["id"]: q.get("home_site", "") for t in config["tenants"] for q in t["queues"]}
+    rows = _run_events(
+        state, run,
+        "SELECT interaction_id, kind, occurred_at_ms, offer_id, queue_id, site_id, raw"
+        " FROM hotline.events FINAL WHERE occurred_at_ms >= %(start)s"
+        " AND kind IN ('queued', 'offered', 'offer_accepted') ORDER BY occurred_at_ms",
+    )  # fmt: skip
+    queued: dict[str, tuple[int, str, int]] = {}  # first placement: at, queue, estimate
+    offers: dict[str, tuple[str, int]] = {}  # offer id -> agent's site, bullseye step
+    accepted: dict[str, tuple[int, str]] = {}  # first answer: at, offer id
+    for iid, kind, at_ms, offer_id, queue_id, site_id, raw in rows:
+        if kind == "queued" and iid not in queued:
+            estimate = decode(ROUTING_INTERACTIONS, raw).queued.estimated_wait_ms
+            queued[iid] = (at_ms, queue_id, estimate)
+        elif kind == "offered":
+            offers[offer_id] = (site_id, decode(ROUTING_INTERACTIONS, raw).offered.routing_step)
+        elif kind == "offer_accepted" and iid not in accepted:
+            accepted[iid] = (at_ms, offer_id)
+    other_site = after_step = 0
+    errors: list[int] = []
+    for iid, (answered_at, offer_id) in accepted.items():
+        site, step = offers.get(offer_id, ("", 0))
+        placed = queued.get(iid)
+        if placed is None:
+            continue
+        queued_at, queue_id, estimate = placed
+        other_site += bool(home.get(queue_id) and site and site != home[queue_id])
+        after_step += step > 0
+        errors.append(abs(estimate - max(0, answered_at - queued_at)))
+    errors.sort()
+    return {
+        "answered": len(errors),
+        "answered_at_another_site": other_site,
+        "answered_after_a_bullseye_step": after_step,
+        "ewt_abs_error_p50_s": round(errors[len(errors) // 2] / 1000, 1) if errors else None,
+        "ewt_abs_error_p90_s": round(errors[len(errors) * 9 // 10] / 1000, 1) if errors else None,
+    }
 
 
 def _run_events(state: stack.StackState, run: dict[str, Any], sql: str) -> list[Any]:
