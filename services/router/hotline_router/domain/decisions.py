@@ -8,7 +8,7 @@ applies and publishes them, and calls `decide` again until it returns nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
@@ -41,7 +41,9 @@ from hotline_router.domain.model import (
     Skill,
     TenantConfig,
     TenantState,
+    satisfies,
 )
+from hotline_router.domain.pool import Group
 
 IdFactory = Callable[[], str]
 _D = TypeVar("_D")
@@ -274,11 +276,12 @@ def _scan(
     found: list[tuple[str, _D]] = []
     for key in sorted(keys) if in_order else list(keys):
         decision = rule(key)
-        if decision is None:
-            marks.discard(key)
-        else:
-            marks.add(key)
+        if decision is not None:
             found.append((key, decision))
+    # Cleared, not discarded one by one: a set keeps the table of its largest size (all
+    # marked after a replay), and going over it costs that size however few it holds.
+    marks.clear()
+    marks.update(key for key, _ in found)
     if not in_order:
         found.sort(key=lambda kd: kd[0])
     return [decision for _, decision in found]
@@ -682,14 +685,16 @@ def estimate_waits(
         contact = tenant.interactions.get(d.interaction_id)
         wrapped = contact.wrap_ups_started if contact is not None else {}
         base = matching.target(d.queue, tc, d.required_skills, d.language, 0, "", True)
-        # Per distinct (skills, languages) of the agents logged in: few, whatever their number.
-        able = sum(
-            n for (skills, languages), n in pool.profiles.items()
-            if n > 0 and matching.fits(skills, languages, "", base, any_site=True)
-        ) - sum(
-            1 for aid in wrapped
-            if aid in pool.logged_in and matching.fits(*pool.logged_in[aid][1], "", base,
-                                                      any_site=True)
+
+        def able_with(
+            profile: tuple[tuple[Skill, ...], tuple[str, ...]], t: matching.Target = base
+        ) -> bool:
+            return matching.fits(profile[0], profile[1], "", t, any_site=True)
+
+        # Agents without the first required skill cannot fit: only those with it are judged.
+        first = d.required_skills[0].name if d.required_skills else ""
+        able = pool.count_logged_in(base, able_with, first) - sum(
+            1 for aid in wrapped if aid in pool.logged_in and able_with(pool.logged_in[aid][1])
         )
         rounds = -(-position // max(1, able))  # ceil
         out.append(
@@ -713,28 +718,42 @@ def _routing_key(
 
 
 def routing_order(
-    tenant: TenantState,
-    tc: TenantConfig,
-    now_ms: int,
-    skill_sets: Iterable[tuple[Skill, ...]] | None = None,
+    tenant: TenantState, tc: TenantConfig, now_ms: int, *, takeable: bool = False
 ) -> list[tuple[Interaction, Placement]]:
     """Contacts to offer now (waiting, no offer ringing), best first: higher priority aged by
     the wait (each queue's rate), then earliest queued (in the current leg: a transferred
-    contact waits in its new placement). With `skill_sets`, only those an agent with one of
-    them could take at the widest step of their queue, and those a transfer named an agent
-    for (domain/pool.py)."""
+    contact waits in its new placement). `takeable`: only those a READY agent could take at
+    the widest step of their queue, and those a transfer named an agent for
+    (domain/pool.py)."""
     pool = tenant.pool
     pool.refresh(tenant)
 
-    def could_take(skills: tuple[Skill, ...], group: tuple[str, tuple[Skill, ...]]) -> bool:
-        return matching.could_take(skills, tc.queues.get(group[0]), tc, group[1])
-
+    if takeable:
+        pool.sift(
+            lambda skills, group: any(
+                satisfies(skills, req) for req in _widest(tc, group)
+            ),
+            lambda group: _names(_widest(tc, group)),
+            tc,
+        )
     keyed = [
         (_routing_key(tc, iid, placement, now_ms), iid, placement)
-        for iid, placement in pool.offerable(skill_sets, could_take, tc)
+        for iid, placement in pool.offerable(takeable)
     ]
     keyed.sort(key=lambda c: c[0])
     return [(tenant.interactions[iid], placement) for _, iid, placement in keyed]
+
+
+def _widest(tc: TenantConfig, group: Group) -> tuple[tuple[Skill, ...], ...]:
+    return matching.widest(tc.queues.get(group[0]), tc, group[1])
+
+
+def _names(requirements: tuple[tuple[Skill, ...], ...]) -> frozenset[str] | None:
+    """Skill names one of which an agent must hold to meet one of `requirements` (None: an
+    empty requirement, which anyone meets)."""
+    if any(not req for req in requirements):
+        return None
+    return frozenset(req[0].name for req in requirements)
 
 
 def idle_order(tenant: TenantState, config: RoutingConfig) -> dict[str, Agent]:
@@ -770,15 +789,22 @@ def next_offers(
         return pool.sites[site] > 0 and site not in config.drained_sites
 
     out: list[Decision] = []
-    skill_sets = {a.skills for a in free.values()}
-    for it, placement in routing_order(tenant, tc, now_ms, skill_sets):
+    rank = {agent_id: n for n, agent_id in enumerate(free)}  # longest idle first
+
+    def able(placement: Placement) -> list[Agent]:
+        # The free agents the sieve says could take the contact's group, longest idle first.
+        group = (placement.queue_id, placement.required_skills)
+        ids = sorted((a for a in pool.takers(group) if a in free), key=rank.__getitem__)
+        return [free[a] for a in ids]
+
+    for it, placement in routing_order(tenant, tc, now_ms, takeable=True):
         if not free:
             break
         queue = tc.queues.get(placement.queue_id) or QueueConfig(
             placement.queue_id, ring_timeout_ms=config.default_ring_timeout_ms
         )
         t = _target_of(it, placement, queue, tc, now_ms, staffed)
-        agent = _pick_agent(it, placement, queue, t, free, unmatched, tenant, now_ms)
+        agent = _pick_agent(it, placement, queue, t, free, able, unmatched, tenant, now_ms)
         if agent is None:
             continue
         del free[agent.agent_id]
@@ -806,6 +832,7 @@ def _pick_agent(
     queue: QueueConfig,
     t: matching.Target,
     free: dict[str, Agent],
+    able: Callable[[Placement], list[Agent]],
     unmatched: set[matching.Target],
     tenant: TenantState,
     now_ms: int,
@@ -828,7 +855,7 @@ def _pick_agent(
         return None
     last = tenant.last_offered.get(queue.queue_id, (0, "", ""))[2]
     agent = matching.best_agent(
-        free.values(), t, now_ms, excluded=it.wrap_ups_started, last_offered=last
+        able(placement), t, now_ms, excluded=it.wrap_ups_started, last_offered=last
     )
     if agent is None and not it.wrap_ups_started:  # a fit for any other contact, if any
         unmatched.add(t)

@@ -52,6 +52,8 @@ def speaks(languages: Iterable[str], language: str) -> bool:
     """One of `languages` fits the BCP-47 tag `language`: the same tag, or one a prefix of
     the other at a subtag boundary ("de" serves "de-AT"; "pt-BR" serves a bare "pt");
     case-insensitive."""
+    if language in languages:
+        return True
     want = language.lower()
     for lang in languages:
         have = lang.lower()
@@ -127,16 +129,14 @@ def eligible(agent: Agent, t: Target, *, any_site: bool = False) -> bool:
     return fits(agent.skills, agent.languages, agent.site_id, t, any_site=any_site)
 
 
-def could_take(
-    skills: tuple[Skill, ...], queue: QueueConfig | None, tc: TenantConfig,
-    required: tuple[Skill, ...],
-) -> bool:
-    """An agent with these skills could take a contact of `queue` requiring `required` at its
-    widest bullseye step (languages and sites aside): the pool's first sieve."""
+def widest(
+    queue: QueueConfig | None, tc: TenantConfig, required: tuple[Skill, ...]
+) -> tuple[tuple[Skill, ...], ...]:
+    """The skill sets that may take a contact of `queue` requiring `required` at the queue's
+    widest bullseye step: the routing pool's sieve (languages and sites come later)."""
     if queue is None:
-        return satisfies(skills, required)
-    widest = target(queue, tc, required, "", len(queue.expansions), "", True)
-    return any(satisfies(skills, req) for req in widest.requirements)
+        return (required,)
+    return target(queue, tc, required, "", len(queue.expansions), "", True).requirements
 
 
 def proficiency(agent: Agent, required: tuple[Skill, ...]) -> int:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from hotline_router.domain.model import Agent, Interaction, Placement, Skill, TenantState
@@ -34,16 +34,26 @@ class RoutingPool:
     logged_in: dict[str, tuple[str, Profile]] = field(default_factory=dict)  # -> site, profile
     sites: Counter[str] = field(default_factory=Counter)  # agents logged in per site
     profiles: Counter[Profile] = field(default_factory=Counter)  # agents logged in per profile
-    # Skills -> the groups an agent with them could take at the widest step, under `_config`
-    # (groups are never dropped from `_known`: few, and they come back).
+    ready_by_skills: dict[Skills, set[str]] = field(default_factory=dict)  # READY agents
+    # skill name -> agents logged in per profile, of the profiles with that skill
+    by_skill: dict[str, Counter[Profile]] = field(default_factory=dict)
+    # The sieve (sift), under `_config`: skills of READY agents -> the groups an agent with
+    # them could take at the widest step, and back. Groups are never dropped from `_known`:
+    # few, and they come back.
     _config: object | None = None
     _known: set[Group] = field(default_factory=set)
-    _fits: dict[Skills, set[Group]] = field(default_factory=dict)
     _new: list[Group] = field(default_factory=list)
+    _fits: dict[Skills, set[Group]] = field(default_factory=dict)
+    _takers: dict[Group, set[Skills]] = field(default_factory=dict)
+    _by_name: dict[str, set[Group]] = field(default_factory=dict)  # a name one must hold
+    _anyone: set[Group] = field(default_factory=set)  # groups any skills may take
+    # count_logged_in's answers, until an agent logs in or out or its profile changes.
+    _counts: dict[object, int] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, object]:
         # A snapshot (pickle) leaves the configuration and what was judged under it out.
-        return {**self.__dict__, "_config": None, "_fits": {}, "_new": []}
+        return {**self.__dict__, "_config": None, "_fits": {}, "_takers": {}, "_by_name": {},
+                "_anyone": set(), "_new": [], "_counts": {}}
 
     def refresh(self, tenant: TenantState) -> None:
         """List again the contacts and agents a fact changed since the last refresh."""
@@ -86,42 +96,83 @@ class RoutingPool:
 
         old = self.logged_in.pop(agent_id, None)
         if old is not None:
-            self.sites[old[0]] -= 1
-            self.profiles[old[1]] -= 1
-        self.ready.discard(agent_id)
-        if agent is None or agent.state is AgentState.LOGGED_OUT:
-            return
-        profile = (agent.skills, agent.languages)
-        self.logged_in[agent_id] = (agent.site_id, profile)
-        self.sites[agent.site_id] += 1
-        self.profiles[profile] += 1
-        if agent.state is AgentState.READY:
-            self.ready.add(agent_id)
+            _less(self.sites, old[0])
+            _less(self.profiles, old[1])
+            for skill in old[1][0]:
+                _less(self.by_skill[skill.name], old[1])
+            if agent_id in self.ready:
+                self.ready.discard(agent_id)
+                readies = self.ready_by_skills[old[1][0]]
+                readies.discard(agent_id)
+                if not readies:
+                    del self.ready_by_skills[old[1][0]]
+        new = None
+        if agent is not None and agent.state is not AgentState.LOGGED_OUT:
+            new = (agent.site_id, (agent.skills, agent.languages))
+            self.logged_in[agent_id] = new
+            self.sites[new[0]] += 1
+            self.profiles[new[1]] += 1
+            for skill in agent.skills:
+                self.by_skill.setdefault(skill.name, Counter())[new[1]] += 1
+            if agent.state is AgentState.READY:
+                self.ready.add(agent_id)
+                self.ready_by_skills.setdefault(agent.skills, set()).add(agent_id)
+        if new != old:
+            self._counts.clear()
 
-    def offerable(
+    def count_logged_in(
+        self, key: object, fits: Callable[[Profile], bool], skill: str = ""
+    ) -> int:
+        """Agents logged in whose (skills, languages) `fits`, among those with `skill` if
+        given: judged once per distinct profile, and remembered under `key` until an agent
+        logs in or out or changes."""
+        found = self._counts.get(key)
+        if found is None:
+            profiles = self.by_skill.get(skill, Counter()) if skill else self.profiles
+            found = self._counts[key] = sum(n for p, n in profiles.items() if fits(p))
+        return found
+
+    def sift(
         self,
-        skill_sets: Iterable[Skills] | None,
         fits: Callable[[Skills, Group], bool],
+        names: Callable[[Group], frozenset[str] | None],
         config: object,
-    ) -> Iterator[tuple[str, Placement]]:
-        """Waiting contacts with no offer ringing that an agent with one of `skill_sets` could
-        take by `fits` (None: every one), and those a transfer named an agent for."""
-        if skill_sets is None:
-            groups: Iterable[Group] = list(self.waiting)
+    ) -> None:
+        """Bring the sieve up to date under `config`: for the skills of every READY agent, the
+        groups `fits` says an agent with them could take. `names(group)`: skill names one of
+        which such an agent must hold (None: any skills may do), so a new agent's skills are
+        tried against a few groups, not all."""
+        if config is not self._config:
+            self._config, self._fits, self._takers = config, {}, {}
+            self._by_name, self._anyone, self._new = {}, set(), list(self._known)
+        for group in self._new:
+            must = names(group)
+            if must is None:
+                self._anyone.add(group)
+            for name in must or ():
+                self._by_name.setdefault(name, set()).add(group)
+            takers = self._takers.setdefault(group, set())
+            for skills, fitting in self._fits.items():
+                if fits(skills, group):
+                    fitting.add(group)
+                    takers.add(skills)
+        self._new = []
+        for skills in self.ready_by_skills:
+            if skills in self._fits:
+                continue
+            tried = set(self._anyone).union(*(self._by_name.get(s.name, ()) for s in skills))
+            fitting = self._fits[skills] = {g for g in tried if fits(skills, g)}
+            for group in fitting:
+                self._takers[group].add(skills)
+
+    def offerable(self, sifted: bool) -> Iterator[tuple[str, Placement]]:
+        """Waiting contacts with no offer ringing; `sifted`: only those a READY agent could
+        take (by the last sift), and those a transfer named an agent for."""
+        if sifted:
+            chosen: set[Group] = set().union(*(self._fits[k] for k in self.ready_by_skills))
+            groups: Iterable[Group] = [g for g in chosen if g in self.waiting]
         else:
-            if config is not self._config:
-                self._config, self._fits, self._new = config, {}, []
-            elif self._new:
-                for skills, groups_fitting in self._fits.items():
-                    groups_fitting.update(g for g in self._new if fits(skills, g))
-                self._new = []
-            chosen: set[Group] = set()
-            for skills in set(skill_sets):
-                fitting = self._fits.get(skills)
-                if fitting is None:
-                    fitting = self._fits[skills] = {g for g in self._known if fits(skills, g)}
-                chosen |= fitting
-            groups = [g for g in chosen if g in self.waiting]
+            groups = list(self.waiting)
         seen: set[str] = set()
         for group in groups:
             for iid, placement in self.waiting[group].items():
@@ -131,8 +182,20 @@ class RoutingPool:
         for iid in self.named - self.ringing - seen:
             yield iid, self.waiting[self.listed[iid]][iid]
 
+    def takers(self, group: Group) -> Iterator[str]:
+        """READY agents who could take the group's contacts (by the last sift)."""
+        for skills in self._takers.get(group, ()):
+            yield from self.ready_by_skills.get(skills, ())
+
     def in_queue(self, queue_id: str) -> Iterator[tuple[str, Placement]]:
         """Every contact waiting in the queue, ringing ones included."""
         for (qid, _), members in self.waiting.items():
             if qid == queue_id:
                 yield from members.items()
+
+
+def _less(counter: Counter[Any], key: object) -> None:
+    """One fewer; a key at zero leaves (the counters are iterated)."""
+    counter[key] -= 1
+    if counter[key] <= 0:
+        del counter[key]
