@@ -152,7 +152,7 @@ class InteractionQueued(_message.Message):
     def __init__(self, queue_id: _Optional[str] = ..., priority: _Optional[int] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., service_level_threshold_s: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait_ms: _Optional[int] = ...) -> None: ...
 
 class InteractionOffered(_message.Message):
-    __slots__ = ("offer_id", "agent_id", "queue_id", "agent_endpoint", "ring_timeout_ms", "attempt", "channel", "routing_step")
+    __slots__ = ("offer_id", "agent_id", "queue_id", "agent_endpoint", "ring_timeout_ms", "attempt", "channel", "routing_step", "callback_address")
     OFFER_ID_FIELD_NUMBER: _ClassVar[int]
     AGENT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -161,6 +161,7 @@ class InteractionOffered(_message.Message):
     ATTEMPT_FIELD_NUMBER: _ClassVar[int]
     CHANNEL_FIELD_NUMBER: _ClassVar[int]
     ROUTING_STEP_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     offer_id: str
     agent_id: str
     queue_id: str
@@ -169,7 +170,8 @@ class InteractionOffered(_message.Message):
     attempt: int
     channel: _envelope_pb2.Channel
     routing_step: int
-    def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., agent_endpoint: _Optional[str] = ..., ring_timeout_ms: _Optional[int] = ..., attempt: _Optional[int] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., routing_step: _Optional[int] = ...) -> None: ...
+    callback_address: str
+    def __init__(self, offer_id: _Optional[str] = ..., agent_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., agent_endpoint: _Optional[str] = ..., ring_timeout_ms: _Optional[int] = ..., attempt: _Optional[int] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., routing_step: _Optional[int] = ..., callback_address: _Optional[str] = ...) -> None: ...
 
 class RoutingExpanded(_message.Message):
     __slots__ = ("queue_id", "step", "waited_ms", "relaxed_levels_by", "added_skills", "added_sites", "added_queue_id")
@@ -376,13 +378,29 @@ class CallbackRequested(_message.Message):
     def __init__(self, queue_id: _Optional[str] = ..., callback_address: _Optional[str] = ..., waited_ms: _Optional[int] = ...) -> None: ...
 
 class InteractionFlowedOut(_message.Message):
-    __slots__ = ("from_queue_id", "to_queue_id", "waited_ms", "reason")
+    __slots__ = ("from_queue_id", "to_queue_id", "waited_ms", "reason", "target", "prompt", "callback_address")
+    class Target(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+        __slots__ = ()
+        TARGET_UNSPECIFIED: _ClassVar[InteractionFlowedOut.Target]
+        TARGET_QUEUE: _ClassVar[InteractionFlowedOut.Target]
+        TARGET_CALLBACK: _ClassVar[InteractionFlowedOut.Target]
+        TARGET_CLOSED: _ClassVar[InteractionFlowedOut.Target]
+    TARGET_UNSPECIFIED: InteractionFlowedOut.Target
+    TARGET_QUEUE: InteractionFlowedOut.Target
+    TARGET_CALLBACK: InteractionFlowedOut.Target
+    TARGET_CLOSED: InteractionFlowedOut.Target
     FROM_QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     TO_QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     WAITED_MS_FIELD_NUMBER: _ClassVar[int]
     REASON_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    PROMPT_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ADDRESS_FIELD_NUMBER: _ClassVar[int]
     from_queue_id: str
     to_queue_id: str
     waited_ms: int
     reason: str
-    def __init__(self, from_queue_id: _Optional[str] = ..., to_queue_id: _Optional[str] = ..., waited_ms: _Optional[int] = ..., reason: _Optional[str] = ...) -> None: ...
+    target: InteractionFlowedOut.Target
+    prompt: str
+    callback_address: str
+    def __init__(self, from_queue_id: _Optional[str] = ..., to_queue_id: _Optional[str] = ..., waited_ms: _Optional[int] = ..., reason: _Optional[str] = ..., target: _Optional[_Union[InteractionFlowedOut.Target, str]] = ..., prompt: _Optional[str] = ..., callback_address: _Optional[str] = ...) -> None: ...
