@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from router_world import T, World
 
 from hotline_router.domain import matching
-from hotline_router.domain.decisions import routing_order
+from hotline_router.domain.decisions import next_offers, routing_order
 from hotline_router.domain.facts import (
     AgentLoggedIn,
     AgentStateChanged,
@@ -104,7 +104,22 @@ def _run(w: World, ops: list[tuple[str, int]]) -> list[Offered]:
             out = w.tick(arg)
         offered += [f for f in out if isinstance(f, Offered)]
         _check_one_offer_each(w)
+        _check_pool(w)
     return offered
+
+
+def _check_pool(w: World) -> None:
+    """The routing pool (kept from the fold's marks) lists what a scan of everything finds."""
+    tenant = w.state.tenant(T)
+    pool = tenant.pool
+    pool.refresh(tenant)
+    offerable = {
+        iid for iid, it in tenant.interactions.items() if it.waiting and it.open_offer() is None
+    }
+    assert {iid for iid, _ in pool.offerable(False)} == offerable
+    ready = {a.agent_id for a in tenant.agents.values() if a.state is AgentState.READY}
+    assert pool.ready == ready
+    assert {a for agents in pool.ready_by_skills.values() for a in agents} == ready
 
 
 def _check_one_offer_each(w: World) -> None:
@@ -206,3 +221,87 @@ def test_a_higher_priority_never_waits_behind_a_lower_of_equal_age(
         )
         seen[placement.queued_at_ms] = placement.priority
 
+
+
+def _reference_offers(w: World) -> list[tuple[str, str]]:
+    """next_offers by brute force: every waiting contact in routing order, every free agent
+    (no pool, no sieve)."""
+    tenant, tc = w.state.tenant(T), w.config.tenants[T]
+    free = sorted(
+        (a for a in tenant.agents.values() if a.state is AgentState.READY),
+        key=lambda a: (a.idle_since_ms, a.agent_id),
+    )
+    waiting = sorted(
+        (
+            (matching.routing_key(
+                matching.aged_priority(p.priority, p.queued_at_ms, w.now,
+                                       tc.queues[p.queue_id].priority_aging_ms),
+                p.queued_at_ms, it.interaction_id,
+            ), it, p)
+            for it in tenant.interactions.values()
+            if (p := it.current_placement) is not None and it.waiting
+            and it.open_offer() is None
+        ),
+        key=lambda c: c[0],
+    )
+    out = []
+    for _, it, p in waiting:
+        queue = tc.queues[p.queue_id]
+        entry = tc.entry_points[it.entry_point_id]
+        home = (queue.home_site or entry.site_id) if queue.site_overflow_ms else ""
+        staffed = any(
+            a.site_id == home and a.state is not AgentState.LOGGED_OUT
+            for a in tenant.agents.values()
+        )
+        site_open = not home or w.now - p.queued_at_ms >= queue.site_overflow_ms or not staffed
+        t = matching.target(queue, tc, p.required_skills, p.language, it.routing_step(p), home,
+                            site_open)
+        last = tenant.last_offered.get(queue.queue_id, (0, "", ""))[2]
+        agent = matching.best_agent(free, t, w.now, last_offered=last)
+        if agent is not None:
+            free.remove(agent)
+            out.append((it.interaction_id, agent.agent_id))
+    return out
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    agent_profiles,
+    queue_settings,
+    st.lists(st.tuples(st.integers(0, len(LANGS)), st.integers(0, 9_000), st.booleans()),
+             max_size=12),
+    st.integers(0, 12_000),
+)
+def test_the_pool_offers_what_a_scan_of_everything_offers(
+    agents: list[tuple[int, str, tuple[str, ...], int]],
+    queue: dict[str, Any],
+    contacts: list[tuple[int, int, bool]],
+    later_ms: int,
+) -> None:
+    """Agents READY at once, contacts queued at various times (no decision in between): the
+    offers next_offers makes through the pool and its sieve are the brute-force ones."""
+    w = _world(agents, queue)
+    tenant = w.state.tenant(T)
+    for n, _site, _langs, _level in agents:
+        profile = w.config.tenants[T].agents[f"a{n}"]
+        apply(w.state, AgentLoggedIn(
+            event_id=w.new_id(), tenant_id=T, at_ms=w.now - 100 * n, agent_id=profile.agent_id,
+            site_id=profile.site_id, skills=profile.skills, languages=profile.languages,
+        ))
+        apply(w.state, AgentStateChanged(
+            event_id=w.new_id(), tenant_id=T, at_ms=w.now - 100 * n, agent_id=profile.agent_id,
+            state=AgentState.READY, previous_state=AgentState.NOT_READY,
+        ))
+    for n, (lang, queued_ago, vip) in enumerate(contacts):
+        language = LANGS[lang] if lang < len(LANGS) else ""
+        at = w.now - queued_ago
+        apply(w.state, Arrived(event_id=w.new_id(), tenant_id=T, at_ms=at,
+                               interaction_id=f"c{n}", entry_point_id="101" if vip else "100",
+                               language=language))
+        apply(w.state, Queued(event_id=w.new_id(), tenant_id=T, at_ms=at, interaction_id=f"c{n}",
+                              causation_id="", queue_id="q", priority=2 if vip else 0,
+                              required_skills=(Skill("help", 2),), language=language))
+    w.now += later_ms
+    expected = _reference_offers(w)
+    got = next_offers(T, tenant, w.config.tenants[T], w.config, w.now)
+    assert [(o.interaction_id, o.agent_id) for o in got] == expected  # type: ignore[union-attr]
