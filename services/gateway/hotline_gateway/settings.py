@@ -15,6 +15,8 @@ class GatewaySettings(ServiceSettings):
     http_port: int = 8080
     http_host: str = "0.0.0.0"
     # Backends (host:port of their gRPC APIs).
+    # The router: one address, a comma-separated list, or a name resolving to every instance
+    # (a headless Service); each tenant's calls go to the instance owning it.
     router_address: str = "127.0.0.1:50052"
     wfm_address: str = "127.0.0.1:50054"
     directory_address: str = "127.0.0.1:50056"

@@ -123,7 +123,7 @@ class Gateway:
     def components(self) -> Components:
         s = self.settings
         router = RouterClient(
-            self._channel(s.router_address), s.backend_timeout_s, s.backend_retry_after_s
+            s.router_address, self._channel, s.backend_timeout_s, s.backend_retry_after_s
         )
         wfm = WfmClient(self._channel(s.wfm_address), s.backend_timeout_s, s.backend_retry_after_s)
         timing = (s.backend_timeout_s, s.backend_retry_after_s)

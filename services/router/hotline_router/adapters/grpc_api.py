@@ -32,6 +32,9 @@ USE_CASE_ERRORS: tuple[ErrorStatus, ...] = (
     (RuntimeError, grpc.StatusCode.UNAVAILABLE, "not recorded: "),
 )
 
+#: Trailing metadata of the refusal for a tenant this instance does not own.
+NOT_OWNER = "hotline-not-owner"
+
 
 class _Api:
     SERVICE = ""  # full service name: its methods' permissions are in policy.GRPC_METHODS
@@ -58,6 +61,8 @@ class _Api:
             agent_id=agent_id, resolver=self._resolver,
         )
         if not self._owns(tenant_id):
+            # Marked, so the gateway tells "ask another instance" from a refused command.
+            context.set_trailing_metadata(((NOT_OWNER, "1"),))
             await context.abort(grpc.StatusCode.FAILED_PRECONDITION, self._describe(tenant_id))
 
     async def _run(self, context: grpc.aio.ServicerContext, call: Callable[[], T]) -> T:
