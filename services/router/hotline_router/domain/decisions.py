@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TypeVar
 
-from hotline_router.domain import matching
+from hotline_router.domain import matching, treatment
 from hotline_router.domain.facts import (
     Abandoned,
     AgentStateChanged,
@@ -212,6 +212,7 @@ Decision = (
     | StartWrapUp
     | EndWrapUp
     | EndLostContact
+    | treatment.FlowOut
 )
 
 
@@ -241,6 +242,10 @@ def decide(
     )
     if lost:
         return lost
+    # Then flow-outs, alone: a contact leaving its queue is not offered meanwhile.
+    flowing: list[Decision] = [*treatment.decide(tenant_id, tenant, tenant_config, now_ms)]
+    if flowing:
+        return flowing
     placing: list[QueueContact | PlaceTransferred] = [
         *queue_arrivals(tenant_id, tenant, tenant_config),
         *place_transfers(tenant_id, tenant, tenant_config),
@@ -438,6 +443,8 @@ def ingress_lost(
     liveness (`liveness_services`) are judged. `now_ms` is the time up to which the router
     has read its topics (RouterState.read_up_to_ms)."""
     if it.arrived_at_ms is None or it.owner.partition("/")[0] not in config.liveness_services:
+        return None
+    if it.callback is not None:  # its caller was released: no ingress holds it
         return None
     rec = tenant.ingresses.get(it.owner)
     if rec is not None and rec.started_at_ms > it.arrived_at_ms:
@@ -932,6 +939,7 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                 endpoint=decision.endpoint, ring_timeout_ms=decision.ring_timeout_ms,
                 attempt=decision.attempt, channel=decision.channel,
                 routing_step=decision.routing_step,
+                callback_address=treatment.callback_address(tenant, decision.interaction_id),
             )
             reserved = state_change(
                 tid, tenant.agent(decision.agent_id), AgentState.RESERVED, now_ms, new_id,
@@ -1032,4 +1040,6 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                     waited_ms=max(0, now_ms - decision.arrived_at_ms), reason=INGRESS_LOST,
                 )
             ]
+        case treatment.FlowOut():
+            return [*treatment.realize(decision, now_ms, new_id)]
     raise TypeError(f"unknown decision {decision!r}")  # pragma: no cover

@@ -65,6 +65,7 @@ class Offered(InteractionFact):
     attempt: int = 1
     channel: str = "voice"
     routing_step: int = 0  # the bullseye step the contact had reached
+    callback_address: str = ""  # a callback: whom ingress dials once the agent answers
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -79,6 +80,29 @@ class RoutingExpanded(InteractionFact):
     added_skills: tuple[Skill, ...] = ()
     added_sites: tuple[str, ...] = ()
     added_queue_id: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class FlowedOut(InteractionFact):
+    """The contact left its placement (the causation id) for a target (domain/treatment.py):
+    another queue, a callback, or a closed message."""
+
+    from_queue_id: str
+    reason: str  # "max_wait", "no_agents", "closed"
+    target: str  # "queue", "callback", "closed"
+    to_queue_id: str = ""
+    waited_ms: int = 0
+    prompt: str = ""
+    callback_address: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallbackRequested(InteractionFact):
+    """The caller asked to be called back; the contact keeps its place (the causation id)."""
+
+    queue_id: str
+    callback_address: str
+    waited_ms: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -239,5 +263,5 @@ class ContactUnregistered(Fact):
 # `abandoned` / `completed` only for contacts whose ingress was lost).
 ROUTER_INTERACTION_FACTS = (
     Queued, Offered, RoutingExpanded, OfferTimedOut, WrapUpStarted, WrapUpEnded, Abandoned,
-    Completed,
+    Completed, FlowedOut, CallbackRequested,
 )

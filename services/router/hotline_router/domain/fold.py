@@ -7,16 +7,19 @@ agent facts come from one in-order topic (the router's own) and are applied in s
 
 from __future__ import annotations
 
+from hotline_router.domain import treatment
 from hotline_router.domain.facts import (
     Abandoned,
     AgentLoggedIn,
     AgentLoggedOut,
     AgentStateChanged,
     Arrived,
+    CallbackRequested,
     Completed,
     ContactRegistered,
     ContactUnregistered,
     Fact,
+    FlowedOut,
     Held,
     IngressFact,
     IngressHeartbeat,
@@ -140,6 +143,7 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                 queued_at_ms=fact.at_ms,
                 service_level_threshold_s=fact.service_level_threshold_s,
                 event_id=fact.event_id,
+                estimated_wait_ms=fact.estimated_wait_ms,
             )
             # The first placement (a transfer's comes later), and each placement by its cause.
             if it.placement is None or fact.at_ms < it.placement.queued_at_ms:
@@ -195,6 +199,8 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
                     to_address=fact.to_address,
                 ),
             )
+        case FlowedOut() | CallbackRequested():
+            treatment.fold(it, fact)
         case WrapUpStarted():
             it.wrap_ups_started.setdefault(fact.agent_id, fact.event_id)
         case WrapUpEnded():
@@ -237,6 +243,7 @@ def _apply_agent(
 ) -> None:
     agent = tenant.agent(fact.agent_id)
     held = agent.interaction_id
+    was_out = agent.state is AgentState.LOGGED_OUT
     match fact:
         case AgentLoggedIn():
             agent.skills = fact.skills
@@ -264,6 +271,8 @@ def _apply_agent(
                 fact.causation_id if fact.state is AgentState.RESERVED else ""
             )
     tenant.index.agent_changed(agent.agent_id, held, agent.interaction_id)
+    if was_out != (agent.state is AgentState.LOGGED_OUT):
+        tenant.index.roster = True  # treatment's no-agents rule
 
 
 def compact(tenant: TenantState) -> int:

@@ -60,6 +60,13 @@ class TenantIndex:
     to_place: set[str] = field(default_factory=set)  # place_transfers
     offers: set[str] = field(default_factory=set)  # expire_offers
     compact: set[str] = field(default_factory=set)  # fold.compact
+    # treatment.decide: contacts; their max waits and queues' hours ("@" + queue id); an
+    # agent logged in or out; the configuration its queues with hours were listed under.
+    treat: set[str] = field(default_factory=set)
+    treat_due: Timers = field(default_factory=Timers)
+    roster: bool = False
+    treat_config: object | None = None
+    hours_queues: tuple[str, ...] = ()
     # Ingress instances whose start moved (their contacts' "restarted" judgement changes).
     restarted: set[str] = field(default_factory=set)
     wrap_ups: Timers = field(default_factory=Timers)  # agent id -> wrap-up time-out
@@ -78,7 +85,7 @@ class TenantIndex:
     def __getstate__(self) -> dict[str, object]:
         # A snapshot (pickle) leaves the configuration out: restored, the index marks
         # everything at its first decide, as after a replay.
-        return {**self.__dict__, "config": None}
+        return {**self.__dict__, "config": None, "treat_config": None}
 
     def interaction_changed(self, iid: str, agent_id: str = "") -> None:
         """A fact about the interaction was folded (`agent_id`: the agent it names)."""
@@ -93,6 +100,7 @@ class TenantIndex:
         self.to_place.add(iid)
         self.offers.add(iid)
         self.compact.add(iid)
+        self.treat.add(iid)
         holders = self.holders.get(iid)
         if holders:
             self.agents.update(holders)
@@ -135,10 +143,12 @@ class TenantIndex:
         """The interaction left memory (compaction)."""
         self.pool_contacts.add(iid)  # the pool drops it
         for marks in (
-            self.contacts, self.lost, self.to_queue, self.to_place, self.offers, self.compact
+            self.contacts, self.lost, self.to_queue, self.to_place, self.offers, self.compact,
+            self.treat,
         ):
             marks.discard(iid)
         self.offer_expiry.cancel(iid)
+        self.treat_due.cancel(iid)
         self.holders.pop(iid, None)
         self._discard(self.by_owner, owner, iid)
         for agent_id in agent_ids:

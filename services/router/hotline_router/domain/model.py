@@ -6,11 +6,14 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hotline_router.domain.index import TenantIndex
 from hotline_router.domain.pool import RoutingPool
 from hotline_router.domain.registrations import Registrations
+
+if TYPE_CHECKING:
+    from hotline_router.domain.treatment import Treatment
 
 
 class AgentState(Enum):
@@ -105,6 +108,7 @@ class QueueConfig:
     # waits this long for that agent alone (0: that agent first if free, else anyone).
     preferred_agent_timeout_ms: int = 0
     prefer_last_agent: bool = False  # the agent who last served the caller is preferred
+    treatment: Treatment | None = None  # flow-out, hours, callbacks (domain/treatment.py)
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,7 @@ class Placement:
     queued_at_ms: int
     service_level_threshold_s: int
     event_id: str = ""
+    estimated_wait_ms: int = 0  # as stated in `queued` (callbacks)
 
 
 @dataclass(frozen=True)
@@ -280,6 +285,10 @@ class Interaction:
     routing_steps: dict[str, int] = field(default_factory=dict)
     # Who the customer is (the caller's address), to find the agent who served them last.
     customer: str = ""
+    # Treatment (domain/treatment.py): placement event id -> its flow-out's target kind;
+    # (requested at, address) once the contact is a callback.
+    flow_outs: dict[str, str] = field(default_factory=dict)
+    callback: tuple[int, str] | None = None
     # Derived properties computed since the last fact about it (the fold clears it): every
     # decision step asks them of many contacts.
     _memo: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
@@ -301,8 +310,11 @@ class Interaction:
     def ended(self) -> bool:
         """A terminal fact was seen: the customer left, or the handled contact completed."""
         return (
-            self.abandoned_at_ms is not None
+            # A callback's caller hangs up on purpose: that ends nothing.
+            (self.abandoned_at_ms is not None
+             and (self.callback is None or self.abandoned_at_ms < self.callback[0]))
             or self.completed_at_ms is not None
+            or "closed" in self.flow_outs.values()
             or (
                 self.self_service is not None
                 and self.self_service.outcome in ("contained", "customer_left")
