@@ -52,6 +52,14 @@ ABANDON_STAGES = {
 }
 ABANDON_STAGES_BACK = {v: k for k, v in ABANDON_STAGES.items()}
 _CO = interaction_pb2.InteractionCompleted
+_FO = interaction_pb2.InteractionFlowedOut
+FLOW_OUT_TARGETS = {
+    _FO.TARGET_UNSPECIFIED: "",
+    _FO.TARGET_QUEUE: "queue",
+    _FO.TARGET_CALLBACK: "callback",
+    _FO.TARGET_CLOSED: "closed",
+}
+FLOW_OUT_TARGETS_BACK = {v: k for k, v in FLOW_OUT_TARGETS.items()}
 ENDED_BY = {
     _CO.ENDED_BY_UNSPECIFIED: "",
     _CO.ENDED_BY_CUSTOMER: "customer",
@@ -171,6 +179,20 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
             **base, offer_id=o.offer_id, agent_id=o.agent_id, queue_id=o.queue_id,
             endpoint=o.agent_endpoint, ring_timeout_ms=o.ring_timeout_ms, attempt=o.attempt,
             channel=CHANNELS.get(o.channel, ""), routing_step=o.routing_step,
+            callback_address=o.callback_address,
+        )
+    if kind == "flowed_out":
+        fo = ev.flowed_out
+        return f.FlowedOut(
+            **base, from_queue_id=fo.from_queue_id, reason=fo.reason,
+            target=FLOW_OUT_TARGETS.get(fo.target, ""), to_queue_id=fo.to_queue_id,
+            waited_ms=fo.waited_ms, prompt=fo.prompt, callback_address=fo.callback_address,
+        )
+    if kind == "callback_requested":
+        cb = ev.callback_requested
+        return f.CallbackRequested(
+            **base, queue_id=cb.queue_id, callback_address=cb.callback_address,
+            waited_ms=cb.waited_ms,
         )
     if kind == "routing_expanded":
         x = ev.routing_expanded
@@ -232,7 +254,7 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
             **base, agent_id=w.agent_id, wrap_up_ms=w.wrap_up_ms, timed_out=w.timed_out,
             disposition=disposition,
         )
-    return None  # messages, callbacks, flow-outs ...: not routing facts (yet)
+    return None  # messages ...: not routing facts
 
 
 def _agent_fact(ev: agent_pb2.AgentEvent) -> f.Fact | None:
@@ -304,7 +326,23 @@ def _interaction_event(
                     offer_id=fact.offer_id, agent_id=fact.agent_id, queue_id=fact.queue_id,
                     agent_endpoint=fact.endpoint, ring_timeout_ms=fact.ring_timeout_ms,
                     attempt=fact.attempt, channel=CHANNELS_BACK.get(fact.channel, 0),
-                    routing_step=fact.routing_step,
+                    routing_step=fact.routing_step, callback_address=fact.callback_address,
+                )
+            )
+        case f.FlowedOut():
+            ev.flowed_out.CopyFrom(
+                interaction_pb2.InteractionFlowedOut(
+                    from_queue_id=fact.from_queue_id, to_queue_id=fact.to_queue_id,
+                    waited_ms=fact.waited_ms, reason=fact.reason,
+                    target=FLOW_OUT_TARGETS_BACK.get(fact.target, 0), prompt=fact.prompt,
+                    callback_address=fact.callback_address,
+                )
+            )
+        case f.CallbackRequested():
+            ev.callback_requested.CopyFrom(
+                interaction_pb2.CallbackRequested(
+                    queue_id=fact.queue_id, callback_address=fact.callback_address,
+                    waited_ms=fact.waited_ms,
                 )
             )
         case f.RoutingExpanded():
