@@ -9,7 +9,8 @@ from pathlib import Path
 import hotline_router.domain
 
 ALLOWED = {
-    "__future__", "collections", "dataclasses", "enum", "heapq", "typing", "hotline_router"
+    "__future__", "bisect", "collections", "dataclasses", "enum", "heapq", "typing",
+    "hotline_router",
 }
 ALLOWED_PLATFORM = {"hotline_platform.ivr"}
 

@@ -118,7 +118,9 @@ def _check_pool(w: World) -> None:
     }
     assert {iid for iid, _ in pool.offerable(False)} == offerable
     ready = {a.agent_id for a in tenant.agents.values() if a.state is AgentState.READY}
-    assert pool.ready == ready
+    assert [a for _, a in pool.ready] == sorted(
+        ready, key=lambda a: (tenant.agents[a].idle_since_ms, a)
+    )
     assert {a for agents in pool.ready_by_skills.values() for a in agents} == ready
 
 

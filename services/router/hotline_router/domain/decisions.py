@@ -769,12 +769,12 @@ def idle_order(tenant: TenantState, config: RoutingConfig) -> dict[str, Agent]:
     pool = tenant.pool
     pool.refresh(tenant)
     drained = config.drained_sites
-    ready = [
-        agent for aid in pool.ready
-        if (agent := tenant.agents[aid]).site_id not in drained
-    ]
-    ready.sort(key=lambda a: (a.idle_since_ms, a.agent_id))
-    return {a.agent_id: a for a in ready}
+    agents = tenant.agents
+    if not drained:
+        return {aid: agents[aid] for _, aid in pool.ready}
+    return {
+        aid: agent for _, aid in pool.ready if (agent := agents[aid]).site_id not in drained
+    }
 
 
 def next_offers(
@@ -798,10 +798,11 @@ def next_offers(
     out: list[Decision] = []
     rank = {agent_id: n for n, agent_id in enumerate(free)}  # longest idle first
 
-    def able(placement: Placement) -> list[Agent]:
+    def able(it: Interaction) -> list[Agent]:
         # The free agents the sieve says could take the contact's group, longest idle first.
-        group = (placement.queue_id, placement.required_skills)
-        ids = sorted((a for a in pool.takers(group) if a in free), key=rank.__getitem__)
+        ids = sorted(
+            (a for a in pool.takers(it.interaction_id) if a in free), key=rank.__getitem__
+        )
         return [free[a] for a in ids]
 
     for it, placement in routing_order(tenant, tc, now_ms, takeable=True):
@@ -839,7 +840,7 @@ def _pick_agent(
     queue: QueueConfig,
     t: matching.Target,
     free: dict[str, Agent],
-    able: Callable[[Placement], list[Agent]],
+    able: Callable[[Interaction], list[Agent]],
     unmatched: set[matching.Target],
     tenant: TenantState,
     now_ms: int,
@@ -862,7 +863,7 @@ def _pick_agent(
         return None
     last = tenant.last_offered.get(queue.queue_id, (0, "", ""))[2]
     agent = matching.best_agent(
-        able(placement), t, now_ms, excluded=it.wrap_ups_started, last_offered=last
+        able(it), t, now_ms, excluded=it.wrap_ups_started, last_offered=last
     )
     if agent is None and not it.wrap_ups_started:  # a fit for any other contact, if any
         unmatched.add(t)

@@ -2,12 +2,15 @@
 logged in, kept up to date from what the fold marks (index.pool_contacts / pool_agents).
 
 A routing pass then looks only at the waiting contacts some free agent could take (by
-skills, at the widest step of the contact's queue) instead of every contact and agent of
-the tenant; languages, sites and the strategy are judged on those few (domain/matching.py).
+skills, at the widest step of the contact's queue: the sieve) instead of every contact and
+agent of the tenant; languages, sites and the strategy are judged on those few
+(domain/matching.py). Skill sets and groups are interned as small ints: a tuple of Skill
+dataclasses hashes in Python, an int in C.
 """
 
 from __future__ import annotations
 
+import bisect
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -25,28 +28,34 @@ Profile = tuple[Skills, tuple[str, ...]]  # an agent's skills and languages
 
 @dataclass
 class RoutingPool:
-    # group -> interaction id -> placement: waiting in its current leg (ringing included)
-    waiting: dict[Group, dict[str, Placement]] = field(default_factory=dict)
-    listed: dict[str, Group] = field(default_factory=dict)  # interaction id -> its group
+    # group id -> interaction id -> placement: waiting in its current leg (ringing included)
+    waiting: dict[int, dict[str, Placement]] = field(default_factory=dict)
+    listed: dict[str, int] = field(default_factory=dict)  # interaction id -> its group id
     ringing: set[str] = field(default_factory=set)  # waiting, an offer ringing
     named: set[str] = field(default_factory=set)  # waiting for an agent a transfer named
-    ready: set[str] = field(default_factory=set)
-    logged_in: dict[str, tuple[str, Profile]] = field(default_factory=dict)  # -> site, profile
+    # READY agents as (idle since, agent id), longest idle first, and by skill set id.
+    ready: list[tuple[int, str]] = field(default_factory=list)
+    ready_by_skills: dict[int, set[str]] = field(default_factory=dict)
+    # agent id -> (site, profile, skill set id, its `ready` entry or None): agents logged in
+    logged_in: dict[str, tuple[str, Profile, int, tuple[int, str] | None]] = field(
+        default_factory=dict
+    )
     sites: Counter[str] = field(default_factory=Counter)  # agents logged in per site
-    profiles: Counter[Profile] = field(default_factory=Counter)  # agents logged in per profile
-    ready_by_skills: dict[Skills, set[str]] = field(default_factory=dict)  # READY agents
     # skill name -> agents logged in per profile, of the profiles with that skill
     by_skill: dict[str, Counter[Profile]] = field(default_factory=dict)
-    # The sieve (sift), under `_config`: skills of READY agents -> the groups an agent with
-    # them could take at the widest step, and back. Groups are never dropped from `_known`:
-    # few, and they come back.
+    # Interned skill sets and groups (never dropped: few, and they come back).
+    skill_sets: list[Skills] = field(default_factory=list)
+    groups: list[Group] = field(default_factory=list)
+    _skill_id: dict[Skills, int] = field(default_factory=dict)
+    _group_id: dict[Group, int] = field(default_factory=dict)
+    # The sieve (sift), under `_config`: skill set id -> the group ids an agent with it
+    # could take at the widest step, and back.
     _config: object | None = None
-    _known: set[Group] = field(default_factory=set)
-    _new: list[Group] = field(default_factory=list)
-    _fits: dict[Skills, set[Group]] = field(default_factory=dict)
-    _takers: dict[Group, set[Skills]] = field(default_factory=dict)
-    _by_name: dict[str, set[Group]] = field(default_factory=dict)  # a name one must hold
-    _anyone: set[Group] = field(default_factory=set)  # groups any skills may take
+    _new: list[int] = field(default_factory=list)  # groups not sifted yet
+    _fits: dict[int, set[int]] = field(default_factory=dict)
+    _takers: dict[int, set[int]] = field(default_factory=dict)
+    _by_name: dict[str, set[int]] = field(default_factory=dict)  # a name one must hold
+    _anyone: set[int] = field(default_factory=set)  # groups any skills may take
     # count_logged_in's answers, until an agent logs in or out or its profile changes.
     _counts: dict[object, int] = field(default_factory=dict)
 
@@ -80,11 +89,13 @@ class RoutingPool:
         if it is None or placement is None or not it.waiting:
             return
         group = (placement.queue_id, placement.required_skills)
-        self.waiting.setdefault(group, {})[iid] = placement
-        self.listed[iid] = group
-        if group not in self._known:
-            self._known.add(group)
-            self._new.append(group)
+        gid = self._group_id.get(group)
+        if gid is None:
+            gid = self._group_id[group] = len(self.groups)
+            self.groups.append(group)
+            self._new.append(gid)
+        self.waiting.setdefault(gid, {})[iid] = placement
+        self.listed[iid] = gid
         if it.open_offer() is not None:
             self.ringing.add(iid)
         last = it.last_transfer
@@ -96,28 +107,34 @@ class RoutingPool:
 
         old = self.logged_in.pop(agent_id, None)
         if old is not None:
-            _less(self.sites, old[0])
-            _less(self.profiles, old[1])
-            for skill in old[1][0]:
-                _less(self.by_skill[skill.name], old[1])
-            if agent_id in self.ready:
-                self.ready.discard(agent_id)
-                readies = self.ready_by_skills[old[1][0]]
+            site, profile, sid, entry = old
+            _less(self.sites, site)
+            for skill in profile[0]:
+                _less(self.by_skill[skill.name], profile)
+            if entry is not None:
+                del self.ready[bisect.bisect_left(self.ready, entry)]
+                readies = self.ready_by_skills[sid]
                 readies.discard(agent_id)
                 if not readies:
-                    del self.ready_by_skills[old[1][0]]
-        new = None
-        if agent is not None and agent.state is not AgentState.LOGGED_OUT:
-            new = (agent.site_id, (agent.skills, agent.languages))
-            self.logged_in[agent_id] = new
-            self.sites[new[0]] += 1
-            self.profiles[new[1]] += 1
-            for skill in agent.skills:
-                self.by_skill.setdefault(skill.name, Counter())[new[1]] += 1
-            if agent.state is AgentState.READY:
-                self.ready.add(agent_id)
-                self.ready_by_skills.setdefault(agent.skills, set()).add(agent_id)
-        if new != old:
+                    del self.ready_by_skills[sid]
+        if agent is None or agent.state is AgentState.LOGGED_OUT:
+            if old is not None:
+                self._counts.clear()
+            return
+        profile = (agent.skills, agent.languages)
+        sid = self._skill_id.setdefault(agent.skills, len(self.skill_sets))
+        if sid == len(self.skill_sets):
+            self.skill_sets.append(agent.skills)
+        entry = None
+        if agent.state is AgentState.READY:
+            entry = (agent.idle_since_ms, agent_id)
+            bisect.insort(self.ready, entry)
+            self.ready_by_skills.setdefault(sid, set()).add(agent_id)
+        self.logged_in[agent_id] = (agent.site_id, profile, sid, entry)
+        self.sites[agent.site_id] += 1
+        for skill in agent.skills:
+            self.by_skill.setdefault(skill.name, Counter())[profile] += 1
+        if old is None or old[:2] != (agent.site_id, profile):
             self._counts.clear()
 
     def count_logged_in(
@@ -128,7 +145,9 @@ class RoutingPool:
         logs in or out or changes."""
         found = self._counts.get(key)
         if found is None:
-            profiles = self.by_skill.get(skill, Counter()) if skill else self.profiles
+            profiles = self.by_skill.get(skill, Counter()) if skill else Counter(
+                entry[1] for entry in self.logged_in.values()
+            )
             found = self._counts[key] = sum(n for p, n in profiles.items() if fits(p))
         return found
 
@@ -138,59 +157,62 @@ class RoutingPool:
         names: Callable[[Group], frozenset[str] | None],
         config: object,
     ) -> None:
-        """Bring the sieve up to date under `config`: for the skills of every READY agent, the
-        groups `fits` says an agent with them could take. `names(group)`: skill names one of
-        which such an agent must hold (None: any skills may do), so a new agent's skills are
+        """Bring the sieve up to date under `config`: for the skill set of every READY agent,
+        the groups `fits` says an agent with it could take. `names(group)`: skill names one
+        of which such an agent must hold (None: any skills may do), so a new skill set is
         tried against a few groups, not all."""
         if config is not self._config:
             self._config, self._fits, self._takers = config, {}, {}
-            self._by_name, self._anyone, self._new = {}, set(), list(self._known)
-        for group in self._new:
+            self._by_name, self._anyone = {}, set()
+            self._new = list(range(len(self.groups)))
+        for gid in self._new:
+            group = self.groups[gid]
             must = names(group)
             if must is None:
-                self._anyone.add(group)
+                self._anyone.add(gid)
             for name in must or ():
-                self._by_name.setdefault(name, set()).add(group)
-            takers = self._takers.setdefault(group, set())
-            for skills, fitting in self._fits.items():
-                if fits(skills, group):
-                    fitting.add(group)
-                    takers.add(skills)
+                self._by_name.setdefault(name, set()).add(gid)
+            takers = self._takers.setdefault(gid, set())
+            for sid, fitting in self._fits.items():
+                if fits(self.skill_sets[sid], group):
+                    fitting.add(gid)
+                    takers.add(sid)
         self._new = []
-        for skills in self.ready_by_skills:
-            if skills in self._fits:
+        for sid in self.ready_by_skills:
+            if sid in self._fits:
                 continue
+            skills = self.skill_sets[sid]
             tried = set(self._anyone).union(*(self._by_name.get(s.name, ()) for s in skills))
-            fitting = self._fits[skills] = {g for g in tried if fits(skills, g)}
-            for group in fitting:
-                self._takers[group].add(skills)
+            fitting = self._fits[sid] = {g for g in tried if fits(skills, self.groups[g])}
+            for gid in fitting:
+                self._takers[gid].add(sid)
 
     def offerable(self, sifted: bool) -> Iterator[tuple[str, Placement]]:
         """Waiting contacts with no offer ringing; `sifted`: only those a READY agent could
         take (by the last sift), and those a transfer named an agent for."""
         if sifted:
-            chosen: set[Group] = set().union(*(self._fits[k] for k in self.ready_by_skills))
-            groups: Iterable[Group] = [g for g in chosen if g in self.waiting]
+            chosen: set[int] = set().union(*(self._fits[s] for s in self.ready_by_skills))
+            gids: Iterable[int] = [g for g in chosen if g in self.waiting]
         else:
-            groups = list(self.waiting)
+            gids = list(self.waiting)
         seen: set[str] = set()
-        for group in groups:
-            for iid, placement in self.waiting[group].items():
+        for gid in gids:
+            for iid, placement in self.waiting[gid].items():
                 if iid not in self.ringing:
                     seen.add(iid)
                     yield iid, placement
         for iid in self.named - self.ringing - seen:
             yield iid, self.waiting[self.listed[iid]][iid]
 
-    def takers(self, group: Group) -> Iterator[str]:
-        """READY agents who could take the group's contacts (by the last sift)."""
-        for skills in self._takers.get(group, ()):
-            yield from self.ready_by_skills.get(skills, ())
+    def takers(self, iid: str) -> Iterator[str]:
+        """READY agents who could take the contact's group (by the last sift)."""
+        for sid in self._takers.get(self.listed[iid], ()):
+            yield from self.ready_by_skills.get(sid, ())
 
     def in_queue(self, queue_id: str) -> Iterator[tuple[str, Placement]]:
         """Every contact waiting in the queue, ringing ones included."""
-        for (qid, _), members in self.waiting.items():
-            if qid == queue_id:
+        for gid, members in self.waiting.items():
+            if self.groups[gid][0] == queue_id:
                 yield from members.items()
 
 
