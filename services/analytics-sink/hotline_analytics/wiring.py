@@ -27,7 +27,7 @@ from hotline_analytics.application.ingest import IngestBatch, IngestResult, Mapp
 from hotline_analytics.application.ports import Record
 from hotline_analytics.application.reads import ReportsService
 from hotline_analytics.application.report import build_report, format_report
-from hotline_analytics.domain.kpi import CountingRules
+from hotline_analytics.domain.kpi import CountingRules, Split
 from hotline_analytics.settings import AnalyticsSettings
 from hotline_platform import auth, directory, grpc_server, identity, metrics
 from hotline_platform.bus import EventPublisher, ensure_topics
@@ -210,13 +210,14 @@ def kpi_report(
     start: datetime,
     end: datetime,
     rules: CountingRules | None = None,
+    split: Split | None = None,
 ) -> dict[str, Any]:
     """The KPI report of `tenant_id` for contacts queued in [start, end) (naive = UTC)."""
     ch = _clickhouse(settings)
     client = ch.client()
     try:
         return build_report(
-            ClickHouseReports(client, ch.database), tenancy, tenant_id, start, end, rules
+            ClickHouseReports(client, ch.database), tenancy, tenant_id, start, end, rules, split
         )
     finally:
         client.disconnect()

@@ -45,14 +45,18 @@ class Period(_message.Message):
     def __init__(self, to: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., **kwargs) -> None: ...
 
 class GetKpiReportRequest(_message.Message):
-    __slots__ = ("tenant_id", "period", "queue_ids")
+    __slots__ = ("tenant_id", "period", "queue_ids", "split_by", "priority_band_edges")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
     QUEUE_IDS_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_BY_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_BAND_EDGES_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     period: Period
     queue_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, tenant_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., queue_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    split_by: str
+    priority_band_edges: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, tenant_id: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., queue_ids: _Optional[_Iterable[str]] = ..., split_by: _Optional[str] = ..., priority_band_edges: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class KpiDefinitions(_message.Message):
     __slots__ = ("interval", "queued", "short_abandon_s", "short_abandoned", "offered", "answered", "abandoned", "waiting", "wait", "within_T", "service_level", "service_level_formula", "abandonment_rate", "abandonment_rate_formula", "asa", "handled", "aht", "ended_by_fault")
@@ -169,7 +173,7 @@ class KpiFigures(_message.Message):
     def __init__(self, queued: _Optional[int] = ..., short_abandoned: _Optional[int] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., answered_within_threshold: _Optional[int] = ..., abandoned: _Optional[int] = ..., waiting: _Optional[int] = ..., callbacks: _Optional[int] = ..., flowed_out: _Optional[int] = ..., handled: _Optional[int] = ..., service_level: _Optional[float] = ..., abandonment_rate: _Optional[float] = ..., asa_s: _Optional[float] = ..., aht_s: _Optional[float] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ...) -> None: ...
 
 class QueueReport(_message.Message):
-    __slots__ = ("queue_id", "service_level_threshold_s", "threshold_source", "service_level_target", "queued", "short_abandoned", "offered", "answered", "answered_within_threshold", "abandoned", "waiting", "callbacks", "flowed_out", "handled", "service_level", "abandonment_rate", "asa_s", "aht_s", "tally", "service_level_met")
+    __slots__ = ("queue_id", "service_level_threshold_s", "threshold_source", "service_level_target", "queued", "short_abandoned", "offered", "answered", "answered_within_threshold", "abandoned", "waiting", "callbacks", "flowed_out", "handled", "service_level", "abandonment_rate", "asa_s", "aht_s", "tally", "service_level_met", "splits")
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     SERVICE_LEVEL_THRESHOLD_S_FIELD_NUMBER: _ClassVar[int]
     THRESHOLD_SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -190,6 +194,7 @@ class QueueReport(_message.Message):
     AHT_S_FIELD_NUMBER: _ClassVar[int]
     TALLY_FIELD_NUMBER: _ClassVar[int]
     SERVICE_LEVEL_MET_FIELD_NUMBER: _ClassVar[int]
+    SPLITS_FIELD_NUMBER: _ClassVar[int]
     queue_id: str
     service_level_threshold_s: int
     threshold_source: str
@@ -210,10 +215,29 @@ class QueueReport(_message.Message):
     aht_s: float
     tally: Tally
     service_level_met: bool
-    def __init__(self, queue_id: _Optional[str] = ..., service_level_threshold_s: _Optional[int] = ..., threshold_source: _Optional[str] = ..., service_level_target: _Optional[float] = ..., queued: _Optional[int] = ..., short_abandoned: _Optional[int] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., answered_within_threshold: _Optional[int] = ..., abandoned: _Optional[int] = ..., waiting: _Optional[int] = ..., callbacks: _Optional[int] = ..., flowed_out: _Optional[int] = ..., handled: _Optional[int] = ..., service_level: _Optional[float] = ..., abandonment_rate: _Optional[float] = ..., asa_s: _Optional[float] = ..., aht_s: _Optional[float] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., service_level_met: _Optional[bool] = ...) -> None: ...
+    splits: _containers.RepeatedCompositeFieldContainer[KpiSplit]
+    def __init__(self, queue_id: _Optional[str] = ..., service_level_threshold_s: _Optional[int] = ..., threshold_source: _Optional[str] = ..., service_level_target: _Optional[float] = ..., queued: _Optional[int] = ..., short_abandoned: _Optional[int] = ..., offered: _Optional[int] = ..., answered: _Optional[int] = ..., answered_within_threshold: _Optional[int] = ..., abandoned: _Optional[int] = ..., waiting: _Optional[int] = ..., callbacks: _Optional[int] = ..., flowed_out: _Optional[int] = ..., handled: _Optional[int] = ..., service_level: _Optional[float] = ..., abandonment_rate: _Optional[float] = ..., asa_s: _Optional[float] = ..., aht_s: _Optional[float] = ..., tally: _Optional[_Union[Tally, _Mapping]] = ..., service_level_met: _Optional[bool] = ..., splits: _Optional[_Iterable[_Union[KpiSplit, _Mapping]]] = ...) -> None: ...
+
+class KpiSplit(_message.Message):
+    __slots__ = ("key", "figures")
+    KEY_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    key: str
+    figures: KpiFigures
+    def __init__(self, key: _Optional[str] = ..., figures: _Optional[_Union[KpiFigures, _Mapping]] = ...) -> None: ...
+
+class KpiSplitting(_message.Message):
+    __slots__ = ("by", "rule", "priority_band_edges")
+    BY_FIELD_NUMBER: _ClassVar[int]
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    PRIORITY_BAND_EDGES_FIELD_NUMBER: _ClassVar[int]
+    by: str
+    rule: str
+    priority_band_edges: _containers.RepeatedScalarFieldContainer[int]
+    def __init__(self, by: _Optional[str] = ..., rule: _Optional[str] = ..., priority_band_edges: _Optional[_Iterable[int]] = ...) -> None: ...
 
 class KpiReport(_message.Message):
-    __slots__ = ("tenant_id", "tenant_name", "period", "generated_at", "definitions", "queues", "total")
+    __slots__ = ("tenant_id", "tenant_name", "period", "generated_at", "definitions", "queues", "total", "split", "total_splits")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     TENANT_NAME_FIELD_NUMBER: _ClassVar[int]
     PERIOD_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +245,8 @@ class KpiReport(_message.Message):
     DEFINITIONS_FIELD_NUMBER: _ClassVar[int]
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     TOTAL_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_SPLITS_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     tenant_name: str
     period: Period
@@ -228,7 +254,9 @@ class KpiReport(_message.Message):
     definitions: KpiDefinitions
     queues: _containers.RepeatedCompositeFieldContainer[QueueReport]
     total: KpiFigures
-    def __init__(self, tenant_id: _Optional[str] = ..., tenant_name: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., definitions: _Optional[_Union[KpiDefinitions, _Mapping]] = ..., queues: _Optional[_Iterable[_Union[QueueReport, _Mapping]]] = ..., total: _Optional[_Union[KpiFigures, _Mapping]] = ...) -> None: ...
+    split: KpiSplitting
+    total_splits: _containers.RepeatedCompositeFieldContainer[KpiSplit]
+    def __init__(self, tenant_id: _Optional[str] = ..., tenant_name: _Optional[str] = ..., period: _Optional[_Union[Period, _Mapping]] = ..., generated_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., definitions: _Optional[_Union[KpiDefinitions, _Mapping]] = ..., queues: _Optional[_Iterable[_Union[QueueReport, _Mapping]]] = ..., total: _Optional[_Union[KpiFigures, _Mapping]] = ..., split: _Optional[_Union[KpiSplitting, _Mapping]] = ..., total_splits: _Optional[_Iterable[_Union[KpiSplit, _Mapping]]] = ...) -> None: ...
 
 class CustomerIdentity(_message.Message):
     __slots__ = ("kind", "value")

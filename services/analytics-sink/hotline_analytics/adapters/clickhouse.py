@@ -11,9 +11,14 @@ from typing import Any
 from clickhouse_driver import Client
 
 from hotline_analytics.adapters import queries
-from hotline_analytics.adapters.schema import check_identifier, schema_statements
+from hotline_analytics.adapters.schema import (
+    EXISTING_COLUMNS_SQL,
+    check_identifier,
+    migration_statements,
+    schema_statements,
+)
 from hotline_analytics.application.ports import RowBatch
-from hotline_analytics.domain.kpi import TALLY_FIELDS, InteractionFacts, QueueTally
+from hotline_analytics.domain.kpi import TALLY_FIELDS, InteractionFacts, QueueTally, Split
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +44,14 @@ class ClickHouseSettings:
 
 
 def create_schema(client: Client, database: str) -> None:
+    """Create what is missing and migrate tables an older version created (idempotent)."""
     for statement in schema_statements(database):
+        client.execute(statement)
+    existing: dict[str, set[str]] = {}
+    for table, column in client.execute(EXISTING_COLUMNS_SQL, {"database": database}):
+        existing.setdefault(table, set()).add(column)
+    for statement in migration_statements(database, existing):
+        log.info("schema migration: %s", statement.strip().splitlines()[0])
         client.execute(statement)
 
 
@@ -80,6 +92,11 @@ def threshold_params(thresholds_s: Mapping[str, int]) -> dict[str, Any]:
     return {"queues": queues, "thresholds": [0, *(int(thresholds_s[q]) for q in queues[1:])]}
 
 
+def split_params(split: Split) -> dict[str, Any]:
+    """The parameters of queries.SPLIT_KEYS (the priority bands; unused by other splits)."""
+    return {"band_edges": list(split.priority_edges), "band_labels": list(split.band_labels())}
+
+
 class ClickHouseReports:
     """TallySource and the other read models, over the `interactions` table."""
 
@@ -95,16 +112,44 @@ class ClickHouseReports:
         thresholds_s: Mapping[str, int],
         short_abandon_ms: int,
     ) -> dict[str, QueueTally]:
+        rows = self._tallies(tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms, None)
+        return {row[0]: QueueTally(*(int(v) for v in row[1:])) for row in rows}
+
+    def split_tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+        split: Split,
+    ) -> dict[tuple[str, str], QueueTally]:
+        rows = self._tallies(tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms, split)
+        return {(row[0], row[1]): QueueTally(*(int(v) for v in row[2:])) for row in rows}
+
+    def _tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+        split: Split | None,
+    ) -> list[Any]:
         params = _period_params(tenant_id, start_ms, end_ms)
         params.update(threshold_params(thresholds_s))
         params["short_abandon_ms"] = short_abandon_ms
+        if split is not None:
+            params.update(split_params(split))
         rows, columns = self._client.execute(
-            queries.tallies_sql(self._db), params, with_column_types=True
+            queries.tallies_sql(self._db, split.by if split else None),
+            params,
+            with_column_types=True,
         )
-        names = tuple(name for name, _ in columns[1:])
+        names = tuple(name for name, _ in columns[1 if split is None else 2 :])
         if names != TALLY_FIELDS:
             raise RuntimeError(f"tally columns {names} are not QueueTally's {TALLY_FIELDS}")
-        return {row[0]: QueueTally(*(int(v) for v in row[1:])) for row in rows}
+        return list(rows)
 
     def interaction_facts(
         self, tenant_id: str, start_ms: int, end_ms: int
@@ -145,4 +190,4 @@ class ClickHouseReports:
 
 _FACT_FIELDS = tuple(
     "service_level_threshold_s" if c == "sl_threshold_s" else c for c in queries.FACT_COLUMNS
-)
+) + queries.SPLIT_FACT_COLUMNS

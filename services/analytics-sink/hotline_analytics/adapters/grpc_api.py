@@ -105,7 +105,12 @@ class ReportsApi(reports_pb2_grpc.ReportsServicer):
         report = await self._run(
             context,
             lambda: self._service.kpi_report(
-                request.tenant_id, start, end, list(request.queue_ids)
+                request.tenant_id,
+                start,
+                end,
+                list(request.queue_ids),
+                request.split_by,
+                list(request.priority_band_edges),
             ),
         )
         return to_message(report, reports_pb2.KpiReport)

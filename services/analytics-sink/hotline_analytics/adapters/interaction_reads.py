@@ -26,7 +26,7 @@ from hotline_analytics.application.reads import (
     StoreUnavailable,
 )
 from hotline_analytics.domain.contacts import ContactRecord
-from hotline_analytics.domain.kpi import InteractionFacts, QueueTally
+from hotline_analytics.domain.kpi import InteractionFacts, QueueTally, Split
 from hotline_analytics.domain.lifecycle import (
     OFFER_RESOLUTION_KINDS,
     OFFERED,
@@ -298,6 +298,20 @@ class ClickHouseReads:
         with self._pool.client() as client:
             return ClickHouseReports(client, self._db).queue_tallies(
                 tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms
+            )
+
+    def split_tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+        split: Split,
+    ) -> dict[tuple[str, str], QueueTally]:
+        with self._pool.client() as client:
+            return ClickHouseReports(client, self._db).split_tallies(
+                tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms, split
             )
 
     def contacts_by_identity(

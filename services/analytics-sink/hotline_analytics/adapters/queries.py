@@ -8,6 +8,7 @@ Parameters use clickhouse-driver's client-side %(name)s substitution.
 from __future__ import annotations
 
 from hotline_analytics.adapters.schema import check_identifier
+from hotline_analytics.domain.kpi import SplitBy
 
 # One row per interaction of a tenant, its aggregate states merged.
 _FACTS = """
@@ -29,7 +30,16 @@ SELECT
     argMinIfMerge(self_service_outcome) AS self_service_outcome,
     uniqExactIfMerge(offers) AS offers,
     argMinIfMerge(agent_id) AS agent_id,
-    minIfMerge(arrived_at_ms) AS arrived_at_ms
+    minIfMerge(arrived_at_ms) AS arrived_at_ms,
+    argMinIfMerge(priority) AS priority,
+    if(answer_offer = '', '', splitByChar('\\t', answer_offer)[2]) AS answer_site_id,
+    if(answer_offer = '', toInt64(-1), toInt64OrZero(splitByChar('\\t', answer_offer)[3]))
+        AS answer_step,
+    maxIfMerge(last_step) AS last_step,
+    argMinIfMerge(answer_offer_id) AS answer_offer_id,
+    -- the answering offer's "offer id<TAB>site<TAB>step" (schema.py `offers_made`), "" none
+    arrayFirst(o -> answer_offer_id != '' AND splitByChar('\\t', o)[1] = answer_offer_id,
+        groupUniqArrayIfMerge(offers_made)) AS answer_offer
 FROM {db}.interactions
 WHERE {where}
 GROUP BY interaction_id
@@ -54,6 +64,8 @@ FACT_COLUMNS = (
     "offers",
     "agent_id",
 )
+# Then, after arrived_at_ms, what the report's splits look at (InteractionFacts fields).
+SPLIT_FACT_COLUMNS = ("priority", "answer_site_id", "answer_step", "last_step")
 
 # Contacts of the tenant that entered a queue in [start_ms, end_ms). All rows of such a contact
 # are in months >= the month of start (its queued event is in the period, later ones follow).
@@ -94,6 +106,7 @@ _THRESHOLD_MS = """1000 * if(indexOf(%(queues)s, queue_id) > 0,
 _CLASSIFIED = f"""
 SELECT
     queue_id,
+    {{split_key}} AS split_key,
     {_OUTCOME} AS outcome,
     {_LEFT_QUEUE_AT} AS left_queue_at_ms,
     if(left_queue_at_ms > 0, greatest(left_queue_at_ms - queued_at_ms, toInt64(0)), toInt64(0))
@@ -107,10 +120,20 @@ SELECT
 FROM ({{facts}})
 """
 
-# Column order = domain.kpi.TALLY_FIELDS (checked when rows are read).
+# domain.kpi.Split.key, in SQL, per split (%(band_edges)s / %(band_labels)s: the Split's
+# priority_edges and band_labels(); arrayCount of the edges <= priority is bisect_right).
+SPLIT_KEYS = {
+    SplitBy.SITE: "if(answered_at_ms > 0, answer_site_id, '')",
+    SplitBy.BULLSEYE_STEP: "toString(if(answered_at_ms > 0 AND answer_step >= 0, answer_step,"
+    " toInt64(last_step)))",
+    SplitBy.PRIORITY_BAND: "arrayElement(%(band_labels)s,"
+    " 1 + arrayCount(e -> e <= priority, %(band_edges)s))",
+}
+
+# Column order = queue_id, [split_key,] domain.kpi.TALLY_FIELDS (checked when rows are read).
 _TALLIES = f"""
 SELECT
-    queue_id,
+    queue_id,{{split_select}}
     count() AS queued,
     countIf(outcome = 'short_abandoned') AS short_abandoned,
     countIf(outcome = 'short_abandoned' AND is_within_t) AS short_abandoned_within_t,
@@ -130,8 +153,8 @@ SELECT
     sumIf(hold_ms, outcome = 'answered' AND is_handled) AS handled_hold_ms,
     sumIf(wrap_up_ms, outcome = 'answered' AND is_handled) AS handled_wrap_up_ms
 FROM ({_CLASSIFIED})
-GROUP BY queue_id
-ORDER BY queue_id
+GROUP BY queue_id{{split_group}}
+ORDER BY queue_id{{split_group}}
 """
 
 _OUTCOME_COUNTS = f"""
@@ -169,11 +192,17 @@ def facts_sql(database: str) -> str:
     )
 
 
-def tallies_sql(database: str) -> str:
-    """Per-queue tallies (domain.kpi.QueueTally fields) of contacts queued in the period."""
+def tallies_sql(database: str, split: SplitBy | None = None) -> str:
+    """Per-queue tallies (domain.kpi.QueueTally fields) of contacts queued in the period;
+    with a split, per queue and split key (a `split_key` column after `queue_id`)."""
     where, having = _QUEUED_IN_PERIOD
     facts = _FACTS.format(db=check_identifier(database), where=where) + f"HAVING {having}"
-    return _TALLIES.replace("{facts}", facts)
+    return (
+        _TALLIES.replace("{facts}", facts)
+        .replace("{split_key}", SPLIT_KEYS[split] if split else "''")
+        .replace("{split_select}", "" if split is None else "\n    split_key,")
+        .replace("{split_group}", "" if split is None else ", split_key")
+    )
 
 
 def outcome_counts_sql(database: str, *, tenant: bool) -> str:

@@ -20,6 +20,7 @@ from hotline.interaction.v1.events_pb2 import (
     InteractionAbandoned,
     InteractionCompleted,
     InteractionEvent,
+    InteractionFlowedOut,
     InteractionTransferred,
     SelfServiceFinished,
 )
@@ -60,6 +61,7 @@ COLUMNS: tuple[tuple[str, str, Any], ...] = (
     ("sl_threshold_s", "UInt32", 0),
     ("offer_id", "String", ""),
     ("attempt", "UInt32", 0),
+    ("routing_step", "UInt32", 0),  # offered: the bullseye step; routing_expanded: the step
     ("agent_endpoint", "String", ""),
     ("ring_timeout_ms", "UInt32", 0),
     ("reason", "String", ""),
@@ -150,6 +152,8 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
         "ring_timeout_ms": "ring_timeout_ms",
         "attempt": "attempt",
         "channel": ("channel", CHANNEL),
+        "routing_step": "routing_step",
+        "to_address": "callback_address",  # a callback contact: whom the agent calls
     },
     "offer_accepted": {
         "offer_id": "offer_id",
@@ -215,12 +219,14 @@ _MAPPING: dict[str, dict[str, str | tuple[str, Callable[[Any], Any]]]] = {
         "to_address": "callback_address",
         "wait_ms": "waited_ms",
     },
-    "routing_expanded": {"queue_id": "queue_id", "wait_ms": "waited_ms"},
+    "routing_expanded": {"queue_id": "queue_id", "wait_ms": "waited_ms", "routing_step": "step"},
     "flowed_out": {
         "queue_id": "from_queue_id",
         "to_queue_id": "to_queue_id",
         "wait_ms": "waited_ms",
         "reason": "reason",
+        "outcome": ("target", _enum(InteractionFlowedOut.Target.DESCRIPTOR)),  # QUEUE, ...
+        "to_address": "callback_address",
     },
     # hotline.agent.v1.AgentEvent
     "logged_in": {"site_id": "site_id", "agent_endpoint": "voice_endpoint"},
@@ -246,11 +252,11 @@ RAW_ONLY: dict[str, frozenset[str]] = {
     ),
     # position / estimated_wait_ms: the router's estimate when it queued the contact.
     "queued": frozenset({"required_skills", "position", "estimated_wait_ms"}),
-    # The bullseye step the contact was offered at, and what each step widened (issue 16).
-    "offered": frozenset({"routing_step"}),
+    # What each bullseye step widened (issue 16); the step itself is in `routing_step`.
     "routing_expanded": frozenset(
-        {"step", "relaxed_levels_by", "added_skills", "added_sites", "added_queue_id"}
+        {"relaxed_levels_by", "added_skills", "added_sites", "added_queue_id"}
     ),
+    "flowed_out": frozenset({"prompt"}),  # the closed prompt played
     "message_received": frozenset({"content_type", "body_ref"}),
     "message_sent": frozenset({"content_type", "body_ref"}),
     "wrap_up_ended": frozenset({"disposition"}),  # mapped field by field above

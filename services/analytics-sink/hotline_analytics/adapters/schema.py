@@ -15,6 +15,7 @@ milliseconds, plus a DateTime('UTC') column for partitioning and people.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 from hotline_analytics.adapters.audit import content_access_ddl
 from hotline_analytics.adapters.rows import COLUMNS
@@ -142,6 +143,32 @@ INTERACTION_AGGREGATES: tuple[tuple[str, str, str], ...] = (
         "AggregateFunction(maxIf, UInt8, UInt8)",
         "maxIfState(resolved, kind = 'wrap_up_ended')",
     ),
+    # Added for the report's splits (issue 16); `migration_statements` adds them to a table
+    # created before.
+    (
+        "priority",
+        "AggregateFunction(argMinIf, Int32, Int64, UInt8)",
+        "argMinIfState(priority, occurred_at_ms, kind = 'queued')",
+    ),
+    (
+        "answer_offer_id",
+        "AggregateFunction(argMinIf, String, Int64, UInt8)",
+        "argMinIfState(offer_id, occurred_at_ms, kind = 'offer_accepted')",
+    ),
+    # Each offer as "offer id<TAB>site<TAB>bullseye step" (the envelope's site_id of an
+    # `offered` is the offered agent's): a set, so a duplicate changes nothing; the report
+    # picks the answering offer's.
+    (
+        "offers_made",
+        "AggregateFunction(groupUniqArrayIf, String, UInt8)",
+        "groupUniqArrayIfState(concat(offer_id, '\\t', site_id, '\\t', toString(routing_step)),"
+        " kind = 'offered')",
+    ),
+    (
+        "last_step",
+        "AggregateFunction(maxIf, UInt32, UInt8)",
+        "maxIfState(routing_step, kind IN ('offered', 'routing_expanded'))",
+    ),
 )
 
 
@@ -186,3 +213,35 @@ def schema_statements(database: str) -> list[str]:
         _interactions_mv_ddl(db),
         content_access_ddl(db),
     ]
+
+
+# What the migration needs to know of the tables as they are (system.columns), per table.
+EXISTING_COLUMNS_SQL = (
+    "SELECT table, name FROM system.columns WHERE database = %(database)s"
+    " AND table IN ('events', 'interactions', 'interactions_mv')"
+)
+
+
+def migration_statements(database: str, existing: Mapping[str, set[str]]) -> list[str]:
+    """Statements that bring tables created by an older DDL to the current one, given the
+    columns each table has (`EXISTING_COLUMNS_SQL`); none once they are current.
+
+    `CREATE ... IF NOT EXISTS` leaves an existing table as it was: columns are added (old rows
+    read their type's default: 0, "" or an empty aggregate state) and a view lacking a column is
+    re-created. Events that arrive between its drop and re-creation miss `interactions`: the
+    sink runs this before it consumes. 18.16 has no ADD COLUMN IF NOT EXISTS, hence the list."""
+    db = check_identifier(database)
+    out = [
+        f"ALTER TABLE {db}.events ADD COLUMN {name} {ch_type}"
+        for name, ch_type, _ in COLUMNS
+        if name not in existing.get("events", set())
+    ]
+    out += [
+        f"ALTER TABLE {db}.interactions ADD COLUMN {name} {state}"
+        for name, state, _ in INTERACTION_AGGREGATES
+        if name not in existing.get("interactions", set())
+    ]
+    view = existing.get("interactions_mv", set())
+    if any(name not in view for name, _, _ in INTERACTION_AGGREGATES):
+        out += [f"DROP TABLE IF EXISTS {db}.interactions_mv", _interactions_mv_ddl(db)]
+    return out

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-from hotline_analytics.domain.kpi import QueueTally
+from hotline_analytics.domain.kpi import QueueTally, Split
 
 
 class Record(Protocol):
@@ -62,4 +62,16 @@ class TallySource(Protocol):
         `thresholds_s` gives T per queue; a queue missing from it uses the threshold the router
         recorded at queueing time (or 20 s if none was recorded).
         """
+        ...
+
+    def split_tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+        split: Split,
+    ) -> dict[tuple[str, str], QueueTally]:
+        """As queue_tallies, per (queue id, split key): domain.kpi.Split.key of each contact."""
         ...

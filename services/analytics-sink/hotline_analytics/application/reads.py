@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -14,7 +14,13 @@ from typing import Any, Protocol
 from hotline_analytics.application.ports import TallySource
 from hotline_analytics.application.report import build_report, contract_rules, to_ms
 from hotline_analytics.domain.contacts import ContactRecord, ContactSummary, summarise
-from hotline_analytics.domain.kpi import CountingRules, QueueTally
+from hotline_analytics.domain.kpi import (
+    DEFAULT_PRIORITY_EDGES,
+    CountingRules,
+    QueueTally,
+    Split,
+    SplitBy,
+)
 from hotline_analytics.domain.lifecycle import (
     EndedTwice,
     LifecycleCheck,
@@ -150,6 +156,26 @@ def check_period(start: datetime | None, end: datetime | None, field: str = "per
         )
 
 
+def parse_split(split_by: str, priority_band_edges: Sequence[int] = ()) -> Split | None:
+    """The report's split as asked: "" none, else a SplitBy value (edges: priority_band only)."""
+    if not split_by:
+        if priority_band_edges:
+            raise InvalidRequest("priority_band_edges needs split_by priority_band")
+        return None
+    try:
+        by = SplitBy(split_by)
+    except ValueError:
+        raise InvalidRequest(
+            f"split_by must be one of {', '.join(SplitBy)} (not {split_by!r})"
+        ) from None
+    if priority_band_edges and by is not SplitBy.PRIORITY_BAND:
+        raise InvalidRequest("priority_band_edges needs split_by priority_band")
+    try:
+        return Split(by, tuple(priority_band_edges) or DEFAULT_PRIORITY_EDGES)
+    except ValueError as exc:
+        raise InvalidRequest(f"priority_band_edges: {exc}") from None
+
+
 def encode_page_token(position: tuple[int, str]) -> str:
     """Opaque to clients: base64url of "<arrival ms>:<interaction id>" of the last item."""
     raw = f"{position[0]}:{position[1]}".encode()
@@ -193,6 +219,20 @@ class _OnlyQueues:
         )
         return {q: t for q, t in tallies.items() if q in self._queue_ids}
 
+    def split_tallies(
+        self,
+        tenant_id: str,
+        start_ms: int,
+        end_ms: int,
+        thresholds_s: Mapping[str, int],
+        short_abandon_ms: int,
+        split: Split,
+    ) -> dict[tuple[str, str], QueueTally]:
+        tallies = self._source.split_tallies(
+            tenant_id, start_ms, end_ms, thresholds_s, short_abandon_ms, split
+        )
+        return {k: t for k, t in tallies.items() if k[0] in self._queue_ids}
+
 
 class ReportsService:
     """The read API's use cases. Thread-safe if the store is (each call may run on a worker
@@ -214,15 +254,19 @@ class ReportsService:
         start: datetime | None,
         end: datetime | None,
         queue_ids: Iterable[str] = (),
+        split_by: str = "",
+        priority_band_edges: Sequence[int] = (),
     ) -> dict[str, Any]:
-        """build_report's dict, of the listed queues only when some are listed."""
+        """build_report's dict, of the listed queues only when some are listed, split by
+        `split_by` when given (a SplitBy value)."""
         config = self._tenancy()
         self._rules(tenant_id)
         check_period(start, end)
         assert start is not None and end is not None  # checked above (for mypy)
+        split = parse_split(split_by, priority_band_edges)
         wanted = frozenset(q for q in queue_ids)
         source: TallySource = self._store if not wanted else _OnlyQueues(self._store, wanted)
-        report = build_report(source, config, tenant_id, start, end)
+        report = build_report(source, config, tenant_id, start, end, split=split)
         if wanted:
             report["queues"] = [q for q in report["queues"] if q["queue_id"] in wanted]
         return report

@@ -16,6 +16,8 @@ from hotline_analytics.domain.kpi import (
     CountingRules,
     QueueTally,
     ServiceLevelDefinition,
+    Split,
+    SplitBy,
     kpis,
 )
 from hotline_platform.tenancy import KpiDefinitions, TenancyConfig
@@ -75,8 +77,10 @@ def build_report(
     start: datetime,
     end: datetime,
     rules: CountingRules | None = None,
+    split: Split | None = None,
 ) -> dict[str, Any]:
-    """KPIs per queue of `tenant_id` for contacts queued in [start, end), plus totals.
+    """KPIs per queue of `tenant_id` for contacts queued in [start, end), plus totals; with a
+    split, each queue's and the totals' figures per split key too.
 
     Definitions: `rules` if given, else the tenant's contract (`kpi:` in the tenancy config)."""
     start_ms, end_ms = to_ms(start), to_ms(end)
@@ -86,13 +90,29 @@ def build_report(
     rules = rules or (contract_rules(tenant.kpi) if tenant else CountingRules())
     configured = tenant.queues if tenant else {}
     thresholds = {qid: q.service_level_threshold_s for qid, q in configured.items()}
-    tallies = source.queue_tallies(tenant_id, start_ms, end_ms, thresholds, rules.short_abandon_ms)
+    by_split: dict[str, dict[str, QueueTally]] = {}
+    if split is None:
+        tallies = source.queue_tallies(
+            tenant_id, start_ms, end_ms, thresholds, rules.short_abandon_ms
+        )
+    else:
+        # A queue's figures are the sum of its splits': one query, and they always agree.
+        tallies = {}
+        parts = source.split_tallies(
+            tenant_id, start_ms, end_ms, thresholds, rules.short_abandon_ms, split
+        )
+        for (queue_id, key), t in parts.items():
+            tallies[queue_id] = tallies.get(queue_id, QueueTally()) + t
+            by_split.setdefault(queue_id, {})[key] = t
 
     queues: list[dict[str, Any]] = []
     total = QueueTally()
+    total_splits: dict[str, QueueTally] = {}
     for queue_id in sorted(set(configured) | set(tallies)):
         t = tallies.get(queue_id, QueueTally())
         total = total + t
+        for key, part in by_split.get(queue_id, {}).items():
+            total_splits[key] = total_splits.get(key, QueueTally()) + part
         queue = configured.get(queue_id)
         entry: dict[str, Any] = {
             "queue_id": queue_id,
@@ -105,6 +125,7 @@ def build_report(
         entry["service_level_met"] = (
             None if sl is None or queue is None else sl >= queue.service_level_target
         )
+        entry["splits"] = _splits(by_split.get(queue_id, {}), split, rules)
         queues.append(entry)
     return {
         "tenant_id": tenant_id,
@@ -114,7 +135,28 @@ def build_report(
         "definitions": rules.describe(),
         "queues": queues,
         "total": _figures(total, rules),
+        "split": None
+        if split is None
+        else {
+            "by": str(split.by),
+            "rule": split.describe(),
+            "priority_band_edges": list(split.priority_edges)
+            if split.by is SplitBy.PRIORITY_BAND
+            else [],
+        },
+        "total_splits": _splits(total_splits, split, rules),
     }
+
+
+def _splits(
+    tallies: Mapping[str, QueueTally], split: Split | None, rules: CountingRules
+) -> list[dict[str, Any]]:
+    if split is None:
+        return []
+    return [
+        {"key": key, "figures": _figures(tallies[key], rules)}
+        for key in sorted(tallies, key=split.order)
+    ]
 
 
 def _pct(value: float | None) -> str:
@@ -164,11 +206,22 @@ def _cells(name: str, threshold: Any, target: Any, f: Mapping[str, Any]) -> list
 
 def format_report(report: Mapping[str, Any]) -> str:
     """A readable table of a `build_report` dict, followed by the definitions used."""
-    rows = [
-        _cells(q["queue_id"], q["service_level_threshold_s"], q["service_level_target"], q)
-        for q in report["queues"]
-    ]
-    rows.append(_cells("TOTAL", None, None, report["total"]))
+    split = report.get("split")
+    by = split["by"] if split else ""
+
+    def split_rows(parts: list[Mapping[str, Any]]) -> list[list[str]]:
+        # "-": no key (with site: not answered)
+        return [_cells(f"  {by} {p['key'] or '-'}", None, None, p["figures"]) for p in parts]
+
+    rows: list[list[str]] = []
+    for q in report["queues"]:
+        rows.append(
+            _cells(q["queue_id"], q["service_level_threshold_s"], q["service_level_target"], q)
+        )
+        rows += split_rows(q.get("splits") or [])
+    total_rows = [_cells("TOTAL", None, None, report["total"])]
+    total_rows += split_rows(report.get("total_splits") or [])
+    rows += total_rows
     header = [name for name, _ in _COLUMNS]
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
 
@@ -188,9 +241,9 @@ def format_report(report: Mapping[str, Any]) -> str:
         "",
         line(header),
         line(["-" * w for w in widths]),
-        *(line(r) for r in rows[:-1]),
+        *(line(r) for r in rows[: -len(total_rows)]),
         line(["-" * w for w in widths]),
-        line(rows[-1]),
+        *(line(r) for r in total_rows),
         "",
         f"service level: {d['service_level']} = {d['service_level_formula']};"
         f" within T: {d['within_T']}",
@@ -201,4 +254,6 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"waiting: {d['waiting']}",
         f"ended by a fault: {d['ended_by_fault']}",
     ]
+    if split:
+        out.append(f"split by {split['by']}: {split['rule']}")
     return "\n".join(out)

@@ -2,7 +2,7 @@
 
 The counting rules are those of shared/KPI.md; every variant is a value of `CountingRules`, and
 `CountingRules()` is the documented default. The same rules are written once more in SQL
-(adapters/clickhouse_queries.py) so that reports aggregate inside ClickHouse; an integration test
+(adapters/queries.py) so that reports aggregate inside ClickHouse; an integration test
 checks that both give the same tallies for the same events.
 
 Times are integer milliseconds since the epoch; 0 means "never happened".
@@ -10,7 +10,8 @@ Times are integer milliseconds since the epoch; 0 means "never happened".
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from bisect import bisect_right
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from enum import StrEnum
 
@@ -146,6 +147,10 @@ class InteractionFacts:
     self_service_outcome: str = ""
     offers: int = 0
     agent_id: str = ""
+    priority: int = 0  # of the first queueing
+    answer_site_id: str = ""  # the answering offer's site ("" none or not known)
+    answer_step: int = -1  # the answering offer's bullseye step (-1 none or not known)
+    last_step: int = 0  # the widest bullseye step reached (offers and expansions)
 
     @property
     def was_queued(self) -> bool:
@@ -340,3 +345,100 @@ def kpis(t: QueueTally, rules: CountingRules = CountingRules()) -> QueueKpis:
         asa_s=asa_s(t),
         aht_s=aht_s(t),
     )
+
+
+class SplitBy(StrEnum):
+    """A dimension the KPI report can split each queue's contacts by."""
+
+    SITE = "site"
+    BULLSEYE_STEP = "bullseye_step"
+    PRIORITY_BAND = "priority_band"
+
+
+# Lower edges of the priority bands after the first: 0 and below | 1-4 | 5-9 | 10 and above.
+DEFAULT_PRIORITY_EDGES: tuple[int, ...] = (1, 5, 10)
+
+SPLIT_TEXT = {
+    SplitBy.SITE: "the site of the agent who answered (the answering offer's site);"
+    " empty for contacts not answered (or whose answering offer is not known)",
+    SplitBy.BULLSEYE_STEP: "the bullseye step the contact was answered at (the answering"
+    " offer's step; 0 = the queue's own target); not answered: the last step it reached",
+    SplitBy.PRIORITY_BAND: "the band of the priority the contact was first queued with",
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """How a report splits each queue's contacts; `key` is the rule (adapters/queries.py has
+    its SQL twin)."""
+
+    by: SplitBy
+    priority_edges: tuple[int, ...] = DEFAULT_PRIORITY_EDGES
+
+    def __post_init__(self) -> None:
+        edges = self.priority_edges
+        if not edges or any(b <= a for a, b in zip(edges, edges[1:], strict=False)):
+            raise ValueError("priority band edges must be one or more increasing integers")
+
+    def band_labels(self) -> tuple[str, ...]:
+        """One label per band: "<=0", "1-4", "5-9", "10+" for the default edges."""
+        e = self.priority_edges
+        middle = [
+            f"{lo}" if hi == lo + 1 else f"{lo}-{hi - 1}"
+            for lo, hi in zip(e, e[1:], strict=False)
+        ]
+        return (f"<={e[0] - 1}", *middle, f"{e[-1]}+")
+
+    def priority_band(self, priority: int) -> str:
+        return self.band_labels()[bisect_right(self.priority_edges, priority)]
+
+    def key(self, facts: InteractionFacts) -> str:
+        """The split a queued contact falls in."""
+        if self.by is SplitBy.SITE:
+            return facts.answer_site_id if facts.answered_at_ms else ""
+        if self.by is SplitBy.BULLSEYE_STEP:
+            step = facts.answer_step if facts.answered_at_ms else -1
+            return str(step if step >= 0 else facts.last_step)
+        return self.priority_band(facts.priority)
+
+    def order(self, key: str) -> tuple[int, str]:
+        """Sort key of split keys: steps by number, bands low to high, sites by name."""
+        if self.by is SplitBy.BULLSEYE_STEP:
+            return int(key), ""
+        if self.by is SplitBy.PRIORITY_BAND:
+            labels = self.band_labels()
+            return (labels.index(key), "") if key in labels else (len(labels), key)
+        return 0, key
+
+    def describe(self) -> str:
+        text = SPLIT_TEXT[self.by]
+        if self.by is SplitBy.PRIORITY_BAND:
+            text += f" (bands {', '.join(self.band_labels())})"
+        return text
+
+
+DEFAULT_THRESHOLD_S = 20
+
+
+def threshold_s(facts: InteractionFacts, configured_s: Mapping[str, float]) -> float:
+    """T of the contact: its queue's in the tenancy config, else the one the router recorded
+    at queueing, else 20 s."""
+    if facts.queue_id in configured_s:
+        return configured_s[facts.queue_id]
+    return facts.service_level_threshold_s or DEFAULT_THRESHOLD_S
+
+
+def split_tallies(
+    facts: Iterable[InteractionFacts],
+    thresholds_s: Mapping[str, float],
+    split: Split,
+    rules: CountingRules = CountingRules(),
+) -> dict[tuple[str, str], QueueTally]:
+    """Tallies per (queue, split key) of the queued contacts among `facts`."""
+    out: dict[tuple[str, str], QueueTally] = {}
+    for f in facts:
+        if classify(f, rules) not in QUEUED_OUTCOMES:
+            continue
+        key = (f.queue_id, split.key(f))
+        out.setdefault(key, QueueTally()).add(f, threshold_s(f, thresholds_s), rules)
+    return out
