@@ -610,13 +610,13 @@ def expand_targets(
 ) -> list[Decision]:
     """Waiting contacts whose wait reached their queue's next bullseye step(s): take them
     (each step once, recorded as `routing_expanded`; matching uses the recorded step)."""
-    expanding = {qid for qid, q in tc.queues.items() if q.expansions}
-    if not expanding:
-        return []
     pool = tenant.pool
+    pool.configure(tc)
+    if not pool.expanding:
+        return []
     pool.refresh(tenant)
     out: list[Decision] = []
-    for qid in sorted(expanding):
+    for qid in sorted(pool.expanding):
         queue = tc.queues[qid]
         for iid, placement in sorted(pool.in_queue(qid)):
             it = tenant.interactions[iid]
@@ -796,10 +796,12 @@ def next_offers(
         return pool.sites[site] > 0 and site not in config.drained_sites
 
     out: list[Decision] = []
-    rank = {agent_id: n for n, agent_id in enumerate(free)}  # longest idle first
+    rank: dict[str, int] = {}  # longest idle first
 
     def able(it: Interaction) -> list[Agent]:
         # The free agents the sieve says could take the contact's group, longest idle first.
+        if not rank:
+            rank.update((agent_id, n) for n, agent_id in enumerate(free))
         ids = sorted(
             (a for a in pool.takers(it.interaction_id) if a in free), key=rank.__getitem__
         )

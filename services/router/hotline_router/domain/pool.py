@@ -56,13 +56,17 @@ class RoutingPool:
     _takers: dict[int, set[int]] = field(default_factory=dict)
     _by_name: dict[str, set[int]] = field(default_factory=dict)  # a name one must hold
     _anyone: set[int] = field(default_factory=set)  # groups any skills may take
+    _sets_by_name: dict[str, set[int]] = field(default_factory=dict)  # sifted skill sets
+    # Queues with bullseye steps, under `_config`.
+    expanding: frozenset[str] = frozenset()
     # count_logged_in's answers, until an agent logs in or out or its profile changes.
     _counts: dict[object, int] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, object]:
         # A snapshot (pickle) leaves the configuration and what was judged under it out.
         return {**self.__dict__, "_config": None, "_fits": {}, "_takers": {}, "_by_name": {},
-                "_anyone": set(), "_new": [], "_counts": {}}
+                "_anyone": set(), "_sets_by_name": {}, "_new": [], "_counts": {},
+                "expanding": frozenset()}
 
     def refresh(self, tenant: TenantState) -> None:
         """List again the contacts and agents a fact changed since the last refresh."""
@@ -161,21 +165,21 @@ class RoutingPool:
         the groups `fits` says an agent with it could take. `names(group)`: skill names one
         of which such an agent must hold (None: any skills may do), so a new skill set is
         tried against a few groups, not all."""
-        if config is not self._config:
-            self._config, self._fits, self._takers = config, {}, {}
-            self._by_name, self._anyone = {}, set()
-            self._new = list(range(len(self.groups)))
+        self.configure(config)
         for gid in self._new:
             group = self.groups[gid]
             must = names(group)
             if must is None:
                 self._anyone.add(gid)
-            for name in must or ():
-                self._by_name.setdefault(name, set()).add(gid)
+                sifted: Iterable[int] = list(self._fits)
+            else:
+                for name in must:
+                    self._by_name.setdefault(name, set()).add(gid)
+                sifted = set().union(*(self._sets_by_name.get(n, ()) for n in must))
             takers = self._takers.setdefault(gid, set())
-            for sid, fitting in self._fits.items():
+            for sid in sifted:
                 if fits(self.skill_sets[sid], group):
-                    fitting.add(gid)
+                    self._fits[sid].add(gid)
                     takers.add(sid)
         self._new = []
         for sid in self.ready_by_skills:
@@ -186,6 +190,16 @@ class RoutingPool:
             fitting = self._fits[sid] = {g for g in tried if fits(skills, self.groups[g])}
             for gid in fitting:
                 self._takers[gid].add(sid)
+            for skill in skills:
+                self._sets_by_name.setdefault(skill.name, set()).add(sid)
+
+    def configure(self, config: Any) -> None:
+        """Forget what was judged under another configuration (`config`: a TenantConfig)."""
+        if config is not self._config:
+            self._config, self._fits, self._takers = config, {}, {}
+            self._by_name, self._anyone, self._sets_by_name = {}, set(), {}
+            self._new = list(range(len(self.groups)))
+            self.expanding = frozenset(q for q, c in config.queues.items() if c.expansions)
 
     def offerable(self, sifted: bool) -> Iterator[tuple[str, Placement]]:
         """Waiting contacts with no offer ringing; `sifted`: only those a READY agent could
