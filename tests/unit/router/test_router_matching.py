@@ -455,3 +455,18 @@ def test_the_directory_refuses_bad_routing_settings() -> None:
     errors, _ = directory.validate(defs, ["queue/t1/q"])
     assert any("strategy 'fastest'" in e for e in errors)
     assert any("add_queue 'nowhere'" in e for e in errors)
+
+
+def test_a_new_configuration_reaches_contacts_already_waiting() -> None:
+    """The pool's sieve is judged per configuration: a bullseye step added while a contact
+    waits widens its target too."""
+    q = _q(required_skills=(Skill("help", 9),))
+    w = _world(q, _agent("a1", level=3))
+    w.ready("a1")
+    assert _offers(_arrive(w, "c1")) == []
+    tc = w.config.tenants[T]
+    relaxed = replace(q, expansions=(ExpansionStep(1_000, relax_levels_by=6),))
+    w.config = replace(w.config, tenants={T: replace(tc, queues={"q": relaxed})})
+    out = w.tick(1_000)
+    assert [f.step for f in out if isinstance(f, RoutingExpanded)] == [1]
+    assert _offers(out) == [("c1", "a1")]
