@@ -287,21 +287,31 @@ def _ivr_node_pb(node: ivr.Node) -> pb.IvrNode:
             return pb.IvrNode(hangup=pb.IvrHangup())
 
 
+def _hours_pb(hours: ivr.BusinessHours | None) -> pb.BusinessHours | None:
+    return None if hours is None else pb.BusinessHours(
+        time_zone=hours.time_zone,
+        open=[
+            pb.OpeningWindow(days=list(w.days), opens=w.opens, closes=w.closes)
+            for w in hours.open
+        ],
+        holidays=list(hours.holidays),
+        closed=hours.closed,
+    )
+
+
+def _hours_of(h: pb.BusinessHours) -> ivr.BusinessHours:
+    return ivr.BusinessHours(
+        h.time_zone, tuple(ivr.Window(tuple(w.days), w.opens, w.closes) for w in h.open),
+        tuple(h.holidays), h.closed,
+    )
+
+
 def ivr_definition(flow: ivr.IvrFlow) -> pb.IvrFlow:
-    hours = flow.hours
     return pb.IvrFlow(
         language=flow.language,
         start=flow.start,
         nodes={node_id: _ivr_node_pb(node) for node_id, node in flow.nodes.items()},
-        hours=None if hours is None else pb.BusinessHours(
-            time_zone=hours.time_zone,
-            open=[
-                pb.OpeningWindow(days=list(w.days), opens=w.opens, closes=w.closes)
-                for w in hours.open
-            ],
-            holidays=list(hours.holidays),
-            closed=hours.closed,
-        ),
+        hours=_hours_pb(flow.hours),
     )
 
 
@@ -333,16 +343,12 @@ def _ivr_node_of(node: pb.IvrNode) -> ivr.Node | None:
 
 
 def ivr_of(flow: pb.IvrFlow) -> ivr.IvrFlow:
-    h = flow.hours
     nodes = {node_id: _ivr_node_of(node) for node_id, node in flow.nodes.items()}
     return ivr.IvrFlow(
         start=flow.start,
         nodes={node_id: node for node_id, node in nodes.items() if node is not None},
         language=flow.language,
-        hours=ivr.BusinessHours(
-            h.time_zone, tuple(ivr.Window(tuple(w.days), w.opens, w.closes) for w in h.open),
-            tuple(h.holidays), h.closed,
-        ) if flow.HasField("hours") else None,
+        hours=_hours_of(flow.hours) if flow.HasField("hours") else None,
     )
 
 
@@ -383,7 +389,19 @@ def queue_definition(q: tenancy.Queue) -> pb.QueueDefined:
         ],
         preferred_agent_timeout_ms=round(q.preferred_agent_timeout_s * 1000),
         prefer_last_agent=q.prefer_last_agent,
+        max_wait_ms=round(q.max_wait_s * 1000),
+        when_no_agents=q.when_no_agents,
+        flow_out=_flow_out_pb(q.flow_out),
+        hours=_hours_pb(q.hours),
+        closed=_flow_out_pb(q.closed),
+        closed_prompt=q.closed_prompt,
+        callback_after_ms=round(q.callback_after_s * 1000),
     )
+
+
+def _flow_out_pb(flow: tenancy.FlowOut) -> pb.FlowOutTarget:
+    # The default travels as "" (what an older writer leaves unset).
+    return pb.FlowOutTarget(kind="" if flow.kind == "closed" else flow.kind, queue_id=flow.queue)
 
 
 def queue_of(q: pb.QueueDefined) -> tenancy.Queue:
@@ -412,6 +430,13 @@ def queue_of(q: pb.QueueDefined) -> tenancy.Queue:
         ),
         preferred_agent_timeout_s=q.preferred_agent_timeout_ms / 1000,
         prefer_last_agent=q.prefer_last_agent,
+        max_wait_s=q.max_wait_ms / 1000,
+        when_no_agents=q.when_no_agents,
+        flow_out=tenancy.FlowOut(q.flow_out.kind or "closed", q.flow_out.queue_id),
+        hours=_hours_of(q.hours) if q.HasField("hours") else None,
+        closed=tenancy.FlowOut(q.closed.kind or "closed", q.closed.queue_id),
+        closed_prompt=q.closed_prompt,
+        callback_after_s=q.callback_after_ms / 1000,
     )
 
 

@@ -193,7 +193,7 @@ def _node_rules(node_id: str, node: Node, queues: Collection[str] | None) -> lis
     return errors
 
 
-def _hours_rules(hours: BusinessHours) -> list[str]:
+def hours_problems(hours: BusinessHours) -> list[str]:
     errors = []
     try:
         ZoneInfo(hours.time_zone)
@@ -248,7 +248,7 @@ def problems(flow: IvrFlow, queues: Collection[str] | None = None) -> list[str]:
         errors.append("missing language (of the prompts)")
     errors += _language_rule("flow", flow.language)
     if flow.hours is not None:
-        errors += _hours_rules(flow.hours)
+        errors += hours_problems(flow.hours)
     roots = {"start": flow.start}
     if flow.hours is not None:
         roots["hours.closed"] = flow.hours.closed

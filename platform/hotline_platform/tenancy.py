@@ -32,6 +32,15 @@ An entry point of kind `ivr` carries its flow under `ivr:` (hotline_platform.ivr
                             terminator: "#", timeout_ms: 8000, retries: 2, next: en}}
         en: {route: {queue: support-en, skills: [billing], priority: 0, intent: billing}}
         closed_msg: {message: {prompt: closed, next: hangup}}
+
+A queue's treatment (services/router README, "Flow-out, closed treatment and callbacks"):
+    max_wait_s: 300              # then flow out to flow_out (0: no maximum)
+    when_no_agents: true         # flow out at once when nobody able is logged in
+    flow_out: {queue: overflow}  # or callback, or closed (the default)
+    hours: {time_zone: Europe/Berlin, open: [...], holidays: [...]}  # as an IVR's
+    closed: closed               # outside the hours: {queue: q}, callback or closed
+    closed_prompt: prompts/closed.wav
+    callback_after_s: 120        # callbacks offered from this estimated wait (0: never)
 """
 
 from __future__ import annotations
@@ -69,6 +78,14 @@ class Code:
 # How a queue picks among the agents able to take a contact (services/router/README.md).
 STRATEGIES = ("longest_idle", "most_skilled", "least_occupied", "round_robin")
 ANY_SITE = "*"  # RoutingStep.add_sites: every site
+# Where a contact flows out to: a queue (FlowOut.queue), a callback, a closed message.
+FLOW_OUT_KINDS = ("closed", "callback", "queue")
+
+
+@dataclass(frozen=True)
+class FlowOut:
+    kind: str = "closed"  # one of FLOW_OUT_KINDS
+    queue: str = ""  # kind "queue"
 
 
 @dataclass(frozen=True)
@@ -104,6 +121,14 @@ class Queue:
     expansions: tuple[RoutingStep, ...] = ()
     preferred_agent_timeout_s: float = 0.0  # a named agent alone for this long
     prefer_last_agent: bool = False  # the agent who last served the caller first
+    # Treatment (issue 16 items 8, 9; the defaults: none).
+    max_wait_s: float = 0.0  # then flow out (0: no maximum)
+    when_no_agents: bool = False  # flow out at once when nobody able is logged in
+    flow_out: FlowOut = FlowOut()
+    hours: ivr.BusinessHours | None = None  # None: always open
+    closed: FlowOut = FlowOut()  # outside the hours
+    closed_prompt: str = ""
+    callback_after_s: float = 0.0  # callbacks offered from this estimated wait (0: never)
 
 
 def routing_problems(queue: Queue, sites: Iterable[str], queue_ids: Iterable[str]) -> list[str]:
@@ -113,9 +138,19 @@ def routing_problems(queue: Queue, sites: Iterable[str], queue_ids: Iterable[str
     errors = []
     if queue.strategy not in STRATEGIES:
         errors.append(f"strategy {queue.strategy!r} is not one of {', '.join(STRATEGIES)}")
-    for name in ("priority_aging_s", "site_overflow_s", "preferred_agent_timeout_s"):
+    for name in (
+        "priority_aging_s", "site_overflow_s", "preferred_agent_timeout_s", "max_wait_s",
+        "callback_after_s",
+    ):
         if getattr(queue, name) < 0:
             errors.append(f"{name} must be >= 0")
+    for name, flow in (("flow_out", queue.flow_out), ("closed", queue.closed)):
+        if flow.kind not in FLOW_OUT_KINDS:
+            errors.append(f"{name}: {flow.kind!r} is not one of {', '.join(FLOW_OUT_KINDS)}")
+        if flow.kind == "queue" and (flow.queue not in queue_ids or flow.queue == queue.id):
+            errors.append(f"{name}: queue {flow.queue!r} is not another queue")
+    if queue.hours is not None:
+        errors += ivr.hours_problems(queue.hours)
     if queue.home_site and sites and queue.home_site not in sites:
         errors.append(f"home_site {queue.home_site!r} is not a site")
     previous = 0.0
@@ -267,12 +302,40 @@ def _routing_step(raw: Any, where: str) -> RoutingStep:
     return RoutingStep(**step)
 
 
+def _flow_out(raw: Any, where: str) -> FlowOut:
+    """`closed`, `callback` or `{queue: <id>}`."""
+    if isinstance(raw, str):
+        return FlowOut(raw)
+    fields = _settings(raw, where, {"queue": str}, required=("queue",))
+    return FlowOut("queue", fields["queue"])
+
+
+def _hours(raw: Any, where: str) -> ivr.BusinessHours:
+    h = _settings(
+        raw, where, {"time_zone": str, "open": list, "holidays": _strings, "closed": str},
+        required=("time_zone", "open"),
+    )
+    windows = tuple(
+        ivr.Window(**_settings(
+            w, f"{where}.open[{n}]", {"days": _strings, "from": _clock, "to": _clock},
+            required=("days", "from", "to"), rename={"from": "opens", "to": "closes"},
+        ))
+        for n, w in enumerate(h.pop("open"))
+    )
+    return ivr.BusinessHours(open=windows, **h)
+
+
 def _queue_routing(q: dict[str, Any], where: str) -> dict[str, Any]:
     """A queue's routing settings (Queue fields), converted; checked by routing_problems."""
     types: dict[str, Callable[[Any], Any]] = {
         "strategy": str, "any_language": bool, "priority_aging_s": float, "home_site": str,
         "site_overflow_s": float, "preferred_agent_timeout_s": float,
         "prefer_last_agent": bool,
+        "max_wait_s": float, "when_no_agents": bool, "closed_prompt": str,
+        "callback_after_s": float,
+        "flow_out": lambda v: _flow_out(v, f"{where} flow_out"),
+        "closed": lambda v: _flow_out(v, f"{where} closed"),
+        "hours": lambda v: _hours(v, f"{where} hours"),
         "expansions": lambda v: tuple(
             _routing_step(x, f"{where} expansions[{n}]") for n, x in enumerate(v, start=1)
         ),
@@ -375,21 +438,7 @@ def _ivr(raw: Any, where: str, queues: dict[str, Queue]) -> IvrFlow:
         raw, where, {"language": str, "start": str, "nodes": dict, "hours": dict},
         required=("language", "start", "nodes"),
     )
-    hours = None
-    if "hours" in fields:
-        h = _settings(
-            fields["hours"], f"{where} hours",
-            {"time_zone": str, "open": list, "holidays": _strings, "closed": str},
-            required=("time_zone", "open"),
-        )
-        windows = tuple(
-            ivr.Window(**_settings(
-                w, f"{where} hours.open[{n}]", {"days": _strings, "from": _clock, "to": _clock},
-                required=("days", "from", "to"), rename={"from": "opens", "to": "closes"},
-            ))
-            for n, w in enumerate(h.pop("open"))
-        )
-        hours = ivr.BusinessHours(open=windows, **h)
+    hours = _hours(fields["hours"], f"{where} hours") if "hours" in fields else None
     flow = IvrFlow(
         start=fields["start"],
         nodes={str(k): _ivr_node(v, f"{where} node {k}") for k, v in fields["nodes"].items()},

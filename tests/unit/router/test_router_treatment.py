@@ -10,7 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from router_world import T, World, interleave, rebuild
 
+from hotline_platform import directory, tenancy
 from hotline_platform.ivr import BusinessHours, Window
+from hotline_router.adapters.config import routing_config
 from hotline_router.adapters.mapping import to_event, to_fact
 from hotline_router.domain import treatment
 from hotline_router.domain.facts import (
@@ -272,3 +274,68 @@ def test_flow_outs_callbacks_and_callback_offers_cross_the_wire_unchanged() -> N
     ):
         _, event = to_event(fact, "router/test")
         assert to_fact(event) == fact
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+TREATED = {
+    "sites": [{"id": "lisbon"}],
+    "tenants": [{
+        "id": T, "credential": "t1.secret-of-t1",
+        "queues": [
+            {"id": "q", "max_wait_s": 300, "when_no_agents": True,
+             "flow_out": {"queue": "overflow"}, "closed": "callback",
+             "hours": {"time_zone": "Europe/Berlin", "holidays": ["2026-12-25"],
+                       "open": [{"days": ["mon", "fri"], "from": "08:00", "to": "18:00"}]},
+             "closed_prompt": "prompts/closed.wav", "callback_after_s": 120},
+            {"id": "overflow", "max_wait_s": 60},
+            {"id": "plain"},
+        ],
+        "agents": [],
+        "entry_points": [{"address": "100", "queue": "q"}, {"address": "200", "queue": "overflow"},
+                         {"address": "300", "queue": "plain"}],
+    }],
+}
+
+
+def _with(**changes: object) -> dict[str, object]:
+    tenant = dict(TREATED["tenants"][0])  # type: ignore[index]
+    tenant["queues"] = [{**tenant["queues"][0], **changes}, *tenant["queues"][1:]]
+    return {**TREATED, "tenants": [tenant]}
+
+
+def test_the_yaml_treatment_reaches_the_router_and_crosses_the_directory_unchanged() -> None:
+    config = tenancy.parse(TREATED)
+    queues = routing_config(config).tenants[T].queues
+    assert queues["q"].treatment == Treatment(
+        max_wait_ms=300_000, when_no_agents=True, flow_out=FlowOutTarget("queue", "overflow"),
+        hours=BusinessHours(
+            "Europe/Berlin", (Window(("mon", "fri"), "08:00", "18:00"),), ("2026-12-25",)
+        ),
+        closed=FlowOutTarget("callback"), closed_prompt="prompts/closed.wav",
+        callback_after_ms=120_000,
+    )
+    assert queues["overflow"].treatment == Treatment(max_wait_ms=60_000)
+    assert queues["plain"].treatment is None  # no treatment: nothing to judge
+    back = directory.to_config(directory.definitions_of(config))
+    assert back.tenants[T].queues == config.tenants[T].queues
+    assert directory.validate(directory.definitions_of(config), ["queue/t1/q"])[0] == []
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"max_wait_s": -1}, "max_wait_s must be >= 0"),
+        ({"flow_out": "voicemail"}, "flow_out: 'voicemail' is not one of"),
+        ({"flow_out": {"queue": "q"}}, "flow_out: queue 'q' is not another queue"),
+        ({"closed": {"queue": "nowhere"}}, "closed: queue 'nowhere' is not another queue"),
+        ({"hours": {"time_zone": "Mars/Olympus", "open": [{"days": ["mon"], "from": "08:00",
+                                                          "to": "18:00"}]}},
+         "unknown time_zone 'Mars/Olympus'"),
+    ],
+)
+def test_bad_treatment_settings_are_refused(changes: dict[str, object], message: str) -> None:
+    with pytest.raises(tenancy.ConfigError, match=message.replace("(", r"\(").replace(
+            "[", r"\[")):
+        tenancy.parse(_with(**changes))

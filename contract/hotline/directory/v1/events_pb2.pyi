@@ -118,7 +118,7 @@ class SiteRemoved(_message.Message):
     def __init__(self, site_id: _Optional[str] = ...) -> None: ...
 
 class QueueDefined(_message.Message):
-    __slots__ = ("tenant_id", "queue_id", "required_skills", "language", "priority", "service_level_threshold_s", "service_level_target", "ring_timeout_ms", "wrap_up_timeout_ms", "wrap_up_codes", "strategy", "any_language", "priority_aging_ms", "home_site_id", "site_overflow_ms", "expansions", "preferred_agent_timeout_ms", "prefer_last_agent")
+    __slots__ = ("tenant_id", "queue_id", "required_skills", "language", "priority", "service_level_threshold_s", "service_level_target", "ring_timeout_ms", "wrap_up_timeout_ms", "wrap_up_codes", "strategy", "any_language", "priority_aging_ms", "home_site_id", "site_overflow_ms", "expansions", "preferred_agent_timeout_ms", "prefer_last_agent", "max_wait_ms", "when_no_agents", "flow_out", "hours", "closed", "closed_prompt", "callback_after_ms")
     TENANT_ID_FIELD_NUMBER: _ClassVar[int]
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
@@ -137,6 +137,13 @@ class QueueDefined(_message.Message):
     EXPANSIONS_FIELD_NUMBER: _ClassVar[int]
     PREFERRED_AGENT_TIMEOUT_MS_FIELD_NUMBER: _ClassVar[int]
     PREFER_LAST_AGENT_FIELD_NUMBER: _ClassVar[int]
+    MAX_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
+    WHEN_NO_AGENTS_FIELD_NUMBER: _ClassVar[int]
+    FLOW_OUT_FIELD_NUMBER: _ClassVar[int]
+    HOURS_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_FIELD_NUMBER: _ClassVar[int]
+    CLOSED_PROMPT_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_AFTER_MS_FIELD_NUMBER: _ClassVar[int]
     tenant_id: str
     queue_id: str
     required_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
@@ -155,7 +162,22 @@ class QueueDefined(_message.Message):
     expansions: _containers.RepeatedCompositeFieldContainer[RoutingStep]
     preferred_agent_timeout_ms: int
     prefer_last_agent: bool
-    def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., priority: _Optional[int] = ..., service_level_threshold_s: _Optional[int] = ..., service_level_target: _Optional[float] = ..., ring_timeout_ms: _Optional[int] = ..., wrap_up_timeout_ms: _Optional[int] = ..., wrap_up_codes: _Optional[_Iterable[_Union[Code, _Mapping]]] = ..., strategy: _Optional[str] = ..., any_language: _Optional[bool] = ..., priority_aging_ms: _Optional[int] = ..., home_site_id: _Optional[str] = ..., site_overflow_ms: _Optional[int] = ..., expansions: _Optional[_Iterable[_Union[RoutingStep, _Mapping]]] = ..., preferred_agent_timeout_ms: _Optional[int] = ..., prefer_last_agent: _Optional[bool] = ...) -> None: ...
+    max_wait_ms: int
+    when_no_agents: bool
+    flow_out: FlowOutTarget
+    hours: BusinessHours
+    closed: FlowOutTarget
+    closed_prompt: str
+    callback_after_ms: int
+    def __init__(self, tenant_id: _Optional[str] = ..., queue_id: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., priority: _Optional[int] = ..., service_level_threshold_s: _Optional[int] = ..., service_level_target: _Optional[float] = ..., ring_timeout_ms: _Optional[int] = ..., wrap_up_timeout_ms: _Optional[int] = ..., wrap_up_codes: _Optional[_Iterable[_Union[Code, _Mapping]]] = ..., strategy: _Optional[str] = ..., any_language: _Optional[bool] = ..., priority_aging_ms: _Optional[int] = ..., home_site_id: _Optional[str] = ..., site_overflow_ms: _Optional[int] = ..., expansions: _Optional[_Iterable[_Union[RoutingStep, _Mapping]]] = ..., preferred_agent_timeout_ms: _Optional[int] = ..., prefer_last_agent: _Optional[bool] = ..., max_wait_ms: _Optional[int] = ..., when_no_agents: _Optional[bool] = ..., flow_out: _Optional[_Union[FlowOutTarget, _Mapping]] = ..., hours: _Optional[_Union[BusinessHours, _Mapping]] = ..., closed: _Optional[_Union[FlowOutTarget, _Mapping]] = ..., closed_prompt: _Optional[str] = ..., callback_after_ms: _Optional[int] = ...) -> None: ...
+
+class FlowOutTarget(_message.Message):
+    __slots__ = ("kind", "queue_id")
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    kind: str
+    queue_id: str
+    def __init__(self, kind: _Optional[str] = ..., queue_id: _Optional[str] = ...) -> None: ...
 
 class RoutingStep(_message.Message):
     __slots__ = ("after_ms", "relax_levels_by", "add_skills", "add_sites", "add_queue_id")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hotline_platform.tenancy import Queue, SkillLevel, TenancyConfig
+from hotline_platform.tenancy import FlowOut, Queue, SkillLevel, TenancyConfig
 from hotline_router.domain.model import (
     AgentProfile,
     EntryPointConfig,
@@ -13,6 +13,7 @@ from hotline_router.domain.model import (
     Strategy,
     TenantConfig,
 )
+from hotline_router.domain.treatment import FlowOutTarget, Treatment
 
 
 def _skills(levels: tuple[SkillLevel, ...]) -> tuple[Skill, ...]:
@@ -46,7 +47,23 @@ def _queue(q: Queue) -> QueueConfig:
         ),
         preferred_agent_timeout_ms=_ms(q.preferred_agent_timeout_s),
         prefer_last_agent=q.prefer_last_agent,
+        treatment=_treatment(q),
     )
+
+
+def _treatment(q: Queue) -> Treatment | None:
+    """None when the queue has none (the common case costs the router nothing)."""
+    if not (q.max_wait_s or q.when_no_agents or q.hours or q.callback_after_s):
+        return None
+    return Treatment(
+        max_wait_ms=_ms(q.max_wait_s), when_no_agents=q.when_no_agents,
+        flow_out=_target(q.flow_out), hours=q.hours, closed=_target(q.closed),
+        closed_prompt=q.closed_prompt, callback_after_ms=_ms(q.callback_after_s),
+    )
+
+
+def _target(flow: FlowOut) -> FlowOutTarget:
+    return FlowOutTarget(flow.kind, flow.queue)
 
 
 def routing_config(
