@@ -121,6 +121,7 @@ GRPC_METHODS: Mapping[str, Rule] = MappingProxyType({
     "/hotline.router.v1.AgentService/WatchAgent": _R_OWN,
     "/hotline.router.v1.AgentService/ListAgents": Rule("agent.state.read"),
     "/hotline.router.v1.QueueService/ListQueues": Rule("queue.stats.read"),
+    "/hotline.router.v1.QueueService/RequestCallback": Rule("call.control"),
     "/hotline.wfm.v1.StaffingService/ComputeStaffing": Rule("staffing.read"),
     "/hotline.wfm.v1.StaffingService/PlanStaffing": Rule("staffing.read"),
     "/hotline.wfm.v1.StaffingService/Forecast": Rule("staffing.read"),

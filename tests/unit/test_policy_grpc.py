@@ -143,6 +143,6 @@ async def _run_matrix(port: int) -> list[str]:
 
 
 def test_every_router_and_wfm_method_refuses_other_tenants_and_roles_without_permission() -> None:
-    assert len(TABLE) == 12  # 8 AgentService + 1 QueueService + 3 StaffingService methods
+    assert len(TABLE) == 13  # 8 AgentService + 2 QueueService + 3 StaffingService methods
     wrong = asyncio.run(_run_matrix(find_free_port()))
     assert not wrong, "\n".join(wrong)

@@ -126,3 +126,21 @@ class ListQueuesResponse(_message.Message):
     QUEUES_FIELD_NUMBER: _ClassVar[int]
     queues: _containers.RepeatedCompositeFieldContainer[QueueView]
     def __init__(self, queues: _Optional[_Iterable[_Union[QueueView, _Mapping]]] = ...) -> None: ...
+
+class RequestCallbackRequest(_message.Message):
+    __slots__ = ("tenant_id", "interaction_id", "callback_address")
+    TENANT_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERACTION_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    tenant_id: str
+    interaction_id: str
+    callback_address: str
+    def __init__(self, tenant_id: _Optional[str] = ..., interaction_id: _Optional[str] = ..., callback_address: _Optional[str] = ...) -> None: ...
+
+class RequestCallbackResponse(_message.Message):
+    __slots__ = ("queue_id", "callback_address")
+    QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    queue_id: str
+    callback_address: str
+    def __init__(self, queue_id: _Optional[str] = ..., callback_address: _Optional[str] = ...) -> None: ...

@@ -413,6 +413,11 @@ class QueueServiceStub:
                 request_serializer=hotline_dot_router_dot_v1_dot_router__pb2.ListQueuesRequest.SerializeToString,
                 response_deserializer=hotline_dot_router_dot_v1_dot_router__pb2.ListQueuesResponse.FromString,
                 _registered_method=True)
+        self.RequestCallback = channel.unary_unary(
+                '/hotline.router.v1.QueueService/RequestCallback',
+                request_serializer=hotline_dot_router_dot_v1_dot_router__pb2.RequestCallbackRequest.SerializeToString,
+                response_deserializer=hotline_dot_router_dot_v1_dot_router__pb2.RequestCallbackResponse.FromString,
+                _registered_method=True)
 
 
 class QueueServiceServicer:
@@ -424,6 +429,16 @@ class QueueServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestCallback(self, request, context):
+        """The caller of a waiting voice contact asks to be called back (virtual hold): recorded as
+        `callback_requested`; the caller is released and the contact keeps its place. Refused
+        (FAILED_PRECONDITION) unless its queue offers callbacks and the estimated wait stated
+        when it was queued reached the queue's threshold. Asking again changes nothing.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_QueueServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -431,6 +446,11 @@ def add_QueueServiceServicer_to_server(servicer, server):
                     servicer.ListQueues,
                     request_deserializer=hotline_dot_router_dot_v1_dot_router__pb2.ListQueuesRequest.FromString,
                     response_serializer=hotline_dot_router_dot_v1_dot_router__pb2.ListQueuesResponse.SerializeToString,
+            ),
+            'RequestCallback': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestCallback,
+                    request_deserializer=hotline_dot_router_dot_v1_dot_router__pb2.RequestCallbackRequest.FromString,
+                    response_serializer=hotline_dot_router_dot_v1_dot_router__pb2.RequestCallbackResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -460,6 +480,33 @@ class QueueService:
             '/hotline.router.v1.QueueService/ListQueues',
             hotline_dot_router_dot_v1_dot_router__pb2.ListQueuesRequest.SerializeToString,
             hotline_dot_router_dot_v1_dot_router__pb2.ListQueuesResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestCallback(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/hotline.router.v1.QueueService/RequestCallback',
+            hotline_dot_router_dot_v1_dot_router__pb2.RequestCallbackRequest.SerializeToString,
+            hotline_dot_router_dot_v1_dot_router__pb2.RequestCallbackResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -18,6 +18,7 @@ from hotline_router.adapters.mapping import AGENT_STATES, skills_to_proto
 from hotline_router.application.service import NotLive, RouterService, UnknownAgent
 from hotline_router.domain.commands import CommandRefused
 from hotline_router.domain.facts import Disposition
+from hotline_router.domain.treatment import CallbackRefused
 from hotline_router.domain.views import AgentSnapshot
 
 T = TypeVar("T")
@@ -28,6 +29,7 @@ T = TypeVar("T")
 USE_CASE_ERRORS: tuple[ErrorStatus, ...] = (
     (UnknownAgent, grpc.StatusCode.NOT_FOUND, ""),
     (CommandRefused, grpc.StatusCode.FAILED_PRECONDITION, ""),
+    (CallbackRefused, grpc.StatusCode.FAILED_PRECONDITION, ""),
     (NotLive, grpc.StatusCode.UNAVAILABLE, ""),
     (RuntimeError, grpc.StatusCode.UNAVAILABLE, "not recorded: "),
 )
@@ -205,6 +207,19 @@ class QueueApi(_Api, router_pb2_grpc.QueueServiceServicer):
                 for q in snaps
             ]
         )
+
+    async def RequestCallback(  # noqa: N802
+        self, request: router_pb2.RequestCallbackRequest, context: grpc.aio.ServicerContext
+    ) -> router_pb2.RequestCallbackResponse:
+        tenant_id = request.tenant_id
+        await self._guard(context, tenant_id, "RequestCallback")
+        queue_id, address = await self._run(
+            context,
+            lambda: self._service.request_callback(
+                tenant_id, request.interaction_id, request.callback_address
+            ),
+        )
+        return router_pb2.RequestCallbackResponse(queue_id=queue_id, callback_address=address)
 
 
 SERVICE_NAMES = (

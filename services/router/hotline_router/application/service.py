@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from hotline_router.application.ports import Clock, FactPublisher, IdGenerator
-from hotline_router.domain import commands
+from hotline_router.domain import commands, treatment
 from hotline_router.domain.decisions import decide, realize, transfer_queue
 from hotline_router.domain.facts import AgentFact, Disposition, Fact, Transferred
 from hotline_router.domain.fold import apply, compact
@@ -265,6 +265,29 @@ class RouterService:
                 self._state, tenant_id, agent_id, interaction_id, disposition, now, self._new_id
             ),
         )
+
+    def request_callback(
+        self, tenant_id: str, interaction_id: str, address: str
+    ) -> tuple[str, str]:
+        """A waiting caller asks to be called back (domain/treatment.py): the queue and the
+        address to call. Raises CallbackRefused; acknowledged once durable."""
+        tenant_config = self.config.tenants.get(tenant_id)
+        if tenant_config is None:
+            raise treatment.CallbackRefused(f"no tenant {tenant_id!r}")
+        with self._lock:
+            self._require_live(tenant_id)
+            facts = treatment.request_callback(
+                self._state, tenant_config, tenant_id, interaction_id, address,
+                self._clock.now_ms(), self._new_id,
+            )
+            self._emit(facts)
+            self._settle(tenant_id)
+            it = self._state.tenant(tenant_id).interactions[interaction_id]
+            placement = it.current_placement
+            queue_id = placement.queue_id if placement is not None else ""
+            answer = (queue_id, it.callback[1] if it.callback is not None else "")
+        self._publisher.flush()
+        return answer
 
     # ------------------------------------------------------------------ queries
 
