@@ -85,6 +85,12 @@ def test_the_queue_language_applies_when_the_contact_has_none() -> None:
     assert _offers(_arrive(w, "c1")) == [("c1", "de1")]
 
 
+def test_an_agent_with_no_languages_listed_is_not_language_routed() -> None:
+    w = _world(_q(), _agent("any", langs=()), _agent("de1", langs=("de",)))
+    w.ready("any", "de1")
+    assert _offers(_arrive(w, "c1", language="fr")) == [("c1", "any")]
+
+
 def test_a_queue_allowing_any_language_takes_the_longest_idle() -> None:
     w = _world(_q(any_language=True), _agent("en1"), _agent("de1", langs=("de",)))
     w.ready("en1", "de1")

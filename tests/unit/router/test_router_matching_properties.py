@@ -152,7 +152,7 @@ def test_no_double_offers_and_no_language_mismatch(
         placement = it.current_placement
         assert placement is not None
         agent = w.config.tenants[T].agents[offer.agent_id]
-        if placement.language:
+        if placement.language and agent.languages:  # none listed: not language-routed
             assert matching.speaks(agent.languages, placement.language), (
                 f"{offer.agent_id} {agent.languages} got a {placement.language} contact"
             )

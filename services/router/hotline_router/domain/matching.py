@@ -117,10 +117,11 @@ def fits(
     *, any_site: bool = False,
 ) -> bool:
     """An agent with these skills, languages and site fits the target: at one of its sites,
-    speaking its language, with one of its skill sets."""
+    speaking its language, with one of its skill sets. An agent with no languages listed is
+    not language-routed (a configuration from before languages were matched)."""
     if not any_site and t.sites is not None and site not in t.sites:
         return False
-    if t.language and not speaks(languages, t.language):
+    if t.language and languages and not speaks(languages, t.language):
         return False
     return any(satisfies(skills, req) for req in t.requirements)
 
