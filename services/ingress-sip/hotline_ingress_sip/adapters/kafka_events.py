@@ -14,6 +14,7 @@ from hotline.interaction.v1.events_pb2 import (
     InteractionAbandoned,
     InteractionCompleted,
     InteractionEvent,
+    InteractionFlowedOut,
     InteractionTransferred,
     SelfServiceFinished,
 )
@@ -160,13 +161,29 @@ def withdrawal_from_event(event: InteractionEvent) -> facts.OfferWithdrawn | Non
     )
 
 
+_RELEASING_FLOW_OUTS = (
+    InteractionFlowedOut.TARGET_CLOSED, InteractionFlowedOut.TARGET_CALLBACK,
+)
+
+
 def ending_from_event(event: InteractionEvent) -> facts.EndedByRouter | None:
-    """The router's own `abandoned` / `completed` (None for any other kind): it writes them
-    only for contacts whose ingress it took for lost."""
-    if event.WhichOneof("event") not in ("abandoned", "completed"):
+    """The router's own `abandoned` / `completed` (it writes them only for contacts whose
+    ingress it took for lost), a `flowed_out` to a closed message or a callback, and a
+    `callback_requested`: the caller is released. None for any other kind (a flow-out to
+    another queue keeps the caller waiting)."""
+    kind = event.WhichOneof("event")
+    if kind in ("abandoned", "completed"):
+        why = "lost"
+    elif kind == "flowed_out" and event.flowed_out.target in _RELEASING_FLOW_OUTS:
+        why = "flowed_out"
+    elif kind == "callback_requested":
+        why = "callback"
+    else:
         return None
     env = event.envelope
-    return facts.EndedByRouter(interaction_id=env.interaction_id, tenant_id=env.tenant_id)
+    return facts.EndedByRouter(
+        interaction_id=env.interaction_id, tenant_id=env.tenant_id, why=why
+    )
 
 
 def placement_from_event(event: InteractionEvent) -> facts.QueuePlacement | None:

@@ -568,7 +568,7 @@ class CallHandling(TransactionUser):
             call.state = CallState.ENDED
         else:
             return
-        log.warning("interaction %s ended by the router (taken for lost)", ended.interaction_id)
+        log.warning("interaction %s ended by the router (%s)", ended.interaction_id, ended.why)
         self.stats.ended_by_router += 1
         self._finish(session)
 

@@ -61,10 +61,13 @@ class OfferWithdrawn:
 class EndedByRouter:
     """The router ended the interaction itself (`abandoned` / `completed` on its topic): it
     took this instance for lost (silent past its HOTLINE_INGRESS_LOST_AFTER_MS, e.g. a stall).
-    If the call is still up here, end it without a fact of ours: the router has the fact."""
+    Or it released the caller: the contact flowed out to a closed message or a callback, or
+    the caller asked to be called back (`flowed_out`, `callback_requested`). If the call is
+    still up here, end it without a fact of ours: the router has the fact."""
 
     interaction_id: str
     tenant_id: str
+    why: str = "lost"  # "lost", "flowed_out", "callback" (logs)
 
 
 class CallAction(enum.Enum):

@@ -1,0 +1,51 @@
+"""The router's flow-out to a closed message or a callback, and a callback requested,
+release the caller held here without a fact of ours (router domain/treatment.py)."""
+
+from __future__ import annotations
+
+from ingress_sip_harness import CALLER, CALLER_SDP, Harness, request
+
+from hotline.interaction.v1.events_pb2 import InteractionEvent, InteractionFlowedOut
+from hotline_ingress_sip.adapters.kafka_events import instruction_from_event
+from hotline_ingress_sip.domain.events import EndedByRouter
+from hotline_platform.envelope import new_envelope
+
+
+def _event() -> InteractionEvent:
+    return InteractionEvent(
+        envelope=new_envelope(tenant_id="acme", producer="router/r", interaction_id="i-1")
+    )
+
+
+def test_releasing_flow_outs_and_callback_requests_are_read_as_endings() -> None:
+    for target, why in (
+        (InteractionFlowedOut.TARGET_CLOSED, "flowed_out"),
+        (InteractionFlowedOut.TARGET_CALLBACK, "flowed_out"),
+    ):
+        ev = _event()
+        ev.flowed_out.target = target
+        assert instruction_from_event(ev) == EndedByRouter("i-1", "acme", why)
+    ev = _event()
+    ev.callback_requested.queue_id = "q"
+    assert instruction_from_event(ev) == EndedByRouter("i-1", "acme", "callback")
+
+
+def test_a_flow_out_to_another_queue_keeps_the_caller() -> None:
+    ev = _event()
+    ev.flowed_out.target = InteractionFlowedOut.TARGET_QUEUE
+    ev.flowed_out.to_queue_id = "overflow"
+    assert instruction_from_event(ev) is None
+
+
+def test_a_waiting_caller_flowing_out_closed_is_released_and_nothing_is_published() -> None:
+    sip = Harness()
+    sip.send(request("INVITE", body=CALLER_SDP))
+    sip.sent()
+    ev = _event()
+    ev.flowed_out.target = InteractionFlowedOut.TARGET_CLOSED
+    instruction = instruction_from_event(ev)
+    assert instruction is not None
+    sip.calls.on_offers([instruction])
+    assert [getattr(m, "status", 0) for m in sip.sent_to(CALLER)] == [480]
+    assert sip.kinds() == ["CallArrived"]  # the router's flowed_out is the one fact
+    assert sip.calls.active_calls == 0
