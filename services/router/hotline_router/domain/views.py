@@ -55,7 +55,7 @@ def agent_snapshot(
 def queue_snapshot(tenant: TenantState | None, queue: QueueConfig, now_ms: int) -> QueueSnapshot:
     """Waiting = queued and not yet connected or gone (a contact being offered still waits).
     Agents count when they have the queue's required skills and speak its language (unless
-    it takes any language)."""
+    it takes any language, or they list none)."""
     if tenant is None:
         return QueueSnapshot(queue.queue_id, 0, 0, 0, 0)
     queued_at = [
@@ -69,7 +69,7 @@ def queue_snapshot(tenant: TenantState | None, queue: QueueConfig, now_ms: int) 
     able = [
         a for a in tenant.agents.values()
         if satisfies(a.skills, queue.required_skills)
-        and (not language or speaks(a.languages, language))
+        and (not language or not a.languages or speaks(a.languages, language))
     ]
     return QueueSnapshot(
         queue_id=queue.queue_id,
