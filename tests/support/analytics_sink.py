@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from hotline_analytics.settings import AnalyticsSettings
 from hotline_analytics.wiring import AnalyticsSink
+from hotline_platform import codec
 
 
 def sink_settings(broker: str, clickhouse: Any, name: str) -> AnalyticsSettings:
@@ -32,3 +34,32 @@ def running_sink(settings: AnalyticsSettings) -> Iterator[AnalyticsSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@dataclass
+class FakeRecord:
+    _topic: str
+    _value: bytes | None
+    _key: bytes | None = None
+    _partition: int = 3
+    _offset: int = 42
+
+    def topic(self) -> str | None:
+        return self._topic
+
+    def partition(self) -> int | None:
+        return self._partition
+
+    def offset(self) -> int | None:
+        return self._offset
+
+    def key(self) -> bytes | None:
+        return self._key
+
+    def value(self) -> bytes | None:
+        return self._value
+
+
+def record_of(topic: Any, event: Any) -> FakeRecord:
+    """The Kafka record a publisher would produce for `event` on `topic`."""
+    return FakeRecord(topic.name, codec.encode(event), event.envelope.tenant_id.encode())

@@ -44,14 +44,14 @@ class ClickHouseSettings:
 
 
 def create_schema(client: Client, database: str) -> None:
-    """Create what is missing and migrate tables an older version created (idempotent)."""
-    for statement in schema_statements(database):
-        client.execute(statement)
+    """Migrate tables an older version created, then create what is missing (idempotent)."""
     existing: dict[str, set[str]] = {}
     for table, column in client.execute(EXISTING_COLUMNS_SQL, {"database": database}):
         existing.setdefault(table, set()).add(column)
     for statement in migration_statements(database, existing):
-        log.info("schema migration: %s", statement.strip().splitlines()[0])
+        log.info("schema migration: %s", statement)
+        client.execute(statement)
+    for statement in schema_statements(database):
         client.execute(statement)
 
 
@@ -90,11 +90,6 @@ def threshold_params(thresholds_s: Mapping[str, int]) -> dict[str, Any]:
     # 18.16 cannot type an empty array literal: the first pair is a sentinel no queue id equals.
     queues = ["\x00", *thresholds_s]
     return {"queues": queues, "thresholds": [0, *(int(thresholds_s[q]) for q in queues[1:])]}
-
-
-def split_params(split: Split) -> dict[str, Any]:
-    """The parameters of queries.SPLIT_KEYS (the priority bands; unused by other splits)."""
-    return {"band_edges": list(split.priority_edges), "band_labels": list(split.band_labels())}
 
 
 class ClickHouseReports:
@@ -140,9 +135,9 @@ class ClickHouseReports:
         params.update(threshold_params(thresholds_s))
         params["short_abandon_ms"] = short_abandon_ms
         if split is not None:
-            params.update(split_params(split))
+            params.update(queries.split_params(split))
         rows, columns = self._client.execute(
-            queries.tallies_sql(self._db, split.by if split else None),
+            queries.tallies_sql(self._db, split),
             params,
             with_column_types=True,
         )

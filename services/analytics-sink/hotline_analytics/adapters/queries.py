@@ -8,7 +8,7 @@ Parameters use clickhouse-driver's client-side %(name)s substitution.
 from __future__ import annotations
 
 from hotline_analytics.adapters.schema import check_identifier
-from hotline_analytics.domain.kpi import SplitBy
+from hotline_analytics.domain.kpi import Split, SplitBy
 
 # One row per interaction of a tenant, its aggregate states merged.
 _FACTS = """
@@ -32,17 +32,28 @@ SELECT
     argMinIfMerge(agent_id) AS agent_id,
     minIfMerge(arrived_at_ms) AS arrived_at_ms,
     argMinIfMerge(priority) AS priority,
-    if(answer_offer = '', '', splitByChar('\\t', answer_offer)[2]) AS answer_site_id,
-    if(answer_offer = '', toInt64(-1), toInt64OrZero(splitByChar('\\t', answer_offer)[3]))
-        AS answer_step,
     maxIfMerge(last_step) AS last_step,
-    argMinIfMerge(answer_offer_id) AS answer_offer_id,
-    -- the answering offer's "offer id<TAB>site<TAB>step" (schema.py `offers_made`), "" none
-    arrayFirst(o -> answer_offer_id != '' AND splitByChar('\\t', o)[1] = answer_offer_id,
-        groupUniqArrayIfMerge(offers_made)) AS answer_offer
+    argMinIfMerge(answer_offer_id) AS answering_offer_id,
+    groupUniqArrayIfMerge(offers_made) AS offers_list
 FROM {db}.interactions
 WHERE {where}
 GROUP BY interaction_id
+"""
+
+# The answering offer's site and step, from its "offer id<TAB>site<TAB>step" in `offers_list`
+# (schema.py `offers_made`): found by "\n<offer id>\t" in the list joined by newlines (18.16
+# loses a column a lambda captures, so no arrayFirst).
+_ANSWERING_OFFER = """
+SELECT
+    *,
+    concat('\\n', arrayStringConcat(offers_list, '\\n'), '\\n') AS offers_text,
+    position(offers_text, concat('\\n', answering_offer_id, '\\t')) AS answer_at,
+    if(answering_offer_id = '' OR answer_at = 0, '',
+        splitByChar('\\n', substring(offers_text, answer_at + 1))[1]) AS answer_offer,
+    if(answer_offer = '', '', splitByChar('\\t', answer_offer)[2]) AS answer_site_id,
+    if(answer_offer = '', toInt64(-1), toInt64OrZero(splitByChar('\\t', answer_offer)[3]))
+        AS answer_step
+FROM ({merged})
 """
 
 FACT_COLUMNS = (
@@ -120,15 +131,34 @@ SELECT
 FROM ({{facts}})
 """
 
-# domain.kpi.Split.key, in SQL, per split (%(band_edges)s / %(band_labels)s: the Split's
-# priority_edges and band_labels(); arrayCount of the edges <= priority is bisect_right).
-SPLIT_KEYS = {
+# domain.kpi.Split.key, in SQL.
+_SPLIT_KEYS = {
     SplitBy.SITE: "if(answered_at_ms > 0, answer_site_id, '')",
     SplitBy.BULLSEYE_STEP: "toString(if(answered_at_ms > 0 AND answer_step >= 0, answer_step,"
     " toInt64(last_step)))",
-    SplitBy.PRIORITY_BAND: "arrayElement(%(band_labels)s,"
-    " 1 + arrayCount(e -> e <= priority, %(band_edges)s))",
 }
+
+
+def split_key_sql(split: Split) -> str:
+    """The split key of a contact; priority bands as multiIf(priority < %(band_edge_0)s,
+    %(band_0)s, ...) (bisect_right over the edges; no lambda: 18.16 loses the columns a
+    lambda captures). Parameters: `split_params`."""
+    if split.by is not SplitBy.PRIORITY_BAND:
+        return _SPLIT_KEYS[split.by]
+    tests = "".join(
+        f"priority < %(band_edge_{i})s, %(band_{i})s, " for i in range(len(split.priority_edges))
+    )
+    return f"multiIf({tests}%(band_{len(split.priority_edges)})s)"
+
+
+def split_params(split: Split) -> dict[str, int | str]:
+    """The parameters of `split_key_sql` (the priority bands' edges and labels)."""
+    params: dict[str, int | str] = {
+        f"band_edge_{i}": edge for i, edge in enumerate(split.priority_edges)
+    }
+    params.update({f"band_{i}": label for i, label in enumerate(split.band_labels())})
+    return params
+
 
 # Column order = queue_id, [split_key,] domain.kpi.TALLY_FIELDS (checked when rows are read).
 _TALLIES = f"""
@@ -183,23 +213,23 @@ ORDER BY tenant_id, queue_id, outcome
 """
 
 
+def _queued_in_period(database: str) -> str:
+    where, having = _QUEUED_IN_PERIOD
+    merged = _FACTS.format(db=check_identifier(database), where=where) + f"HAVING {having}"
+    return _ANSWERING_OFFER.replace("{merged}", merged)
+
+
 def facts_sql(database: str) -> str:
     """Per-interaction facts of contacts queued in the period (InteractionFacts columns)."""
-    where, having = _QUEUED_IN_PERIOD
-    return (
-        _FACTS.format(db=check_identifier(database), where=where)
-        + f"HAVING {having}\nORDER BY queued_at_ms, interaction_id"
-    )
+    return _queued_in_period(database) + "ORDER BY queued_at_ms, interaction_id"
 
 
-def tallies_sql(database: str, split: SplitBy | None = None) -> str:
+def tallies_sql(database: str, split: Split | None = None) -> str:
     """Per-queue tallies (domain.kpi.QueueTally fields) of contacts queued in the period;
     with a split, per queue and split key (a `split_key` column after `queue_id`)."""
-    where, having = _QUEUED_IN_PERIOD
-    facts = _FACTS.format(db=check_identifier(database), where=where) + f"HAVING {having}"
     return (
-        _TALLIES.replace("{facts}", facts)
-        .replace("{split_key}", SPLIT_KEYS[split] if split else "''")
+        _TALLIES.replace("{facts}", _queued_in_period(database))
+        .replace("{split_key}", split_key_sql(split) if split else "''")
         .replace("{split_select}", "" if split is None else "\n    split_key,")
         .replace("{split_group}", "" if split is None else ", split_key")
     )

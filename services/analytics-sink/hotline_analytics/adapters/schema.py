@@ -223,25 +223,29 @@ EXISTING_COLUMNS_SQL = (
 
 
 def migration_statements(database: str, existing: Mapping[str, set[str]]) -> list[str]:
-    """Statements that bring tables created by an older DDL to the current one, given the
-    columns each table has (`EXISTING_COLUMNS_SQL`); none once they are current.
+    """What to run before `schema_statements` so that tables an older DDL created become
+    today's, given the columns each existing table has (`EXISTING_COLUMNS_SQL`); none once
+    they are current, or for tables that do not exist yet (the CREATE makes them whole).
 
-    `CREATE ... IF NOT EXISTS` leaves an existing table as it was: columns are added (old rows
-    read their type's default: 0, "" or an empty aggregate state) and a view lacking a column is
-    re-created. Events that arrive between its drop and re-creation miss `interactions`: the
-    sink runs this before it consumes. 18.16 has no ADD COLUMN IF NOT EXISTS, hence the list."""
+    `CREATE ... IF NOT EXISTS` leaves an existing table as it was: missing columns are added
+    (old rows read their type's default: 0, "" or an empty aggregate state) and a view lacking
+    a column is dropped for `schema_statements` to re-create (18.16 checks a view's SELECT
+    even when it exists, so this runs first). Events that arrive between the drop and the
+    re-creation would miss `interactions`: the sink migrates before it consumes. 18.16 has
+    no ADD COLUMN IF NOT EXISTS, hence the column lists."""
     db = check_identifier(database)
-    out = [
-        f"ALTER TABLE {db}.events ADD COLUMN {name} {ch_type}"
-        for name, ch_type, _ in COLUMNS
-        if name not in existing.get("events", set())
-    ]
-    out += [
-        f"ALTER TABLE {db}.interactions ADD COLUMN {name} {state}"
-        for name, state, _ in INTERACTION_AGGREGATES
-        if name not in existing.get("interactions", set())
-    ]
-    view = existing.get("interactions_mv", set())
-    if any(name not in view for name, _, _ in INTERACTION_AGGREGATES):
-        out += [f"DROP TABLE IF EXISTS {db}.interactions_mv", _interactions_mv_ddl(db)]
+    out: list[str] = []
+    for table, wanted in (
+        ("events", [(name, ch_type) for name, ch_type, _ in COLUMNS]),
+        ("interactions", [(name, state) for name, state, _ in INTERACTION_AGGREGATES]),
+    ):
+        if table in existing:
+            out += [
+                f"ALTER TABLE {db}.{table} ADD COLUMN {name} {ch_type}"
+                for name, ch_type in wanted
+                if name not in existing[table]
+            ]
+    view = existing.get("interactions_mv")
+    if view is not None and any(name not in view for name, _, _ in INTERACTION_AGGREGATES):
+        out.append(f"DROP TABLE IF EXISTS {db}.interactions_mv")
     return out

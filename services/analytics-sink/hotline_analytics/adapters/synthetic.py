@@ -53,6 +53,9 @@ class Call:
     sl_threshold_s: int = 20
     site_id: str = "lisbon"
     caller: str = "+351910000000"
+    priority: int = 0
+    agent_site_id: str = ""  # the offered agent's site ("": site_id)
+    routing_steps: int = 0  # bullseye steps taken before the first offer (offers carry it)
 
     def with_id(self) -> Call:
         if self.interaction_id:
@@ -66,7 +69,9 @@ def call_events(call: Call) -> list[tuple[Topic, Message]]:
     out: list[tuple[Topic, Message]] = []
     last = [""]
 
-    def interaction(topic: Topic, at_ms: int, producer: str) -> InteractionEvent:
+    def interaction(
+        topic: Topic, at_ms: int, producer: str, site_id: str = ""
+    ) -> InteractionEvent:
         event = InteractionEvent(
             envelope=new_envelope(
                 tenant_id=call.tenant_id,
@@ -74,7 +79,7 @@ def call_events(call: Call) -> list[tuple[Topic, Message]]:
                 interaction_id=call.interaction_id,
                 occurred_at_ms=at_ms,
                 causation_id=last[0],
-                site_id=call.site_id,
+                site_id=site_id or call.site_id,
             )
         )
         last[0] = event.envelope.event_id
@@ -123,6 +128,12 @@ def call_events(call: Call) -> list[tuple[Topic, Message]]:
     queued.channel = CHANNEL_VOICE
     queued.service_level_threshold_s = call.sl_threshold_s
     queued.required_skills.add(name="support", level=1)
+    queued.priority = call.priority
+    for step in range(1, call.routing_steps + 1):
+        expanded = interaction(ROUTING_INTERACTIONS, queued_at + step, "router/router-0")
+        expanded.routing_expanded.queue_id = call.queue_id
+        expanded.routing_expanded.step = step
+        expanded.routing_expanded.waited_ms = step
     if call.end is CallEnd.WAITING:
         return out
 
@@ -132,7 +143,10 @@ def call_events(call: Call) -> list[tuple[Topic, Message]]:
     accepted_offer = ""
     for attempt in range(1, attempts + 1):
         offer_id = str(uuid.uuid4())
-        offered = interaction(ROUTING_INTERACTIONS, offer_at, "router/router-0").offered
+        # The router stamps an offer with the offered agent's site.
+        offered = interaction(
+            ROUTING_INTERACTIONS, offer_at, "router/router-0", call.agent_site_id
+        ).offered
         offered.offer_id = offer_id
         offered.agent_id = call.agent_id
         offered.queue_id = call.queue_id
@@ -140,6 +154,7 @@ def call_events(call: Call) -> list[tuple[Topic, Message]]:
         offered.ring_timeout_ms = 10_000
         offered.attempt = attempt
         offered.channel = CHANNEL_VOICE
+        offered.routing_step = call.routing_steps
         agent_state(offer_at, AgentState.AGENT_STATE_RESERVED, AgentState.AGENT_STATE_READY)
         offer_at += 5
         if attempt <= call.rejected_offers:
