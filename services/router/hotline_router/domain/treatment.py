@@ -134,7 +134,8 @@ def decide(tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int) -
     pool = tenant.pool
     if index.roster or any(key.startswith("@") for key in due):
         pool.refresh(tenant)
-        queues = {key[1:] for key in due if key.startswith("@")}
+        # A queue's hours: its contacts are judged again only when it is closed now.
+        queues = {key[1:] for key in due if key.startswith("@") and _closed(tc, key[1:], now_ms)}
         if index.roster:
             queues |= {
                 qid for qid, q in tc.queues.items()
@@ -167,7 +168,7 @@ def decide(tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int) -
             return None  # flowing already; ringing: judged again once the offer is answered
         tr = queue.treatment
         waited = max(0, now_ms - placement.queued_at_ms)
-        if tr.hours is not None and not tr.hours.is_open(tr.hours.local_time(now_ms)):
+        if _closed(tc, queue.queue_id, now_ms):
             reason, target = CLOSED, tr.closed
         elif tr.when_no_agents and able_logged_in(queue, placement) == 0:
             reason, target = NO_AGENTS, tr.flow_out
@@ -185,6 +186,12 @@ def decide(tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int) -
         )
 
     return _scan(index.treat, due, rule)
+
+
+def _closed(tc: TenantConfig, queue_id: str, now_ms: int) -> bool:
+    queue = tc.queues.get(queue_id)
+    hours = queue.treatment.hours if queue is not None and queue.treatment is not None else None
+    return hours is not None and not hours.is_open(hours.local_time(now_ms))
 
 
 def _reachable(target: FlowOutTarget, it: Interaction, tc: TenantConfig) -> FlowOutTarget:
