@@ -807,9 +807,19 @@ def next_offers(
         )
         return [free[a] for a in ids]
 
+    # Group id -> has a free taker (the sieve's), until the next offer takes an agent.
+    has_taker: dict[int, bool] = {}
     for it, placement in routing_order(tenant, tc, now_ms, takeable=True):
         if not free:
             break
+        iid = it.interaction_id
+        if iid not in pool.named:  # a transfer's named agent need not be a taker
+            gid = pool.listed[iid]
+            found = has_taker.get(gid)
+            if found is None:
+                found = has_taker[gid] = any(a in free for a in pool.takers(iid))
+            if not found:
+                continue
         queue = tc.queues.get(placement.queue_id) or QueueConfig(
             placement.queue_id, ring_timeout_ms=config.default_ring_timeout_ms
         )
@@ -818,6 +828,7 @@ def next_offers(
         if agent is None:
             continue
         del free[agent.agent_id]
+        has_taker.clear()
         out.append(
             OfferContact(
                 tenant_id=tenant_id,
