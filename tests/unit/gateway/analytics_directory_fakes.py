@@ -132,9 +132,17 @@ class FakeReports:
         return CustomerIdentity("phone", "+351910000001"), others[:limit]
 
     async def kpi_report(
-        self, caller: Caller, start: datetime, end: datetime, queue_ids: Sequence[str]
+        self,
+        caller: Caller,
+        start: datetime,
+        end: datetime,
+        queue_ids: Sequence[str],
+        split_by: str = "",
+        priority_band_edges: Sequence[int] = (),
     ) -> dict[str, Any]:
-        self.asked.append(("kpi", (start, end, tuple(queue_ids))))
+        self.asked.append(
+            ("kpi", (start, end, tuple(queue_ids), split_by, tuple(priority_band_edges)))
+        )
         figures = {
             "queued": 2, "short_abandoned": 0, "offered": 2, "answered": 2,
             "answered_within_threshold": 1, "abandoned": 0, "waiting": 0, "callbacks": 0,
@@ -150,4 +158,8 @@ class FakeReports:
                         "threshold_source": "tenancy config", "service_level_target": 0.8,
                         "service_level_met": False}],
             "total": figures,
+            "split": {"by": split_by, "rule": "as asked", "priority_band_edges": []}
+            if split_by
+            else None,
+            "total_splits": [{"key": "lisbon", "figures": figures}] if split_by else [],
         }

@@ -153,3 +153,13 @@ def test_customer_contacts_and_the_kpi_report(world: World) -> None:
     assert body["period"]["from"].startswith("2026-11-03T00:00:00")
     assert body["queues"][0]["service_level_met"] is False
     assert world.reports.asked[-1][1][2] == ("support", "sales")
+    assert body["split"] is None and body["total_splits"] == []
+    assert body["queues"][0]["splits"] == []
+    split = world.get(f"{BASE}/reports/kpi", params=[("split_by", "priority_band"),
+                                                    ("priority_band_edge", "3"),
+                                                    ("priority_band_edge", "8")])
+    assert split.status_code == 200, split.text
+    assert world.reports.asked[-1][1][3:] == ("priority_band", (3, 8))
+    assert split.json()["split"]["by"] == "priority_band"
+    assert split.json()["total_splits"][0]["figures"]["queued"] == 2
+    assert world.get(f"{BASE}/reports/kpi", params={"split_by": "agent"}).status_code == 422

@@ -125,9 +125,19 @@ class ReportsClient:
         )
 
     async def kpi_report(
-        self, caller: Caller, start: datetime, end: datetime, queue_ids: Sequence[str]
+        self,
+        caller: Caller,
+        start: datetime,
+        end: datetime,
+        queue_ids: Sequence[str],
+        split_by: str = "",
+        priority_band_edges: Sequence[int] = (),
     ) -> dict[str, Any]:
         request = reports_pb2.GetKpiReportRequest(
-            tenant_id=caller.tenant_id, period=_period(start, end), queue_ids=list(queue_ids)
+            tenant_id=caller.tenant_id,
+            period=_period(start, end),
+            queue_ids=list(queue_ids),
+            split_by=split_by,
+            priority_band_edges=list(priority_band_edges),
         )
         return protodict.to_dict(await self._call(caller, self._stub.GetKpiReport, request))

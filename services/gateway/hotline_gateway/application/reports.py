@@ -45,9 +45,16 @@ class ReportsBackend(Protocol):
         interaction.read, when it was not), and that customer's other contacts."""
 
     async def kpi_report(
-        self, caller: Caller, start: datetime, end: datetime, queue_ids: Sequence[str]
+        self,
+        caller: Caller,
+        start: datetime,
+        end: datetime,
+        queue_ids: Sequence[str],
+        split_by: str = "",
+        priority_band_edges: Sequence[int] = (),
     ) -> dict[str, Any]:
-        """The report as the Reports API's dict (hotline_platform.protodict.to_dict)."""
+        """The report as the Reports API's dict (hotline_platform.protodict.to_dict); split
+        by `split_by` when given (GetKpiReportRequest.split_by)."""
 
 
 def _check_period(start: datetime, end: datetime) -> None:
@@ -110,7 +117,15 @@ class ReportsUseCases:
             await asyncio.sleep(OFFER_POLL_S)
 
     async def kpi_report(
-        self, caller: Caller, start: datetime, end: datetime, queue_ids: Sequence[str]
+        self,
+        caller: Caller,
+        start: datetime,
+        end: datetime,
+        queue_ids: Sequence[str],
+        split_by: str = "",
+        priority_band_edges: Sequence[int] = (),
     ) -> dict[str, Any]:
         _check_period(start, end)
-        return await self._backend.kpi_report(caller, start, end, queue_ids)
+        return await self._backend.kpi_report(
+            caller, start, end, queue_ids, split_by, priority_band_edges
+        )

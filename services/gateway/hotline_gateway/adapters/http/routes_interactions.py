@@ -146,10 +146,28 @@ async def kpi_report(
         list[Annotated[str, Query(pattern=ID_PATTERN, max_length=64)]] | None,
         Query(max_length=100, description="Only these queues (repeat the parameter)"),
     ] = None,
+    split_by: Annotated[
+        Literal["site", "bullseye_step", "priority_band"] | None,
+        Query(
+            description="Also split each queue and the totals: site (of the agent who"
+            " answered; empty key: not answered), bullseye_step (the step it was answered at;"
+            " not answered: the last reached), priority_band (the queued priority's band)"
+        ),
+    ] = None,
+    priority_band_edge: Annotated[
+        list[int] | None,
+        Query(
+            max_length=20,
+            description="With split_by=priority_band: the bands' lower edges after the first,"
+            " increasing (repeat the parameter); default 1, 5, 10 (<=0, 1-4, 5-9, 10+)",
+        ),
+    ] = None,
 ) -> KpiReportOut:
     today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     start_at, end_at = _period(start, end, today)
-    report = await use.gateway.reports.kpi_report(use.caller, start_at, end_at, queue or [])
+    report = await use.gateway.reports.kpi_report(
+        use.caller, start_at, end_at, queue or [], split_by or "", priority_band_edge or []
+    )
     return KpiReportOut.model_validate(report)
 
 

@@ -97,12 +97,28 @@ class KpiFiguresOut(_Out):
     tally: dict[str, int] = Field(description="The counts and sums the figures are ratios of")
 
 
+class KpiSplitOut(_Out):
+    key: str = Field(
+        description="A site id (empty: not answered), a bullseye step or a priority band"
+    )
+    figures: KpiFiguresOut
+
+
+class KpiSplittingOut(_Out):
+    by: str = Field(description="site | bullseye_step | priority_band")
+    rule: str = Field(description="Which split key a contact falls in, in words")
+    priority_band_edges: list[int] = Field(description="The bands' edges (priority_band)")
+
+
 class QueueReportOut(KpiFiguresOut):
     queue_id: str
     service_level_threshold_s: int | None
     threshold_source: str
     service_level_target: float | None
     service_level_met: bool | None = Field(description="null: no figure or no target")
+    splits: list[KpiSplitOut] = Field(
+        default_factory=list, description="With split_by: the queue's figures per split key"
+    )
 
 
 class KpiReportOut(_Out):
@@ -115,3 +131,7 @@ class KpiReportOut(_Out):
     )
     queues: list[QueueReportOut]
     total: KpiFiguresOut
+    split: KpiSplittingOut | None = Field(default=None, description="null: not split")
+    total_splits: list[KpiSplitOut] = Field(
+        default_factory=list, description="With split_by: the totals per split key"
+    )
