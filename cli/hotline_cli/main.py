@@ -146,6 +146,13 @@ def cmd_events_tail(args: argparse.Namespace) -> int:
     return 0
 
 
+def _band_edges(text: str) -> list[int]:
+    try:
+        return [int(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not integers separated by commas: {text!r}") from None
+
+
 def cmd_report(args: argparse.Namespace) -> int:
     from hotline_cli.reporting import ReportsError, format_report, kpi_report_from_state
 
@@ -154,7 +161,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     end = _parse_time(args.end)
     try:
         report = kpi_report_from_state(
-            state, args.tenant, start, end, args.credential, args.queue or ()
+            state, args.tenant, start, end, args.credential, args.queue or (),
+            args.split_by or "", args.priority_bands or (),
         )
     except ReportsError as exc:
         print(f"hotline report: {exc}", file=sys.stderr)
@@ -300,6 +308,19 @@ def build_parser() -> argparse.ArgumentParser:
         "--credential",
         help="the tenant's API credential (default: $HOTLINE_CREDENTIAL, else the plaintext"
         " credential of the tenant in the stack's tenancy config)",
+    )
+    report.add_argument(
+        "--split-by",
+        choices=("site", "bullseye_step", "priority_band"),
+        help="also split each queue and the totals: by the site of the agent who answered"
+        " ('-': not answered), the bullseye step it was answered at (not answered: the last"
+        " reached), or the band of its queued priority",
+    )
+    report.add_argument(
+        "--priority-bands",
+        type=_band_edges,
+        help="with --split-by priority_band: the bands' lower edges after the first, e.g."
+        " 1,5,10 (the default: <=0, 1-4, 5-9, 10+)",
     )
     report.set_defaults(func=cmd_report)
 

@@ -127,10 +127,17 @@ class ReportsClient:
         start: datetime,
         end: datetime,
         queue_ids: Iterable[str] = (),
+        split_by: str = "",
+        priority_band_edges: Sequence[int] = (),
     ) -> dict[str, Any]:
-        """The report as `build_report` returns it (the same dict, key for key)."""
+        """The report as `build_report` returns it (the same dict, key for key); split by
+        `split_by` (site | bullseye_step | priority_band) when given."""
         request = reports_pb2.GetKpiReportRequest(
-            tenant_id=tenant_id, period=_period(start, end), queue_ids=list(queue_ids)
+            tenant_id=tenant_id,
+            period=_period(start, end),
+            queue_ids=list(queue_ids),
+            split_by=split_by,
+            priority_band_edges=list(priority_band_edges),
         )
         return protodict.to_dict(self._call(self._stub.GetKpiReport, request, credential))
 
@@ -157,12 +164,16 @@ def kpi_report_from_state(
     end: datetime,
     credential: str | None = None,
     queue_ids: Sequence[str] = (),
+    split_by: str = "",
+    priority_band_edges: Sequence[int] = (),
 ) -> dict[str, Any]:
     """The KPI report of `tenant_id` for contacts queued in [start, end), from the running
     stack's analytics API."""
     token = tenant_credential(state, tenant_id, credential)
     with ReportsClient(analytics_address(state)) as client:
-        return client.kpi_report(tenant_id, token, start, end, queue_ids)
+        return client.kpi_report(
+            tenant_id, token, start, end, queue_ids, split_by, priority_band_edges
+        )
 
 
 def queue_rows(report: dict[str, Any]) -> list[dict[str, Any]]:
