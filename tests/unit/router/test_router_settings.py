@@ -11,6 +11,7 @@ def test_partition_specs() -> None:
     assert parse_partitions("all", 12) == tuple(range(12))
     assert parse_partitions("0-5", 12) == (0, 1, 2, 3, 4, 5)
     assert parse_partitions("6-8, 11,9", 12) == (6, 7, 8, 9, 11)
+    assert parse_partitions("group", 12) is None  # the consumer group assigns them
     for bad in ("12", "5-3", "x", "0-12", ","):
         with pytest.raises(ValueError):
             parse_partitions(bad, 12)
