@@ -1,7 +1,7 @@
-"""Position and estimated wait stated in `queued` (issue 9 item 4): position in routing order
-(priority, then queued time), EWT = ceil(position / able agents logged in) x the queue's mean
-handle time over its last 50 handled contacts, and a replay in any topic order gives the
-same figures."""
+"""Position and estimated wait stated in `queued` (issue 9 item 4, issue 16 item 10): position
+in routing order (priority, then queued time); EWT = 0 when enough able agents are READY, else
+(position - able READY) x the queue's mean handle time over its last 50 handled contacts /
+able agents logged in; a replay in any topic order gives the same figures."""
 
 from __future__ import annotations
 
@@ -122,14 +122,31 @@ def test_ewt_with_several_agents_divides_the_line_among_them() -> None:
     w.command("log_out", "a3", "")  # logged out: no longer counts
     for i in range(1, 6):
         w.arrive(f"c{i}")
-    # two able agents: positions 1-2 wait one handle time, 3-4 two, 5 three
+    # two able agents, none READY: one frees up every half handle time
     assert [_figures(w, f"c{i}")[1] for i in range(1, 6)] == [
-        DEFAULT, DEFAULT, 2 * DEFAULT, 2 * DEFAULT, 3 * DEFAULT
+        DEFAULT // 2, DEFAULT, 3 * DEFAULT // 2, 2 * DEFAULT, 5 * DEFAULT // 2
     ]
     # vip needs sales 5: only a1 can take it
     w.arrive("v1", entry="200")
     w.arrive("v2", entry="200")
     assert [_figures(w, v) for v in ("v1", "v2")] == [(1, DEFAULT), (2, 2 * DEFAULT)]
+
+
+def test_ewt_is_zero_while_an_able_agent_is_ready_and_counts_only_the_rest_after() -> None:
+    w = World()
+    w.command("log_in", "a2")  # sales, not ready
+    w.ready("a4")  # support only: READY but cannot take sales
+    w.arrive("c1")
+    w.ready("a1")  # sales: c1 is offered to a1 at once
+    assert w.offered_to("c1") == ["a1"]
+    w.command("log_in", "a3")
+    w.command("set_ready", "a3")  # sales, READY: takes the next contact at once
+    w.arrive("c2")
+    assert _figures(w, "c2") == (2, 0)  # c1 rings a1; a3 is free for c2
+    w.arrive("c3")
+    # c1 rings a1, c2 rings a3 (they need no other agent): c3 waits for one of the three
+    # able agents logged in to free up
+    assert _figures(w, "c3") == (3, DEFAULT // 3)
 
 
 def test_mean_handle_time_is_talk_plus_wrap_up_of_the_queue_s_handled_contacts() -> None:
@@ -184,8 +201,9 @@ def test_a_replay_in_any_topic_order_gives_the_same_figures(seed: int) -> None:
     assert _figures(fresh, "next") == _figures(w, "next")
     position, ewt = _figures(w, "next")
     mean = sum(20_000 + 7_000 * i + 3_000 * i for i in range(8)) // 8
-    # w3 (priority), w1 (ringing), w2 ahead; a1 and a2 logged in
-    assert (position, ewt) == (4, 2 * mean)
+    # w3 (priority), w1 (ringing at a2), w2 ahead; a1 and a2 logged in, none READY: w3, w2
+    # and this one wait for one of the two to free up
+    assert (position, ewt) == (4, 3 * mean // 2)
 
 
 def test_interaction_facts_in_any_order_at_all_rebuild_the_same_window() -> None:

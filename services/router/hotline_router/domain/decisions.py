@@ -664,17 +664,23 @@ def estimate_waits(
 ) -> list[QueueContact | PlaceTransferred]:
     """The contacts being queued, each with its position (1 + the contacts of its queue
     waiting ahead of it in routing order, a ringing one included, and those queued in the
-    same batch) and its estimated wait: ceil(position / n) x the queue's mean handle time,
-    n = agents logged in who can take it (skills and language, any site; at least 1)."""
+    same batch) and its estimated wait: 0 when as many able agents are READY as there are
+    contacts up to it not ringing an agent already (one is offered it at once); else the
+    rest x the queue's mean handle time / n, n = able agents logged in (at least 1): n busy
+    agents free up one every mean/n on average. Able: skills and language, any site."""
     if not placing:
         return []
     pool = tenant.pool
     pool.refresh(tenant)
     keys: dict[str, list[matching.RoutingKey]] = {}
+    ringing: dict[str, list[matching.RoutingKey]] = {}  # contacts holding a reserved agent
     for qid in {d.queue.queue_id for d in placing}:
-        keys[qid] = [
-            _routing_key(tc, iid, placement, now_ms) for iid, placement in pool.in_queue(qid)
-        ]
+        keys[qid], ringing[qid] = [], []
+        for iid, placement in pool.in_queue(qid):
+            key = _routing_key(tc, iid, placement, now_ms)
+            keys[qid].append(key)
+            if iid in pool.ringing:
+                ringing[qid].append(key)
     new_keys = [
         matching.routing_key(
             matching.aged_priority(
@@ -703,11 +709,15 @@ def estimate_waits(
         able = pool.count_logged_in(base, able_with, first) - sum(
             1 for aid in wrapped if aid in pool.logged_in and able_with(pool.logged_in[aid][1])
         )
-        rounds = -(-position // max(1, able))  # ceil
+        # Contacts up to this one still needing an agent (a ringing one has its own), less
+        # the able agents READY for them: those wait for a busy agent to free up.
+        needing = position - sum(1 for k in ringing[d.queue.queue_id] if k < key)
+        behind = needing - pool.count_ready(able_with, needing, skip=wrapped)
+        mean = tenant.handle_times.mean_ms(d.queue.queue_id)
         out.append(
             replace(
                 d, position=position,
-                estimated_wait_ms=rounds * tenant.handle_times.mean_ms(d.queue.queue_id),
+                estimated_wait_ms=0 if behind <= 0 else behind * mean // max(1, able),
             )
         )
     return out

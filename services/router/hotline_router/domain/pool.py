@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import bisect
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Container, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -153,6 +153,20 @@ class RoutingPool:
                 entry[1] for entry in self.logged_in.values()
             )
             found = self._counts[key] = sum(n for p, n in profiles.items() if fits(p))
+        return found
+
+    def count_ready(
+        self, fits: Callable[[Profile], bool], enough: int, skip: Container[str] = ()
+    ) -> int:
+        """READY agents whose (skills, languages) `fits`, not in `skip`, counted up to
+        `enough` (the caller only needs to know whether there are that many)."""
+        found = 0
+        for agents in self.ready_by_skills.values():
+            for agent_id in agents:
+                if agent_id not in skip and fits(self.logged_in[agent_id][1]):
+                    found += 1
+                    if found >= enough:
+                        return found
         return found
 
     def sift(
