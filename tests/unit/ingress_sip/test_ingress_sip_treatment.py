@@ -18,13 +18,14 @@ def _event() -> InteractionEvent:
 
 
 def test_releasing_flow_outs_and_callback_requests_are_read_as_endings() -> None:
-    for target, why in (
-        (InteractionFlowedOut.TARGET_CLOSED, "flowed_out"),
-        (InteractionFlowedOut.TARGET_CALLBACK, "flowed_out"),
+    for target, prompt in (
+        (InteractionFlowedOut.TARGET_CLOSED, "queue_closed"),
+        (InteractionFlowedOut.TARGET_CALLBACK, ""),  # a callback's caller hears no closed prompt
     ):
         ev = _event()
         ev.flowed_out.target = target
-        assert instruction_from_event(ev) == EndedByRouter("i-1", "acme", why)
+        ev.flowed_out.prompt = "queue_closed"
+        assert instruction_from_event(ev) == EndedByRouter("i-1", "acme", "flowed_out", prompt)
     ev = _event()
     ev.callback_requested.queue_id = "q"
     assert instruction_from_event(ev) == EndedByRouter("i-1", "acme", "callback")
@@ -38,11 +39,14 @@ def test_a_flow_out_to_another_queue_keeps_the_caller() -> None:
 
 
 def test_a_waiting_caller_flowing_out_closed_is_released_and_nothing_is_published() -> None:
+    """No media here: released at once (the prompt is played by an anchored call, see
+    tests/integration/test_voice_media_treatment.py)."""
     sip = Harness()
     sip.send(request("INVITE", body=CALLER_SDP))
     sip.sent()
     ev = _event()
     ev.flowed_out.target = InteractionFlowedOut.TARGET_CLOSED
+    ev.flowed_out.prompt = "queue_closed"
     instruction = instruction_from_event(ev)
     assert instruction is not None
     sip.calls.on_offers([instruction])

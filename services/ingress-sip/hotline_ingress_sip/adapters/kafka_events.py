@@ -172,17 +172,20 @@ def ending_from_event(event: InteractionEvent) -> facts.EndedByRouter | None:
     `callback_requested`: the caller is released. None for any other kind (a flow-out to
     another queue keeps the caller waiting)."""
     kind = event.WhichOneof("event")
+    prompt = ""
     if kind in ("abandoned", "completed"):
         why = "lost"
     elif kind == "flowed_out" and event.flowed_out.target in _RELEASING_FLOW_OUTS:
         why = "flowed_out"
+        if event.flowed_out.target == InteractionFlowedOut.TARGET_CLOSED:
+            prompt = event.flowed_out.prompt
     elif kind == "callback_requested":
         why = "callback"
     else:
         return None
     env = event.envelope
     return facts.EndedByRouter(
-        interaction_id=env.interaction_id, tenant_id=env.tenant_id, why=why
+        interaction_id=env.interaction_id, tenant_id=env.tenant_id, why=why, prompt=prompt
     )
 
 

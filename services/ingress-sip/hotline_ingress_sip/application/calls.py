@@ -124,6 +124,7 @@ class CallSession:
     bye_caller_when_acked: bool = False
     caller_bye_sent: bool = False
     finished: bool = False
+    releasing: bool = False  # ended by the router; the caller hears a last prompt first
     # Anchored calls only (a media relay is wired): the caller's audio stream, its relay
     # call, and the timer of the next announcement while the caller waits.
     stream: AudioStream | None = None
@@ -553,7 +554,11 @@ class CallHandling(TransactionUser):
             return
         call = session.call
         now = self._clock.now_ms()
-        if call.state in (CallState.WAITING, CallState.OFFERING):
+        if call.state in (CallState.WAITING, CallState.OFFERING) and self._release_after_prompt(
+            session, ended.prompt
+        ):
+            call.caller_left(now, f"ended by the router ({ended.why})")
+        elif call.state in (CallState.WAITING, CallState.OFFERING):
             if session.invite.status == 200:
                 self._send_bye_to_caller(session)
             self._stack.respond(session.invite, 480, to_tag=session.dialog.local_tag)
@@ -570,7 +575,31 @@ class CallHandling(TransactionUser):
             return
         log.warning("interaction %s ended by the router (%s)", ended.interaction_id, ended.why)
         self.stats.ended_by_router += 1
-        self._finish(session)
+        if not session.releasing:  # else once its prompt was heard
+            self._finish(session)
+
+    def _release_after_prompt(self, session: CallSession, prompt: str) -> bool:
+        """A waiting caller the platform answered hears `prompt` (a closed message), then
+        gets BYE. False (released at once) when there is no such prompt or no media."""
+        path = self._prompt(session, prompt) if prompt else None
+        media = session.media
+        if path is None or media is None or session.invite.status != 200:
+            return False
+        self._stop_agent(session)
+        self._stop_treatment(session)
+        session.releasing = True
+
+        def release() -> None:
+            if not session.finished:
+                self._send_bye_to_caller(session)
+                self._finish(session)
+
+        def playing(reply: MediaReply) -> None:
+            duration = reply.fields.get("duration") if reply.ok else None
+            self._timers.call_later(duration if isinstance(duration, int) else 0, release)
+
+        media.play(path, playing)
+        return True
 
     def _ring_agent(self, session: CallSession, offer: Offer, uri: str, dest: Address) -> None:
         caller_invite = session.invite.request

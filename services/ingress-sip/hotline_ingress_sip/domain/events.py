@@ -68,6 +68,7 @@ class EndedByRouter:
     interaction_id: str
     tenant_id: str
     why: str = "lost"  # "lost", "flowed_out", "callback" (logs)
+    prompt: str = ""  # heard by a waiting caller before the release (a closed message)
 
 
 class CallAction(enum.Enum):
