@@ -218,6 +218,17 @@ def _apply_interaction(tenant: TenantState, fact: InteractionFact) -> None:
     _record_handled(tenant, it)
 
 
+#: Customers whose last agent a tenant remembers ("prefer the last agent"): the newest by
+#: completion; pruned in batches (10 % over), so memory stays bounded.
+LAST_AGENTS_KEPT = 200_000
+
+
+def _keep_newest(last_agents: dict[str, tuple[int, str]]) -> None:
+    newest = sorted(last_agents.items(), key=lambda kv: kv[1], reverse=True)[:LAST_AGENTS_KEPT]
+    last_agents.clear()
+    last_agents.update(newest)
+
+
 def _record_handled(tenant: TenantState, it: Interaction) -> None:
     """Once a contact is fully handled (completed, its agent's answer and wrap-up known),
     its talk + wrap-up joins the served queue's handle times (for the estimated wait). Live,
@@ -227,6 +238,8 @@ def _record_handled(tenant: TenantState, it: Interaction) -> None:
         last = (it.completed_at_ms, agent_id)
         if last > tenant.last_agents.get(it.customer, (0, "")):
             tenant.last_agents[it.customer] = last
+            if len(tenant.last_agents) > LAST_AGENTS_KEPT * 11 // 10:
+                _keep_newest(tenant.last_agents)
     if it.completed_at_ms is None or agent_id not in it.wrap_up_ms:
         return
     answered = it.answered_offer(agent_id)
