@@ -132,7 +132,7 @@ class SelfServiceFinished(_message.Message):
     def __init__(self, outcome: _Optional[_Union[SelfServiceFinished.Outcome, str]] = ..., duration_ms: _Optional[int] = ..., queue_id: _Optional[str] = ..., language: _Optional[str] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., intent: _Optional[str] = ..., priority: _Optional[int] = ..., identity_hints: _Optional[_Iterable[_Union[IdentityHint, _Mapping]]] = ..., preferred_agent_id: _Optional[str] = ...) -> None: ...
 
 class InteractionQueued(_message.Message):
-    __slots__ = ("queue_id", "priority", "required_skills", "language", "channel", "service_level_threshold_s", "position", "estimated_wait_ms")
+    __slots__ = ("queue_id", "priority", "required_skills", "language", "channel", "service_level_threshold_s", "position", "estimated_wait_ms", "callback_offered")
     QUEUE_ID_FIELD_NUMBER: _ClassVar[int]
     PRIORITY_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_SKILLS_FIELD_NUMBER: _ClassVar[int]
@@ -141,6 +141,7 @@ class InteractionQueued(_message.Message):
     SERVICE_LEVEL_THRESHOLD_S_FIELD_NUMBER: _ClassVar[int]
     POSITION_FIELD_NUMBER: _ClassVar[int]
     ESTIMATED_WAIT_MS_FIELD_NUMBER: _ClassVar[int]
+    CALLBACK_OFFERED_FIELD_NUMBER: _ClassVar[int]
     queue_id: str
     priority: int
     required_skills: _containers.RepeatedCompositeFieldContainer[_envelope_pb2.Skill]
@@ -149,7 +150,8 @@ class InteractionQueued(_message.Message):
     service_level_threshold_s: int
     position: int
     estimated_wait_ms: int
-    def __init__(self, queue_id: _Optional[str] = ..., priority: _Optional[int] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., service_level_threshold_s: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait_ms: _Optional[int] = ...) -> None: ...
+    callback_offered: bool
+    def __init__(self, queue_id: _Optional[str] = ..., priority: _Optional[int] = ..., required_skills: _Optional[_Iterable[_Union[_envelope_pb2.Skill, _Mapping]]] = ..., language: _Optional[str] = ..., channel: _Optional[_Union[_envelope_pb2.Channel, str]] = ..., service_level_threshold_s: _Optional[int] = ..., position: _Optional[int] = ..., estimated_wait_ms: _Optional[int] = ..., callback_offered: _Optional[bool] = ...) -> None: ...
 
 class InteractionOffered(_message.Message):
     __slots__ = ("offer_id", "agent_id", "queue_id", "agent_endpoint", "ring_timeout_ms", "attempt", "channel", "routing_step", "callback_address")
