@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 import pickle
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from router_world import T, World
 
@@ -28,7 +28,13 @@ from hotline_router.domain.facts import (
 )
 from hotline_router.domain.fold import apply, compact
 from hotline_router.domain.index import TenantIndex
-from hotline_router.domain.model import AgentState, RouterState, TenantState
+from hotline_router.domain.model import (
+    HANDLE_WINDOW,
+    AgentState,
+    HandleTimes,
+    RouterState,
+    TenantState,
+)
 
 AGENTS = ("a1", "a2", "a3", "a4")
 INGRESS = "ingress-sip/i1"
@@ -313,3 +319,39 @@ def test_a_pickled_state_decides_as_the_original() -> None:
     expected = decide(world.state, world.config, T, world.now)
     assert expected  # a1 to wrap up (the repairs come first)
     assert decide(restored, world.config, T, world.now) == expected
+
+
+@settings(max_examples=200, deadline=None)
+@example(  # an interaction completed earlier than first read: its old entry is stale
+    records=[("q1", 0, 5, 1), ("q1", 0, 30, 1)]
+    + [("q1", n, 10, 1) for n in range(1, HANDLE_WINDOW)]
+    + [("q1", HANDLE_WINDOW, 20, 1)]
+)
+@given(
+    records=st.lists(
+        st.tuples(
+            st.sampled_from(["q1", "q1", "q1", "q2"]), st.integers(0, 60), st.integers(0, 40),
+            st.integers(1, 9),
+        ),
+        min_size=60,
+        max_size=400,
+    )
+)
+def test_handle_time_windows_keep_the_newest_whatever_the_order(
+    records: list[tuple[str, int, int, int]],
+) -> None:
+    """The windows (newest HANDLE_WINDOW completions per queue, an interaction in one queue
+    at most) equal a reference that searches every window for each record."""
+    times = HandleTimes()
+    ref: dict[str, dict[str, tuple[int, int]]] = {}
+    for queue, n, at_ms, handle_ms in records:
+        iid = f"i{n}"
+        times.record(queue, iid, at_ms, handle_ms)
+        for other, window in ref.items():
+            if other != queue:
+                window.pop(iid, None)
+        window = ref.setdefault(queue, {})
+        window[iid] = (at_ms, handle_ms)
+        if len(window) > HANDLE_WINDOW:
+            del window[min(window, key=lambda i: (window[i][0], i))]
+        assert times.by_queue == ref

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -476,6 +477,11 @@ class HandleTimes:
     by_queue: dict[str, dict[str, tuple[int, int]]] = field(default_factory=dict)
     # interaction id -> the queue whose window holds it (each is in one window at most)
     window_of: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # queue id -> (completed_at_ms, interaction id) of its window, oldest first (a heap; an
+    # entry no longer in the window is skipped when it comes up)
+    _oldest: dict[str, list[tuple[int, str]]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def record(
         self, queue_id: str, interaction_id: str, completed_at_ms: int, handle_ms: int
@@ -486,10 +492,14 @@ class HandleTimes:
         window = self.by_queue.setdefault(queue_id, {})
         window[interaction_id] = (completed_at_ms, handle_ms)
         self.window_of[interaction_id] = queue_id
-        if len(window) > HANDLE_WINDOW:
-            oldest = min(window, key=lambda iid: (window[iid][0], iid))
-            del window[oldest]
-            del self.window_of[oldest]
+        oldest = self._oldest.setdefault(queue_id, [])
+        heapq.heappush(oldest, (completed_at_ms, interaction_id))
+        while len(window) > HANDLE_WINDOW:
+            at_ms, iid = heapq.heappop(oldest)
+            held = window.get(iid)
+            if held is not None and held[0] == at_ms:
+                del window[iid]
+                del self.window_of[iid]
 
     def mean_ms(self, queue_id: str) -> int:
         """The mean handle time of the queue's window (DEFAULT_HANDLE_MS while empty)."""
