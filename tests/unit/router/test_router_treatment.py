@@ -231,6 +231,17 @@ def test_a_callback_keeps_its_place_survives_the_hang_up_and_is_offered_with_the
     assert not w.interaction("c1").ended
 
 
+def test_queued_says_whether_a_callback_is_offered_for_ingress_to_announce_it() -> None:
+    w = _world(sales=Treatment(callback_after_ms=180_000), support=Treatment(
+        callback_after_ms=180_001))
+    _arrive(w, "c1")  # 180 s estimated (the default handle time, nobody able logged in)
+    _arrive(w, "c2", entry="300")
+    _arrive(w, "c3", entry="200")  # vip: no treatment
+    assert [_queued(w, iid)[0].callback_offered for iid in ("c1", "c2", "c3")] == [
+        True, False, False
+    ]
+
+
 def test_a_caller_who_hung_up_before_asking_is_not_called_back() -> None:
     w = _world(sales=Treatment(callback_after_ms=60_000))
     _arrive(w, "c1")
@@ -271,6 +282,7 @@ def test_flow_outs_callbacks_and_callback_offers_cross_the_wire_unchanged() -> N
         FlowedOut(**base, from_queue_id="a", reason="max_wait", target="queue", to_queue_id="b"),
         CallbackRequested(**base, queue_id="a", callback_address=CALLER, waited_ms=3),
         Offered(**base, offer_id="o1", agent_id="a1", queue_id="a", callback_address=CALLER),
+        Queued(**base, queue_id="a", estimated_wait_ms=9, callback_offered=True),
     ):
         _, event = to_event(fact, "router/test")
         assert to_fact(event) == fact

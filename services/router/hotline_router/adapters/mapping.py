@@ -171,7 +171,7 @@ def _interaction_fact(ev: interaction_pb2.InteractionEvent) -> f.Fact | None:
             required_skills=skills_from_proto(q.required_skills), language=q.language,
             channel=CHANNELS.get(q.channel, ""),
             service_level_threshold_s=q.service_level_threshold_s, position=q.position,
-            estimated_wait_ms=q.estimated_wait_ms,
+            estimated_wait_ms=q.estimated_wait_ms, callback_offered=q.callback_offered,
         )
     if kind == "offered":
         o = ev.offered
@@ -318,6 +318,7 @@ def _interaction_event(
                     language=fact.language, channel=CHANNELS_BACK.get(fact.channel, 0),
                     service_level_threshold_s=fact.service_level_threshold_s,
                     position=fact.position, estimated_wait_ms=fact.estimated_wait_ms,
+                    callback_offered=fact.callback_offered,
                 )
             )
         case f.Offered():

@@ -938,6 +938,9 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                     channel=decision.channel,
                     service_level_threshold_s=q.service_level_threshold_s,
                     position=decision.position, estimated_wait_ms=decision.estimated_wait_ms,
+                    callback_offered=treatment.offers_callback(
+                        q, decision.channel, decision.estimated_wait_ms
+                    ),
                 )
             ]
         case PlaceTransferred():
@@ -952,6 +955,9 @@ def realize(decision: Decision, state: RouterState, now_ms: int, new_id: IdFacto
                     channel=decision.channel,
                     service_level_threshold_s=q.service_level_threshold_s,
                     position=decision.position, estimated_wait_ms=decision.estimated_wait_ms,
+                    callback_offered=treatment.offers_callback(
+                        q, decision.channel, decision.estimated_wait_ms
+                    ),
                 )
             ]
         case OfferContact():

@@ -53,6 +53,7 @@ class Queued(InteractionFact):
     service_level_threshold_s: int = 0
     position: int = 0  # 1 = next to be offered, when queued
     estimated_wait_ms: int = 0
+    callback_offered: bool = False  # the caller may ask to be called back (treatment)
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -116,6 +116,16 @@ def fold(it: Interaction, fact: FlowedOut | CallbackRequested) -> None:
         it.callback = (fact.at_ms, fact.callback_address)
 
 
+def offers_callback(queue: QueueConfig, channel: str, estimated_wait_ms: int) -> bool:
+    """A caller of `queue` waiting this long may ask to be called back (stated in `queued`,
+    where ingress-sip reads it to offer the key)."""
+    tr = queue.treatment
+    return (
+        channel in ("", "voice") and tr is not None and tr.callback_after_ms > 0
+        and estimated_wait_ms >= tr.callback_after_ms
+    )
+
+
 def callback_address(tenant: TenantState, interaction_id: str) -> str:
     """The address to call back for a callback contact ("" for any other): for `offered`."""
     it = tenant.interactions.get(interaction_id)
@@ -260,9 +270,9 @@ def request_callback(
         raise CallbackRefused(f"{interaction_id!r} is being offered to an agent")
     queue = tc.queues.get(placement.queue_id)
     tr = queue.treatment if queue is not None else None
-    if tr is None or not tr.callback_after_ms:
+    if queue is None or tr is None or not tr.callback_after_ms:
         raise CallbackRefused(f"queue {placement.queue_id!r} offers no callbacks")
-    if placement.estimated_wait_ms < tr.callback_after_ms:
+    if not offers_callback(queue, it.channel, placement.estimated_wait_ms):
         raise CallbackRefused(
             f"estimated wait {placement.estimated_wait_ms} ms is below the queue's "
             f"callback threshold {tr.callback_after_ms} ms"
