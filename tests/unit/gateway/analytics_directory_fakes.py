@@ -1,6 +1,8 @@
 """In-memory directory and Reports backends for the gateway's unit tests (the real ones are
 the directory service's and the analytics sink's gRPC APIs, exercised in
-tests/integration/test_gateway_directory.py)."""
+tests/integration/test_gateway_directory.py). The directory keeps each definition as its
+contract message, through the gRPC adapter's mapping, so what is read back is what the real
+one answers (every field, defaults filled in)."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from hotline_gateway.adapters.directory_grpc import change_to_proto
 from hotline_gateway.application.ports import Caller
 from hotline_gateway.domain.directory import Change, ChangeResult, DirectoryEntity
 from hotline_gateway.domain.errors import Forbidden, Invalid, NotFound, PreconditionFailed
@@ -20,6 +23,13 @@ from hotline_gateway.domain.interactions import (
     InteractionQuery,
     InteractionSummary,
 )
+from hotline_platform import protodict
+
+
+def as_stored(caller: Caller, change: Change) -> dict[str, Any]:
+    """A definition's fields as the directory stores and answers them: its contract message."""
+    message = change_to_proto(caller, change)
+    return protodict.to_dict(getattr(message, message.WhichOneof("change") or ""))
 
 
 @dataclass
@@ -34,7 +44,7 @@ class FakeDirectory:
         for kind, key, fields in (
             ("tenant", f"tenant/{tenant_id}", {"tenant_id": tenant_id, "name": tenant_id,
                                                 "kpi": None, "not_ready_reasons": []}),
-            ("site", "site/lisbon", {"site_id": "lisbon", "name": "Lisbon"}),
+            ("site", "site/lisbon", {"site_id": "lisbon", "name": "Lisbon", "drained": False}),
         ):
             self.versions[key] = 1
             self.entities[key] = DirectoryEntity(kind, key, 1, "operator", fields)
@@ -74,7 +84,8 @@ class FakeDirectory:
                     del self.entities[key]
                 continue
             entity = DirectoryEntity(
-                change.kind.name, key, version, f"tenant:{caller.tenant_id}", dict(change.fields)
+                change.kind.name, key, version, f"tenant:{caller.tenant_id}",
+                as_stored(caller, change),
             )
             out.append(entity)
             if not dry_run:

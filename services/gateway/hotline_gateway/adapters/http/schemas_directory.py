@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from hotline_gateway.adapters.http.schemas import CODE_PATTERN
 from hotline_gateway.domain.directory import DirectoryEntity
+from hotline_platform import tenancy
 
 # The directory's id rule: 1-64 letters, digits, '-' or '_', starting with a letter or digit.
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -19,6 +20,10 @@ ADDRESS_PATTERN = r"^[A-Za-z0-9+*#][A-Za-z0-9+*#._-]{0,127}$"
 EntityId = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
 OptionalId = Annotated[str, Field(pattern=r"^$|" + ID_PATTERN, max_length=64)]
 Address = Annotated[str, Field(pattern=ADDRESS_PATTERN, max_length=128)]
+# A contact's priority in its queue (higher first).
+Priority = Annotated[int, Field(ge=-1000, le=1000)]
+# A duration in ms (the contract's uint32); 0 means "never" / "at once" as each field says.
+Millis = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 
 class _In(BaseModel):
@@ -42,13 +47,119 @@ class CodeIn(_In):
 # --- inputs: a definition's fields (the id is in the path, or in the create body) ---------
 
 
-class QueueIn(_In):
+# An IVR flow and a queue's routing (hotline_platform.ivr, .tenancy; the directory checks
+# their rules and lists every problem). The same shapes are read and written, so they pass
+# through to the directory unchanged.
+NodeRef = Annotated[str, Field(max_length=64, description="A node id, or hangup")]
+Prompt = Annotated[str, Field(max_length=128, description="Prompt name, played per language")]
+Language = Annotated[str, Field(max_length=35, description="BCP 47 tag; empty: unchanged")]
+
+
+class OpeningWindow(_In):
+    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
+    opens: str = Field(description="HH:MM local")
+    closes: str = Field(description="HH:MM local (24:00: midnight)")
+
+
+class BusinessHours(_In):
+    time_zone: str = Field(description="IANA zone, e.g. Europe/Berlin")
+    open: list[OpeningWindow]
+    holidays: list[str] = Field(default_factory=list, description="YYYY-MM-DD, closed all day")
+    closed: NodeRef = Field(
+        default="hangup", description="Node entered when closed (an IVR's; not a queue's)"
+    )
+
+
+class RoutingStepIn(_In):
+    """One step of a queue's bullseye, taken once a contact has waited `after_ms`; each step
+    keeps what the earlier ones widened."""
+
+    after_ms: Millis = Field(description="Above the step before's")
+    relax_levels_by: int = Field(default=0, ge=0, le=100,
+                                 description="Lower every required skill level by this")
+    add_skills: list[SkillIn] = Field(
+        default_factory=list, max_length=32,
+        description="Agents with all of these skills may take it too",
+    )
+    add_sites: list[Annotated[str, Field(max_length=64)]] = Field(
+        default_factory=list, max_length=64,
+        description=f"Agents of these sites may take it too ({tenancy.ANY_SITE!r}: all)",
+    )
+    add_queue_id: OptionalId = Field(
+        default="", description="Agents able to take that queue's contacts may take it too"
+    )
+
+
+class FlowOutTargetIn(_In):
+    kind: str = Field(
+        default="", max_length=16,
+        description="Empty: closed (a closed message); callback; queue (queue_id)",
+        json_schema_extra={"enum": ["", *tenancy.FLOW_OUT_KINDS]},
+    )
+    queue_id: OptionalId = Field(default="", description="Another queue (kind queue)")
+
+
+class QueueRouting(_In):
+    """A queue's routing and treatment (services/router/README.md): QueueDefined's fields."""
+
+    strategy: str = Field(
+        default="", max_length=32,
+        description="How an agent is picked among the able ones (empty: longest_idle)",
+        json_schema_extra={"enum": ["", *tenancy.STRATEGIES]},
+    )
+    any_language: bool = Field(
+        default=False, description="The contact's language does not restrict the agents"
+    )
+    priority_aging_ms: Millis = Field(
+        default=0, description="A waiting contact's priority rises by 1 every this many ms "
+        "(0: never)",
+    )
+    home_site_id: OptionalId = Field(default="", description="Empty: the entry point's site")
+    site_overflow_ms: Millis = Field(
+        default=0, description="Home-site agents only for this long, or until nobody is "
+        "logged in there (0: any site at once)",
+    )
+    expansions: list[RoutingStepIn] = Field(
+        default_factory=list, max_length=32, description="The bullseye, in order"
+    )
+    preferred_agent_timeout_ms: Millis = Field(
+        default=0, description="A contact naming an agent waits this long for it alone"
+    )
+    prefer_last_agent: bool = Field(
+        default=False, description="The agent who last served the caller is preferred"
+    )
+    # Treatment: flow-out, closed, callbacks.
+    max_wait_ms: Millis = Field(default=0, description="Then flow out to flow_out (0: never)")
+    when_no_agents: bool = Field(
+        default=False, description="Flow out at once when nobody able is logged in"
+    )
+    # Default: empty, as the directory writes a queue of the YAML (null: the same).
+    flow_out: FlowOutTargetIn | None = Field(default_factory=FlowOutTargetIn)
+    hours: BusinessHours | None = Field(
+        default=None, description="Business hours (null: always open); outside them the "
+        "contact goes to `closed` (the hours' own `closed` node is not used)",
+    )
+    closed: FlowOutTargetIn | None = Field(default_factory=FlowOutTargetIn)
+    closed_prompt: str = Field(default="", max_length=256,
+                               description="What a caller flowing out to closed hears")
+    callback_after_ms: Millis = Field(
+        default=0, description="Callbacks are offered from this estimated wait (0: never)"
+    )
+
+
+class QueueIn(QueueRouting):
+    """A queue's whole definition. A PUT replaces it: a field left out takes its default
+    (for the routing settings: longest idle, any site at once, no bullseye, no flow-out),
+    so read the queue, change it and send it all back (If-Match: its ETag). The directory
+    checks the rules (hotline_platform.tenancy.routing_problems) and answers 422 with every
+    reason."""
+
     required_skills: list[SkillIn] = Field(default_factory=list, max_length=32)
     language: str = Field(
         default="", max_length=35, pattern=r"^$|^[A-Za-z]{2,8}(-[A-Za-z0-9]{1,8})*$",
         description="BCP 47 tag, e.g. pt-PT",
     )
-    priority: int = Field(default=0, ge=-1000, le=1000)
+    priority: Priority = 0
     service_level_threshold_s: int = Field(default=20, ge=1, le=86_400)
     service_level_target: float = Field(default=0.8, gt=0, le=1)
     ring_timeout_ms: int = Field(default=15_000, ge=1, le=3_600_000)
@@ -85,18 +196,17 @@ class AgentCreate(AgentIn):
 
 
 class SiteIn(_In):
+    """A site's whole definition (a PUT replaces it)."""
+
     name: str = Field(default="", max_length=128)
+    drained: bool = Field(
+        default=False, description="Marked down: its agents get no new offers and the queues "
+        "homed there overflow at once (what a PUT without it undoes)",
+    )
 
 
 class SiteCreate(SiteIn):
     site_id: EntityId
-
-
-# An IVR flow (hotline_platform.ivr; the directory checks its rules and lists every problem).
-# The same shapes are read and written, so they pass through to the directory unchanged.
-NodeRef = Annotated[str, Field(max_length=64, description="A node id, or hangup")]
-Prompt = Annotated[str, Field(max_length=128, description="Prompt name, played per language")]
-Language = Annotated[str, Field(max_length=35, description="BCP 47 tag; empty: unchanged")]
 
 
 class IvrOption(_In):
@@ -157,19 +267,6 @@ class IvrNode(_In):
     hangup: IvrHangup | None = None
 
 
-class OpeningWindow(_In):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]]
-    opens: str = Field(description="HH:MM local")
-    closes: str = Field(description="HH:MM local (24:00: midnight)")
-
-
-class BusinessHours(_In):
-    time_zone: str = Field(description="IANA zone, e.g. Europe/Berlin")
-    open: list[OpeningWindow]
-    holidays: list[str] = Field(default_factory=list, description="YYYY-MM-DD, closed all day")
-    closed: NodeRef = Field(default="hangup", description="Node entered when closed")
-
-
 class IvrFlow(_In):
     language: Language
     hours: BusinessHours | None = Field(default=None, description="None: always open")
@@ -182,6 +279,9 @@ class EntryPointIn(_In):
     queue_id: OptionalId = Field(default="", description="Required for kind queue")
     site_id: OptionalId = ""
     ivr: IvrFlow | None = Field(default=None, description="Required for kind ivr")
+    priority: Priority = Field(
+        default=0, description="Of its contacts in the queue (higher first); 0: the queue's"
+    )
 
 
 class EntryPointCreate(EntryPointIn):
@@ -206,7 +306,10 @@ class _Versioned(_Out):
     changed_by: str = Field(description="Who made the last change: operator, tenant:<id>, ...")
 
 
-class QueueOut(_Versioned):
+class QueueOut(_Versioned, QueueRouting):
+    # Written by the directory: a field it gains is left out here until added, never refused.
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
     tenant_id: str
     queue_id: str
     required_skills: list[SkillLevelOut]
@@ -232,6 +335,7 @@ class AgentDefinitionOut(_Versioned):
 class SiteOut(_Versioned):
     site_id: str
     name: str
+    drained: bool
 
 
 class EntryPointOut(_Versioned):
@@ -241,6 +345,7 @@ class EntryPointOut(_Versioned):
     queue_id: str
     site_id: str
     ivr: IvrFlow | None = None
+    priority: int
 
 
 class KpiContractOut(_Out):
