@@ -216,8 +216,14 @@ def test_production_scales_and_uses_external_dependencies(production_objects: li
     deployments = by_kind(production_objects, "Deployment")
     router = deployments[object_name("router")]
     # A router in a consumer group: rolled (the new pod takes the partitions over).
-    assert router["spec"]["replicas"] == 1 and router["spec"]["strategy"]["type"] == "RollingUpdate"
+    assert router["spec"]["replicas"] == 3 and router["spec"]["strategy"]["type"] == "RollingUpdate"
     assert environment(production_objects, "router")["HOTLINE_PARTITIONS"] == "group"
+    # The gateway reaches every router pod (headless Service) to find a tenant's owner.
+    pods = by_kind(production_objects, "Service")[object_name("router") + "-pods"]
+    assert pods["spec"]["clusterIP"] == "None"
+    assert pods["spec"]["selector"] == router["spec"]["selector"]["matchLabels"]
+    gateway_env = environment(production_objects, "gateway")
+    assert gateway_env["HOTLINE_ROUTER_ADDRESS"] == f"{object_name('router')}-pods:50052"
     for name in hpas:  # the HPA owns the replica count
         assert "replicas" not in deployments[name]["spec"]
     assert not by_kind(production_objects, "Secret"), "production references existing Secrets"
