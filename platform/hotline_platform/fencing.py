@@ -80,3 +80,23 @@ class OwnerFence:
 
     def of_partition(self, partition: int) -> dict[tuple[str, int], Claim]:
         return {w: c for w, c in self.claims.items() if w[1] == partition}
+
+
+class ReaderFence:
+    """The fence for a reader of a fenced writer's topic that acts on what it reads but may
+    start anywhere in the log (ingress-sip reads from the end: it may never see the newest
+    claim). Per (topic, partition) it keeps the newest epoch read, from a claim or from a fact:
+    a fact of epoch e follows its owner's claim e in the partition, so a later fact with an
+    older epoch is a stale owner's and is dropped. Claims themselves are not facts."""
+
+    def __init__(self) -> None:
+        self.newest: dict[tuple[str, int], int] = {}
+
+    def admit(self, topic: str, partition: int, event: Message) -> bool:
+        where = (topic, partition)
+        claim = claim_of(event)
+        epoch = int(claim.epoch if claim is not None else event.envelope.owner_epoch)  # type: ignore[attr-defined]
+        if epoch < self.newest.get(where, 0):
+            return False
+        self.newest[where] = epoch
+        return claim is None

@@ -7,7 +7,9 @@ Every ingress instance reads *all* partitions of both topics, by explicit assign
 rebalancing), starting at the end of each partition as found at start-up: call state lives in
 the memory of the instance that took the call, so what was written before it started can only
 concern calls it does not hold. Instructions for interactions an instance does not hold are
-ignored by the call handling. Nothing is committed. (Tansu under-reports the end offset when a
+ignored by the call handling. A router fact with an older owner epoch than one read before it in
+its partition is a fenced router's and is dropped (`hotline_platform.fencing.ReaderFence`).
+Nothing is committed. (Tansu under-reports the end offset when a
 batch held several records, shared/INFRA.md; that only makes an instance re-read, and ignore, a
 few old records; a command read twice is dropped here by its id.) A command older than
 `command_max_age_ms` is stale (recorded late, after the gateway gave up on it, or re-read): a
@@ -36,6 +38,7 @@ from hotline_ingress_sip.adapters.kafka_events import (
 from hotline_ingress_sip.domain.events import RoutingInstruction
 from hotline_platform.bus import DeadLetters, decode_or_dead_letter, new_consumer
 from hotline_platform.envelope import ContractViolation, now_ms, occurred_at_ms
+from hotline_platform.fencing import ReaderFence
 from hotline_platform.metrics import DEAD_LETTERED, EVENTS_CONSUMED
 from hotline_platform.topics import ROUTING_INTERACTIONS, VOICE_COMMANDS, Topic
 
@@ -63,6 +66,8 @@ class OffersConsumer:
         self._deliver = deliver
         self._topics = tuple(topics)
         self._seen: OrderedDict[str, None] = OrderedDict()
+        # A router instance that lost its partitions may still write a few facts: drop them.
+        self._fence = ReaderFence()
         self._command_max_age_ms = command_max_age_ms
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -133,6 +138,12 @@ class OffersConsumer:
             self._dead_lettered.inc(self._dead_letters.count - before)
             return None
         if isinstance(received.event, InteractionEvent):
+            if not self._fence.admit(msg.topic() or "", msg.partition() or 0, received.event):
+                if received.event.WhichOneof("event") != "owner_claimed":
+                    log.warning("a fenced router's %s of %s dropped",
+                                received.event.WhichOneof("event"),
+                                received.event.envelope.interaction_id)
+                return None
             return instruction_from_event(received.event)
         if not isinstance(received.event, CallCommand):
             return None
