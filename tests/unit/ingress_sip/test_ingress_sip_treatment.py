@@ -1,14 +1,18 @@
 """The router's flow-out to a closed message or a callback, and a callback requested,
-release the caller held here without a fact of ours (router domain/treatment.py)."""
+release the caller held here without a fact of ours (router domain/treatment.py); a caller
+offered a callback (`queued`) may press the key (the wire: test_voice_media_treatment.py)."""
 
 from __future__ import annotations
 
 from ingress_sip_harness import CALLER, CALLER_SDP, Harness, request
 
 from hotline.interaction.v1.events_pb2 import InteractionEvent, InteractionFlowedOut
-from hotline_ingress_sip.adapters.kafka_events import instruction_from_event
-from hotline_ingress_sip.domain.events import EndedByRouter
+from hotline_ingress_sip.adapters.kafka_events import instruction_from_event, to_event
+from hotline_ingress_sip.domain.call import Call
+from hotline_ingress_sip.domain.events import EndedByRouter, EntryPoint, QueuePlacement
 from hotline_platform.envelope import new_envelope
+
+CALLER_URI = "sip:+351912@example.net"
 
 
 def _event() -> InteractionEvent:
@@ -53,3 +57,32 @@ def test_a_waiting_caller_flowing_out_closed_is_released_and_nothing_is_publishe
     assert [getattr(m, "status", 0) for m in sip.sent_to(CALLER)] == [480]
     assert sip.kinds() == ["CallArrived"]  # the router's flowed_out is the one fact
     assert sip.calls.active_calls == 0
+
+
+def test_queued_says_whether_a_callback_is_offered() -> None:
+    ev = _event()
+    ev.queued.queue_id = "q"
+    ev.queued.estimated_wait_ms = 300_000
+    ev.queued.callback_offered = True
+    placement = instruction_from_event(ev)
+    assert isinstance(placement, QueuePlacement) and placement.callback_offered
+
+
+def test_a_callback_request_ends_the_waiting_call_and_is_recorded_not_as_an_abandon() -> None:
+    call, _ = Call.arrive(
+        "i-1", EntryPoint("+351", "acme", queue_id="q"), session_ref="s", from_address=CALLER_URI,
+        to_address="sip:+351@x", caller_id="+351912", now_ms=1_000,
+    )
+    assert call.may_call_back
+    fact = call.callback_requested(61_000, "q")
+    assert (fact.queue_id, fact.callback_address, fact.waited_ms) == ("q", CALLER_URI, 60_000)
+    assert call.is_over
+    event = to_event(fact, "ingress-sip/x")
+    assert event.WhichOneof("event") == "callback_requested"
+    assert event.callback_requested.callback_address == CALLER_URI
+    withheld, _ = Call.arrive(
+        "i-2", EntryPoint("+351", "acme", queue_id="q"), session_ref="s",
+        from_address="sip:anonymous@anonymous.invalid", to_address="sip:+351@x", caller_id="",
+        now_ms=1_000,
+    )
+    assert not withheld.may_call_back

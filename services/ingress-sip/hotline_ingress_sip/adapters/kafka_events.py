@@ -96,6 +96,11 @@ def to_event(fact: facts.Fact, producer: str) -> InteractionEvent:
         abandoned.stage = _STAGE[fact.stage]
         abandoned.waited_ms = fact.waited_ms
         abandoned.reason = fact.reason
+    elif isinstance(fact, facts.CallbackRequested):
+        requested = event.callback_requested
+        requested.queue_id = fact.queue_id
+        requested.callback_address = fact.callback_address
+        requested.waited_ms = fact.waited_ms
     elif isinstance(fact, facts.SelfServiceFinished):
         finished = event.self_service_finished
         finished.outcome = _OUTCOME[fact.outcome]
@@ -203,6 +208,7 @@ def placement_from_event(event: InteractionEvent) -> facts.QueuePlacement | None
         queue_id=queued.queue_id,
         position=queued.position,
         estimated_wait_ms=queued.estimated_wait_ms,
+        callback_offered=queued.callback_offered,
     )
 
 

@@ -86,6 +86,8 @@ ENDED_ELSEWHERE_KEPT = 50_000
 # A person presses a few keys a second; more from one call is a flood (a broken phone, an
 # attack) and is dropped rather than driving the IVR.
 MAX_KEYS_PER_S = 10
+# The key a waiting caller presses to be called back, when the router offers it (`queued`).
+CALLBACK_KEY = "1"
 
 
 class LegState(enum.Enum):
@@ -148,6 +150,7 @@ class CallStats:
     offers_withdrawn: int = 0  # ringing offers the router timed out itself
     ended_elsewhere: int = 0  # INVITEs of calls an earlier process held, which the router ended
     ended_by_router: int = 0  # calls the router ended, taking this instance for lost
+    callbacks_requested: int = 0  # waiting callers who pressed CALLBACK_KEY
     facts: int = 0
     media_refused: int = 0  # INVITEs answered 488: no usable audio in their SDP
     media_failed: int = 0  # calls the media relay could not anchor
@@ -838,6 +841,8 @@ class CallHandling(TransactionUser):
             left_ms = placement.estimated_wait_ms - (self._clock.now_ms() - session.placed_at_ms)
             minutes = min(10, max(1, -(-left_ms // 60_000)))
             names.append(f"wait_minutes_{minutes}")
+        if _callback_offered(session):
+            names.append("callback_offer")  # "press 1 to be called back"
         return names
 
     def _announce(self, session: CallSession, *, first: bool = False) -> None:
@@ -1133,6 +1138,21 @@ class CallHandling(TransactionUser):
         log.debug("call %s: caller pressed %s", session.call.interaction_id, digit)
         if session.ivr is not None and session.call.state is CallState.IVR:
             self._run_ivr(session, session.ivr.digit(digit, self._clock.now_ms()))
+        elif digit == CALLBACK_KEY and _callback_offered(session):
+            self._call_back(session)
+
+    def _call_back(self, session: CallSession) -> None:
+        """The waiting caller asked to be called back: `callback_requested` (the router keeps
+        the contact's place), a confirmation if there is one, then BYE; not an abandon."""
+        placement = session.placement
+        if placement is None:  # pragma: no cover - _callback_offered checked it
+            return
+        self._publish(session.call.callback_requested(self._clock.now_ms(), placement.queue_id))
+        log.info("call %s: the caller asked to be called back", session.call.interaction_id)
+        self.stats.callbacks_requested += 1
+        if not self._release_after_prompt(session, "callback_confirmed"):
+            self._send_bye_to_caller(session)
+            self._finish(session)
 
     # ------------------------------------------------------------------------ IVR
 
@@ -1254,6 +1274,16 @@ def _ignore_reply(_reply: MediaReply) -> None:
 def _waits(session: CallSession) -> bool:
     """The caller waits for an agent (music and announcements go on while one rings)."""
     return not session.finished and session.call.state in (CallState.WAITING, CallState.OFFERING)
+
+
+def _callback_offered(session: CallSession) -> bool:
+    """The caller waits (no agent ringing), the router offered a callback, and the caller's
+    address can be called."""
+    placement = session.placement
+    return (
+        not session.finished and session.call.state is CallState.WAITING
+        and placement is not None and placement.callback_offered and session.call.may_call_back
+    )
 
 
 def _warning(text: str) -> str:

@@ -23,6 +23,7 @@ from hotline_ingress_sip.domain.events import (
     AbandonStage,
     CallAbandoned,
     CallArrived,
+    CallbackRequested,
     CallCompleted,
     CallHeld,
     CallResumed,
@@ -82,6 +83,7 @@ class Call:
     seen_offers: set[str] = field(default_factory=set)
     held_since_ms: int | None = None  # the caller is on hold since
     hold_ms: int = 0  # hold time of the current agent's part, finished holds
+    caller: str = ""  # the caller's address (From URI): where a callback goes
 
     @classmethod
     def arrive(
@@ -100,7 +102,7 @@ class Call:
             else CallState.IVR if entry_point.ivr is not None
             else CallState.WAITING
         )
-        call = cls(interaction_id, entry_point, session_ref, now_ms, state)
+        call = cls(interaction_id, entry_point, session_ref, now_ms, state, caller=from_address)
         if state is CallState.SELF_SERVICE:
             call.connected_at_ms = now_ms
         fact = CallArrived(
@@ -301,6 +303,21 @@ class Call:
         )
 
     # ------------------------------------------------------------------------- endings
+
+    @property
+    def may_call_back(self) -> bool:
+        """The caller's address can be called (not withheld, RFC 3323)."""
+        return bool(self.caller) and "anonymous" not in self.caller.lower()
+
+    def callback_requested(self, now_ms: int, queue_id: str) -> CallbackRequested:
+        """The waiting caller asked to be called back: the call ends here (not an abandon);
+        the contact waits on in `queue_id`."""
+        self._require(CallState.WAITING)
+        self.state = CallState.ENDED
+        return CallbackRequested(
+            **self._base(now_ms), queue_id=queue_id, callback_address=self.caller,
+            waited_ms=max(0, now_ms - self.arrived_at_ms),
+        )
 
     def caller_left(self, now_ms: int, reason: str = "") -> CallAbandoned:
         """The caller gave up (CANCEL) before being connected."""

@@ -101,6 +101,7 @@ class QueuePlacement:
     queue_id: str
     position: int
     estimated_wait_ms: int
+    callback_offered: bool = False  # the caller may ask to be called back (a key)
 
 
 # What ingress-sip reads from the router's topic (and the commands topic).
@@ -173,6 +174,16 @@ class CallAbandoned(Fact):
     stage: AbandonStage
     waited_ms: int
     reason: str = ""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CallbackRequested(Fact):
+    """The waiting caller pressed the callback key: released, its contact waits on in the
+    queue as a callback (the router's)."""
+
+    queue_id: str
+    callback_address: str
+    waited_ms: int
 
 
 class SelfServiceOutcome(enum.Enum):
