@@ -327,8 +327,10 @@ def plan(settings: StackSettings, say: Callable[[str], None] = print) -> StackSt
           "HOTLINE_MEDIA_RELAY_NG": f"127.0.0.1:{media_relay.ng_port}",
           "HOTLINE_MEDIA_DTMF_LISTEN": media_relay.dtmf_log_dest,
           "HOTLINE_PROMPTS_DIR": str(prompts_dir(state_dir))}),
+        # Snapshots of its state in the object store: a restart replays only what came after.
         ("router", "hotline_router", settings.router_grpc_port,
-         settings.router_metrics_port, {}),
+         settings.router_metrics_port,
+         {"HOTLINE_SNAPSHOTS": "true", "HOTLINE_SNAPSHOT_EVERY_S": "15"}),
         ("gateway", "hotline_gateway", settings.gateway_grpc_port,
          settings.gateway_metrics_port,
          {"HOTLINE_HTTP_PORT": str(http_port), "HOTLINE_HTTP_HOST": "127.0.0.1"}),
