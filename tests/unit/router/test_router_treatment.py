@@ -242,6 +242,19 @@ def test_queued_says_whether_a_callback_is_offered_for_ingress_to_announce_it() 
     ]
 
 
+def test_a_callback_asked_for_by_key_at_ingress_keeps_the_contact_like_the_api() -> None:
+    w = _world(sales=Treatment(callback_after_ms=60_000, max_wait_ms=60_000))
+    _arrive(w, "c1")
+    w.ingress(CallbackRequested(
+        **w._base("c1"), queue_id="sales", callback_address=CALLER, waited_ms=5_000
+    ))
+    w.abandon("c1")  # nothing of the kind is sent, but it would end nothing
+    assert not _of(w.tick(60_000), FlowedOut)  # no flow-out for a callback
+    w.ready("a1")
+    [offer] = w.offers()
+    assert offer.callback_address == CALLER
+
+
 def test_a_caller_who_hung_up_before_asking_is_not_called_back() -> None:
     w = _world(sales=Treatment(callback_after_ms=60_000))
     _arrive(w, "c1")
