@@ -10,6 +10,7 @@ from hotline.directory.v1.directory_pb2 import Change
 from hotline_directory.application.service import DirectoryWriter, NotAllowed, NotFound
 from hotline_directory.domain.access import Caller, refusals
 from hotline_platform import directory
+from hotline_platform.identity import Principal, Role, Scope, User
 
 
 class MemoryFacts:
@@ -85,3 +86,35 @@ def test_refusals_name_each_entity() -> None:
         "queue haier/q: credential of tenant 'acme' may not change tenant 'haier'"
     ]
     assert refusals(Caller(), [(directory.OPERATOR, "site x")]) == []
+
+
+def test_operator_staff_of_every_tenant_change_sites_only() -> None:
+    """A site is shared by all tenants: operator staff scoped to every tenant (tenant.write)
+    define and drain one; staff of listed tenants, tenants and tenant users may not, and
+    tenants and operator staff stay the operator credential's."""
+    writer, _ = _writer()
+
+    def staff(scope: Scope) -> Caller:
+        user = User("olga", "", frozenset({Role.OPERATOR}), operator_scope=scope)
+        return Caller(principal=Principal.of_user(user))
+
+    everyone, listed = staff(Scope.everything()), staff(Scope.tenant("acme"))
+    drain = Change(define_site=pb.SiteDefined(site_id="lisbon", name="lisbon", drained=True))
+    result = writer.apply(everyone, [drain])
+    assert result.applied and result.events[0].changed_by == "user:_operator/olga"
+    assert writer.view.config().drained_sites == frozenset({"lisbon"})
+    admin = Caller(principal=Principal.of_user(
+        User("ana", "acme", frozenset({Role.TENANT_ADMIN}))
+    ))
+    for caller in (listed, admin, Caller("acme")):
+        with pytest.raises(NotAllowed, match="only the operator may change tenants and sites"):
+            writer.apply(caller, [Change(define_site=pb.SiteDefined(site_id="tokyo"))])
+    for change in (
+        Change(define_tenant=pb.TenantDefined(tenant_id="newco", name="NewCo")),
+        Change(define_user=pb.UserDefined(
+            user_id="mallory", roles=["operator"],
+            operator_scope=pb.OperatorScope(all_tenants=True),
+        )),
+    ):
+        with pytest.raises(NotAllowed, match="only the operator may change tenants"):
+            writer.apply(everyone, [change])

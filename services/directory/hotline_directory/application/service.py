@@ -20,6 +20,9 @@ from hotline_directory.application.ports import FactPublisher
 from hotline_directory.domain.access import Caller, may_read, refusals
 from hotline_platform import directory, policy, tenancy
 
+# The permission a change of each kind needs (policy.PERMISSIONS; default directory.write).
+_PERMISSION_OF = {"user": "identity.write", "api_key": "identity.write", "site": "tenant.write"}
+
 
 class NotAllowed(Exception):
     """The caller may not make (one of) these changes or read this entity."""
@@ -82,7 +85,7 @@ class DirectoryWriter:
         for change in changes:
             _, body = directory.change_body(change)
             kind = directory.kind_of(directory.key_of(body))
-            permission = "identity.write" if kind in ("user", "api_key") else "directory.write"
+            permission = _PERMISSION_OF.get(kind, "directory.write")
             scopes.append((directory.required_scope(self.view, change), _what(body), permission))
         denied = refusals(caller, scopes) + _widening(caller, changes)
         if denied:

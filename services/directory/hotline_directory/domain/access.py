@@ -4,7 +4,9 @@ A caller is the operator (the operator credential), one tenant (its legacy crede
 principal of the platform's identity (a user, e.g. through the gateway's delegation for a
 browser session, or an API key), checked against the one permission table
 (hotline_platform.policy). Tenants, sites and operator staff are the operator's: only the
-operator credential defines or removes them. A tenant's credential changes its own queues,
+operator credential defines or removes them, except sites, which operator staff of every
+tenant holding tenant.write change too (a site is shared by all tenants; draining one is a
+BPO operator's job, over REST). A tenant's credential changes its own queues,
 agents, users, API keys and entry points; the operator changes anyone's. A user or API key
 changes the entities of the tenants in its scope when it holds the permission: directory.write
 for queues, agents and entry points, identity.write for users and API keys; it reads them with
@@ -48,13 +50,16 @@ class Caller:
 
 def refusals(caller: Caller, scopes: Iterable[tuple[str, ...]]) -> list[str]:
     """Why `caller` may not make changes needing these (scope, entity description[,
-    permission]) tuples: scope OPERATOR (operator only) or a tenant id; the permission
-    (default directory.write) matters for users and API keys. Empty: allowed."""
+    permission]) tuples: scope OPERATOR (operator only; a site, permission tenant.write, also
+    operator staff of every tenant holding it) or a tenant id; the permission (default
+    directory.write) matters for users and API keys. Empty: allowed."""
     if caller.is_operator:
         return []
     out = []
     for scope, what, *rest in scopes:
         if scope == OPERATOR:
+            if rest and rest[0] == "tenant.write" and _changes_sites(caller.principal):
+                continue
             out.append(
                 f"{what}: only the operator may change tenants and sites (and operator staff)"
             )
@@ -69,6 +74,13 @@ def refusals(caller: Caller, scopes: Iterable[tuple[str, ...]]) -> list[str]:
                 f"{scope!r}"
             )
     return out
+
+
+def _changes_sites(principal: Principal | None) -> bool:
+    return (
+        principal is not None and principal.scope.all_tenants
+        and "tenant.write" in policy.permissions_of(principal)
+    )
 
 
 def may_read(caller: Caller, scope: str) -> bool:
