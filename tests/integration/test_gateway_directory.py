@@ -21,10 +21,15 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import grpc
 import httpx
 import pytest
-from directory_stack import SITE, FullStack, free_udp_port, start_full, tenant
+from directory_stack import OPERATOR_TOKEN, SITE, FullStack, free_udp_port, start_full, tenant
 from support import polling
+
+from hotline.directory.v1 import directory_pb2, directory_pb2_grpc
+from hotline.directory.v1 import events_pb2 as pb
+from hotline_platform import identity
 
 pytestmark = pytest.mark.integration
 
@@ -41,10 +46,14 @@ def stack(
     broker: str, clickhouse: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FullStack]:
     workdir = tmp_path_factory.mktemp("gateway-directory")
-    running = start_full(
-        broker, clickhouse, workdir, [tenant("rest", agents=1), tenant("other", agents=1)],
-        sip=True, HOTLINE_RATE_LIMIT_PER_S="0",
-    )
+    # An operator's browser session reaches the directory as the gateway's signed delegation:
+    # every service of the stack shares the key (the subprocesses inherit the environment).
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("HOTLINE_DELEGATION_KEY", f"gateway-directory-key-{uuid.uuid4().hex}")
+        running = start_full(
+            broker, clickhouse, workdir, [tenant("rest", agents=1), tenant("other", agents=1)],
+            sip=True, HOTLINE_RATE_LIMIT_PER_S="0",
+        )
     try:
         yield running
     finally:
@@ -234,3 +243,108 @@ def test_refusals_versions_history_and_isolation_through_the_real_directory(
     # Sites are the operator's: a tenant's credential reads them, may not change them.
     assert SITE in [s["site_id"] for s in api.get("/directory/sites").json()["items"]]
     assert api.post("/directory/sites", json={"site_id": f"s{tid}"}).status_code == 403
+
+
+def test_routing_settings_and_a_drained_site_over_rest_reach_the_directory(
+    stack: FullStack,
+) -> None:
+    """A queue's routing settings written over REST are QueueDefined's in the directory, its
+    rules' refusals are 422 with the directory's reasons, a replace leaving them out resets
+    them; an operator creates a site and drains it with a PUT (SiteDefined.drained)."""
+    tid = stack.tenants[0]["id"]
+    api = client(stack)
+    directory = directory_pb2_grpc.DirectoryServiceStub(
+        grpc.insecure_channel(stack.directory_address)
+    )
+
+    def defined(key: str) -> pb.DirectoryEvent:
+        auth = (("authorization", f"Bearer {OPERATOR_TOKEN}"),)
+        return directory.Get(directory_pb2.GetRequest(key=key), metadata=auth).definition
+
+    routing: dict[str, Any] = {
+        "strategy": "most_skilled", "any_language": True, "priority_aging_ms": 30_000,
+        "home_site_id": SITE, "site_overflow_ms": 20_000,
+        "expansions": [
+            {"after_ms": 10_000, "relax_levels_by": 1},
+            {"after_ms": 40_000, "add_sites": ["*"], "add_queue_id": "support"},
+        ],
+        "preferred_agent_timeout_ms": 15_000, "prefer_last_agent": True,
+        "max_wait_ms": 300_000, "when_no_agents": True,
+        "flow_out": {"kind": "queue", "queue_id": "support"},
+        "hours": {"time_zone": "Europe/Lisbon",
+                  "open": [{"days": ["mon", "fri"], "opens": "08:00", "closes": "20:00"}]},
+        "closed": {"kind": "callback"}, "closed_prompt": "closed", "callback_after_ms": 120_000,
+    }
+    created = api.post("/directory/queues", json={
+        "queue_id": "routed", "required_skills": [{"name": "sales"}], **routing,
+        "entry_points": [{"address": f"routed-{tid}", "site_id": SITE}],
+    })
+    assert created.status_code == 201, created.text
+    queue = defined(f"queue/{tid}/routed").queue_defined
+    assert (queue.strategy, queue.any_language, queue.priority_aging_ms, queue.home_site_id,
+            queue.site_overflow_ms, queue.preferred_agent_timeout_ms,
+            queue.prefer_last_agent) == ("most_skilled", True, 30_000, SITE, 20_000, 15_000, True)
+    assert [(x.after_ms, x.relax_levels_by, list(x.add_sites), x.add_queue_id)
+            for x in queue.expansions] == [(10_000, 1, [], ""), (40_000, 0, ["*"], "support")]
+    assert (queue.max_wait_ms, queue.when_no_agents, queue.flow_out.kind,
+            queue.flow_out.queue_id, queue.closed.kind, queue.closed_prompt,
+            queue.callback_after_ms) == (300_000, True, "queue", "support", "callback",
+                                         "closed", 120_000)
+    assert queue.hours.time_zone == "Europe/Lisbon" and list(queue.hours.open[0].days) == [
+        "mon", "fri"
+    ]
+    read = api.get("/directory/queues/routed").json()
+    assert read["expansions"][1]["add_queue_id"] == "support" and read["strategy"] == (
+        "most_skilled"
+    )
+
+    # The directory's routing rules (tenancy.routing_problems): 422, every reason, clear.
+    broken = {**routing, "strategy": "fastest",
+              "expansions": [{"after_ms": 5_000, "relax_levels_by": 1},
+                             {"after_ms": 5_000, "add_queue_id": "routed"}]}
+    refused = api.put("/directory/queues/routed",
+                      json={"required_skills": [{"name": "sales"}], **broken})
+    assert refused.status_code == 422, refused.text
+    reasons = [e["message"] for e in refused.json()["errors"]]
+    assert any("strategy 'fastest' is not one of longest_idle" in r for r in reasons), reasons
+    assert any("expansions[2]: after_s must be > 0 and above" in r for r in reasons), reasons
+    assert any("add_queue 'routed' is not another queue" in r for r in reasons), reasons
+
+    # A replace is the whole definition: leaving the settings out resets them.
+    bare = api.put("/directory/queues/routed", json={"required_skills": [{"name": "sales"}]})
+    assert bare.status_code == 200, bare.text
+    assert (bare.json()["strategy"], bare.json()["expansions"], bare.json()["hours"]) == (
+        "", [], None
+    )
+    reset = defined(f"queue/{tid}/routed").queue_defined
+    assert (reset.strategy, len(reset.expansions), reset.HasField("hours")) == ("", 0, False)
+
+    # An operator (a browser session) creates a site and drains it; a tenant may not.
+    olga, password = f"olga-{uuid.uuid4().hex[:6]}", "a long operator password"
+    directory.Apply(directory_pb2.ApplyRequest(changes=[directory_pb2.Change(
+        define_user=pb.UserDefined(
+            user_id=olga, display_name="Olga", roles=["operator"],
+            operator_scope=pb.OperatorScope(all_tenants=True),
+            password_hash=identity.hash_password(password),
+        ))]), metadata=(("authorization", f"Bearer {OPERATOR_TOKEN}"),))
+    browser = httpx.Client(base_url=f"{stack.base_url}/v1/tenants/{tid}", timeout=15,
+                           headers={"X-Requested-With": "fetch"})
+
+    def log_in() -> httpx.Response | None:
+        reply = browser.post(f"{stack.base_url}/v1/session",
+                             json={"tenant": "", "username": olga, "password": password})
+        assert reply.status_code in (200, 401), reply.text
+        return reply if reply.status_code == 200 else None
+
+    eventually(log_in, "the new operator to log in")
+    site = f"porto-{uuid.uuid4().hex[:4]}"
+    made = browser.post("/directory/sites", json={"site_id": site, "name": "Porto"})
+    assert made.status_code == 201 and made.json()["drained"] is False, made.text
+    assert api.put(f"/directory/sites/{site}",
+                   json={"name": "Porto", "drained": True}).status_code == 403
+    drained = browser.put(f"/directory/sites/{site}", json={"name": "Porto", "drained": True},
+                          headers={"If-Match": made.headers["ETag"]})
+    assert drained.status_code == 200 and drained.json()["drained"] is True, drained.text
+    assert drained.json()["changed_by"] == f"user:_operator/{olga}"
+    assert defined(f"site/{site}").site_defined.drained is True
+    assert api.get(f"/directory/sites/{site}").json()["drained"] is True
