@@ -339,16 +339,20 @@ def run_stream(
     started_at = clock.now
     kinds = ("complete", "finish_wrap_up", "accept", "arrive")
     n = 0
+    step = 0  # the rotation, which heartbeats do not advance
     arrivals = itertools.count()
     busy_ns = 0
     deadline = time.monotonic() + max_seconds
     while n < sizes.events and time.monotonic() < deadline:
-        kind = kinds[n % len(kinds)]
+        if n % 100 == 99:  # besides the rotation
+            kind = "heartbeat"
+        else:
+            kind = kinds[step % len(kinds)]
+            step += 1
         clock.now += STEP_MS
         sink.batch = []
         fact: Fact | None = None
-        if n % 100 == 99:
-            kind = "heartbeat"
+        if kind == "heartbeat":
             fact = IngressHeartbeat(
                 **facts._base(clock.now), producer=INGRESS, started_at_ms=started_at - 10**7
             )
