@@ -157,6 +157,7 @@ def decide(tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int) -
     _arm_hours(index, tc, now_ms)
 
     def able_logged_in(queue: QueueConfig, placement: Placement) -> int:
+        pool.refresh(tenant)  # a no-op unless a fact changed an agent since
         t = matching.target(
             queue, tc, placement.required_skills, placement.language, len(queue.expansions),
             "", True,
