@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from typing import TypeVar
 
 from hotline_router.domain import matching, treatment
 from hotline_router.domain.facts import (
@@ -26,6 +25,7 @@ from hotline_router.domain.facts import (
     WrapUpEnded,
     WrapUpStarted,
 )
+from hotline_router.domain.index import scan_marked
 from hotline_router.domain.model import (
     INGRESS_LOST,
     MISSED_OFFER,
@@ -46,7 +46,6 @@ from hotline_router.domain.model import (
 from hotline_router.domain.pool import Group
 
 IdFactory = Callable[[], str]
-_D = TypeVar("_D")
 
 
 @dataclass(frozen=True)
@@ -268,35 +267,11 @@ def _wrap_up_timeout_ms(
     return config.default_wrap_up_timeout_ms
 
 
-def _scan(
-    marks: set[str], due: set[str], rule: Callable[[str], _D | None], *, in_order: bool = False
-) -> list[_D]:
-    """Apply a decision step's per-item `rule` to the items marked for it (tenant.index) and
-    those whose timer came due; the decisions come in id order (that of a scan of them all),
-    and with `in_order` the rule is applied in that order too (it depends on what it decided
-    for the items before). An item the rule finds nothing for is unmarked: it finds nothing
-    for it until a fact about it is folded. One it decides for stays marked, so deciding
-    again without acting gives the same answer."""
-    keys = marks | due if due else marks
-    found: list[tuple[str, _D]] = []
-    for key in sorted(keys) if in_order else list(keys):
-        decision = rule(key)
-        if decision is not None:
-            found.append((key, decision))
-    # Cleared, not discarded one by one: a set keeps the table of its largest size (all
-    # marked after a replay), and going over it costs that size however few it holds.
-    marks.clear()
-    marks.update(key for key, _ in found)
-    if not in_order:
-        found.sort(key=lambda kd: kd[0])
-    return [decision for _, decision in found]
-
-
 def reconcile_agents(
     tenant_id: str, tenant: TenantState, tc: TenantConfig, config: RoutingConfig, now_ms: int
 ) -> list[Decision]:
     """Bring each agent's state in line with what happened to its contact (the agents and
-    contacts a fact changed, and the wrap-ups whose time-out came due: see _scan)."""
+    contacts a fact changed, and the wrap-ups whose time-out came due: see index.scan_marked)."""
     index = tenant.index
     touched: set[str] = set()
 
@@ -340,10 +315,10 @@ def reconcile_agents(
                 )
         return None
 
-    out: list[Decision] = _scan(
+    out: list[Decision] = scan_marked(
         index.agents, index.wrap_ups.due(now_ms), agent_rule, in_order=True
     )
-    out.extend(_scan(index.contacts, set(), contact_rule, in_order=True))
+    out.extend(scan_marked(index.contacts, set(), contact_rule, in_order=True))
     return out
 
 
@@ -409,7 +384,7 @@ def expire_offers(
     tenant_id: str, tenant: TenantState, config: RoutingConfig, now_ms: int
 ) -> list[Decision]:
     """Ringing offers past the queue's ring time-out + grace (those a fact changed, and
-    those whose time-out came due: see _scan)."""
+    those whose time-out came due: see index.scan_marked)."""
     index = tenant.index
 
     def rule(iid: str) -> Decision | None:
@@ -426,7 +401,7 @@ def expire_offers(
             now_ms - offer.issued_at_ms,
         )
 
-    return _scan(index.offers, index.offer_expiry.due(now_ms), rule)
+    return scan_marked(index.offers, index.offer_expiry.due(now_ms), rule)
 
 
 def ingress_lost(
@@ -481,7 +456,7 @@ def end_lost_contacts(
     is queued first (queue_arrivals: it entered the queue at arrival) and ended next pass,
     so it counts in its queue like any caller who left. Looks at the contacts a fact
     changed, those of an instance that restarted, and those of an instance silent too long
-    (see _scan)."""
+    (see index.scan_marked)."""
     index = tenant.index
     due: set[str] = set()
     for owner in index.restarted:
@@ -518,21 +493,21 @@ def end_lost_contacts(
             arrived_at_ms=it.arrived_at_ms or 0, causation_id=cause,
         )
 
-    return _scan(index.lost, due, rule)
+    return scan_marked(index.lost, due, rule)
 
 
 def queue_arrivals(
     tenant_id: str, tenant: TenantState, tc: TenantConfig
 ) -> list[QueueContact]:
     """Arrived (or routed on by self-service) but not yet queued: queue it (those a fact
-    changed: see _scan)."""
+    changed: see index.scan_marked)."""
     interactions = tenant.interactions
 
     def rule(iid: str) -> QueueContact | None:
         it = interactions.get(iid)
         return _queue_arrival(tenant_id, it, tc) if it is not None else None
 
-    return _scan(tenant.index.to_queue, set(), rule)
+    return scan_marked(tenant.index.to_queue, set(), rule)
 
 
 def _queue_arrival(tenant_id: str, it: Interaction, tc: TenantConfig) -> QueueContact | None:
@@ -587,7 +562,7 @@ def place_transfers(
     tenant_id: str, tenant: TenantState, tc: TenantConfig
 ) -> list[PlaceTransferred]:
     """Transferred to a queue or an agent, not yet placed for it: place it (those a fact
-    changed: see _scan)."""
+    changed: see index.scan_marked)."""
 
     def rule(iid: str) -> PlaceTransferred | None:
         it = tenant.interactions.get(iid)
@@ -602,7 +577,7 @@ def place_transfers(
             last.event_id, last.at_ms,
         )
 
-    return _scan(tenant.index.to_place, set(), rule)
+    return scan_marked(tenant.index.to_place, set(), rule)
 
 
 def expand_targets(

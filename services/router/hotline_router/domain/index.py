@@ -12,8 +12,11 @@ comes due. An item the step did decide for stays marked until a fact changes it,
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+D = TypeVar("D")
 
 
 @dataclass
@@ -162,3 +165,26 @@ class TenantIndex:
             if not found:
                 del sets[key]
 
+
+def scan_marked(
+    marks: set[str], due: set[str], rule: Callable[[str], D | None], *, in_order: bool = False
+) -> list[D]:
+    """Apply a decision step's per-item `rule` to the items marked for it (tenant.index) and
+    those whose timer came due; the decisions come in id order (that of a scan of them all),
+    and with `in_order` the rule is applied in that order too (it depends on what it decided
+    for the items before). An item the rule finds nothing for is unmarked: it finds nothing
+    for it until a fact about it is folded. One it decides for stays marked, so deciding
+    again without acting gives the same answer."""
+    keys = marks | due if due else marks
+    found: list[tuple[str, D]] = []
+    for key in sorted(keys) if in_order else list(keys):
+        decision = rule(key)
+        if decision is not None:
+            found.append((key, decision))
+    # Cleared, not discarded one by one: a set keeps the table of its largest size (all
+    # marked after a replay), and going over it costs that size however few it holds.
+    marks.clear()
+    marks.update(key for key, _ in found)
+    if not in_order:
+        found.sort(key=lambda kd: kd[0])
+    return [decision for _, decision in found]

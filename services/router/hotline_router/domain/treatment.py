@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 from hotline_platform.ivr import BusinessHours
 from hotline_router.domain import matching
 from hotline_router.domain.facts import CallbackRequested, FlowedOut
+from hotline_router.domain.index import scan_marked
 
 if TYPE_CHECKING:
     from hotline_router.domain.index import TenantIndex
@@ -137,7 +138,6 @@ def callback_address(tenant: TenantState, interaction_id: str) -> str:
 
 def decide(tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int) -> list[FlowOut]:
     """Waiting contacts that flow out now (see the module's docstring for what is looked at)."""
-    from hotline_router.domain.decisions import _scan  # decisions imports this module
 
     index = tenant.index
     due = index.treat_due.due(now_ms)
@@ -196,7 +196,7 @@ def decide(tenant_id: str, tenant: TenantState, tc: TenantConfig, now_ms: int) -
             callback_address=it.customer if target.kind == TO_CALLBACK else "",
         )
 
-    return _scan(index.treat, due, rule)
+    return scan_marked(index.treat, due, rule)
 
 
 def _closed(tc: TenantConfig, queue_id: str, now_ms: int) -> bool:
