@@ -94,10 +94,12 @@ def _put(world: World, path: str, json: Any, headers: dict[str, str] | None = No
 def _create_vip(world: World) -> None:
     created = world.post(f"{BASE}/directory/queues", json={
         "queue_id": "vip", "required_skills": [{"name": "vip", "level": 1}], **ROUTING,
-        "entry_points": [{"address": "+35121000009", "site_id": "lisbon"}],
+        "entry_points": [{"address": "+35121000009", "site_id": "lisbon", "priority": 4}],
     })
     assert created.status_code == 201, created.text
     assert {k: created.json()[k] for k in ROUTING} == ROUTING
+    entry = world.get(f"{BASE}/directory/entry-points/+35121000009").json()
+    assert entry["priority"] == 4
 
 
 def test_a_queue_with_every_routing_field_is_put_and_read_back(world: World) -> None:

@@ -163,7 +163,7 @@ async def create_queue(
 ) -> QueueOut:
     also = tuple(
         Change(ENTRY_POINT, ep.address, {"kind": "queue", "queue_id": body.queue_id,
-                                         "site_id": ep.site_id}, 0)
+                                         "site_id": ep.site_id, "priority": ep.priority}, 0)
         for ep in body.entry_points
     )
     fields = _fields(body, "queue_id", "entry_points")

@@ -170,6 +170,9 @@ class QueueIn(QueueRouting):
 class QueueEntryPointIn(_In):
     address: Address
     site_id: OptionalId = ""
+    priority: Priority = Field(
+        default=0, description="Of its contacts in the queue (higher first); 0: the queue's"
+    )
 
 
 class QueueCreate(QueueIn):
