@@ -113,15 +113,29 @@ def _check_pool(w: World) -> None:
     tenant = w.state.tenant(T)
     pool = tenant.pool
     pool.refresh(tenant)
-    offerable = {
+    offerable = [
         iid for iid, it in tenant.interactions.items() if it.waiting and it.open_offer() is None
-    }
-    assert {iid for iid, _ in pool.offerable(False)} == offerable
+    ]
+    # In routing order, by the keys computed afresh (the pool keeps each group's order).
+    tc = w.config.tenants[T]
+
+    def key(iid: str) -> tuple[int, int, str]:
+        placement = tenant.interactions[iid].current_placement
+        assert placement is not None
+        aging = tc.queues[placement.queue_id].priority_aging_ms
+        aged = matching.aged_priority(placement.priority, placement.queued_at_ms, w.now, aging)
+        return matching.routing_key(aged, placement.queued_at_ms, iid)
+
+    order = [it.interaction_id for it, _ in routing_order(tenant, tc, w.now)]
+    assert order == sorted(offerable, key=key)
     ready = {a.agent_id for a in tenant.agents.values() if a.state is AgentState.READY}
     assert [a for _, a in pool.ready] == sorted(
         ready, key=lambda a: (tenant.agents[a].idle_since_ms, a)
     )
     assert {a for agents in pool.ready_by_skills.values() for a in agents} == ready
+    assert {
+        (name, a) for name, agents in pool.ready_by_name.items() for a in agents
+    } == {(s.name, a) for a in ready for s in tenant.agents[a].skills}
 
 
 def _check_one_offer_each(w: World) -> None:
@@ -222,6 +236,46 @@ def test_a_higher_priority_never_waits_behind_a_lower_of_equal_age(
             f"{it.interaction_id} (priority {placement.priority}) behind a lower one"
         )
         seen[placement.queued_at_ms] = placement.priority
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(-3, 3), st.integers(0, 30)), min_size=1, max_size=12),
+    st.sampled_from((0, 1_000, 7_000)),
+    st.lists(st.tuples(st.integers(0, 40_000), st.booleans()), min_size=1, max_size=8),
+)
+def test_the_routing_order_kept_per_group_is_the_order_at_every_moment(
+    contacts: list[tuple[int, int]], aging_ms: int, moments: list[tuple[int, bool]]
+) -> None:
+    """The pool keeps each group's order between facts, across aged priorities going up:
+    at any moment (the clock may go back, and a contact may come in between), it is the
+    order of the keys computed afresh."""
+    q = QueueConfig("q", priority_aging_ms=aging_ms)
+    w = World(config=RoutingConfig({T: TenantConfig(T, {"q": q})}))
+    base = 1_000_000
+    tc = w.config.tenants[T]
+
+    def queue(n: int, priority: int, queued_ms: int) -> None:
+        apply(w.state, Queued(
+            event_id=f"p{n}", tenant_id=T, at_ms=queued_ms, interaction_id=f"c{n}",
+            queue_id="q", priority=priority,
+        ))
+
+    for n, (priority, queued_s) in enumerate(contacts):
+        queue(n, priority, base + queued_s * 1_000)
+    tenant = w.state.tenant(T)
+    for n, (later_ms, arrives) in enumerate(moments, start=len(contacts)):
+        now = base + later_ms
+        if arrives:
+            queue(n, n % 3, now)
+        expected = sorted(
+            (matching.routing_key(
+                matching.aged_priority(p.priority, p.queued_at_ms, now, aging_ms),
+                p.queued_at_ms, it.interaction_id,
+            ) for it in tenant.interactions.values() if (p := it.current_placement)),
+        )
+        got = [it.interaction_id for it, _ in routing_order(tenant, tc, now)]
+        assert got == [key[2] for key in expected]
 
 
 

@@ -8,7 +8,8 @@ applies and publishes them, and calls `decide` again until it returns nothing.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import heapq
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 
 from hotline_router.domain import matching, treatment
@@ -687,7 +688,7 @@ def estimate_waits(
         # Contacts up to this one still needing an agent (a ringing one has its own), less
         # the able agents READY for them: those wait for a busy agent to free up.
         needing = position - sum(1 for k in ringing[d.queue.queue_id] if k < key)
-        behind = needing - pool.count_ready(able_with, needing, skip=wrapped)
+        behind = needing - pool.count_ready(able_with, needing, skip=wrapped, skill=first)
         mean = tenant.handle_times.mean_ms(d.queue.queue_id)
         out.append(
             replace(
@@ -717,9 +718,15 @@ def routing_order(
     contact waits in its new placement). `takeable`: only those a READY agent could take at
     the widest step of their queue, and those a transfer named an agent for
     (domain/pool.py)."""
+    return list(_in_routing_order(tenant, tc, now_ms, *_offerable(tenant, tc, takeable)))
+
+
+def _offerable(
+    tenant: TenantState, tc: TenantConfig, takeable: bool
+) -> tuple[list[int], list[str]]:
     pool = tenant.pool
     pool.refresh(tenant)
-
+    pool.configure(tc)  # the groups' orders were keyed under the configuration
     if takeable:
         pool.sift(
             lambda skills, group: any(
@@ -728,12 +735,32 @@ def routing_order(
             lambda group: _names(_widest(tc, group)),
             tc,
         )
-    keyed = [
-        (_routing_key(tc, iid, placement, now_ms), iid, placement)
-        for iid, placement in pool.offerable(takeable)
-    ]
-    keyed.sort(key=lambda c: c[0])
-    return [(tenant.interactions[iid], placement) for _, iid, placement in keyed]
+    return pool.offerable(takeable)
+
+
+def _in_routing_order(
+    tenant: TenantState, tc: TenantConfig, now_ms: int, gids: list[int], named: list[str]
+) -> Iterator[tuple[Interaction, Placement]]:
+    """routing_order, lazily, of the contacts in `gids` and `named` (pool.offerable): each
+    group's contacts are kept in order by the pool, merged here (the keys are unique: they
+    end on the contact's id)."""
+    pool = tenant.pool
+
+    def key(iid: str, placement: Placement) -> matching.RoutingKey:
+        return _routing_key(tc, iid, placement, now_ms)
+
+    runs = []
+    for gid in gids:
+        queue = tc.queues.get(pool.groups[gid][0])
+        aging_ms = queue.priority_aging_ms if queue is not None else 0
+        runs.append(pool.in_order(gid, now_ms, aging_ms, key))
+    if named:
+        placements = ((iid, pool.waiting[pool.listed[iid]][iid]) for iid in named)
+        runs.append(sorted((key(iid, p), iid, p) for iid, p in placements))
+    ringing, interactions = pool.ringing, tenant.interactions
+    for _, iid, placement in heapq.merge(*runs):
+        if iid not in ringing:
+            yield interactions[iid], placement
 
 
 def _widest(tc: TenantConfig, group: Group) -> tuple[tuple[Skill, ...], ...]:
@@ -771,11 +798,17 @@ def next_offers(
     could take are ordered (the pool's sieve by skills), and a target no free agent fits is
     not tried again in the same pass (agents only leave `free` during it): a pass costs
     about (free agents + their candidate contacts x free agents), not the tenant's size."""
+    pool = tenant.pool
+    pool.refresh(tenant)
+    if not pool.ready:
+        return []
+    gids, named = _offerable(tenant, tc, True)
+    if not gids and not named:
+        return []
     free = idle_order(tenant, config)
     if not free:
         return []
     unmatched: set[matching.Target] = set()
-    pool = tenant.pool
 
     def staffed(site: str) -> bool:
         return pool.sites[site] > 0 and site not in config.drained_sites
@@ -788,23 +821,25 @@ def next_offers(
         if not rank:
             rank.update((agent_id, n) for n, agent_id in enumerate(free))
         ids = sorted(
-            (a for a in pool.takers(it.interaction_id) if a in free), key=rank.__getitem__
+            (a for a in pool.takers(pool.listed[it.interaction_id]) if a in free),
+            key=rank.__getitem__,
         )
         return [free[a] for a in ids]
 
     # Group id -> has a free taker (the sieve's), until the next offer takes an agent.
     has_taker: dict[int, bool] = {}
-    for it, placement in routing_order(tenant, tc, now_ms, takeable=True):
-        if not free:
-            break
+
+    def taken(gid: int) -> bool:
+        found = has_taker.get(gid)
+        if found is None:
+            found = has_taker[gid] = any(a in free for a in pool.takers(gid))
+        return found
+
+    for it, placement in _in_routing_order(tenant, tc, now_ms, gids, named):
         iid = it.interaction_id
-        if iid not in pool.named:  # a transfer's named agent need not be a taker
-            gid = pool.listed[iid]
-            found = has_taker.get(gid)
-            if found is None:
-                found = has_taker[gid] = any(a in free for a in pool.takers(iid))
-            if not found:
-                continue
+        # a transfer's named agent need not be a taker
+        if iid not in pool.named and not taken(pool.listed[iid]):
+            continue
         queue = tc.queues.get(placement.queue_id) or QueueConfig(
             placement.queue_id, ring_timeout_ms=config.default_ring_timeout_ms
         )
@@ -829,6 +864,8 @@ def next_offers(
                 routing_step=t.step,
             )
         )
+        if not free or not pool.named and not any(taken(gid) for gid in gids):
+            break  # nobody left for the rest
     return out
 
 

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 Group = tuple[str, tuple["Skill", ...]]
 Skills = tuple["Skill", ...]
 Profile = tuple[Skills, tuple[str, ...]]  # an agent's skills and languages
+Keyed = tuple[Any, str, "Placement"]  # (routing key, interaction id, placement)
 
 
 @dataclass
@@ -36,6 +37,7 @@ class RoutingPool:
     # READY agents as (idle since, agent id), longest idle first, and by skill set id.
     ready: list[tuple[int, str]] = field(default_factory=list)
     ready_by_skills: dict[int, set[str]] = field(default_factory=dict)
+    ready_by_name: dict[str, set[str]] = field(default_factory=dict)  # skill name -> READY
     # agent id -> (site, profile, skill set id, its `ready` entry or None): agents logged in
     logged_in: dict[str, tuple[str, Profile, int, tuple[int, str] | None]] = field(
         default_factory=dict
@@ -46,6 +48,7 @@ class RoutingPool:
     # Interned skill sets and groups (never dropped: few, and they come back).
     skill_sets: list[Skills] = field(default_factory=list)
     groups: list[Group] = field(default_factory=list)
+    queue_groups: dict[str, list[int]] = field(default_factory=dict)  # queue id -> group ids
     _skill_id: dict[Skills, int] = field(default_factory=dict)
     _group_id: dict[Group, int] = field(default_factory=dict)
     # The sieve (sift), under `_config`: skill set id -> the group ids an agent with it
@@ -61,11 +64,13 @@ class RoutingPool:
     expanding: frozenset[str] = frozenset()
     # count_logged_in's answers, until an agent logs in or out or its profile changes.
     _counts: dict[object, int] = field(default_factory=dict)
+    # group id -> (from, until or None: for ever, its members in routing order): in_order.
+    _order: dict[int, tuple[int, int | None, list[Keyed]]] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, object]:
         # A snapshot (pickle) leaves the configuration and what was judged under it out.
         return {**self.__dict__, "_config": None, "_fits": {}, "_takers": {}, "_by_name": {},
-                "_anyone": set(), "_sets_by_name": {}, "_new": [], "_counts": {},
+                "_anyone": set(), "_sets_by_name": {}, "_new": [], "_counts": {}, "_order": {},
                 "expanding": frozenset()}
 
     def refresh(self, tenant: TenantState) -> None:
@@ -85,6 +90,7 @@ class RoutingPool:
         if old is not None:
             members = self.waiting[old]
             del members[iid]
+            self._order.pop(old, None)
             if not members:
                 del self.waiting[old]
         self.ringing.discard(iid)
@@ -97,8 +103,10 @@ class RoutingPool:
         if gid is None:
             gid = self._group_id[group] = len(self.groups)
             self.groups.append(group)
+            self.queue_groups.setdefault(placement.queue_id, []).append(gid)
             self._new.append(gid)
         self.waiting.setdefault(gid, {})[iid] = placement
+        self._order.pop(gid, None)
         self.listed[iid] = gid
         if it.open_offer() is not None:
             self.ringing.add(iid)
@@ -117,10 +125,9 @@ class RoutingPool:
                 _less(self.by_skill[skill.name], profile)
             if entry is not None:
                 del self.ready[bisect.bisect_left(self.ready, entry)]
-                readies = self.ready_by_skills[sid]
-                readies.discard(agent_id)
-                if not readies:
-                    del self.ready_by_skills[sid]
+                _leave(self.ready_by_skills, sid, agent_id)
+                for skill in profile[0]:
+                    _leave(self.ready_by_name, skill.name, agent_id)
         if agent is None or agent.state is AgentState.LOGGED_OUT:
             if old is not None:
                 self._counts.clear()
@@ -134,6 +141,8 @@ class RoutingPool:
             entry = (agent.idle_since_ms, agent_id)
             bisect.insort(self.ready, entry)
             self.ready_by_skills.setdefault(sid, set()).add(agent_id)
+            for skill in agent.skills:
+                self.ready_by_name.setdefault(skill.name, set()).add(agent_id)
         self.logged_in[agent_id] = (agent.site_id, profile, sid, entry)
         self.sites[agent.site_id] += 1
         for skill in agent.skills:
@@ -156,12 +165,17 @@ class RoutingPool:
         return found
 
     def count_ready(
-        self, fits: Callable[[Profile], bool], enough: int, skip: Container[str] = ()
+        self, fits: Callable[[Profile], bool], enough: int, skip: Container[str] = (),
+        skill: str = "",
     ) -> int:
-        """READY agents whose (skills, languages) `fits`, not in `skip`, counted up to
-        `enough` (the caller only needs to know whether there are that many)."""
+        """READY agents whose (skills, languages) `fits`, not in `skip`, among those with
+        `skill` if given, counted up to `enough` (the caller only needs to know whether
+        there are that many)."""
         found = 0
-        for agents in self.ready_by_skills.values():
+        groups = (
+            (self.ready_by_name.get(skill, ()),) if skill else self.ready_by_skills.values()
+        )
+        for agents in groups:
             for agent_id in agents:
                 if agent_id not in skip and fits(self.logged_in[agent_id][1]):
                     found += 1
@@ -210,38 +224,61 @@ class RoutingPool:
     def configure(self, config: Any) -> None:
         """Forget what was judged under another configuration (`config`: a TenantConfig)."""
         if config is not self._config:
-            self._config, self._fits, self._takers = config, {}, {}
+            self._config, self._fits, self._takers, self._order = config, {}, {}, {}
             self._by_name, self._anyone, self._sets_by_name = {}, set(), {}
             self._new = list(range(len(self.groups)))
             self.expanding = frozenset(q for q, c in config.queues.items() if c.expansions)
 
-    def offerable(self, sifted: bool) -> Iterator[tuple[str, Placement]]:
-        """Waiting contacts with no offer ringing; `sifted`: only those a READY agent could
-        take (by the last sift), and those a transfer named an agent for."""
-        if sifted:
-            chosen: set[int] = set().union(*(self._fits[s] for s in self.ready_by_skills))
-            gids: Iterable[int] = [g for g in chosen if g in self.waiting]
-        else:
-            gids = list(self.waiting)
-        seen: set[str] = set()
-        for gid in gids:
-            for iid, placement in self.waiting[gid].items():
-                if iid not in self.ringing:
-                    seen.add(iid)
-                    yield iid, placement
-        for iid in self.named - self.ringing - seen:
-            yield iid, self.waiting[self.listed[iid]][iid]
+    def offerable(self, sifted: bool) -> tuple[list[int], list[str]]:
+        """Where the waiting contacts with no offer ringing are: the groups (ringing ones
+        included), and the contacts outside them a transfer named an agent for (not
+        ringing). `sifted`: only the groups a READY agent could take (by the last sift)."""
+        if not sifted:
+            return list(self.waiting), []
+        chosen: set[int] = set().union(*(self._fits[s] for s in self.ready_by_skills))
+        listed = self.listed
+        named = [i for i in self.named - self.ringing if listed[i] not in chosen]
+        return [g for g in chosen if g in self.waiting], named
 
-    def takers(self, iid: str) -> Iterator[str]:
-        """READY agents who could take the contact's group (by the last sift)."""
-        for sid in self._takers.get(self.listed[iid], ()):
+    def in_order(
+        self, gid: int, now_ms: int, aging_ms: int, key: Callable[[str, Placement], Any]
+    ) -> list[Keyed]:
+        """The group's waiting contacts (ringing ones included) by `key(iid, placement)`
+        at `now_ms`. Sorted again only when a member came or left or an aged priority went
+        up (`aging_ms`: the rate of the group's queue); until then every key is the same."""
+        cached = self._order.get(gid)
+        if cached is not None and cached[0] <= now_ms and (cached[1] is None or now_ms < cached[1]):
+            return cached[2]
+        members = self.waiting[gid]
+        ordered = sorted([(key(iid, p), iid, p) for iid, p in members.items()])
+        until = None
+        if aging_ms > 0:  # the first next step up of a member's aged priority
+            until = min(
+                p.queued_at_ms + (max(0, now_ms - p.queued_at_ms) // aging_ms + 1) * aging_ms
+                for p in members.values()
+            )
+        self._order[gid] = (now_ms, until, ordered)
+        return ordered
+
+    def takers(self, gid: int) -> Iterator[str]:
+        """READY agents who could take the group's contacts (by the last sift)."""
+        for sid in self._takers.get(gid, ()):
             yield from self.ready_by_skills.get(sid, ())
 
     def in_queue(self, queue_id: str) -> Iterator[tuple[str, Placement]]:
         """Every contact waiting in the queue, ringing ones included."""
-        for gid, members in self.waiting.items():
-            if self.groups[gid][0] == queue_id:
+        for gid in self.queue_groups.get(queue_id, ()):
+            members = self.waiting.get(gid)
+            if members:
                 yield from members.items()
+
+
+def _leave(members: dict[Any, set[str]], key: object, member: str) -> None:
+    """`member` leaves the set under `key`; an empty set leaves (the dicts are iterated)."""
+    left = members[key]
+    left.discard(member)
+    if not left:
+        del members[key]
 
 
 def _less(counter: Counter[Any], key: object) -> None:
