@@ -60,6 +60,10 @@ class RoutingPool:
     _by_name: dict[str, set[int]] = field(default_factory=dict)  # a name one must hold
     _anyone: set[int] = field(default_factory=set)  # groups any skills may take
     _sets_by_name: dict[str, set[int]] = field(default_factory=dict)  # sifted skill sets
+    # group id -> READY skill sets that could take it (the sifted ones), and the READY skill
+    # sets not sifted yet.
+    _chosen: Counter[int] = field(default_factory=Counter)
+    _unsifted: set[int] = field(default_factory=set)
     # Queues with bullseye steps, under `_config`.
     expanding: frozenset[str] = frozenset()
     # count_logged_in's answers, until an agent logs in or out or its profile changes.
@@ -71,6 +75,7 @@ class RoutingPool:
         # A snapshot (pickle) leaves the configuration and what was judged under it out.
         return {**self.__dict__, "_config": None, "_fits": {}, "_takers": {}, "_by_name": {},
                 "_anyone": set(), "_sets_by_name": {}, "_new": [], "_counts": {}, "_order": {},
+                "_chosen": Counter(), "_unsifted": set(),
                 "expanding": frozenset()}
 
     def refresh(self, tenant: TenantState) -> None:
@@ -125,7 +130,9 @@ class RoutingPool:
                 _less(self.by_skill[skill.name], profile)
             if entry is not None:
                 del self.ready[bisect.bisect_left(self.ready, entry)]
-                _leave(self.ready_by_skills, sid, agent_id)
+                if _leave(self.ready_by_skills, sid, agent_id):
+                    for gid in self._fits.get(sid, ()):
+                        _less(self._chosen, gid)
                 for skill in profile[0]:
                     _leave(self.ready_by_name, skill.name, agent_id)
         if agent is None or agent.state is AgentState.LOGGED_OUT:
@@ -140,7 +147,12 @@ class RoutingPool:
         if agent.state is AgentState.READY:
             entry = (agent.idle_since_ms, agent_id)
             bisect.insort(self.ready, entry)
-            self.ready_by_skills.setdefault(sid, set()).add(agent_id)
+            readies = self.ready_by_skills.get(sid)
+            if readies is None:
+                readies = self.ready_by_skills[sid] = set()
+                self._unsifted.add(sid)
+                self._chosen.update(self._fits.get(sid, ()))
+            readies.add(agent_id)
             for skill in agent.skills:
                 self.ready_by_name.setdefault(skill.name, set()).add(agent_id)
         self.logged_in[agent_id] = (agent.site_id, profile, sid, entry)
@@ -209,23 +221,28 @@ class RoutingPool:
                 if fits(self.skill_sets[sid], group):
                     self._fits[sid].add(gid)
                     takers.add(sid)
+                    if sid in self.ready_by_skills:
+                        self._chosen[gid] += 1
         self._new = []
-        for sid in self.ready_by_skills:
-            if sid in self._fits:
+        for sid in self._unsifted:
+            if sid in self._fits or sid not in self.ready_by_skills:
                 continue
             skills = self.skill_sets[sid]
             tried = set(self._anyone).union(*(self._by_name.get(s.name, ()) for s in skills))
             fitting = self._fits[sid] = {g for g in tried if fits(skills, self.groups[g])}
             for gid in fitting:
                 self._takers[gid].add(sid)
+            self._chosen.update(fitting)
             for skill in skills:
                 self._sets_by_name.setdefault(skill.name, set()).add(sid)
+        self._unsifted = set()
 
     def configure(self, config: Any) -> None:
         """Forget what was judged under another configuration (`config`: a TenantConfig)."""
         if config is not self._config:
             self._config, self._fits, self._takers, self._order = config, {}, {}, {}
             self._by_name, self._anyone, self._sets_by_name = {}, set(), {}
+            self._chosen, self._unsifted = Counter(), set(self.ready_by_skills)
             self._new = list(range(len(self.groups)))
             self.expanding = frozenset(q for q, c in config.queues.items() if c.expansions)
 
@@ -235,8 +252,7 @@ class RoutingPool:
         ringing). `sifted`: only the groups a READY agent could take (by the last sift)."""
         if not sifted:
             return list(self.waiting), []
-        chosen: set[int] = set().union(*(self._fits[s] for s in self.ready_by_skills))
-        listed = self.listed
+        chosen, listed = self._chosen, self.listed
         named = [i for i in self.named - self.ringing if listed[i] not in chosen]
         return [g for g in chosen if g in self.waiting], named
 
@@ -273,12 +289,15 @@ class RoutingPool:
                 yield from members.items()
 
 
-def _leave(members: dict[Any, set[str]], key: object, member: str) -> None:
-    """`member` leaves the set under `key`; an empty set leaves (the dicts are iterated)."""
+def _leave(members: dict[Any, set[str]], key: object, member: str) -> bool:
+    """`member` leaves the set under `key`; an empty set leaves (the dicts are iterated):
+    then True."""
     left = members[key]
     left.discard(member)
-    if not left:
-        del members[key]
+    if left:
+        return False
+    del members[key]
+    return True
 
 
 def _less(counter: Counter[Any], key: object) -> None:
