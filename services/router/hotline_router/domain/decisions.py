@@ -8,6 +8,7 @@ applies and publishes them, and calls `decide` again until it returns nothing.
 
 from __future__ import annotations
 
+import bisect
 import heapq
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -44,7 +45,7 @@ from hotline_router.domain.model import (
     TenantState,
     satisfies,
 )
-from hotline_router.domain.pool import Group
+from hotline_router.domain.pool import Group, Keyed, RoutingPool
 
 IdFactory = Callable[[], str]
 
@@ -648,15 +649,7 @@ def estimate_waits(
         return []
     pool = tenant.pool
     pool.refresh(tenant)
-    keys: dict[str, list[matching.RoutingKey]] = {}
-    ringing: dict[str, list[matching.RoutingKey]] = {}  # contacts holding a reserved agent
-    for qid in {d.queue.queue_id for d in placing}:
-        keys[qid], ringing[qid] = [], []
-        for iid, placement in pool.in_queue(qid):
-            key = _routing_key(tc, iid, placement, now_ms)
-            keys[qid].append(key)
-            if iid in pool.ringing:
-                ringing[qid].append(key)
+    pool.configure(tc)  # the groups' orders were keyed under the configuration
     new_keys = [
         matching.routing_key(
             matching.aged_priority(
@@ -666,11 +659,15 @@ def estimate_waits(
         )
         for d in placing
     ]
-    for d, key in zip(placing, new_keys, strict=True):
-        keys[d.queue.queue_id].append(key)
     out: list[QueueContact | PlaceTransferred] = []
     for d, key in zip(placing, new_keys, strict=True):
-        position = 1 + sum(1 for k in keys[d.queue.queue_id] if k < key)
+        qid = d.queue.queue_id
+        ahead, ringing = _ahead(pool, tc, qid, key, now_ms)
+        batch = sum(
+            1 for other, k in zip(placing, new_keys, strict=True)
+            if k < key and other.queue.queue_id == qid
+        )
+        position = 1 + ahead + batch
         contact = tenant.interactions.get(d.interaction_id)
         wrapped = contact.wrap_ups_started if contact is not None else {}
         base = matching.target(d.queue, tc, d.required_skills, d.language, 0, "", True)
@@ -687,7 +684,7 @@ def estimate_waits(
         )
         # Contacts up to this one still needing an agent (a ringing one has its own), less
         # the able agents READY for them: those wait for a busy agent to free up.
-        needing = position - sum(1 for k in ringing[d.queue.queue_id] if k < key)
+        needing = position - ringing
         behind = needing - pool.count_ready(able_with, needing, skip=wrapped, skill=first)
         mean = tenant.handle_times.mean_ms(d.queue.queue_id)
         out.append(
@@ -697,6 +694,38 @@ def estimate_waits(
             )
         )
     return out
+
+
+def _ahead(
+    pool: RoutingPool, tc: TenantConfig, queue_id: str, key: matching.RoutingKey, now_ms: int
+) -> tuple[int, int]:
+    """The contacts waiting in the queue before `key` in routing order, and how many of
+    them ring an agent: found in each group's order kept by the pool (bisect), the ringing
+    ones by looking at the fewer of those contacts or of all ringing contacts."""
+    runs: list[tuple[list[Keyed], int]] = []
+    for gid in pool.queue_groups.get(queue_id, ()):
+        if gid in pool.waiting:
+            run = _group_order(pool, tc, gid, now_ms)
+            runs.append((run, bisect.bisect_left(run, (key,))))
+    ahead = sum(n for _, n in runs)
+    ringing = pool.ringing
+    if len(ringing) < ahead:
+        listed, groups, waiting = pool.listed, pool.groups, pool.waiting
+        return ahead, sum(
+            1 for iid in ringing
+            if groups[listed[iid]][0] == queue_id
+            and _routing_key(tc, iid, waiting[listed[iid]][iid], now_ms) < key
+        )
+    return ahead, sum(1 for run, n in runs for _, iid, _ in run[:n] if iid in ringing)
+
+
+def _group_order(pool: RoutingPool, tc: TenantConfig, gid: int, now_ms: int) -> list[Keyed]:
+    """The group's waiting contacts in routing order (pool.in_order)."""
+    queue = tc.queues.get(pool.groups[gid][0])
+    aging_ms = queue.priority_aging_ms if queue is not None else 0
+    return pool.in_order(
+        gid, now_ms, aging_ms, lambda iid, p: _routing_key(tc, iid, p, now_ms)
+    )
 
 
 def _routing_key(
@@ -745,18 +774,10 @@ def _in_routing_order(
     group's contacts are kept in order by the pool, merged here (the keys are unique: they
     end on the contact's id)."""
     pool = tenant.pool
-
-    def key(iid: str, placement: Placement) -> matching.RoutingKey:
-        return _routing_key(tc, iid, placement, now_ms)
-
-    runs = []
-    for gid in gids:
-        queue = tc.queues.get(pool.groups[gid][0])
-        aging_ms = queue.priority_aging_ms if queue is not None else 0
-        runs.append(pool.in_order(gid, now_ms, aging_ms, key))
+    runs = [_group_order(pool, tc, gid, now_ms) for gid in gids]
     if named:
         placements = ((iid, pool.waiting[pool.listed[iid]][iid]) for iid in named)
-        runs.append(sorted((key(iid, p), iid, p) for iid, p in placements))
+        runs.append(sorted((_routing_key(tc, iid, p, now_ms), iid, p) for iid, p in placements))
     ringing, interactions = pool.ringing, tenant.interactions
     for _, iid, placement in heapq.merge(*runs):
         if iid not in ringing:
