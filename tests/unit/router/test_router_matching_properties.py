@@ -5,6 +5,7 @@ never waiting behind a lower one of equal age."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -136,6 +137,12 @@ def _check_pool(w: World) -> None:
     assert {
         (name, a) for name, agents in pool.ready_by_name.items() for a in agents
     } == {(s.name, a) for a in ready for s in tenant.agents[a].skills}
+    on = [a for a in tenant.agents.values() if a.state is not AgentState.LOGGED_OUT]
+    assert pool.sites == Counter(a.site_id for a in on)
+    assert {name: n for name, n in pool.by_skill.items() if n} == {
+        name: Counter((a.skills, a.languages) for a in on if name in {s.name for s in a.skills})
+        for name in {s.name for a in on for s in a.skills}
+    }
 
 
 def _check_one_offer_each(w: World) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import heapq
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import Enum, IntEnum
 from typing import TYPE_CHECKING, Any
@@ -53,10 +53,17 @@ class Skill:
     level: int = 0  # 0 = any level
 
 
-def satisfies(agent_skills: Iterable[Skill], required: Iterable[Skill]) -> bool:
-    """True when the agent has every required skill at the required level or above."""
-    levels = {s.name: s.level for s in agent_skills}
-    return all(r.name in levels and levels[r.name] >= r.level for r in required)
+def satisfies(agent_skills: Sequence[Skill], required: Iterable[Skill]) -> bool:
+    """True when the agent has every required skill at the required level or above (a
+    skill listed twice: its last level). Loops, no dict: called per agent and contact."""
+    for r in required:
+        level = None
+        for s in agent_skills:
+            if s.name == r.name:
+                level = s.level
+        if level is None or level < r.level:
+            return False
+    return True
 
 
 # --------------------------------------------------------------------------- configuration

@@ -123,11 +123,18 @@ class RoutingPool:
         from hotline_router.domain.model import AgentState  # a cycle at import time
 
         old = self.logged_in.pop(agent_id, None)
+        here: tuple[str, Profile] | None = None  # site and profile, if logged in
+        if agent is not None and agent.state is not AgentState.LOGGED_OUT:
+            here = (agent.site_id, (agent.skills, agent.languages))
+        # Still logged in at the same site with the same profile (a state change): the
+        # counts per site and per profile stay.
+        same = old is not None and old[:2] == here
         if old is not None:
             site, profile, sid, entry = old
-            _less(self.sites, site)
-            for skill in profile[0]:
-                _less(self.by_skill[skill.name], profile)
+            if not same:
+                _less(self.sites, site)
+                for skill in profile[0]:
+                    _less(self.by_skill[skill.name], profile)
             if entry is not None:
                 del self.ready[bisect.bisect_left(self.ready, entry)]
                 if _leave(self.ready_by_skills, sid, agent_id):
@@ -135,11 +142,11 @@ class RoutingPool:
                         _less(self._chosen, gid)
                 for skill in profile[0]:
                     _leave(self.ready_by_name, skill.name, agent_id)
-        if agent is None or agent.state is AgentState.LOGGED_OUT:
+        if agent is None or here is None:
             if old is not None:
                 self._counts.clear()
             return
-        profile = (agent.skills, agent.languages)
+        profile = here[1]
         sid = self._skill_id.setdefault(agent.skills, len(self.skill_sets))
         if sid == len(self.skill_sets):
             self.skill_sets.append(agent.skills)
@@ -156,10 +163,10 @@ class RoutingPool:
             for skill in agent.skills:
                 self.ready_by_name.setdefault(skill.name, set()).add(agent_id)
         self.logged_in[agent_id] = (agent.site_id, profile, sid, entry)
-        self.sites[agent.site_id] += 1
-        for skill in agent.skills:
-            self.by_skill.setdefault(skill.name, Counter())[profile] += 1
-        if old is None or old[:2] != (agent.site_id, profile):
+        if not same:
+            self.sites[agent.site_id] += 1
+            for skill in agent.skills:
+                self.by_skill.setdefault(skill.name, Counter())[profile] += 1
             self._counts.clear()
 
     def count_logged_in(
