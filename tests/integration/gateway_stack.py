@@ -120,10 +120,12 @@ def wait_grpc(proc: Proc, port: int) -> None:
 def start(
     broker: str, workdir: Path, tenants: list[dict[str, Any]],
     operators: list[dict[str, Any]] | None = None, sites: tuple[str, ...] = ("lisbon",),
+    router_env: dict[str, str] | None = None,
     **gateway_env: str,
 ) -> GatewayStack:
     """Router and WFM, then the gateway in front of them; ready when each serves gRPC health
-    (the gateway's once its HTTP listens). `operators`: BPO operator users of the tenancy."""
+    (the gateway's once its HTTP listens). `operators`: BPO operator users of the tenancy;
+    `router_env`: more settings of the router."""
     ensure_topics(broker)
     config = workdir / "hotline.yaml"
     config.write_text(yaml.safe_dump({
@@ -138,6 +140,7 @@ def start(
             **common, "HOTLINE_GRPC_PORT": str(router_port),
             "HOTLINE_INSTANCE_ID": f"router-{uuid.uuid4().hex[:6]}",
             "HOTLINE_INGRESS_LOST_AFTER_MS": "600000",
+            **(router_env or {}),
         }, router_port)
         stack.run("wfm", "hotline_wfm", workdir / "wfm.log", {
             **common, "HOTLINE_GRPC_PORT": str(wfm_port),

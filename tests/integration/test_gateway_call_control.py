@@ -44,6 +44,7 @@ from test_voice_media import (  # noqa: F401 (fixtures)
 )
 
 from hotline_ingress_sip.domain.sip import build_response, serialize
+from hotline_platform.topics import EVENT_PARTITIONS, partition_for
 
 pytestmark = pytest.mark.integration
 
@@ -52,9 +53,16 @@ WAIT_S = 30.0
 
 @pytest.fixture(scope="module")
 def gateway(broker: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayStack]:
-    """Router, WFM and the gateway with the same tenancy as the anchored ingress-sip."""
+    """Router, WFM and the gateway with the same tenancy as the anchored ingress-sip. The test
+    plays the router's offer itself: the real router must not own acme's partition, or its
+    claim would fence the played offer (ingress-sip drops a fenced router's facts)."""
     tenancy = yaml.safe_load(TENANCY)
-    running = start(broker, tmp_path_factory.mktemp("gateway-calls"), tenancy["tenants"])
+    acme = partition_for("acme")
+    others = ",".join(str(p) for p in range(EVENT_PARTITIONS) if p != acme)
+    running = start(
+        broker, tmp_path_factory.mktemp("gateway-calls"), tenancy["tenants"],
+        router_env={"HOTLINE_PARTITIONS": others},
+    )
     try:
         yield running
     finally:

@@ -7,6 +7,7 @@ adapter (`RouterClient`) with real gRPC channels."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -85,5 +86,35 @@ def test_a_single_unreachable_router_is_unavailable_not_a_gateway_failure() -> N
         tenant = {"id": "t", "credential": "c"}
         with pytest.raises(Unavailable):
             await client.get_agent(_caller(tenant), "a1")
+
+    asyncio.run(scenario())
+
+
+def test_two_static_routers_given_the_same_partitions_the_newer_one_serves(rig: Any) -> None:
+    """A restart overlapping its predecessor (or a misconfiguration): the older instance yields
+    its partitions to the newer one's claims instead of claiming them back (the two would
+    fence each other for ever), and the gateway's client reaches the newer one."""
+    tenant = _tenant_in("static", True)
+    start = rig([tenant])  # HOTLINE_PARTITIONS=all: static
+    older = start()
+    newer = start()
+
+    def owners() -> list[int] | None:
+        found = [n for n, r in enumerate((older, newer)) if _owner(rig, [r], tenant) == 0]
+        return found if found == [1] else None
+
+    eventually(owners, "the newer router alone serves the tenant", timeout=30)
+    time.sleep(3)  # no fight back: still the newer one, a while later
+    assert owners() == [1]
+    assert "yielded to the newer owner" in older.log.read_text()
+
+    async def scenario() -> None:
+        client = RouterClient(
+            f"{older.address},{newer.address}", open_channel, timeout_s=5, retry_after_s=1
+        )
+        view = await client.command(
+            _caller(tenant), _agent(tenant, "a1"), AgentCommand.LOG_IN, CommandArgs()
+        )
+        assert view.state is AgentState.NOT_READY
 
     asyncio.run(scenario())

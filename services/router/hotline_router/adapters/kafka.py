@@ -403,6 +403,17 @@ class EventPump:
 
     def _retake(self, part: _Partition) -> None:
         number = part.number
+        if self._static is not None:
+            # Static ownership: whoever claimed after us was given the same partition and
+            # started later (a restart overlapping its predecessor, or a misconfiguration). It
+            # wins: claiming back would have the two fence each other for ever.
+            log.error(
+                "partition %d: yielded to the newer owner (static partitions); this instance "
+                "no longer serves its tenants", number,
+            )  # fmt: skip
+            self.stats.yielded += 1
+            self._forget(number)
+            return
         self._service.release(number)
         fresh = self._adopt(number)
         self._parts[number] = fresh
@@ -502,6 +513,7 @@ class EventPump:
 class PumpStats:
     fenced: int = 0  # facts of a fenced owner ignored
     fenced_out: int = 0  # times this instance was fenced out of a partition it decided for
+    yielded: int = 0  # static partitions given up to a newer owner
     snapshots_saved: int = 0
     snapshots_loaded: int = 0
     # Seconds from assignment to live, per partition (the newest).
