@@ -68,14 +68,16 @@ class RoutingPool:
     expanding: frozenset[str] = frozenset()
     # count_logged_in's answers, until an agent logs in or out or its profile changes.
     _counts: dict[object, int] = field(default_factory=dict)
-    # group id -> (from, until or None: for ever, its members in routing order): in_order.
+    # group id -> (from, until or None: for ever, its members in routing order), and the
+    # members come since, not in it yet: in_order.
     _order: dict[int, tuple[int, int | None, list[Keyed]]] = field(default_factory=dict)
+    _unordered: dict[int, set[str]] = field(default_factory=dict)
 
     def __getstate__(self) -> dict[str, object]:
         # A snapshot (pickle) leaves the configuration and what was judged under it out.
         return {**self.__dict__, "_config": None, "_fits": {}, "_takers": {}, "_by_name": {},
                 "_anyone": set(), "_sets_by_name": {}, "_new": [], "_counts": {}, "_order": {},
-                "_chosen": Counter(), "_unsifted": set(),
+                "_unordered": {}, "_chosen": Counter(), "_unsifted": set(),
                 "expanding": frozenset()}
 
     def refresh(self, tenant: TenantState) -> None:
@@ -95,9 +97,12 @@ class RoutingPool:
         if old is not None:
             members = self.waiting[old]
             del members[iid]
-            self._order.pop(old, None)
             if not members:
                 del self.waiting[old]
+                self._order.pop(old, None)
+                self._unordered.pop(old, None)
+            else:
+                self._unorder(old, iid)
         self.ringing.discard(iid)
         self.named.discard(iid)
         placement = it.current_placement if it is not None else None
@@ -111,7 +116,8 @@ class RoutingPool:
             self.queue_groups.setdefault(placement.queue_id, []).append(gid)
             self._new.append(gid)
         self.waiting.setdefault(gid, {})[iid] = placement
-        self._order.pop(gid, None)
+        if gid in self._order:
+            self._unordered.setdefault(gid, set()).add(iid)
         self.listed[iid] = gid
         if it.open_offer() is not None:
             self.ringing.add(iid)
@@ -247,7 +253,8 @@ class RoutingPool:
     def configure(self, config: Any) -> None:
         """Forget what was judged under another configuration (`config`: a TenantConfig)."""
         if config is not self._config:
-            self._config, self._fits, self._takers, self._order = config, {}, {}, {}
+            self._config, self._fits, self._takers = config, {}, {}
+            self._order, self._unordered = {}, {}
             self._by_name, self._anyone, self._sets_by_name = {}, set(), {}
             self._chosen, self._unsifted = Counter(), set(self.ready_by_skills)
             self._new = list(range(len(self.groups)))
@@ -267,21 +274,46 @@ class RoutingPool:
         self, gid: int, now_ms: int, aging_ms: int, key: Callable[[str, Placement], Any]
     ) -> list[Keyed]:
         """The group's waiting contacts (ringing ones included) by `key(iid, placement)`
-        at `now_ms`. Sorted again only when a member came or left or an aged priority went
-        up (`aging_ms`: the rate of the group's queue); until then every key is the same."""
-        cached = self._order.get(gid)
-        if cached is not None and cached[0] <= now_ms and (cached[1] is None or now_ms < cached[1]):
-            return cached[2]
+        at `now_ms`. Kept between calls while no member's aged priority went up (`aging_ms`:
+        the rate of the group's queue), when every key is the same: a member who left was
+        taken out, one who came is put in its place (bisect). Else sorted again."""
         members = self.waiting[gid]
-        ordered = sorted([(key(iid, p), iid, p) for iid, p in members.items()])
-        until = None
+        cached = self._order.get(gid)
+        came: Iterable[str] = self._unordered.pop(gid, ())
+        if cached is not None and cached[0] <= now_ms and (cached[1] is None or now_ms < cached[1]):
+            since, until, ordered = cached
+            if not came:
+                return ordered
+            for iid in came:
+                p = members[iid]
+                bisect.insort(ordered, (key(iid, p), iid, p))
+            # The new keys hold from now on (the clock may have gone back since).
+            since = max(since, now_ms)
+        else:
+            since, until = now_ms, None
+            ordered = sorted([(key(iid, p), iid, p) for iid, p in members.items()])
+            came = members
         if aging_ms > 0:  # the first next step up of a member's aged priority
-            until = min(
-                p.queued_at_ms + (max(0, now_ms - p.queued_at_ms) // aging_ms + 1) * aging_ms
-                for p in members.values()
-            )
-        self._order[gid] = (now_ms, until, ordered)
+            for iid in came:
+                p = members[iid]
+                step = p.queued_at_ms + (max(0, now_ms - p.queued_at_ms) // aging_ms + 1) * aging_ms
+                until = step if until is None else min(until, step)
+        self._order[gid] = (since, until, ordered)
         return ordered
+
+    def _unorder(self, gid: int, iid: str) -> None:
+        """The member leaves the group's order kept by in_order."""
+        came = self._unordered.get(gid)
+        if came is not None and iid in came:
+            came.discard(iid)  # never put in
+            return
+        cached = self._order.get(gid)
+        if cached is not None:
+            ordered = cached[2]
+            for n, entry in enumerate(ordered):
+                if entry[1] == iid:
+                    del ordered[n]
+                    return
 
     def takers(self, gid: int) -> Iterator[str]:
         """READY agents who could take the group's contacts (by the last sift)."""
