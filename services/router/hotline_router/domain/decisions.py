@@ -835,15 +835,13 @@ def next_offers(
         return pool.sites[site] > 0 and site not in config.drained_sites
 
     out: list[Decision] = []
-    rank: dict[str, int] = {}  # longest idle first
 
     def able(it: Interaction) -> list[Agent]:
-        # The free agents the sieve says could take the contact's group, longest idle first.
-        if not rank:
-            rank.update((agent_id, n) for n, agent_id in enumerate(free))
+        # The free agents the sieve says could take the contact's group, longest idle first
+        # (the order of pool.ready, so of `free`).
         ids = sorted(
             (a for a in pool.takers(pool.listed[it.interaction_id]) if a in free),
-            key=rank.__getitem__,
+            key=lambda a: (free[a].idle_since_ms, a),
         )
         return [free[a] for a in ids]
 
