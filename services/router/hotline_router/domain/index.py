@@ -175,6 +175,8 @@ def scan_marked(
     for the items before). An item the rule finds nothing for is unmarked: it finds nothing
     for it until a fact about it is folded. One it decides for stays marked, so deciding
     again without acting gives the same answer."""
+    if not marks and not due:
+        return []  # most steps of most passes
     keys = marks | due if due else marks
     found: list[tuple[str, D]] = []
     for key in sorted(keys) if in_order else list(keys):
