@@ -493,6 +493,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     svc.caught_up()
     svc.go_live()
     setup_s = time.perf_counter() - t0
+    gc.freeze()  # as the router does once live (hotline_router.wiring)
     print(f"  setup: {len(live_history):,} facts folded + go live in {setup_s:.1f}s", flush=True)
     if args.profile:
         import cProfile
