@@ -20,6 +20,7 @@ from hotline.agent.v1 import events_pb2 as agent_pb2
 from hotline.router.v1 import router_pb2, router_pb2_grpc
 from hotline_cli import stack
 from hotline_platform.media_relay import NgClient
+from hotline_platform.topics import EVENT_PARTITIONS
 
 pytestmark = pytest.mark.system
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,15 +72,19 @@ def test_up_status_tail_down(tmp_path: Path) -> None:
             "tail",
             "--from-beginning",
             "--limit",
-            "1",
+            str(EVENT_PARTITIONS + 2),
             "--topic",
             "hotline.agents.v1",
             timeout=60,
         )
         assert tail.returncode == 0, tail.stderr
-        line = json.loads(tail.stdout.splitlines()[0])
-        assert line["topic"] == "hotline.agents.v1"
-        assert line["event"]["envelope"]["tenantId"] == "acme"
+        # The router's claim of each partition (tenant "~router"), and the log-in (logged_in,
+        # then the state change to NOT_READY).
+        lines = [json.loads(text) for text in tail.stdout.splitlines()]
+        assert {line["topic"] for line in lines} == {"hotline.agents.v1"}
+        tenants = [line["event"]["envelope"]["tenantId"] for line in lines]
+        assert sorted(tenants) == ["acme"] * 2 + ["~router"] * EVENT_PARTITIONS
+        line = lines[tenants.index("acme")]
         assert line["event"]["envelope"]["agentId"] == "acme-a1"
         assert "loggedIn" in line["event"]
         pids = _pids(tmp_path)

@@ -251,7 +251,8 @@ RAW_ONLY: dict[str, frozenset[str]] = {
         {"required_skills", "identity_hints", "preferred_agent_id"}
     ),
     # position / estimated_wait_ms: the router's estimate when it queued the contact.
-    "queued": frozenset({"required_skills", "position", "estimated_wait_ms"}),
+    # callback_offered: whether the caller's announcement offers a callback (issue 16).
+    "queued": frozenset({"required_skills", "position", "estimated_wait_ms", "callback_offered"}),
     # What each bullseye step widened (issue 16); the step itself is in `routing_step`.
     "routing_expanded": frozenset(
         {"relaxed_levels_by", "added_skills", "added_sites", "added_queue_id"}
