@@ -20,16 +20,15 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.message import Message
-from support.analytics_sink import sink_settings
+from support.analytics_sink import sink_settings, stored_events
 
 from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
 from hotline.interaction.v1.events_pb2 import IdentityKind, InteractionEvent
 from hotline_analytics.adapters.synthetic import Call, CallEnd, call_events
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_analytics.wiring import AnalyticsSink, ReadApi, kpi_report, start_grpc
+from hotline_analytics.wiring import ReadApi, kpi_report, start_grpc
 from hotline_cli.embedded import find_free_port
 from hotline_platform import protodict, tenancy
-from hotline_platform.bus import EventPublisher
 from hotline_platform.envelope import new_envelope
 from hotline_platform.identity import Delegation
 from hotline_platform.topics import ROUTING_INTERACTIONS, VOICE_INTERACTIONS, Topic
@@ -132,31 +131,8 @@ def settings(broker: str, clickhouse: Any) -> AnalyticsSettings:
 
 @pytest.fixture(scope="module")
 def stored(settings: AnalyticsSettings) -> Iterator[None]:
-    sink = AnalyticsSink(settings)
-    sink.start()
-    publisher = EventPublisher(settings.kafka_bootstrap, "analytics-reads-it")
-    for topic, event in EVENTS:
-        publisher.publish(topic, event)
-    publisher.flush()
-    client = settings.clickhouse().client()
-    ids = tuple(e.envelope.event_id for _, e in EVENTS)  # type: ignore[attr-defined]
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert sink.is_alive(), "the sink died"
-            found = client.execute(
-                f"SELECT uniqExact(event_id) FROM {settings.clickhouse_database}.events"
-                " WHERE event_id IN %(ids)s",
-                {"ids": ids},
-            )[0][0]
-            if found == len(ids):
-                break
-            assert time.monotonic() < deadline, f"{found} of {len(ids)} events stored"
-            time.sleep(0.1)
+    with stored_events(settings, EVENTS, "analytics-reads-it"):
         yield
-    finally:
-        client.disconnect()
-        sink.stop()
 
 
 def _metadata(tenant: str) -> tuple[tuple[str, str], ...]:

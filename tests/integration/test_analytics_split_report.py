@@ -11,7 +11,6 @@ migrate them: old contacts keep their figures and new ones get their splits.
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -19,7 +18,7 @@ from typing import Any
 
 import grpc
 import pytest
-from support.analytics_sink import record_of, sink_settings
+from support.analytics_sink import record_of, sink_settings, stored_events
 
 from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
 from hotline_analytics.adapters import schema
@@ -32,10 +31,9 @@ from hotline_analytics.adapters.rows import EventBatch
 from hotline_analytics.adapters.synthetic import Call, CallEnd, call_events
 from hotline_analytics.domain.kpi import CountingRules, Split, SplitBy, split_tallies
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_analytics.wiring import AnalyticsSink, ReadApi, kpi_report, start_grpc
+from hotline_analytics.wiring import ReadApi, kpi_report, start_grpc
 from hotline_cli.embedded import find_free_port
 from hotline_platform import protodict, tenancy
-from hotline_platform.bus import EventPublisher
 
 pytestmark = pytest.mark.integration
 
@@ -147,31 +145,8 @@ def settings(broker: str, clickhouse: Any) -> AnalyticsSettings:
 
 @pytest.fixture(scope="module")
 def stored(settings: AnalyticsSettings) -> Iterator[None]:
-    sink = AnalyticsSink(settings)
-    sink.start()
-    publisher = EventPublisher(settings.kafka_bootstrap, "analytics-split-it")
-    for topic, event in EVENTS:
-        publisher.publish(topic, event)
-    publisher.flush()
-    client = settings.clickhouse().client()
-    ids = tuple(e.envelope.event_id for _, e in EVENTS)  # type: ignore[attr-defined]
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert sink.is_alive(), "the sink died"
-            found = client.execute(
-                f"SELECT uniqExact(event_id) FROM {settings.clickhouse_database}.events"
-                " WHERE event_id IN %(ids)s",
-                {"ids": ids},
-            )[0][0]
-            if found == len(ids):
-                break
-            assert time.monotonic() < deadline, f"{found} of {len(ids)} events stored"
-            time.sleep(0.1)
+    with stored_events(settings, EVENTS, "analytics-split-it"):
         yield
-    finally:
-        client.disconnect()
-        sink.stop()
 
 
 def _serve(

@@ -3,7 +3,8 @@ and ClickHouse, in a database and consumer group of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 from hotline_analytics.settings import AnalyticsSettings
 from hotline_analytics.wiring import AnalyticsSink
 from hotline_platform import codec
+from hotline_platform.bus import EventPublisher
 
 
 def sink_settings(broker: str, clickhouse: Any, name: str) -> AnalyticsSettings:
@@ -34,6 +36,37 @@ def running_sink(settings: AnalyticsSettings) -> Iterator[AnalyticsSink]:
         yield sink
     finally:
         sink.stop()
+
+
+@contextmanager
+def stored_events(
+    settings: AnalyticsSettings, events: Sequence[tuple[Any, Any]], client_id: str
+) -> Iterator[None]:
+    """A running sink that has stored every one of `events` ((topic, event) pairs, published
+    here) in ClickHouse, within 60 s."""
+    with running_sink(settings) as sink:
+        publisher = EventPublisher(settings.kafka_bootstrap, client_id)
+        for topic, event in events:
+            publisher.publish(topic, event)
+        publisher.flush()
+        client = settings.clickhouse().client()
+        ids = tuple(e.envelope.event_id for _, e in events)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                assert sink.is_alive(), "the sink died"
+                found = client.execute(
+                    f"SELECT uniqExact(event_id) FROM {settings.clickhouse_database}.events"
+                    " WHERE event_id IN %(ids)s",
+                    {"ids": ids},
+                )[0][0]
+                if found == len(ids):
+                    break
+                assert time.monotonic() < deadline, f"{found} of {len(ids)} events stored"
+                time.sleep(0.1)
+            yield
+        finally:
+            client.disconnect()
 
 
 @dataclass
