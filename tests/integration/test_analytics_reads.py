@@ -10,7 +10,6 @@ an unreachable ClickHouse is UNAVAILABLE.
 
 from __future__ import annotations
 
-import asyncio
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -20,13 +19,13 @@ from typing import Any
 import grpc
 import pytest
 from google.protobuf.message import Message
-from support.analytics_sink import sink_settings, stored_events
+from support.analytics_sink import serve_reports, sink_settings, stored_events
 
 from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
 from hotline.interaction.v1.events_pb2 import IdentityKind, InteractionEvent
 from hotline_analytics.adapters.synthetic import Call, CallEnd, call_events
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_analytics.wiring import ReadApi, kpi_report, start_grpc
+from hotline_analytics.wiring import kpi_report
 from hotline_cli.embedded import find_free_port
 from hotline_platform import protodict, tenancy
 from hotline_platform.envelope import new_envelope
@@ -147,19 +146,7 @@ def _serve(
     settings: AnalyticsSettings,
     exercise: Callable[[reports_pb2_grpc.ReportsStub], Awaitable[None]],
 ) -> None:
-    settings = settings.model_copy(update={"grpc_port": find_free_port()})
-
-    async def run() -> None:
-        api = ReadApi(settings, CONFIG)
-        server = await start_grpc(settings, api)
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{settings.grpc_port}") as channel:
-                await exercise(reports_pb2_grpc.ReportsStub(channel))
-        finally:
-            await server.stop(1)
-            api.close()
-
-    asyncio.run(run())
+    serve_reports(settings, CONFIG, exercise)
 
 
 def _without_generated_at(report: dict[str, Any]) -> dict[str, Any]:

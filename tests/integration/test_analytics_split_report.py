@@ -10,7 +10,6 @@ migrate them: old contacts keep their figures and new ones get their splits.
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,7 +17,7 @@ from typing import Any
 
 import grpc
 import pytest
-from support.analytics_sink import record_of, sink_settings, stored_events
+from support.analytics_sink import record_of, serve_reports, sink_settings, stored_events
 
 from hotline.analytics.v1 import reports_pb2, reports_pb2_grpc
 from hotline_analytics.adapters import schema
@@ -31,8 +30,7 @@ from hotline_analytics.adapters.rows import EventBatch
 from hotline_analytics.adapters.synthetic import Call, CallEnd, call_events
 from hotline_analytics.domain.kpi import CountingRules, Split, SplitBy, split_tallies
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_analytics.wiring import ReadApi, kpi_report, start_grpc
-from hotline_cli.embedded import find_free_port
+from hotline_analytics.wiring import kpi_report
 from hotline_platform import protodict, tenancy
 
 pytestmark = pytest.mark.integration
@@ -153,19 +151,7 @@ def _serve(
     settings: AnalyticsSettings,
     exercise: Callable[[reports_pb2_grpc.ReportsStub], Awaitable[None]],
 ) -> None:
-    settings = settings.model_copy(update={"grpc_port": find_free_port()})
-
-    async def run() -> None:
-        api = ReadApi(settings, CONFIG)
-        server = await start_grpc(settings, api)
-        try:
-            async with grpc.aio.insecure_channel(f"127.0.0.1:{settings.grpc_port}") as channel:
-                await exercise(reports_pb2_grpc.ReportsStub(channel))
-        finally:
-            await server.stop(1)
-            api.close()
-
-    asyncio.run(run())
+    serve_reports(settings, CONFIG, exercise)
 
 
 def _request(split_by: str, tenant: str = ACME, **kw: Any) -> reports_pb2.GetKpiReportRequest:

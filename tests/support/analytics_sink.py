@@ -3,14 +3,19 @@ and ClickHouse, in a database and consumer group of its own."""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
+
+from hotline.analytics.v1 import reports_pb2_grpc
 from hotline_analytics.settings import AnalyticsSettings
-from hotline_analytics.wiring import AnalyticsSink
+from hotline_analytics.wiring import AnalyticsSink, ReadApi, start_grpc
+from hotline_cli.embedded import find_free_port
 from hotline_platform import codec
 from hotline_platform.bus import EventPublisher
 
@@ -67,6 +72,28 @@ def stored_events(
             yield
         finally:
             client.disconnect()
+
+
+def serve_reports(
+    settings: AnalyticsSettings,
+    config: Any,
+    exercise: Callable[[reports_pb2_grpc.ReportsStub], Awaitable[None]],
+) -> None:
+    """The Reports gRPC API of `settings` with tenancy `config`, on a fresh port, while
+    `exercise` calls it."""
+    settings = settings.model_copy(update={"grpc_port": find_free_port()})
+
+    async def run() -> None:
+        api = ReadApi(settings, config)
+        server = await start_grpc(settings, api)
+        try:
+            async with grpc.aio.insecure_channel(f"127.0.0.1:{settings.grpc_port}") as channel:
+                await exercise(reports_pb2_grpc.ReportsStub(channel))
+        finally:
+            await server.stop(1)
+            api.close()
+
+    asyncio.run(run())
 
 
 @dataclass
